@@ -1,0 +1,9 @@
+export type { History, Model, Operation } from "../history.js";
+export { checkLinearizability } from "./check.js";
+export type {
+  CheckOptions,
+  CheckResult,
+  Counterexample,
+  PartitionResult,
+  PartitionVerdict,
+} from "./types.js";

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+import { UsageError } from "./args.js";
+import { simCommand, simHelp } from "./sim-command.js";
+
+const help = `lockstep: fault-tolerant services by state machine replication
+
+Usage: lockstep <command> [options]
+
+Commands:
+  sim        run the deterministic simulator over many seeds (lockstep sim --help)
+  demo       run a simulated cluster through faults and narrate it (what npm start runs)
+  help       this text
+
+Run "lockstep <command> --help" for a command's options.`;
+
+type Command = (argv: readonly string[]) => Promise<number>;
+
+async function loadCommand(name: string): Promise<Command | undefined> {
+  switch (name) {
+    case "sim":
+      return simCommand;
+    case "demo":
+      return (await import("./demo-command.js")).demoCommand;
+    default:
+      return undefined;
+  }
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    console.log(help);
+    return 0;
+  }
+  if (name === "--version") {
+    console.log("lockstep 0.1.0");
+    return 0;
+  }
+  const command = await loadCommand(name);
+  if (!command) throw new UsageError(`unknown command "${name}" (see lockstep --help)`);
+  return command(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      console.error(`lockstep: ${error.message}`);
+      process.exitCode = 2;
+      return;
+    }
+    console.error(`lockstep: ${(error as Error)?.stack ?? String(error)}`);
+    process.exitCode = 1;
+  },
+);
+
+export { simHelp };

@@ -1,0 +1,177 @@
+import type { ProtocolName } from "./protocol.js";
+import { isPlainObject } from "./schema.js";
+import { defaultSessionLimits, type SessionLimits } from "./session-table.js";
+import type { Value } from "./value.js";
+
+export interface ReplicaAddress {
+  readonly id: number;
+  /** Where peers and clients reach this replica. Omitted in the simulator. */
+  readonly host?: string;
+  readonly port?: number;
+}
+
+export interface ClusterConfig {
+  readonly protocol: ProtocolName;
+  /** Faults tolerated: crashes for raft and primary-backup, arbitrary faults for pbft. */
+  readonly f: number;
+  readonly replicas: readonly ReplicaAddress[];
+  /** Length of one logical tick in milliseconds (the real runtime's timer period). */
+  readonly tickMs: number;
+  readonly sessions: SessionLimits;
+  /** Protocol-specific settings; each protocol documents and checks its own. */
+  readonly settings: { readonly [key: string]: Value };
+}
+
+export const protocolNames: readonly ProtocolName[] = ["single", "raft", "pbft", "primary-backup"];
+
+/** Replicas needed for f faults under each protocol's fault model. */
+export function minimumReplicas(protocol: ProtocolName, f: number): number {
+  switch (protocol) {
+    case "single":
+      return 1;
+    case "raft":
+      return 2 * f + 1;
+    case "pbft":
+      return 3 * f + 1;
+    case "primary-backup":
+      return f + 1;
+  }
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid cluster configuration: ${problems.join("; ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * Checks an untrusted configuration (parsed JSON, CLI flags) and returns it typed. Every bad
+ * field is named in one ConfigError, so a user fixes them all in one go.
+ */
+export function validateClusterConfig(raw: unknown): ClusterConfig {
+  const problems: string[] = [];
+  if (!isPlainObject(raw)) throw new ConfigError(["configuration must be an object"]);
+  const known = new Set(["protocol", "f", "replicas", "tickMs", "sessions", "settings"]);
+  for (const key of Object.keys(raw)) if (!known.has(key)) problems.push(`${key}: unknown field`);
+
+  const protocol = raw.protocol;
+  if (typeof protocol !== "string" || !protocolNames.includes(protocol as ProtocolName)) {
+    problems.push(
+      `protocol: expected one of ${protocolNames.join(", ")}, got ${JSON.stringify(protocol)}`,
+    );
+  }
+  const f = raw.f;
+  if (typeof f !== "number" || !Number.isInteger(f) || f < 0 || f > 100) {
+    problems.push(`f: expected an integer from 0 to 100, got ${JSON.stringify(f)}`);
+  }
+  const replicas: ReplicaAddress[] = [];
+  if (!Array.isArray(raw.replicas) || raw.replicas.length === 0) {
+    problems.push("replicas: expected a non-empty array");
+  } else {
+    const seenIds = new Set<number>();
+    const seenAddresses = new Set<string>();
+    raw.replicas.forEach((r: unknown, i: number) => {
+      const at = `replicas[${i}]`;
+      if (!isPlainObject(r)) {
+        problems.push(`${at}: expected an object`);
+        return;
+      }
+      for (const key of Object.keys(r)) {
+        if (!["id", "host", "port"].includes(key)) problems.push(`${at}.${key}: unknown field`);
+      }
+      if (r.id !== i)
+        problems.push(
+          `${at}.id: expected ${i} (ids are positions 0..n-1), got ${JSON.stringify(r.id)}`,
+        );
+      if (typeof r.id === "number") {
+        if (seenIds.has(r.id)) problems.push(`${at}.id: duplicate id ${r.id}`);
+        seenIds.add(r.id);
+      }
+      if (
+        r.host !== undefined &&
+        (typeof r.host !== "string" || r.host.length === 0 || r.host.length > 255)
+      ) {
+        problems.push(`${at}.host: expected a host name or address`);
+      }
+      if (
+        r.port !== undefined &&
+        (typeof r.port !== "number" || !Number.isInteger(r.port) || r.port < 1 || r.port > 65535)
+      ) {
+        problems.push(
+          `${at}.port: expected an integer from 1 to 65535, got ${JSON.stringify(r.port)}`,
+        );
+      }
+      if ((r.host === undefined) !== (r.port === undefined))
+        problems.push(`${at}: give both host and port, or neither`);
+      if (typeof r.host === "string" && typeof r.port === "number") {
+        const address = `${r.host}:${r.port}`;
+        if (seenAddresses.has(address)) problems.push(`${at}: address ${address} used twice`);
+        seenAddresses.add(address);
+      }
+      replicas.push(r as unknown as ReplicaAddress);
+    });
+  }
+  if (
+    typeof protocol === "string" &&
+    protocolNames.includes(protocol as ProtocolName) &&
+    typeof f === "number" &&
+    Number.isInteger(f) &&
+    f >= 0
+  ) {
+    const need = minimumReplicas(protocol as ProtocolName, f);
+    if (protocol === "single" && (f !== 0 || replicas.length !== 1)) {
+      problems.push("single: exactly one replica and f = 0");
+    } else if (Array.isArray(raw.replicas) && raw.replicas.length < need) {
+      problems.push(
+        `replicas: ${protocol} needs at least ${need} replicas for f = ${f}, got ${raw.replicas.length}`,
+      );
+    }
+  }
+  const tickMs = raw.tickMs ?? 10;
+  if (typeof tickMs !== "number" || !Number.isInteger(tickMs) || tickMs < 1 || tickMs > 10_000) {
+    problems.push(`tickMs: expected an integer from 1 to 10000, got ${JSON.stringify(raw.tickMs)}`);
+  }
+  const sessions = { ...defaultSessionLimits };
+  if (raw.sessions !== undefined) {
+    if (!isPlainObject(raw.sessions)) {
+      problems.push("sessions: expected an object");
+    } else {
+      for (const [key, v] of Object.entries(raw.sessions)) {
+        if (!(key in defaultSessionLimits)) {
+          problems.push(`sessions.${key}: unknown field`);
+        } else if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
+          problems.push(`sessions.${key}: expected a positive integer, got ${JSON.stringify(v)}`);
+        } else {
+          (sessions as Record<string, number>)[key] = v;
+        }
+      }
+    }
+  }
+  const settings = raw.settings ?? {};
+  if (!isPlainObject(settings)) problems.push("settings: expected an object");
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    protocol: protocol as ProtocolName,
+    f: f as number,
+    replicas,
+    tickMs: tickMs as number,
+    sessions,
+    settings: settings as { [key: string]: Value },
+  };
+}
+
+/** A configuration for n replicas without addresses (simulator, tests). */
+export function simulatedCluster(
+  protocol: ProtocolName,
+  n: number,
+  f: number,
+  settings: { [key: string]: Value } = {},
+): ClusterConfig {
+  return validateClusterConfig({
+    protocol,
+    f,
+    replicas: Array.from({ length: n }, (_, id) => ({ id })),
+    settings,
+  });
+}

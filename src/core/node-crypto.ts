@@ -1,0 +1,95 @@
+import {
+  createHash,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign,
+  timingSafeEqual,
+  verify,
+} from "node:crypto";
+import type { Crypto, Principal } from "./crypto.js";
+
+/** The keys one node holds. */
+export interface KeyRing {
+  readonly self: Principal;
+  /** Pairwise secrets shared with other principals. */
+  readonly macKeys: ReadonlyMap<Principal, Uint8Array>;
+  /** For principals without an explicit pairwise key (for example clients): derive one. */
+  readonly deriveMacKey?: (peer: Principal) => Uint8Array | undefined;
+  /** This node's Ed25519 private key (PKCS#8 DER), if it signs. */
+  readonly signingKey?: Uint8Array;
+  /** Ed25519 public keys (SPKI DER) of principals whose signatures this node checks. */
+  readonly verifyKeys: ReadonlyMap<Principal, Uint8Array>;
+}
+
+/** The real Crypto: SHA-256, HMAC-SHA256 and Ed25519 from node:crypto. */
+export class NodeCrypto implements Crypto {
+  private readonly privateKey: KeyObject | undefined;
+  private readonly publicKeys = new Map<Principal, KeyObject>();
+  private readonly derived = new Map<Principal, Uint8Array>();
+
+  constructor(private readonly keys: KeyRing) {
+    this.privateKey = keys.signingKey
+      ? createPrivateKey({ key: Buffer.from(keys.signingKey), format: "der", type: "pkcs8" })
+      : undefined;
+  }
+
+  digest(data: Uint8Array): Uint8Array {
+    return createHash("sha256").update(data).digest();
+  }
+
+  private macKey(peer: Principal): Uint8Array | undefined {
+    const explicit = this.keys.macKeys.get(peer);
+    if (explicit) return explicit;
+    let key = this.derived.get(peer);
+    if (!key && this.keys.deriveMacKey) {
+      key = this.keys.deriveMacKey(peer);
+      if (key) this.derived.set(peer, key);
+    }
+    return key;
+  }
+
+  mac(peer: Principal, data: Uint8Array): Uint8Array {
+    const key = this.macKey(peer);
+    if (!key) throw new Error(`no MAC key shared with ${peer}`);
+    return createHmac("sha256", key).update(data).digest();
+  }
+
+  verifyMac(peer: Principal, data: Uint8Array, tag: Uint8Array): boolean {
+    const key = this.macKey(peer);
+    if (!key || tag.length !== 32) return false;
+    const expected = createHmac("sha256", key).update(data).digest();
+    return timingSafeEqual(expected, tag);
+  }
+
+  sign(data: Uint8Array): Uint8Array {
+    if (!this.privateKey) throw new Error(`${this.keys.self} has no signing key`);
+    return sign(null, data, this.privateKey);
+  }
+
+  verify(signer: Principal, data: Uint8Array, signature: Uint8Array): boolean {
+    let key = this.publicKeys.get(signer);
+    if (!key) {
+      const der = this.keys.verifyKeys.get(signer);
+      if (!der) return false;
+      key = createPublicKey({ key: Buffer.from(der), format: "der", type: "spki" });
+      this.publicKeys.set(signer, key);
+    }
+    try {
+      return verify(null, data, key, signature);
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** A fresh Ed25519 key pair as DER bytes (PKCS#8 private, SPKI public). */
+export function generateSigningKeyPair(): { privateKey: Uint8Array; publicKey: Uint8Array } {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  return {
+    privateKey: privateKey.export({ format: "der", type: "pkcs8" }),
+    publicKey: publicKey.export({ format: "der", type: "spki" }),
+  };
+}

@@ -1,0 +1,125 @@
+import { makeApplyContext } from "./apply-context.js";
+import type { ReplyResult } from "./client-messages.js";
+import { decode, encode } from "./codec.js";
+import type { ClientId, LogIndex, Seq } from "./ids.js";
+import type { LogEntry } from "./log-entry.js";
+import { defaultSessionLimits, type SessionLimits, SessionTable } from "./session-table.js";
+import type { AnyServiceDefinition, StateMachine } from "./state-machine.js";
+import type { Value } from "./value.js";
+
+/** The outcome of one logged command, for the protocol core to turn into replies. */
+export interface AppliedCommand {
+  readonly index: LogIndex;
+  readonly client: ClientId;
+  readonly seq: Seq;
+  readonly result: ReplyResult;
+}
+
+/**
+ * The replicated state of a replica: the user's state machine plus the session table that
+ * makes commands exactly-once. Drivers (simulator, runtime) own one per replica and feed it
+ * the entries a protocol core outputs, strictly in log order.
+ */
+export class ReplicatedService {
+  private machine: StateMachine<Value, Value, Value, Value>;
+  private sessions: SessionTable;
+  private applied: LogIndex = 0;
+
+  constructor(
+    readonly definition: AnyServiceDefinition,
+    readonly limits: SessionLimits = defaultSessionLimits,
+  ) {
+    this.machine = definition.create();
+    this.sessions = new SessionTable(limits);
+  }
+
+  get appliedIndex(): LogIndex {
+    return this.applied;
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  applyEntry(entry: LogEntry): AppliedCommand[] {
+    if (entry.index !== this.applied + 1) {
+      throw new Error(`apply out of order: entry ${entry.index} after ${this.applied}`);
+    }
+    this.applied = entry.index;
+    this.sessions.expire(entry.time);
+    const payload = entry.payload;
+    if (payload.type !== "commands") return [];
+    const out: AppliedCommand[] = [];
+    payload.commands.forEach((command, position) => {
+      const { client, seq } = command;
+      let result: ReplyResult;
+      if (seq === 0) {
+        result = this.sessions.open(client, entry.time);
+      } else {
+        const decision = this.sessions.check(client, seq, command.ackedBelow, entry.time);
+        if (decision.kind === "answer") {
+          result = decision.result;
+        } else {
+          result = this.execute(command.cmd, entry, position);
+          this.sessions.record(client, seq, result);
+        }
+      }
+      out.push({ index: entry.index, client, seq, result });
+    });
+    return out;
+  }
+
+  private execute(cmd: Value, entry: LogEntry, position: number): ReplyResult {
+    const problem = this.definition.validateCommand(cmd);
+    if (problem !== undefined) return { ok: false, error: "invalid", message: problem };
+    try {
+      return {
+        ok: true,
+        value: this.machine.apply(cmd, makeApplyContext(entry.index, position, entry)),
+      };
+    } catch (error) {
+      // Deterministic services throw deterministically, so every replica records the same error.
+      return {
+        ok: false,
+        error: "apply-failed",
+        message: String((error as Error)?.message ?? error),
+      };
+    }
+  }
+
+  query(q: Value): ReplyResult {
+    const problem = this.definition.validateQuery(q);
+    if (problem !== undefined) return { ok: false, error: "invalid", message: problem };
+    if (!this.machine.query)
+      return { ok: false, error: "invalid", message: "this service has no queries" };
+    try {
+      return { ok: true, value: this.machine.query(q) };
+    } catch (error) {
+      return {
+        ok: false,
+        error: "apply-failed",
+        message: String((error as Error)?.message ?? error),
+      };
+    }
+  }
+
+  /** The whole replicated state at `appliedIndex`: sessions and the user's snapshot. */
+  snapshot(): Uint8Array {
+    return encode([this.applied, this.sessions.toValue(), this.machine.snapshot()]);
+  }
+
+  restore(bytes: Uint8Array): void {
+    const decoded = decode(bytes);
+    if (!Array.isArray(decoded) || decoded.length !== 3)
+      throw new Error("service snapshot: bad envelope");
+    const [applied, sessions, user] = decoded as readonly Value[];
+    if (typeof applied !== "number" || !(user instanceof Uint8Array) || sessions === undefined) {
+      throw new Error("service snapshot: bad fields");
+    }
+    const machine = this.definition.create();
+    machine.restore(user);
+    this.sessions = SessionTable.fromValue(sessions, this.limits);
+    this.machine = machine;
+    this.applied = applied;
+  }
+}

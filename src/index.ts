@@ -1,0 +1,66 @@
+// The public API of lockstep.
+export type { History, Model, Operation } from "./check/history.js";
+export {
+  type CheckOptions,
+  type CheckResult,
+  type Counterexample,
+  checkLinearizability,
+  type PartitionResult,
+  type PartitionVerdict,
+} from "./check/linearizability/index.js";
+export type {
+  AdminOp,
+  ClientReplyMessage,
+  ClientRequestMessage,
+  ErrorCode,
+  ReplyResult,
+} from "./core/client-messages.js";
+export type { ClientOperation } from "./core/client-operation.js";
+export { DecodeError, decode, encode } from "./core/codec.js";
+export {
+  type ClusterConfig,
+  ConfigError,
+  minimumReplicas,
+  type ReplicaAddress,
+  simulatedCluster,
+  validateClusterConfig,
+} from "./core/config.js";
+export type { Crypto, Principal } from "./core/crypto.js";
+export type { ClientId, LogIndex, ReplicaId, Seq, Term } from "./core/ids.js";
+export type { EntryPayload, LogEntry, LoggedCommand } from "./core/log-entry.js";
+export { generateSigningKeyPair, type KeyRing, NodeCrypto } from "./core/node-crypto.js";
+export { createRandom, type Random } from "./core/prng.js";
+export type {
+  ClientCore,
+  ClientInput,
+  ClientOutput,
+  CoreInput,
+  CoreOutput,
+  CoreStatus,
+  DurableState,
+  PersistOp,
+  ProtocolCore,
+  ProtocolDefinition,
+  ProtocolName,
+  SnapshotMeta,
+  WireTypes,
+} from "./core/protocol.js";
+export { type AppliedCommand, ReplicatedService } from "./core/replicated-service.js";
+export { defaultSessionLimits, type SessionLimits, SessionTable } from "./core/session-table.js";
+export type {
+  AnyServiceDefinition,
+  ApplyContext,
+  ServiceDefinition,
+  StateMachine,
+} from "./core/state-machine.js";
+export type { Value } from "./core/value.js";
+export { findProtocol, protocolRegistry, type RegisteredProtocol } from "./protocols/registry.js";
+export { createSingleProtocol, singleProtocol } from "./protocols/single/index.js";
+export {
+  type ReplicaEnvironment,
+  ReplicaNode,
+  type ReplicaObserver,
+} from "./replica/replica-node.js";
+export { defaultSimOptions, type FaultKind, type SimOptions } from "./sim/options.js";
+export { runSimulation, type SimResult, type SimStats } from "./sim/simulation.js";
+export * from "./state-machines/index.js";

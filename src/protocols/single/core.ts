@@ -1,0 +1,220 @@
+import type { ClientReplyMessage, ClientRequestMessage } from "../../core/client-messages.js";
+import type { ClientId, LogIndex, Seq } from "../../core/ids.js";
+import type { LogEntry, LoggedCommand } from "../../core/log-entry.js";
+import type { Random } from "../../core/prng.js";
+import type {
+  CoreInput,
+  CoreOutput,
+  CoreStatus,
+  ProtocolCore,
+  ReplicaOptions,
+} from "../../core/protocol.js";
+import { parseSingleSettings, type SingleSettings } from "./settings.js";
+
+export interface SingleWire {
+  readonly peer: never;
+  readonly request: ClientRequestMessage;
+  readonly response: ClientReplyMessage;
+}
+
+/** Deliberately broken variants, kept so tests can prove the simulator and checker catch them. */
+export type SinglePlantedBug =
+  /** Apply and acknowledge a command as soon as it is logged, before the log write is durable. */
+  "ack-before-sync";
+
+type Out = CoreOutput<SingleWire>;
+
+/**
+ * One replica and no fault tolerance: the baseline that shows what replication costs. A command
+ * is logged, made durable, applied, and answered, in that order; a restart replays the log.
+ */
+export class SingleCore implements ProtocolCore<SingleWire> {
+  readonly id = 0;
+  private readonly settings: SingleSettings;
+  private readonly random: Random;
+  private lastIndex: LogIndex;
+  private committed: LogIndex;
+  private snapshotIndex: LogIndex;
+  private lastTime = 0;
+  private now = 0;
+  private nextPersistId = 1;
+  /** Entries written but not yet known durable, with the persist id that carries them. */
+  private readonly unsynced: { id: number; entry: LogEntry }[] = [];
+  /** Entries recovered from disk that still have to be applied after a restart. */
+  private recovered: LogEntry[];
+  /** Commands received since the last flush; they become one entry. */
+  private batch: LoggedCommand[] = [];
+  /** Requests received by this incarnation that still await their result. */
+  private readonly awaiting = new Set<string>();
+  private snapshotInFlight = false;
+
+  constructor(
+    options: ReplicaOptions,
+    private readonly bug?: SinglePlantedBug,
+  ) {
+    if (options.id !== 0) throw new Error(`single: replica id must be 0, got ${options.id}`);
+    this.settings = parseSingleSettings(options.config.settings);
+    this.random = options.random;
+    const durable = options.durable;
+    this.snapshotIndex = durable.snapshot?.meta.index ?? 0;
+    this.recovered = [...durable.entries];
+    this.lastIndex = this.recovered.at(-1)?.index ?? this.snapshotIndex;
+    // Every durable entry of a single replica is committed: nobody else could disagree.
+    this.committed = this.snapshotIndex;
+    this.lastTime = this.recovered.at(-1)?.time ?? 0;
+  }
+
+  status(): CoreStatus {
+    return {
+      role: "leader",
+      term: 1,
+      leader: 0,
+      commitIndex: this.committed,
+      lastIndex: this.lastIndex,
+    };
+  }
+
+  step(input: CoreInput<SingleWire>): readonly Out[] {
+    const out: Out[] = [];
+    if (this.recovered.length > 0) this.replayRecovered(out);
+    switch (input.type) {
+      case "tick":
+        this.now = Math.max(this.now, input.now);
+        break;
+      case "client":
+        this.onClient(input.client, input.msg, out);
+        break;
+      case "persisted":
+        this.onPersisted(input.upTo, out);
+        break;
+      case "applied":
+        for (const r of input.results) {
+          const key = `${r.client}#${r.seq}`;
+          if (!this.awaiting.delete(key)) continue;
+          out.push({
+            type: "reply",
+            client: r.client,
+            msg: { type: "reply", client: r.client, seq: r.seq, result: r.result },
+            after: 0,
+          });
+        }
+        this.maybeSnapshot(out);
+        break;
+      case "queryDone":
+        out.push({
+          type: "reply",
+          client: input.client,
+          msg: { type: "queryReply", client: input.client, qid: input.qid, result: input.result },
+          after: 0,
+        });
+        break;
+      case "snapshotTaken":
+        this.snapshotInFlight = false;
+        if (input.index > this.snapshotIndex) {
+          this.snapshotIndex = input.index;
+          out.push({
+            type: "persist",
+            id: this.nextPersistId++,
+            ops: [
+              {
+                type: "snapshot",
+                meta: { index: input.index, term: 1, config: null },
+                data: input.data,
+              },
+            ],
+          });
+        }
+        break;
+      case "peer":
+        break; // a single replica has no peers; the schema admits no peer message anyway
+    }
+    this.flush(out);
+    return out;
+  }
+
+  private replayRecovered(out: Out[]): void {
+    const entries = this.recovered;
+    this.recovered = [];
+    this.committed = entries.at(-1)!.index;
+    out.push({ type: "apply", entries });
+  }
+
+  private onClient(client: ClientId, msg: ClientRequestMessage, out: Out[]): void {
+    switch (msg.type) {
+      case "request":
+        this.awaiting.add(`${client}#${msg.seq}`);
+        this.batch.push({ client, seq: msg.seq, ackedBelow: msg.ackedBelow, cmd: msg.cmd });
+        if (this.batch.length >= this.settings.maxBatchCommands) this.flush(out);
+        break;
+      case "query":
+        // Every acknowledged command is applied by the time the query runs at the commit index.
+        out.push({ type: "query", client, qid: msg.qid, q: msg.q, atIndex: this.committed });
+        break;
+      case "admin":
+        out.push({
+          type: "reply",
+          client,
+          msg: {
+            type: "adminReply",
+            client,
+            aid: msg.aid,
+            result: {
+              ok: false,
+              error: "invalid",
+              message: "a single replica has no membership to change",
+            },
+          },
+          after: 0,
+        });
+        break;
+    }
+  }
+
+  /** Turns the pending batch into one entry and asks for it to be made durable. */
+  private flush(out: Out[]): void {
+    if (this.batch.length === 0) return;
+    this.lastTime = Math.max(this.lastTime, this.now);
+    const entry: LogEntry = {
+      index: ++this.lastIndex,
+      term: 1,
+      time: this.lastTime,
+      seed: this.random.u32(),
+      payload: { type: "commands", commands: this.batch },
+    };
+    this.batch = [];
+    const id = this.nextPersistId++;
+    out.push({ type: "persist", id, ops: [{ type: "append", entries: [entry] }] });
+    if (this.bug === "ack-before-sync") {
+      this.commit(entry.index);
+      out.push({ type: "apply", entries: [entry] });
+      return;
+    }
+    this.unsynced.push({ id, entry });
+  }
+
+  private onPersisted(upTo: number, out: Out[]): void {
+    const ready: LogEntry[] = [];
+    while (this.unsynced.length > 0 && this.unsynced[0]!.id <= upTo)
+      ready.push(this.unsynced.shift()!.entry);
+    if (ready.length === 0) return;
+    this.commit(ready.at(-1)!.index);
+    out.push({ type: "apply", entries: ready });
+  }
+
+  private commit(index: LogIndex): void {
+    if (index < this.committed)
+      throw new Error(`single: commit index would go back from ${this.committed} to ${index}`);
+    this.committed = index;
+  }
+
+  private maybeSnapshot(out: Out[]): void {
+    const every = this.settings.snapshotEvery;
+    if (every === 0 || this.snapshotInFlight) return;
+    if (this.committed - this.snapshotIndex >= every) {
+      this.snapshotInFlight = true;
+      out.push({ type: "takeSnapshot", index: this.committed });
+    }
+  }
+}
+
+export type { Seq };

@@ -1,0 +1,85 @@
+/** The kinds of fault the simulator can inject; `--faults` takes a comma-separated list. */
+export type FaultKind =
+  /** Message loss, duplication and long-tail delays (reordering follows from random delays). */
+  | "network"
+  /** Partitions: isolate one, two halves, one-way, bridge, majorities ring, isolate the leader. */
+  | "partition"
+  /** Process crashes with restart. */
+  | "crash"
+  /** With crash: machine crashes that lose unsynced writes and tear the last record. */
+  | "disk"
+  /** A node stops for a while, then resumes with stale beliefs. */
+  | "pause"
+  /** Clocks at different rates and offsets, with jumps. */
+  | "clock"
+  /** Membership changes under load (protocols that support them). */
+  | "membership";
+
+export const allFaults: readonly FaultKind[] = [
+  "network",
+  "partition",
+  "crash",
+  "disk",
+  "pause",
+  "clock",
+  "membership",
+];
+
+export interface SimOptions {
+  readonly protocol: string;
+  readonly seed: number;
+  /** Replicas in the cluster (default: the protocol's minimum for f). */
+  readonly replicas?: number;
+  readonly f?: number;
+  readonly clients: number;
+  /** Simulated seconds of load with faults. */
+  readonly duration: number;
+  /** Simulated seconds allowed, after faults stop, for every pending operation to complete. */
+  readonly livenessBound: number;
+  readonly faults: readonly FaultKind[];
+  /** Service under test (kv, counter, lock). */
+  readonly service: string;
+  /** Limit for the linearizability search per key partition. */
+  readonly checkTimeLimitMs: number;
+}
+
+export const defaultSimOptions: Omit<SimOptions, "protocol" | "seed"> = {
+  clients: 8,
+  duration: 10,
+  livenessBound: 30,
+  faults: allFaults,
+  service: "kv",
+  checkTimeLimitMs: 10_000,
+};
+
+export function parseFaults(text: string): FaultKind[] {
+  if (text === "none" || text === "") return [];
+  if (text === "all") return [...allFaults];
+  const out: FaultKind[] = [];
+  for (const part of text.split(",")) {
+    const name = part.trim();
+    if (!allFaults.includes(name as FaultKind)) {
+      throw new Error(
+        `unknown fault "${name}"; expected none, all, or a list of ${allFaults.join(", ")}`,
+      );
+    }
+    if (!out.includes(name as FaultKind)) out.push(name as FaultKind);
+  }
+  return out;
+}
+
+/** The exact command that replays one seed. */
+export function replayCommand(options: SimOptions): string {
+  const parts = [
+    "npx lockstep sim",
+    `--protocol ${options.protocol}`,
+    `--seed ${options.seed}`,
+    `--service ${options.service}`,
+    `--clients ${options.clients}`,
+    `--duration ${options.duration}`,
+    `--faults ${options.faults.length === 0 ? "none" : options.faults.join(",")}`,
+  ];
+  if (options.replicas !== undefined) parts.push(`--replicas ${options.replicas}`);
+  if (options.f !== undefined) parts.push(`--f ${options.f}`);
+  return parts.join(" ");
+}

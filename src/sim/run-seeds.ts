@@ -1,0 +1,122 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+import { replayCommand, type SimOptions } from "./options.js";
+import { type SeedSummary, summarize } from "./seed-summary.js";
+import { runSimulation } from "./simulation.js";
+
+export interface SeedRunOptions {
+  readonly base: Omit<SimOptions, "seed">;
+  readonly seeds: readonly number[];
+  /** Worker threads; 1 runs in this thread. */
+  readonly jobs: number;
+  /** Where failing seeds' history and trace go; undefined: write nothing. */
+  readonly outDir?: string;
+  readonly onProgress?: (done: number, failed: number) => void;
+}
+
+export interface SeedFailure {
+  readonly summary: SeedSummary;
+  readonly replay: string;
+  readonly files: readonly string[];
+}
+
+export interface SeedRunReport {
+  readonly summaries: readonly SeedSummary[];
+  readonly failures: readonly SeedFailure[];
+  readonly crashed: readonly { seed: number; error: string }[];
+  readonly wallMs: number;
+}
+
+/**
+ * Runs many seeds and collects their verdicts. A failing seed is re-run here with tracing on
+ * (the same seed gives the same run, which the trace hash confirms) to write its history and
+ * trace next to the command that replays it.
+ */
+export async function runSeeds(options: SeedRunOptions): Promise<SeedRunReport> {
+  const started = performance.now();
+  const summaries: SeedSummary[] = [];
+  const crashed: { seed: number; error: string }[] = [];
+  let failed = 0;
+  const record = (s: SeedSummary) => {
+    summaries.push(s);
+    if (!s.ok) failed++;
+    options.onProgress?.(summaries.length + crashed.length, failed + crashed.length);
+  };
+  if (options.jobs <= 1 || options.seeds.length <= 1) {
+    for (const seed of options.seeds) {
+      try {
+        record(summarize(runSimulation({ ...options.base, seed })));
+      } catch (error) {
+        crashed.push({ seed, error: String((error as Error)?.stack ?? error) });
+        options.onProgress?.(summaries.length + crashed.length, failed + crashed.length);
+      }
+    }
+  } else {
+    await runInWorkers(options, record, (seed, error) => {
+      crashed.push({ seed, error });
+      options.onProgress?.(summaries.length + crashed.length, failed + crashed.length);
+    });
+  }
+  summaries.sort((a, b) => a.options.seed - b.options.seed);
+  const failures = summaries.filter((s) => !s.ok).map((s) => describeFailure(s, options.outDir));
+  return { summaries, failures, crashed, wallMs: performance.now() - started };
+}
+
+async function runInWorkers(
+  options: SeedRunOptions,
+  record: (s: SeedSummary) => void,
+  crash: (seed: number, error: string) => void,
+): Promise<void> {
+  const queue = [...options.seeds];
+  const workerUrl = new URL("./seed-worker.js", import.meta.url);
+  await Promise.all(
+    Array.from({ length: Math.min(options.jobs, queue.length) }, async () => {
+      const worker = new Worker(workerUrl);
+      try {
+        for (;;) {
+          const seed = queue.shift();
+          if (seed === undefined) break;
+          const reply = await new Promise<
+            { ok: true; summary: SeedSummary } | { ok: false; seed: number; error: string }
+          >((resolve, reject) => {
+            worker.once("message", resolve);
+            worker.once("error", reject);
+            worker.postMessage({ ...options.base, seed });
+          });
+          if (reply.ok) record(reply.summary);
+          else crash(reply.seed, reply.error);
+        }
+      } finally {
+        await worker.terminate();
+      }
+    }),
+  );
+}
+
+function describeFailure(summary: SeedSummary, outDir: string | undefined): SeedFailure {
+  const replay = replayCommand(summary.options);
+  if (!outDir) return { summary, replay, files: [] };
+  const traced = runSimulation(summary.options, true);
+  mkdirSync(outDir, { recursive: true });
+  const base = join(outDir, `${summary.options.protocol}-seed-${summary.options.seed}`);
+  const files = [`${base}.json`, `${base}.trace.txt`];
+  writeFileSync(
+    files[0]!,
+    JSON.stringify(
+      {
+        replay,
+        traceHash: traced.traceHash,
+        sameRunAsFirstAttempt: traced.traceHash === summary.traceHash,
+        violations: traced.violations,
+        stats: traced.stats,
+        options: traced.options,
+        history: traced.history,
+      },
+      (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString("hex") : v),
+      1,
+    ),
+  );
+  writeFileSync(files[1]!, `${traced.trace.join("\n")}\n`);
+  return { summary, replay, files };
+}

@@ -1,0 +1,91 @@
+import type { Operation } from "../check/history.js";
+import type { ReplyResult } from "../core/client-messages.js";
+import type { ClientOperation } from "../core/client-operation.js";
+import type { Random } from "../core/prng.js";
+import type { ClientCore, ClientOutput, WireTypes } from "../core/protocol.js";
+import type { Value } from "../core/value.js";
+
+/** An operation a simulated client has invoked and not yet seen finish. */
+interface InFlight {
+  readonly opId: number;
+  readonly input: ClientOperation;
+  readonly call: number;
+}
+
+/**
+ * A simulated client process: one operation at a time (like a Jepsen process), drawn from the
+ * service's workload, recorded in the history with virtual call and return times.
+ */
+export class SimClient<W extends WireTypes> {
+  readonly history: Operation<ClientOperation, Value>[] = [];
+  current: InFlight | undefined;
+  completed = 0;
+  failed = 0;
+  indeterminate = 0;
+  private nextOpId = 1;
+
+  constructor(
+    readonly index: number,
+    readonly name: string,
+    readonly core: ClientCore<W>,
+    readonly random: Random,
+  ) {}
+
+  invoke(op: ClientOperation, now: number, nextGlobalId: () => number): readonly ClientOutput<W>[] {
+    if (this.current) throw new Error(`client ${this.name} invoked while busy`);
+    const opId = this.nextOpId++;
+    this.current = { opId, input: op, call: now };
+    this.pendingId = nextGlobalId();
+    return this.core.step({ type: "invoke", opId, op });
+  }
+
+  private pendingId = 0;
+
+  /** Records a finished operation; returns false if it was not the current one. */
+  finish(opId: number, result: ReplyResult, indeterminate: boolean, now: number): boolean {
+    const current = this.current;
+    if (!current || current.opId !== opId) return false;
+    this.current = undefined;
+    if (result.ok) {
+      this.completed++;
+      this.history.push({
+        id: this.pendingId,
+        client: this.name,
+        input: current.input,
+        call: current.call,
+        ret: now,
+        output: result.value,
+      });
+    } else if (indeterminate) {
+      this.indeterminate++;
+      this.history.push({
+        id: this.pendingId,
+        client: this.name,
+        input: current.input,
+        call: current.call,
+        ret: undefined,
+        output: undefined,
+      });
+    } else {
+      // A definite refusal: the operation did not take effect, so it is not part of the history.
+      this.failed++;
+    }
+    return true;
+  }
+
+  /** At the end of a run: an operation still in flight may or may not have happened. */
+  abandon(): void {
+    const current = this.current;
+    if (!current) return;
+    this.current = undefined;
+    this.indeterminate++;
+    this.history.push({
+      id: this.pendingId,
+      client: this.name,
+      input: current.input,
+      call: current.call,
+      ret: undefined,
+      output: undefined,
+    });
+  }
+}

@@ -1,0 +1,653 @@
+import { createHash } from "node:crypto";
+import { type CheckResult, checkLinearizability } from "../check/linearizability/index.js";
+import type { ReplyResult } from "../core/client-messages.js";
+import type { ClientOperation } from "../core/client-operation.js";
+import { DecodeError, decode, encode } from "../core/codec.js";
+import { type ClusterConfig, simulatedCluster } from "../core/config.js";
+import { NodeCrypto } from "../core/node-crypto.js";
+import { createRandom, type Random } from "../core/prng.js";
+import type {
+  ClientOutput,
+  CoreStatus,
+  PersistOp,
+  ProtocolDefinition,
+  WireTypes,
+} from "../core/protocol.js";
+import { ReplicatedService } from "../core/replicated-service.js";
+import type { Value } from "../core/value.js";
+import { findProtocol, type RegisteredProtocol } from "../protocols/registry.js";
+import { ReplicaNode } from "../replica/replica-node.js";
+import { createServiceKit } from "../state-machines/registry.js";
+import type { ServiceKit } from "../state-machines/service-kit.js";
+import { EventQueue } from "./event-queue.js";
+import { calmNetwork, partitionShapes, SimNetwork } from "./network.js";
+import type { FaultKind, SimOptions } from "./options.js";
+import { ReplicationChecker } from "./replication-checker.js";
+import { SimClient } from "./sim-client.js";
+import { SimDisk } from "./sim-disk.js";
+import { TraceHash } from "./trace-hash.js";
+
+type Channel = "peer" | "request" | "response";
+
+type SimEvent =
+  | {
+      readonly k: "deliver";
+      readonly from: number;
+      readonly to: number;
+      readonly channel: Channel;
+      readonly bytes: Uint8Array;
+      readonly client: string;
+    }
+  | { readonly k: "tick"; readonly node: number; readonly inc: number }
+  | { readonly k: "clientTick"; readonly client: number }
+  | {
+      readonly k: "sync";
+      readonly node: number;
+      readonly inc: number;
+      readonly cover: { count: number; id: number };
+    }
+  | { readonly k: "invoke"; readonly client: number }
+  | { readonly k: "nemesis" }
+  | { readonly k: "restart"; readonly node: number }
+  | { readonly k: "endFaults" };
+
+interface SimReplica {
+  readonly id: number;
+  up: boolean;
+  incarnation: number;
+  node: ReplicaNode<WireTypes> | undefined;
+  readonly disk: SimDisk;
+  readonly random: Random;
+  clockOffsetMs: number;
+  clockRate: number;
+  pausedUntil: number;
+}
+
+export interface SimStats {
+  simulatedMs: number;
+  events: number;
+  messagesSent: number;
+  messagesDropped: number;
+  messagesDuplicated: number;
+  crashes: number;
+  machineCrashes: number;
+  tornTails: number;
+  pauses: number;
+  partitions: number;
+  snapshots: number;
+  operations: number;
+  completed: number;
+  indeterminate: number;
+  failed: number;
+  appliedEntries: number;
+  maxCommitIndex: number;
+  elapsedMs: number;
+}
+
+export interface SimResult {
+  readonly options: SimOptions;
+  readonly ok: boolean;
+  readonly violations: readonly string[];
+  readonly traceHash: string;
+  readonly stats: SimStats;
+  readonly linearizability: CheckResult<ClientOperation, Value>;
+  readonly history: readonly unknown[];
+  readonly trace: readonly string[];
+}
+
+const us = 1000; // microseconds per millisecond
+
+/**
+ * One deterministic run: n replicas of a protocol, m clients, a network, disks and clocks, all
+ * on virtual time and one seeded PRNG. Phase one runs the workload under faults; phase two
+ * heals everything and requires every pending operation to finish (liveness); then the
+ * history is checked for linearizability and the replicas for agreement.
+ */
+export class Simulation {
+  private readonly queue = new EventQueue<SimEvent>();
+  private readonly random: Random;
+  private readonly protocol: RegisteredProtocol;
+  private readonly definition: ProtocolDefinition<WireTypes>;
+  private readonly config: ClusterConfig;
+  private readonly kit: ServiceKit;
+  private readonly network: SimNetwork;
+  private readonly replicas: SimReplica[] = [];
+  private readonly clients: SimClient<WireTypes>[] = [];
+  private readonly clientByName = new Map<string, number>();
+  private readonly checker: ReplicationChecker;
+  private readonly hash = new TraceHash();
+  private readonly traceLines: string[] = [];
+  private readonly violations: string[] = [];
+  private now = 0;
+  private phase: "load" | "liveness" | "done" = "load";
+  private nextHistoryId = 1;
+  private readonly faults: ReadonlySet<FaultKind>;
+  private readonly n: number;
+  readonly stats: SimStats = {
+    simulatedMs: 0,
+    events: 0,
+    messagesSent: 0,
+    messagesDropped: 0,
+    messagesDuplicated: 0,
+    crashes: 0,
+    machineCrashes: 0,
+    tornTails: 0,
+    pauses: 0,
+    partitions: 0,
+    snapshots: 0,
+    operations: 0,
+    completed: 0,
+    indeterminate: 0,
+    failed: 0,
+    appliedEntries: 0,
+    maxCommitIndex: 0,
+    elapsedMs: 0,
+  };
+
+  constructor(
+    readonly options: SimOptions,
+    private readonly recordTrace = false,
+  ) {
+    this.random = createRandom(options.seed);
+    this.protocol = findProtocol(options.protocol);
+    this.definition = this.protocol.definition;
+    const f = options.f ?? this.protocol.defaultF;
+    this.n = options.replicas ?? this.definition.replicasFor(f);
+    this.config = simulatedCluster(this.definition.name, this.n, f, this.protocol.simSettings);
+    this.kit = createServiceKit(options.service);
+    this.faults = new Set(options.faults);
+    this.network = new SimNetwork(this.n, this.n + options.clients);
+    this.checker = new ReplicationChecker(() => this.now);
+    for (let id = 0; id < this.n; id++) {
+      this.replicas.push({
+        id,
+        up: false,
+        incarnation: 0,
+        node: undefined,
+        disk: new SimDisk(),
+        random: this.random.fork(),
+        clockOffsetMs: 1_000_000 + this.random.int(1000),
+        clockRate: 1,
+        pausedUntil: 0,
+      });
+    }
+    for (let i = 0; i < options.clients; i++) {
+      const name = `c${i}`;
+      const random = this.random.fork();
+      const core = this.definition.createClient({
+        clientId: name,
+        config: this.config,
+        random,
+        crypto: this.cryptoFor(`c:${name}`),
+        retryTicks: 25,
+      });
+      this.clients.push(new SimClient(i, name, core, random));
+      this.clientByName.set(name, i);
+    }
+  }
+
+  private cryptoFor(self: `r${number}` | `c:${string}`): NodeCrypto {
+    // Deterministic keys derived from the seed, so runs replay; the crash-fault protocols barely use them.
+    const seed = this.options.seed;
+    return new NodeCrypto({
+      self,
+      macKeys: new Map(),
+      deriveMacKey: (peer) => {
+        const pair = [self, peer].sort().join("|");
+        return createHash("sha256").update(`lockstep-sim|${seed}|${pair}`).digest();
+      },
+      verifyKeys: new Map(),
+    });
+  }
+
+  private trace(line: () => string): void {
+    if (this.recordTrace) {
+      this.traceLines.push(`${(this.now / us).toFixed(3)} ${line()}`);
+      if (this.traceLines.length > 200_000) this.traceLines.splice(0, 100_000);
+    }
+  }
+
+  private schedule(delayUs: number, event: SimEvent): void {
+    this.queue.push(this.now + Math.max(0, Math.floor(delayUs)), event);
+  }
+
+  private tickPeriodUs(r: SimReplica): number {
+    return (this.config.tickMs * us) / r.clockRate;
+  }
+
+  private clockOf(r: SimReplica): number {
+    return Math.floor(r.clockOffsetMs + (this.now / us) * r.clockRate);
+  }
+
+  run(): SimResult {
+    const started = performance.now();
+    for (const r of this.replicas) this.start(r);
+    for (const c of this.clients) {
+      this.schedule(this.random.int(20 * us), { k: "invoke", client: c.index });
+      this.schedule(this.random.int(this.config.tickMs * us), { k: "clientTick", client: c.index });
+    }
+    this.schedule(this.nemesisDelay(), { k: "nemesis" });
+    this.schedule(this.options.duration * 1000 * us, { k: "endFaults" });
+    const deadline = (this.options.duration + this.options.livenessBound) * 1000 * us;
+    let settleAt: number | undefined;
+    for (;;) {
+      const next = this.queue.pop();
+      if (!next) break;
+      this.now = next.time;
+      if (this.now > deadline) break;
+      if (settleAt !== undefined && this.now >= settleAt) break;
+      this.stats.events++;
+      this.dispatch(next.item);
+      if (
+        this.phase === "liveness" &&
+        settleAt === undefined &&
+        this.clients.every((c) => !c.current)
+      ) {
+        // Everything answered: give replicas a moment to converge before comparing them.
+        settleAt = this.now + 2000 * us;
+      }
+    }
+    this.stats.simulatedMs = this.now / us;
+    return this.finish(started);
+  }
+
+  private dispatch(e: SimEvent): void {
+    switch (e.k) {
+      case "deliver":
+        this.deliver(e);
+        return;
+      case "tick": {
+        const r = this.replicas[e.node]!;
+        if (!r.up || r.incarnation !== e.inc) return;
+        if (this.deferIfPaused(r, e)) return;
+        r.node!.handle({ type: "tick", now: this.clockOf(r) });
+        this.schedule(this.tickPeriodUs(r), e);
+        return;
+      }
+      case "clientTick": {
+        const c = this.clients[e.client]!;
+        this.handleClientOutputs(c, c.core.step({ type: "tick", now: this.now / us }), undefined);
+        if (this.phase !== "done") this.schedule(this.config.tickMs * us, e);
+        return;
+      }
+      case "sync": {
+        const r = this.replicas[e.node]!;
+        if (!r.up || r.incarnation !== e.inc) return;
+        const id = r.disk.completeSync(e.cover);
+        this.hash.u32(0x5157);
+        this.hash.number(id);
+        r.node!.durable(id);
+        if (r.up && r.incarnation === e.inc && r.disk.pending && !r.disk.syncInFlight)
+          this.beginSync(r);
+        return;
+      }
+      case "invoke":
+        this.invoke(this.clients[e.client]!);
+        return;
+      case "nemesis":
+        if (this.phase !== "load") return;
+        this.nemesis();
+        this.schedule(this.nemesisDelay(), e);
+        return;
+      case "restart": {
+        const r = this.replicas[e.node]!;
+        if (!r.up) this.start(r);
+        return;
+      }
+      case "endFaults":
+        this.endFaults();
+        return;
+    }
+  }
+
+  private deferIfPaused(r: SimReplica, e: SimEvent): boolean {
+    if (r.pausedUntil <= this.now) return false;
+    // A paused process handles nothing; what arrived waits in its socket buffers and timers.
+    this.queue.push(r.pausedUntil, e);
+    return true;
+  }
+
+  // ---- replicas ----------------------------------------------------------------------------
+
+  private start(r: SimReplica): void {
+    r.up = true;
+    r.incarnation++;
+    const durable = r.disk.recover();
+    const service = new ReplicatedService(this.kit.definition, this.config.sessions);
+    if (durable.snapshot) service.restore(durable.snapshot.data);
+    const core = this.definition.createReplica({
+      id: r.id,
+      config: this.config,
+      random: r.random.fork(),
+      crypto: this.cryptoFor(`r${r.id}`),
+      durable,
+    });
+    const inc = r.incarnation;
+    const node = new ReplicaNode<WireTypes>(
+      core,
+      service,
+      {
+        sendPeer: (to, msg) => this.send(r.id, to, "peer", msg, ""),
+        sendClient: (client, msg) => {
+          const target = this.clientByName.get(client.split(".")[0]!);
+          if (target !== undefined) this.send(r.id, this.n + target, "response", msg, client);
+        },
+        persist: (id, ops) => this.persist(r, inc, id, ops),
+      },
+      {
+        onApply: (entry, results) => this.checker.onApply(r.id, entry, results),
+        onQuery: (client, qid, _at, result) => this.checker.onQuery(client, qid, result),
+        onSnapshot: (index, data) => {
+          this.stats.snapshots++;
+          this.checker.onSnapshot(r.id, index, data);
+        },
+        onInstallSnapshot: (meta) => this.checker.resetReplica(r.id, meta.index),
+      },
+    );
+    r.node = node;
+    this.checker.resetReplica(r.id, service.appliedIndex);
+    this.hash.u32(0x5747);
+    this.hash.number(r.id);
+    this.trace(
+      () =>
+        `start r${r.id} inc=${inc} applied=${service.appliedIndex} entries=${durable.entries.length}`,
+    );
+    this.schedule(this.random.int(this.tickPeriodUs(r)), { k: "tick", node: r.id, inc });
+  }
+
+  private persist(r: SimReplica, inc: number, id: number, ops: readonly PersistOp[]): void {
+    if (!r.up || r.incarnation !== inc) return;
+    r.disk.write(id, ops);
+    if (!r.disk.syncInFlight) this.beginSync(r);
+  }
+
+  private beginSync(r: SimReplica): void {
+    const cover = r.disk.beginSync();
+    let latency = 300 + this.random.int(2000);
+    if (this.random.chance(0.01)) latency += 5_000 + this.random.int(20_000);
+    this.schedule(latency, { k: "sync", node: r.id, inc: r.incarnation, cover });
+  }
+
+  private crash(r: SimReplica): void {
+    const machine = this.faults.has("disk") && this.random.chance(0.7);
+    r.up = false;
+    r.node = undefined;
+    r.pausedUntil = 0;
+    const torn = r.disk.tornTails;
+    r.disk.crash(machine, this.random);
+    this.stats.crashes++;
+    if (machine) this.stats.machineCrashes++;
+    this.stats.tornTails += r.disk.tornTails - torn;
+    this.hash.u32(0xc4a5);
+    this.hash.number(r.id);
+    this.trace(() => `crash r${r.id} ${machine ? "machine" : "process"}`);
+    this.schedule(50 * us + this.random.int(2000 * us), { k: "restart", node: r.id });
+  }
+
+  // ---- network -----------------------------------------------------------------------------
+
+  private send(from: number, to: number, channel: Channel, msg: unknown, client: string): void {
+    const bytes = encode(msg);
+    this.stats.messagesSent++;
+    if (!this.network.canSend(from, to) || this.random.chance(this.network.quality.dropRate)) {
+      this.stats.messagesDropped++;
+      return;
+    }
+    this.schedule(this.network.delay(this.random), {
+      k: "deliver",
+      from,
+      to,
+      channel,
+      bytes,
+      client,
+    });
+    if (this.random.chance(this.network.quality.duplicateRate)) {
+      this.stats.messagesDuplicated++;
+      this.schedule(this.network.delay(this.random), {
+        k: "deliver",
+        from,
+        to,
+        channel,
+        bytes,
+        client,
+      });
+    }
+  }
+
+  private deliver(e: SimEvent & { k: "deliver" }): void {
+    this.hash.u32(e.from * 4096 + e.to);
+    this.hash.bytes(e.bytes);
+    if (e.channel === "response") {
+      const c = this.clients[e.to - this.n]!;
+      const msg = this.decodeChecked(e.bytes, "response");
+      if (msg === undefined) return;
+      this.handleClientOutputs(c, c.core.step({ type: "response", from: e.from, msg }), msg);
+      return;
+    }
+    const r = this.replicas[e.to]!;
+    if (!r.up) return;
+    if (this.deferIfPaused(r, e)) return;
+    const msg = this.decodeChecked(e.bytes, e.channel);
+    if (msg === undefined) return;
+    if (e.channel === "peer") r.node!.handle({ type: "peer", from: e.from, msg });
+    else r.node!.handle({ type: "client", client: e.client, msg });
+  }
+
+  private decodeChecked(bytes: Uint8Array, channel: Channel): unknown {
+    try {
+      return decode(bytes, this.definition.schemas[channel]);
+    } catch (error) {
+      if (!(error instanceof DecodeError)) throw error;
+      // Correct nodes must only send what their own schema accepts.
+      this.violations.push(`a ${channel} message failed its schema: ${error.message}`);
+      return undefined;
+    }
+  }
+
+  // ---- clients -----------------------------------------------------------------------------
+
+  private invoke(c: SimClient<WireTypes>): void {
+    if (this.phase !== "load" || c.current) return;
+    const op = this.kit.nextOperation(c.random, c.index);
+    this.stats.operations++;
+    this.hash.u32(0x1a7e);
+    this.hash.number(c.index);
+    this.trace(() => `invoke ${c.name} ${JSON.stringify(op.value)}`);
+    this.handleClientOutputs(
+      c,
+      c.invoke(op, this.now, () => this.nextHistoryId++),
+      undefined,
+    );
+  }
+
+  private handleClientOutputs(
+    c: SimClient<WireTypes>,
+    outputs: readonly ClientOutput<WireTypes>[],
+    via: unknown,
+  ): void {
+    for (const out of outputs) {
+      if (out.type === "send") {
+        this.send(this.n + c.index, out.to, "request", out.msg, c.core.clientId);
+        continue;
+      }
+      const indeterminate = out.indeterminate === true;
+      if (!c.finish(out.opId, out.result, indeterminate, this.now)) continue;
+      this.trace(
+        () =>
+          `done ${c.name} ${JSON.stringify(out.result)}${indeterminate ? " (indeterminate)" : ""}`,
+      );
+      if (out.result.ok && via !== undefined) this.checkAccepted(via, out.result);
+      if (this.phase === "load")
+        this.schedule(this.random.int(10 * us), { k: "invoke", client: c.index });
+    }
+  }
+
+  private checkAccepted(msg: unknown, result: ReplyResult): void {
+    const m = msg as { type?: string; client?: string; seq?: number; qid?: number };
+    if (typeof m.client !== "string") return;
+    if (m.type === "reply" && typeof m.seq === "number")
+      this.checker.onAccept(m.client, "command", m.seq, result);
+    else if (m.type === "queryReply" && typeof m.qid === "number")
+      this.checker.onAccept(m.client, "query", m.qid, result);
+  }
+
+  // ---- faults ------------------------------------------------------------------------------
+
+  private nemesisDelay(): number {
+    return 100 * us + this.random.int(1400 * us);
+  }
+
+  private leader(): number | undefined {
+    let best: { id: number; status: CoreStatus } | undefined;
+    for (const r of this.replicas) {
+      if (!r.up || !r.node) continue;
+      const status = r.node.core.status();
+      if (status.role === "leader" && (!best || status.term > best.status.term))
+        best = { id: r.id, status };
+    }
+    return best?.id;
+  }
+
+  private nemesis(): void {
+    const choices: FaultKind[] = [];
+    for (const kind of ["network", "partition", "crash", "pause", "clock"] as const) {
+      if (this.faults.has(kind)) choices.push(kind);
+    }
+    if (choices.length === 0) return;
+    const kind = choices[this.random.int(choices.length)]!;
+    const up = this.replicas.filter((r) => r.up);
+    this.hash.u32(0x4e4d);
+    this.hash.string(kind);
+    switch (kind) {
+      case "network":
+        this.network.quality = this.random.chance(0.3)
+          ? calmNetwork
+          : {
+              dropRate: this.random.next() * 0.1,
+              duplicateRate: this.random.next() * 0.05,
+              tailRate: this.random.next() * 0.05,
+            };
+        this.trace(() => `network ${JSON.stringify(this.network.quality)}`);
+        break;
+      case "partition":
+        if (this.network.partition !== "none" && this.random.chance(0.5)) {
+          this.network.heal();
+        } else {
+          const shape = partitionShapes[this.random.int(partitionShapes.length)]!;
+          this.network.apply(shape, this.random, this.leader());
+          this.stats.partitions++;
+        }
+        this.trace(() => `partition ${this.network.partition}`);
+        break;
+      case "crash": {
+        const victim = up[this.random.int(Math.max(1, up.length))];
+        if (victim) this.crash(victim);
+        break;
+      }
+      case "pause": {
+        const victim = up[this.random.int(Math.max(1, up.length))];
+        if (victim) {
+          victim.pausedUntil = this.now + 50 * us + this.random.int(2000 * us);
+          this.stats.pauses++;
+          this.trace(() => `pause r${victim.id} until ${(victim.pausedUntil / us).toFixed(3)}`);
+        }
+        break;
+      }
+      case "clock": {
+        const victim = this.replicas[this.random.int(this.n)]!;
+        victim.clockRate = 0.9 + this.random.next() * 0.2;
+        victim.clockOffsetMs += this.random.int(2001) - 1000;
+        this.trace(() => `clock r${victim.id} rate=${victim.clockRate.toFixed(3)}`);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  private endFaults(): void {
+    this.phase = "liveness";
+    this.network.heal();
+    this.network.quality = calmNetwork;
+    for (const r of this.replicas) {
+      r.pausedUntil = Math.min(r.pausedUntil, this.now);
+      if (!r.up) this.start(r);
+    }
+    this.trace(() => "faults stop: healed, all replicas up");
+  }
+
+  // ---- verdict -----------------------------------------------------------------------------
+
+  private finish(started: number): SimResult {
+    this.phase = "done";
+    const stuck = this.clients.filter((c) => c.current);
+    if (stuck.length > 0) {
+      this.violations.push(
+        `liveness: ${stuck.length} operation(s) still pending ${this.options.livenessBound}s after faults stopped (clients ${stuck
+          .map((c) => c.name)
+          .slice(0, 8)
+          .join(", ")})`,
+      );
+    }
+    for (const c of stuck) c.abandon();
+    this.compareReplicas();
+    const history = this.clients.flatMap((c) => c.history);
+    const linearizability = checkLinearizability(this.kit.model, history, {
+      timeLimitMs: this.options.checkTimeLimitMs,
+    });
+    if (linearizability.verdict === "violation") {
+      const bad = linearizability.partitions.find((p) => p.verdict === "violation");
+      this.violations.push(
+        `linearizability: history is not linearizable\n${bad?.counterexample?.explanation ?? ""}`,
+      );
+    } else if (linearizability.verdict === "unknown") {
+      this.violations.push("linearizability: the checker ran out of time (unknown is not a pass)");
+    }
+    for (const c of this.clients) {
+      this.stats.completed += c.completed;
+      this.stats.indeterminate += c.indeterminate;
+      this.stats.failed += c.failed;
+    }
+    this.stats.appliedEntries = this.checker.appliedEntries;
+    for (const r of this.replicas) {
+      if (r.node)
+        this.stats.maxCommitIndex = Math.max(
+          this.stats.maxCommitIndex,
+          r.node.core.status().commitIndex,
+        );
+    }
+    this.stats.elapsedMs = performance.now() - started;
+    const violations = [...this.checker.violations, ...this.violations];
+    return {
+      options: this.options,
+      ok: violations.length === 0,
+      violations,
+      traceHash: this.hash.hex(),
+      stats: this.stats,
+      linearizability,
+      history,
+      trace: this.traceLines,
+    };
+  }
+
+  /** Replicas that applied the same prefix must hold byte-identical state. */
+  private compareReplicas(): void {
+    const byIndex = new Map<number, { id: number; digest: string }>();
+    for (const r of this.replicas) {
+      if (!r.node) continue;
+      const index = r.node.service.appliedIndex;
+      const digest = createHash("sha256").update(r.node.service.snapshot()).digest("hex");
+      const other = byIndex.get(index);
+      if (!other) byIndex.set(index, { id: r.id, digest });
+      else if (other.digest !== digest) {
+        this.violations.push(
+          `replicas ${other.id} and ${r.id} applied up to ${index} but hold different state`,
+        );
+      }
+    }
+  }
+}
+
+export function runSimulation(options: SimOptions, recordTrace = false): SimResult {
+  return new Simulation(options, recordTrace).run();
+}

@@ -1,0 +1,77 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runCli } from "./run-cli.js";
+
+describe("lockstep sim", () => {
+  it("passes 1000 seeds of the single replica with all faults", () => {
+    const { code, stdout } = runCli([
+      "sim",
+      "--protocol",
+      "single",
+      "--seeds",
+      "1000",
+      "--jobs",
+      "2",
+    ]);
+    expect(stdout).toMatch(/1000 seeds, 1000 passed, 0 failed/);
+    expect(code).toBe(0);
+  }, 900_000);
+
+  it("fails the broken variant, prints a replay command that reproduces the same trace hash, and writes history and trace", () => {
+    const out = mkdtempSync(join(tmpdir(), "lockstep-sim-"));
+    const first = runCli([
+      "sim",
+      "--protocol",
+      "single-ack-before-sync",
+      "--seeds",
+      "10",
+      "--jobs",
+      "2",
+      "--out",
+      out,
+    ]);
+    expect(first.code).toBe(1);
+    const fail = /FAIL seed (\d+) \(trace ([0-9a-f]{16})\)/.exec(first.stdout);
+    expect(fail, first.stdout).not.toBeNull();
+    const replay = /replay: npx lockstep (sim .*)/.exec(first.stdout);
+    expect(replay).not.toBeNull();
+    const again = runCli([...replay![1]!.split(" "), "--out", out]);
+    expect(again.code).toBe(1);
+    expect(again.stdout).toContain(`trace ${fail![2]}`);
+    const saved = JSON.parse(
+      readFileSync(join(out, `single-ack-before-sync-seed-${fail![1]}.json`), "utf8"),
+    );
+    expect(saved.traceHash).toBe(fail![2]);
+    expect(saved.sameRunAsFirstAttempt).toBe(true);
+    expect(saved.history.length).toBeGreaterThan(0);
+    expect(
+      readFileSync(join(out, `single-ack-before-sync-seed-${fail![1]}.trace.txt`), "utf8"),
+    ).toMatch(/crash r0 machine/);
+  }, 300_000);
+
+  it.each([
+    [["sim"], /--protocol is required/],
+    [["sim", "--protocol", "nope"], /unknown protocol "nope"/],
+    [["sim", "--protocol", "single", "--seeds", "ten"], /--seeds expects an integer/],
+    [["sim", "--protocol", "single", "--seeds", "0"], /--seeds must be from 1/],
+    [["sim", "--protocol", "single", "--faults", "fire"], /unknown fault "fire"/],
+    [["sim", "--protocol", "single", "--bogus"], /Unknown option '--bogus'/],
+    [["sim", "--protocol", "single", "--service", "sql"], /--service must be one of/],
+    [["frobnicate"], /unknown command "frobnicate"/],
+  ])("rejects %j with one clear line and exit code 2", (args, message) => {
+    const { code, stderr } = runCli(args);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("has --help on every command", () => {
+    for (const args of [["--help"], ["sim", "--help"], ["demo", "--help"]]) {
+      const { code, stdout } = runCli(args);
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/Usage: lockstep/);
+    }
+  });
+});
