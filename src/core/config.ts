@@ -138,7 +138,7 @@ export function validateClusterConfig(raw: unknown): ClusterConfig {
       problems.push("sessions: expected an object");
     } else {
       for (const [key, v] of Object.entries(raw.sessions)) {
-        if (!(key in defaultSessionLimits)) {
+        if (!Object.hasOwn(defaultSessionLimits, key)) {
           problems.push(`sessions.${key}: unknown field`);
         } else if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
           problems.push(`sessions.${key}: expected a positive integer, got ${JSON.stringify(v)}`);

@@ -25,6 +25,8 @@ interface Pending {
   readonly op: ClientOperation | AdminOp;
   /** Tick at which to send again if no answer came. */
   resendAt: number;
+  /** The replica the last copy went to. */
+  sentTo: ReplicaId | undefined;
 }
 
 const maxInFlightCommands = 128;
@@ -44,6 +46,7 @@ export class LeaderClient implements ClientCore<LeaderClientWire> {
   private readonly retryTicks: number;
   private session: "none" | "opening" | "open" = "none";
   private sessionResendAt = 0;
+  private registerSentTo: ReplicaId | undefined;
   private nextSeq = 1;
   private nextQid = 1;
   private nextAid = 1;
@@ -87,14 +90,15 @@ export class LeaderClient implements ClientCore<LeaderClientWire> {
   }
 
   private onTick(out: ClientOutput<LeaderClientWire>[]): void {
+    // No answer in time: the replica may be down or partitioned away, so try the next one, but
+    // only if nothing (a redirect, another timeout this tick) has moved us off it already.
     if (this.session === "opening" && this.ticks >= this.sessionResendAt) {
-      this.rotate();
+      if (this.registerSentTo === this.leader) this.rotate();
       this.sendRegister(out);
     }
     for (const p of this.pending.values()) {
       if (this.ticks >= p.resendAt) {
-        // No answer in time: the replica may be down or partitioned away, try the next one.
-        this.rotate();
+        if (p.sentTo === this.leader) this.rotate();
         this.send(p, out);
       }
     }
@@ -125,7 +129,14 @@ export class LeaderClient implements ClientCore<LeaderClientWire> {
       } else {
         key = this.nextAid++;
       }
-      const p: Pending = { opId: next.opId, kind: next.kind, key, op: next.op, resendAt: 0 };
+      const p: Pending = {
+        opId: next.opId,
+        kind: next.kind,
+        key,
+        op: next.op,
+        resendAt: 0,
+        sentTo: undefined,
+      };
       this.pending.set(`${next.kind}:${key}`, p);
       this.send(p, out);
     }
@@ -133,6 +144,7 @@ export class LeaderClient implements ClientCore<LeaderClientWire> {
 
   private sendRegister(out: ClientOutput<LeaderClientWire>[]): void {
     this.sessionResendAt = this.ticks + this.retryTicks;
+    this.registerSentTo = this.leader;
     out.push({
       type: "send",
       to: this.leader,
@@ -149,6 +161,7 @@ export class LeaderClient implements ClientCore<LeaderClientWire> {
 
   private send(p: Pending, out: ClientOutput<LeaderClientWire>[]): void {
     p.resendAt = this.ticks + this.retryTicks;
+    p.sentTo = this.leader;
     let msg: ClientRequestMessage;
     if (p.kind === "command") {
       const op = p.op as ClientOperation;

@@ -39,6 +39,8 @@ export interface SnapshotMeta {
   readonly term: Term;
   /** The membership in force at `index`, in the protocol's own shape. */
   readonly config: Value;
+  /** Leader time of the entry at `index`: entries after a restart from this snapshot never go below it. */
+  readonly time?: number;
 }
 
 /** What a replica finds on its disk when it starts. */

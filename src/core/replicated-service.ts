@@ -3,9 +3,12 @@ import type { ReplyResult } from "./client-messages.js";
 import { decode, encode } from "./codec.js";
 import type { ClientId, LogIndex, Seq } from "./ids.js";
 import type { LogEntry } from "./log-entry.js";
+import { value } from "./schema.js";
 import { defaultSessionLimits, type SessionLimits, SessionTable } from "./session-table.js";
 import type { AnyServiceDefinition, StateMachine } from "./state-machine.js";
 import type { Value } from "./value.js";
+
+const snapshotValue = value(512, Number.MAX_SAFE_INTEGER);
 
 /** The outcome of one logged command, for the protocol core to turn into replies. */
 export interface AppliedCommand {
@@ -109,7 +112,9 @@ export class ReplicatedService {
   }
 
   restore(bytes: Uint8Array): void {
-    const decoded = decode(bytes);
+    // Our own snapshots may be far larger and deeper than any network message, so they get
+    // their own (still bounded) limits rather than the codec's defaults for untrusted input.
+    const decoded = decode(bytes, snapshotValue);
     if (!Array.isArray(decoded) || decoded.length !== 3)
       throw new Error("service snapshot: bad envelope");
     const [applied, sessions, user] = decoded as readonly Value[];

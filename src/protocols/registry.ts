@@ -13,6 +13,11 @@ export interface RegisteredProtocol {
   readonly simSettings: { readonly [key: string]: Value };
   /** A deliberately broken variant: the simulator is expected to find a violation. */
   readonly broken: boolean;
+  /**
+   * Supports membership changes: with the `membership` fault the simulator adds `spares` extra
+   * replicas to the address book (not voters at the start) and adds and removes members under load.
+   */
+  readonly membership?: { readonly spares: number; readonly minVoters: number };
 }
 
 const registered: RegisteredProtocol[] = [

@@ -1,12 +1,9 @@
-import { decode, encode } from "../core/codec.js";
+import { encode } from "../core/codec.js";
 import { DurableStateBuilder } from "../core/durable-state-builder.js";
-import { logEntrySchema } from "../core/log-entry.js";
+import { decodePersistOps } from "../core/persist-ops-codec.js";
 import type { Random } from "../core/prng.js";
 import type { DurableState, PersistOp } from "../core/protocol.js";
 import { frameRecord, readRecords } from "../core/record-framing.js";
-import { isPlainObject, value } from "../core/schema.js";
-
-const anyValue = value();
 
 /**
  * A replica's simulated disk. Each persist output becomes one record; a record is durable once
@@ -100,41 +97,4 @@ export class SimDisk {
     this.syncedId = 0;
     return state;
   }
-}
-
-/** Checks a stored record's shape; storage is trusted less than memory. */
-export function decodePersistOps(payload: Uint8Array): PersistOp[] {
-  const ops = decode(payload);
-  if (!Array.isArray(ops)) throw new Error("persist record: expected an array of ops");
-  return (ops as unknown[]).map((op, i) => {
-    if (!isPlainObject(op)) throw new Error(`persist record: op ${i} is not an object`);
-    switch (op.type) {
-      case "hardState":
-        return { type: "hardState", state: anyValue.parse(op.state, `op ${i}.state`) };
-      case "append":
-        if (!Array.isArray(op.entries)) throw new Error(`persist record: op ${i} has no entries`);
-        return { type: "append", entries: op.entries.map((e) => logEntrySchema.parse(e)) };
-      case "truncate":
-        if (typeof op.from !== "number") throw new Error(`persist record: op ${i} has no from`);
-        return { type: "truncate", from: op.from };
-      case "snapshot": {
-        const meta = op.meta;
-        if (
-          !isPlainObject(meta) ||
-          typeof meta.index !== "number" ||
-          typeof meta.term !== "number" ||
-          !(op.data instanceof Uint8Array)
-        ) {
-          throw new Error(`persist record: op ${i} is a malformed snapshot`);
-        }
-        return {
-          type: "snapshot",
-          meta: { index: meta.index, term: meta.term, config: meta.config ?? null },
-          data: op.data,
-        } as PersistOp;
-      }
-      default:
-        throw new Error(`persist record: op ${i} has unknown type ${String(op.type)}`);
-    }
-  });
 }

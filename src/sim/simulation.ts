@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
 import { type CheckResult, checkLinearizability } from "../check/linearizability/index.js";
-import type { ReplyResult } from "../core/client-messages.js";
+import type { AdminOp, ReplyResult } from "../core/client-messages.js";
 import type { ClientOperation } from "../core/client-operation.js";
 import { DecodeError, decode, encode } from "../core/codec.js";
 import { type ClusterConfig, simulatedCluster } from "../core/config.js";
 import { NodeCrypto } from "../core/node-crypto.js";
 import { createRandom, type Random } from "../core/prng.js";
 import type {
+  ClientCore,
   ClientOutput,
   CoreStatus,
   PersistOp,
@@ -49,6 +50,7 @@ type SimEvent =
   | { readonly k: "invoke"; readonly client: number }
   | { readonly k: "nemesis" }
   | { readonly k: "restart"; readonly node: number }
+  | { readonly k: "adminTick" }
   | { readonly k: "endFaults" };
 
 interface SimReplica {
@@ -123,6 +125,10 @@ export class Simulation {
   private nextHistoryId = 1;
   private readonly faults: ReadonlySet<FaultKind>;
   private readonly n: number;
+  /** An operator that changes membership under load (protocols that support it). */
+  private readonly admin:
+    | { core: ClientCore<WireTypes>; busy: boolean; nextOp: number; endpoint: number }
+    | undefined;
   readonly stats: SimStats = {
     simulatedMs: 0,
     events: 0,
@@ -152,11 +158,16 @@ export class Simulation {
     this.protocol = findProtocol(options.protocol);
     this.definition = this.protocol.definition;
     const f = options.f ?? this.protocol.defaultF;
-    this.n = options.replicas ?? this.definition.replicasFor(f);
-    this.config = simulatedCluster(this.definition.name, this.n, f, this.protocol.simSettings);
-    this.kit = createServiceKit(options.service);
     this.faults = new Set(options.faults);
-    this.network = new SimNetwork(this.n, this.n + options.clients);
+    const voters = options.replicas ?? this.definition.replicasFor(f);
+    const membership = this.faults.has("membership") ? this.protocol.membership : undefined;
+    this.n = voters + (membership?.spares ?? 0);
+    const settings = membership
+      ? { ...this.protocol.simSettings, initialVoters: Array.from({ length: voters }, (_, i) => i) }
+      : this.protocol.simSettings;
+    this.config = simulatedCluster(this.definition.name, this.n, f, settings);
+    this.kit = createServiceKit(options.service);
+    this.network = new SimNetwork(this.n, this.n + options.clients + (membership ? 1 : 0));
     this.checker = new ReplicationChecker(() => this.now);
     for (let id = 0; id < this.n; id++) {
       this.replicas.push({
@@ -184,6 +195,20 @@ export class Simulation {
       this.clients.push(new SimClient(i, name, core, random));
       this.clientByName.set(name, i);
     }
+    this.admin = membership
+      ? {
+          core: this.definition.createClient({
+            clientId: "admin",
+            config: this.config,
+            random: this.random.fork(),
+            crypto: this.cryptoFor("c:admin"),
+            retryTicks: 25,
+          }),
+          busy: false,
+          nextOp: 1,
+          endpoint: this.n + options.clients,
+        }
+      : undefined;
   }
 
   private cryptoFor(self: `r${number}` | `c:${string}`): NodeCrypto {
@@ -227,6 +252,7 @@ export class Simulation {
       this.schedule(this.random.int(this.config.tickMs * us), { k: "clientTick", client: c.index });
     }
     this.schedule(this.nemesisDelay(), { k: "nemesis" });
+    if (this.admin) this.schedule(this.config.tickMs * us, { k: "adminTick" });
     this.schedule(this.options.duration * 1000 * us, { k: "endFaults" });
     const deadline = (this.options.duration + this.options.livenessBound) * 1000 * us;
     let settleAt: number | undefined;
@@ -284,6 +310,11 @@ export class Simulation {
       case "invoke":
         this.invoke(this.clients[e.client]!);
         return;
+      case "adminTick":
+        if (this.admin)
+          this.handleAdminOutputs(this.admin.core.step({ type: "tick", now: this.now / us }));
+        if (this.phase !== "done") this.schedule(this.config.tickMs * us, e);
+        return;
       case "nemesis":
         if (this.phase !== "load") return;
         this.nemesis();
@@ -329,7 +360,12 @@ export class Simulation {
       {
         sendPeer: (to, msg) => this.send(r.id, to, "peer", msg, ""),
         sendClient: (client, msg) => {
-          const target = this.clientByName.get(client.split(".")[0]!);
+          const base = client.split(".")[0]!;
+          if (base === "admin" && this.admin) {
+            this.send(r.id, this.admin.endpoint, "response", msg, client);
+            return;
+          }
+          const target = this.clientByName.get(base);
           if (target !== undefined) this.send(r.id, this.n + target, "response", msg, client);
         },
         persist: (id, ops) => this.persist(r, inc, id, ops),
@@ -417,6 +453,12 @@ export class Simulation {
   private deliver(e: SimEvent & { k: "deliver" }): void {
     this.hash.u32(e.from * 4096 + e.to);
     this.hash.bytes(e.bytes);
+    if (e.channel === "response" && this.admin && e.to === this.admin.endpoint) {
+      const msg = this.decodeChecked(e.bytes, "response");
+      if (msg !== undefined)
+        this.handleAdminOutputs(this.admin.core.step({ type: "response", from: e.from, msg }));
+      return;
+    }
     if (e.channel === "response") {
       const c = this.clients[e.to - this.n]!;
       const msg = this.decodeChecked(e.bytes, "response");
@@ -513,6 +555,7 @@ export class Simulation {
     for (const kind of ["network", "partition", "crash", "pause", "clock"] as const) {
       if (this.faults.has(kind)) choices.push(kind);
     }
+    if (this.admin) choices.push("membership");
     if (choices.length === 0) return;
     const kind = choices[this.random.int(choices.length)]!;
     const up = this.replicas.filter((r) => r.up);
@@ -560,8 +603,54 @@ export class Simulation {
         this.trace(() => `clock r${victim.id} rate=${victim.clockRate.toFixed(3)}`);
         break;
       }
+      case "membership":
+        this.changeMembership();
+        break;
       default:
         break;
+    }
+  }
+
+  /** Asks the cluster to add a non-member or remove a voter, as an operator would. */
+  private changeMembership(): void {
+    const admin = this.admin;
+    const rules = this.protocol.membership;
+    if (!admin || !rules || admin.busy) return;
+    const leader = this.leader();
+    const details =
+      leader === undefined ? undefined : this.replicas[leader]?.node?.core.status().details;
+    const voters = readIds(details, "voters");
+    const learners = readIds(details, "learners");
+    if (!voters) return;
+    const outside = this.replicas
+      .map((r) => r.id)
+      .filter((id) => !voters.includes(id) && !learners?.includes(id));
+    let admin_op: AdminOp;
+    if (outside.length > 0 && (voters.length <= rules.minVoters || this.random.chance(0.5))) {
+      admin_op = { op: "add", replica: outside[this.random.int(outside.length)]! };
+    } else if (voters.length > rules.minVoters) {
+      admin_op = { op: "remove", replica: voters[this.random.int(voters.length)]! };
+    } else {
+      return;
+    }
+    admin.busy = true;
+    this.hash.u32(0xad31);
+    this.hash.string(JSON.stringify(admin_op));
+    this.trace(() => `admin ${JSON.stringify(admin_op)} (voters ${voters.join(",")})`);
+    this.handleAdminOutputs(
+      admin.core.step({ type: "admin", opId: admin.nextOp++, admin: admin_op }),
+    );
+  }
+
+  private handleAdminOutputs(outputs: readonly ClientOutput<WireTypes>[]): void {
+    const admin = this.admin!;
+    for (const out of outputs) {
+      if (out.type === "send") {
+        this.send(admin.endpoint, out.to, "request", out.msg, admin.core.clientId);
+      } else {
+        admin.busy = false;
+        this.trace(() => `admin done ${JSON.stringify(out.result)}`);
+      }
     }
   }
 
@@ -646,6 +735,18 @@ export class Simulation {
       }
     }
   }
+}
+
+function readIds(details: Value | undefined, field: string): number[] | undefined {
+  if (
+    !details ||
+    typeof details !== "object" ||
+    Array.isArray(details) ||
+    details instanceof Uint8Array
+  )
+    return undefined;
+  const v = (details as { readonly [k: string]: Value })[field];
+  return Array.isArray(v) && v.every((x) => typeof x === "number") ? (v as number[]) : undefined;
 }
 
 export function runSimulation(options: SimOptions, recordTrace = false): SimResult {

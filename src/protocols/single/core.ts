@@ -61,7 +61,7 @@ export class SingleCore implements ProtocolCore<SingleWire> {
     this.lastIndex = this.recovered.at(-1)?.index ?? this.snapshotIndex;
     // Every durable entry of a single replica is committed: nobody else could disagree.
     this.committed = this.snapshotIndex;
-    this.lastTime = this.recovered.at(-1)?.time ?? 0;
+    this.lastTime = this.recovered.at(-1)?.time ?? durable.snapshot?.meta.time ?? 0;
   }
 
   status(): CoreStatus {
@@ -118,7 +118,8 @@ export class SingleCore implements ProtocolCore<SingleWire> {
             ops: [
               {
                 type: "snapshot",
-                meta: { index: input.index, term: 1, config: null },
+                // lastTime ≥ the time of the entry at input.index: time stays monotonic across a restart.
+                meta: { index: input.index, term: 1, config: null, time: this.lastTime },
                 data: input.data,
               },
             ],

@@ -14,7 +14,7 @@ export function parseSingleSettings(settings: { readonly [key: string]: Value })
   const problems: string[] = [];
   const out: Record<string, number> = { ...defaultSingleSettings };
   for (const [key, v] of Object.entries(settings)) {
-    if (!(key in defaultSingleSettings)) {
+    if (!Object.hasOwn(defaultSingleSettings, key)) {
       problems.push(`settings.${key}: unknown setting for protocol single`);
     } else if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
       problems.push(`settings.${key}: expected a non-negative integer, got ${JSON.stringify(v)}`);
