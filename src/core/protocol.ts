@@ -36,6 +36,7 @@ export type PersistOp =
 
 export interface SnapshotMeta {
   readonly index: LogIndex;
+  /** The term of the entry at `index` (storage relies on it to check a fallback snapshot). */
   readonly term: Term;
   /** The membership in force at `index`, in the protocol's own shape. */
   readonly config: Value;

@@ -1,0 +1,175 @@
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import type { Value } from "../core/value.js";
+import { segmentFileName } from "./file-names.js";
+import { fsyncDirectory } from "./fs-directory.js";
+import type { RecoveryResult } from "./recovery.js";
+import type { StorageCounters } from "./stats.js";
+import { encodeWalRecord, maxAppendedIndex, type WalOp } from "./wal-record.js";
+
+interface Segment {
+  readonly seq: number;
+  readonly file: string;
+  records: number;
+  lastSequence: number | undefined;
+  maxEntryIndex: number;
+  size: number;
+}
+
+/**
+ * The write side of the WAL: appends records to the active segment, one write and one
+ * fdatasync per call (a group commit), and starts a new segment once the active one has reached
+ * `segmentBytes`. Every segment begins with a checkpoint record holding the latest hard state,
+ * so that older segments can be deleted without losing it. A batch never spans two segments:
+ * rotation happens between batches, when the old segment is already synced, so a crash can tear
+ * only the last segment.
+ */
+export class WalWriter {
+  private constructor(
+    private readonly dir: string,
+    private readonly segments: Segment[],
+    private handle: fs.FileHandle,
+    private nextSequence: number,
+    private hardState: Value | undefined,
+    private readonly segmentBytes: number,
+    private readonly stats: StorageCounters,
+  ) {
+    stats.segments = segments.length;
+  }
+
+  /** Continues the log recovery read: cuts a torn tail, or starts the first segment. */
+  static async open(
+    dir: string,
+    recovered: RecoveryResult,
+    segmentBytes: number,
+    stats: StorageCounters,
+  ): Promise<WalWriter> {
+    const segments: Segment[] = recovered.segments.map((s) => ({
+      seq: s.seq,
+      file: s.file,
+      records: s.records,
+      lastSequence: s.lastSequence,
+      maxEntryIndex: s.maxEntryIndex,
+      size: s.validLength,
+    }));
+    let handle: fs.FileHandle;
+    const last = segments.at(-1);
+    if (last) {
+      handle = await fs.open(path.join(dir, last.file), "r+");
+      const { size } = await handle.stat();
+      if (size > last.size) {
+        await handle.truncate(last.size);
+        await handle.sync();
+      }
+    } else {
+      const first: Segment = {
+        seq: 1,
+        file: segmentFileName(1),
+        records: 0,
+        lastSequence: undefined,
+        maxEntryIndex: 0,
+        size: 0,
+      };
+      handle = await fs.open(path.join(dir, first.file), "wx");
+      await fsyncDirectory(dir);
+      stats.directorySyncs++;
+      segments.push(first);
+    }
+    const writer = new WalWriter(
+      dir,
+      segments,
+      handle,
+      recovered.nextSequence,
+      recovered.state.hardState,
+      segmentBytes,
+      stats,
+    );
+    // An empty active segment (new, or torn back to nothing) gets its checkpoint now.
+    if (segments.at(-1)!.records === 0) await writer.write([]);
+    return writer;
+  }
+
+  /**
+   * Writes one record per element of `batch` and makes them durable. Returns the sequence
+   * number of the first (the rest follow by one).
+   */
+  async write(batch: readonly (readonly WalOp[])[]): Promise<number> {
+    let active = this.segments.at(-1)!;
+    if (active.size >= this.segmentBytes && active.records > 0) active = await this.rotate();
+    const frames: Uint8Array[] = [];
+    if (active.records === 0) {
+      const checkpoint: WalOp[] =
+        this.hardState === undefined ? [] : [{ type: "hardState", state: this.hardState }];
+      frames.push(encodeWalRecord(this.nextSequence++, checkpoint));
+      this.stats.checkpoints++;
+    }
+    const first = this.nextSequence;
+    for (const ops of batch) {
+      frames.push(encodeWalRecord(this.nextSequence++, ops));
+      for (const op of ops) if (op.type === "hardState") this.hardState = op.state;
+      active.maxEntryIndex = Math.max(active.maxEntryIndex, maxAppendedIndex(ops));
+    }
+    const bytes = Buffer.concat(frames);
+    let written = 0;
+    while (written < bytes.length) {
+      const { bytesWritten } = await this.handle.write(
+        bytes,
+        written,
+        bytes.length - written,
+        active.size + written,
+      );
+      written += bytesWritten;
+    }
+    await this.handle.datasync();
+    active.size += bytes.length;
+    active.records += frames.length;
+    active.lastSequence = this.nextSequence - 1;
+    this.stats.walBytes += bytes.length;
+    this.stats.fsyncs++;
+    return first;
+  }
+
+  /**
+   * Deletes the oldest segments while the snapshot at `floor` covers them: every entry they
+   * append is ≤ floor.index, and they end before the record that commits that snapshot (so the
+   * records of the snapshots still kept stay in the log). Never the active segment. Oldest
+   * first, syncing the directory after each, so a crash cannot leave a gap in the sequence.
+   */
+  async compact(floor: { readonly index: number; readonly sequence: number }): Promise<void> {
+    while (this.segments.length > 1) {
+      const oldest = this.segments[0]!;
+      if (oldest.maxEntryIndex > floor.index) break;
+      if (oldest.lastSequence === undefined || oldest.lastSequence >= floor.sequence) break;
+      await fs.rm(path.join(this.dir, oldest.file));
+      await fsyncDirectory(this.dir);
+      this.stats.directorySyncs++;
+      this.stats.segmentsDeleted++;
+      this.segments.shift();
+      this.stats.segments = this.segments.length;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+
+  private async rotate(): Promise<Segment> {
+    const seq = this.segments.at(-1)!.seq + 1;
+    const next: Segment = {
+      seq,
+      file: segmentFileName(seq),
+      records: 0,
+      lastSequence: undefined,
+      maxEntryIndex: 0,
+      size: 0,
+    };
+    const handle = await fs.open(path.join(this.dir, next.file), "wx");
+    await this.handle.close();
+    this.handle = handle;
+    this.segments.push(next);
+    this.stats.segments = this.segments.length;
+    await fsyncDirectory(this.dir);
+    this.stats.directorySyncs++;
+    return next;
+  }
+}
