@@ -1,0 +1,382 @@
+import type { Server, Socket } from "node:net";
+import { DecodeError, decode, encode } from "../core/codec.js";
+import type { ClusterConfig } from "../core/config.js";
+import type { ClientId, ReplicaId } from "../core/ids.js";
+import type { KeyRing } from "../core/node-crypto.js";
+import type { ProtocolDefinition, WireTypes } from "../core/protocol.js";
+import { SecureChannel } from "./channel.js";
+import { Connection } from "./connection.js";
+import { createCounters, type NetCounters } from "./counters.js";
+import { DialedLink, type HostPort } from "./dialed-link.js";
+import { type NetOptions, type ResolvedNetOptions, resolveNetOptions } from "./options.js";
+import { parsePrincipal } from "./principal.js";
+import { SendQueue } from "./send-queue.js";
+import { dataFrameOverhead } from "./session.js";
+import { type HandshakeKeys, handshakeKeys } from "./session-keys.js";
+import { createListener } from "./tls.js";
+
+export interface ReplicaTransportOptions<W extends WireTypes> extends NetOptions {
+  readonly self: ReplicaId;
+  readonly config: ClusterConfig;
+  /** This replica's keys (keyRingFor(keyFile, `r<self>`)). */
+  readonly keys: KeyRing;
+  /** Incoming peer frames are checked against `peer`, client frames against `request`. */
+  readonly schemas: ProtocolDefinition<W>["schemas"];
+  /** Inbound sockets held at once, authenticated or not (default 1024); more are refused. */
+  readonly maxConnections?: number;
+  /** Accept client connections (default true). */
+  readonly acceptClients?: boolean;
+  /**
+   * The client a request claims to come from. A request naming a client other than the one
+   * its connection authenticated as is dropped and counted as unauthenticated. The default
+   * reads a string field `client` (lockstep's client messages carry one); `false` turns the
+   * check off.
+   */
+  readonly requestOwner?: ((request: W["request"]) => ClientId | undefined) | false;
+}
+
+type PeerHandler<W extends WireTypes> = (from: ReplicaId, msg: W["peer"]) => void;
+type ClientHandler<W extends WireTypes> = (client: ClientId, msg: W["request"]) => void;
+
+/** The state kept per other replica. The lower id dials; the higher id accepts. */
+interface PeerLink {
+  readonly id: ReplicaId;
+  readonly queue: SendQueue;
+  /** For replicas with a higher id: the link this replica keeps dialed. */
+  readonly dialed: DialedLink | undefined;
+  /** For replicas with a lower id: their latest authenticated connection to us. */
+  accepted: Connection | undefined;
+}
+
+/** A client's current connection and the replies waiting for it. */
+interface ClientLink {
+  readonly connection: Connection;
+  readonly queue: SendQueue;
+}
+
+function defaultRequestOwner(request: unknown): ClientId | undefined {
+  const client = (request as { client?: unknown } | null)?.client;
+  return typeof client === "string" ? client : undefined;
+}
+
+/**
+ * The network side of one replica: it listens for peers and clients, keeps one authenticated
+ * connection to every other replica (the lower id dials, with reconnect and backoff), and
+ * hands handlers only messages that passed the handshake, the frame MAC, the sequence check
+ * and the protocol's schema. Everything refused is counted in `counters`.
+ */
+export class ReplicaTransport<W extends WireTypes> {
+  readonly counters: NetCounters = createCounters();
+  private readonly options: ResolvedNetOptions;
+  private readonly keys: HandshakeKeys;
+  private readonly peers = new Map<ReplicaId, PeerLink>();
+  private readonly clients = new Map<ClientId, ClientLink>();
+  private readonly inbound = new Set<Connection>();
+  private readonly addresses = new Map<ReplicaId, HostPort>();
+  private readonly requestOwner: ((request: W["request"]) => ClientId | undefined) | undefined;
+  private server: Server | undefined;
+  private peerHandler: PeerHandler<W> = () => {};
+  private clientHandler: ClientHandler<W> = () => {};
+  private closed = false;
+
+  constructor(private readonly init: ReplicaTransportOptions<W>) {
+    this.options = resolveNetOptions(init);
+    if (init.keys.self !== `r${init.self}`) {
+      throw new Error(`the key ring belongs to ${init.keys.self}, not r${init.self}`);
+    }
+    if (!init.config.replicas.some((r) => r.id === init.self)) {
+      throw new Error(`replica ${init.self} is not in the cluster configuration`);
+    }
+    this.keys = handshakeKeys(init.keys);
+    this.requestOwner =
+      init.requestOwner === false ? undefined : (init.requestOwner ?? defaultRequestOwner);
+    for (const replica of init.config.replicas) {
+      if (replica.host !== undefined && replica.port !== undefined) {
+        this.addresses.set(replica.id, { host: replica.host, port: replica.port });
+      }
+      if (replica.id === init.self) continue;
+      const id = replica.id;
+      const queue = new SendQueue(this.options.queue, () => this.counters.queueDrops++);
+      const dialed =
+        init.self < id
+          ? new DialedLink({
+              target: `r${id}`,
+              address: () => this.addresses.get(id),
+              keys: this.keys,
+              counters: this.counters,
+              queue,
+              tls: this.options.tls,
+              maxFrameBytes: this.options.maxFrameBytes,
+              handshakeTimeoutMs: this.options.handshakeTimeoutMs,
+              backoff: this.options.backoff,
+              onMessage: (message) => this.onPeerMessage(id, message),
+              ...(this.options.onError ? { onError: this.options.onError } : {}),
+            })
+          : undefined;
+      this.peers.set(id, { id, queue, dialed, accepted: undefined });
+    }
+  }
+
+  get self(): ReplicaId {
+    return this.init.self;
+  }
+
+  /** Sets the handler for peer messages (replacing the previous one). */
+  onPeer(handler: PeerHandler<W>): void {
+    this.peerHandler = handler;
+  }
+
+  /** Sets the handler for client requests (replacing the previous one). */
+  onClient(handler: ClientHandler<W>): void {
+    this.clientHandler = handler;
+  }
+
+  /**
+   * Listens for peers and clients; host and port default to this replica's configured address.
+   * Port 0 picks a free port. Resolves with the bound port.
+   */
+  listen(host?: string, port?: number): Promise<number> {
+    if (this.closed) return Promise.reject(new Error("transport is closed"));
+    if (this.server) return Promise.reject(new Error("already listening"));
+    const mine = this.addresses.get(this.init.self);
+    const bindHost = host ?? mine?.host ?? "127.0.0.1";
+    const bindPort = port ?? mine?.port ?? 0;
+    const server = createListener(
+      this.options.tls,
+      this.counters,
+      this.options.handshakeTimeoutMs,
+      (socket) => this.accept(socket),
+    );
+    server.maxConnections = this.init.maxConnections ?? 1024;
+    server.on("drop", () => this.counters.connectionsRejected++);
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error) => {
+        this.server = undefined;
+        reject(error);
+      };
+      server.once("error", onError);
+      server.listen(bindPort, bindHost, () => {
+        server.off("error", onError);
+        // Later server errors (rare: EMFILE on accept) must not crash the process.
+        server.on("error", (error) => this.options.onError?.(error));
+        const address = server.address();
+        resolve(typeof address === "object" && address ? address.port : bindPort);
+      });
+    });
+  }
+
+  /** Overrides where replica `id` is dialed (takes effect on the next attempt). */
+  setAddress(id: ReplicaId, host: string, port: number): void {
+    this.addresses.set(id, { host, port });
+  }
+
+  /** Starts dialing every replica with a higher id (the others dial us). */
+  connectPeers(): void {
+    if (this.closed) return;
+    for (const link of this.peers.values()) link.dialed?.start();
+  }
+
+  /**
+   * Queues a message for a replica; returns false when it cannot be sent at all (unknown
+   * replica, or too large for a frame). A full queue drops its oldest message instead.
+   */
+  sendPeer(to: ReplicaId, msg: W["peer"]): boolean {
+    const link = this.peers.get(to);
+    if (!link || this.closed) {
+      this.counters.unroutable++;
+      return false;
+    }
+    const bytes = this.encode(msg);
+    if (!bytes) return false;
+    link.queue.push(bytes);
+    if (link.dialed) link.dialed.flush();
+    else link.accepted?.flushSoon();
+    return true;
+  }
+
+  /** Queues a reply on the client's current connection; false if it has none (counted unroutable). */
+  sendClient(clientId: ClientId, msg: W["response"]): boolean {
+    const client = this.clients.get(clientId);
+    if (!client || this.closed) {
+      this.counters.unroutable++;
+      return false;
+    }
+    const bytes = this.encode(msg);
+    if (!bytes) return false;
+    client.queue.push(bytes);
+    client.connection.flushSoon();
+    return true;
+  }
+
+  /** Replicas with an authenticated connection up now. */
+  connectedPeers(): ReplicaId[] {
+    const up: ReplicaId[] = [];
+    for (const link of this.peers.values()) {
+      if (link.dialed ? link.dialed.connected : link.accepted?.established) up.push(link.id);
+    }
+    return up;
+  }
+
+  /** Clients with an authenticated connection up now. */
+  connectedClients(): ClientId[] {
+    return [...this.clients.keys()];
+  }
+
+  /** Inbound sockets open now, authenticated or not (replicas with a lower id, clients, strangers). */
+  inboundConnections(): number {
+    return this.inbound.size;
+  }
+
+  /** Messages waiting for replica `id`. */
+  queuedFor(id: ReplicaId): number {
+    return this.peers.get(id)?.queue.length ?? 0;
+  }
+
+  /** Stops listening and dialing and closes every connection. Queued messages count as dropped. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const link of this.peers.values()) {
+      link.dialed?.close();
+      link.accepted?.close("transport closed");
+      link.queue.clear();
+    }
+    for (const connection of this.inbound) connection.close("transport closed");
+    const server = this.server;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private encode(msg: unknown): Uint8Array | undefined {
+    const bytes = encode(msg);
+    if (bytes.length + dataFrameOverhead > this.options.maxFrameBytes) {
+      this.counters.oversizedSends++;
+      return undefined;
+    }
+    return bytes;
+  }
+
+  private accept(socket: Socket): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    const acceptClients = this.init.acceptClients ?? true;
+    const self = this.init.self;
+    const channel = SecureChannel.accept(
+      { keys: this.keys, counters: this.counters, maxFrameBytes: this.options.maxFrameBytes },
+      // Replicas with a lower id dial us; a higher id waits for our dial (one connection per pair).
+      (peer) =>
+        peer.type === "client" ? acceptClients : peer.id < self && this.peers.has(peer.id),
+    );
+    const connection = new Connection({
+      socket,
+      channel,
+      counters: this.counters,
+      handshakeTimeoutMs: this.options.handshakeTimeoutMs,
+      ...(this.options.onError ? { onError: this.options.onError } : {}),
+      hooks: {
+        onEstablished: (c) => this.onEstablished(c),
+        onMessage: (c, message) => this.onInboundMessage(c, message),
+        onClose: (c) => this.onInboundClose(c),
+      },
+    });
+    this.inbound.add(connection);
+  }
+
+  private onEstablished(connection: Connection): void {
+    const peer = parsePrincipal(connection.peer ?? "");
+    if (!peer) {
+      connection.close("no peer");
+      return;
+    }
+    if (peer.type === "replica") {
+      const link = this.peers.get(peer.id);
+      if (!link) {
+        connection.close("unknown replica");
+        return;
+      }
+      // The newest authenticated connection wins: the old one is from before a restart.
+      if (link.accepted && link.accepted !== connection) link.accepted.close("replaced");
+      link.accepted = connection;
+      connection.attachQueue(link.queue);
+      return;
+    }
+    const previous = this.clients.get(peer.id);
+    if (previous && previous.connection !== connection) {
+      previous.connection.close("replaced");
+      previous.queue.clear();
+    }
+    const queue = new SendQueue(this.options.queue, () => this.counters.queueDrops++);
+    this.clients.set(peer.id, { connection, queue });
+    connection.attachQueue(queue);
+  }
+
+  private onInboundClose(connection: Connection): void {
+    this.inbound.delete(connection);
+    const peer = parsePrincipal(connection.peer ?? "");
+    if (!peer) return;
+    if (peer.type === "replica") {
+      const link = this.peers.get(peer.id);
+      if (link?.accepted === connection) link.accepted = undefined;
+      return;
+    }
+    const client = this.clients.get(peer.id);
+    if (client?.connection === connection) {
+      this.clients.delete(peer.id);
+      // Replies still queued for this connection are lost with it.
+      client.queue.clear();
+    }
+  }
+
+  private onInboundMessage(connection: Connection, message: Uint8Array): void {
+    const peer = parsePrincipal(connection.peer ?? "");
+    if (!peer) return;
+    if (peer.type === "replica") {
+      this.onPeerMessage(peer.id, message);
+      return;
+    }
+    let request: W["request"];
+    try {
+      request = decode(message, this.init.schemas.request);
+    } catch (error) {
+      this.rejectPayload(error);
+      return;
+    }
+    const owner = this.requestOwner?.(request);
+    if (owner !== undefined && owner !== peer.id) {
+      this.counters.unauthenticated++;
+      return;
+    }
+    this.deliver(() => this.clientHandler(peer.id, request));
+  }
+
+  private onPeerMessage(from: ReplicaId, message: Uint8Array): void {
+    let msg: W["peer"];
+    try {
+      msg = decode(message, this.init.schemas.peer);
+    } catch (error) {
+      this.rejectPayload(error);
+      return;
+    }
+    this.deliver(() => this.peerHandler(from, msg));
+  }
+
+  private rejectPayload(error: unknown): void {
+    this.counters.schemaRejected++;
+    if (!(error instanceof DecodeError)) this.options.onError?.(error);
+  }
+
+  private deliver(call: () => void): void {
+    try {
+      call();
+    } catch (error) {
+      this.counters.handlerErrors++;
+      try {
+        this.options.onError?.(error);
+      } catch {
+        // ignored
+      }
+    }
+  }
+}
