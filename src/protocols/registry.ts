@@ -1,5 +1,7 @@
+import type { Random } from "../core/prng.js";
 import type { ProtocolDefinition, WireTypes } from "../core/protocol.js";
 import type { Value } from "../core/value.js";
+import { createRaftProtocol, raftPlantedBugs } from "./raft/index.js";
 import { createSingleProtocol } from "./single/index.js";
 
 /** A protocol as the simulator and CLI know it: a definition plus defaults for simulation. */
@@ -10,7 +12,12 @@ export interface RegisteredProtocol {
   /** Faults tolerated by default in simulation. */
   readonly defaultF: number;
   /** Settings that make simulation exercise more paths (small snapshot intervals and so on). */
-  readonly simSettings: { readonly [key: string]: Value };
+  /**
+   * Settings for one simulated run, drawn from the seed's PRNG: swarm testing over
+   * configurations as well as faults (some seeds run without check-quorum, with tiny
+   * windows, with snapshots every few entries), so bugs that a default hides still surface.
+   */
+  readonly simSettings: (random: Random) => { readonly [key: string]: Value };
   /** A deliberately broken variant: the simulator is expected to find a violation. */
   readonly broken: boolean;
   /**
@@ -20,13 +27,36 @@ export interface RegisteredProtocol {
   readonly membership?: { readonly spares: number; readonly minVoters: number };
 }
 
+function pick<T>(random: Random, choices: readonly T[]): T {
+  return choices[random.int(choices.length)]!;
+}
+
+// Small snapshot intervals and chunks so that runs of a few seconds exercise compaction and
+// InstallSnapshot, and a spread of the settings a user may change.
+function raftSimSettings(random: Random): { readonly [key: string]: Value } {
+  const electionTicks = pick(random, [5, 10, 20]);
+  return {
+    electionTicks,
+    heartbeatTicks: Math.max(1, Math.floor(electionTicks / pick(random, [2, 4, 5]))),
+    preVote: random.chance(0.7),
+    checkQuorum: random.chance(0.6),
+    maxInflight: pick(random, [1, 4, 64]),
+    maxEntriesPerMessage: pick(random, [1, 8, 64]),
+    maxBatchCommands: pick(random, [1, 16, 256]),
+    snapshotEvery: pick(random, [10, 50, 300]),
+    compactionSlack: pick(random, [0, 10, 100]),
+    snapshotChunkBytes: pick(random, [256, 4096]),
+    retransmitTicks: pick(random, [2, 6]),
+  };
+}
+
 const registered: RegisteredProtocol[] = [
   {
     name: "single",
     description: "one replica, no fault tolerance: the baseline",
     definition: createSingleProtocol() as ProtocolDefinition<WireTypes>,
     defaultF: 0,
-    simSettings: { snapshotEvery: 40 },
+    simSettings: (random) => ({ snapshotEvery: pick(random, [5, 40, 200]) }),
     broken: false,
   },
   {
@@ -36,9 +66,29 @@ const registered: RegisteredProtocol[] = [
       plantedBug: "ack-before-sync",
     }) as ProtocolDefinition<WireTypes>,
     defaultF: 0,
-    simSettings: { snapshotEvery: 40 },
+    simSettings: (random) => ({ snapshotEvery: pick(random, [5, 40, 200]) }),
     broken: true,
   },
+  {
+    name: "raft",
+    description: "Raft for crash faults: 2f+1 replicas tolerate f crashes",
+    definition: createRaftProtocol() as ProtocolDefinition<WireTypes>,
+    defaultF: 1,
+    simSettings: raftSimSettings,
+    broken: false,
+    membership: { spares: 1, minVoters: 3 },
+  },
+  ...raftPlantedBugs.map(
+    (bug): RegisteredProtocol => ({
+      name: `raft-bug-${bug}`,
+      description: `BROKEN raft: ${bug}`,
+      definition: createRaftProtocol({ plantedBug: bug }) as ProtocolDefinition<WireTypes>,
+      defaultF: 1,
+      simSettings: raftSimSettings,
+      broken: true,
+      membership: { spares: 1, minVoters: 3 },
+    }),
+  ),
 ];
 
 export function registerProtocol(protocol: RegisteredProtocol): void {

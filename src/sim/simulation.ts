@@ -51,7 +51,29 @@ type SimEvent =
   | { readonly k: "nemesis" }
   | { readonly k: "restart"; readonly node: number }
   | { readonly k: "adminTick" }
+  | { readonly k: "electionWatch" }
   | { readonly k: "endFaults" };
+
+/**
+ * Swarm testing (Groce et al. 2012): every seed draws its own mix and pace of faults, so some
+ * seeds hammer one or two kinds of fault at a high rate. Bugs that need a burst of the same
+ * fault (an election storm, a crash right after a vote) show up far sooner than under one
+ * average mix.
+ */
+interface FaultProfile {
+  readonly kinds: readonly FaultKind[];
+  readonly meanGapUs: number;
+  /** Chance that a crash, pause or isolation aims at the current leader. */
+  readonly targetLeader: number;
+  readonly restartMaxUs: number;
+  readonly pauseMaxUs: number;
+  /**
+   * Election storms: crash a leader moments after it is elected, and a voter while a
+   * candidate campaigns, restarting it quickly. Random faults almost never land in those
+   * windows, which is where election and commit-rule mistakes show.
+   */
+  readonly electionStorm: boolean;
+}
 
 interface SimReplica {
   readonly id: number;
@@ -129,6 +151,7 @@ export class Simulation {
   private readonly admin:
     | { core: ClientCore<WireTypes>; busy: boolean; nextOp: number; endpoint: number }
     | undefined;
+  private readonly profile: FaultProfile;
   readonly stats: SimStats = {
     simulatedMs: 0,
     events: 0,
@@ -163,8 +186,11 @@ export class Simulation {
     const membership = this.faults.has("membership") ? this.protocol.membership : undefined;
     this.n = voters + (membership?.spares ?? 0);
     const settings = membership
-      ? { ...this.protocol.simSettings, initialVoters: Array.from({ length: voters }, (_, i) => i) }
-      : this.protocol.simSettings;
+      ? {
+          ...this.protocol.simSettings(this.random),
+          initialVoters: Array.from({ length: voters }, (_, i) => i),
+        }
+      : this.protocol.simSettings(this.random);
     this.config = simulatedCluster(this.definition.name, this.n, f, settings);
     this.kit = createServiceKit(options.service);
     this.network = new SimNetwork(this.n, this.n + options.clients + (membership ? 1 : 0));
@@ -195,6 +221,20 @@ export class Simulation {
       this.clients.push(new SimClient(i, name, core, random));
       this.clientByName.set(name, i);
     }
+    const offered = (
+      ["network", "partition", "crash", "pause", "clock", "membership"] as const
+    ).filter((k) => this.faults.has(k) && (k !== "membership" || membership !== undefined));
+    const kinds: FaultKind[] = offered.filter(() => this.random.chance(0.65));
+    if (kinds.length === 0 && offered.length > 0)
+      kinds.push(offered[this.random.int(offered.length)]!);
+    this.profile = {
+      kinds,
+      meanGapUs: [40, 150, 500, 1200][this.random.int(4)]! * us,
+      targetLeader: this.random.next(),
+      restartMaxUs: [100, 600, 2000][this.random.int(3)]! * us,
+      pauseMaxUs: [200, 2000][this.random.int(2)]! * us,
+      electionStorm: this.faults.has("crash") && this.random.chance(0.35),
+    };
     this.admin = membership
       ? {
           core: this.definition.createClient({
@@ -246,6 +286,10 @@ export class Simulation {
 
   run(): SimResult {
     const started = performance.now();
+    this.trace(
+      () =>
+        `fault profile ${JSON.stringify({ ...this.profile, kinds: this.profile.kinds.join(",") })}`,
+    );
     for (const r of this.replicas) this.start(r);
     for (const c of this.clients) {
       this.schedule(this.random.int(20 * us), { k: "invoke", client: c.index });
@@ -253,6 +297,7 @@ export class Simulation {
     }
     this.schedule(this.nemesisDelay(), { k: "nemesis" });
     if (this.admin) this.schedule(this.config.tickMs * us, { k: "adminTick" });
+    if (this.profile.electionStorm) this.schedule(2 * us, { k: "electionWatch" });
     this.schedule(this.options.duration * 1000 * us, { k: "endFaults" });
     const deadline = (this.options.duration + this.options.livenessBound) * 1000 * us;
     let settleAt: number | undefined;
@@ -309,6 +354,11 @@ export class Simulation {
       }
       case "invoke":
         this.invoke(this.clients[e.client]!);
+        return;
+      case "electionWatch":
+        if (this.phase !== "load") return;
+        this.watchElections();
+        this.schedule(1 * us + this.random.int(2 * us), e);
         return;
       case "adminTick":
         if (this.admin)
@@ -404,7 +454,7 @@ export class Simulation {
     this.schedule(latency, { k: "sync", node: r.id, inc: r.incarnation, cover });
   }
 
-  private crash(r: SimReplica): void {
+  private crash(r: SimReplica, restartAfterUs?: number): void {
     const machine = this.faults.has("disk") && this.random.chance(0.7);
     r.up = false;
     r.node = undefined;
@@ -417,7 +467,10 @@ export class Simulation {
     this.hash.u32(0xc4a5);
     this.hash.number(r.id);
     this.trace(() => `crash r${r.id} ${machine ? "machine" : "process"}`);
-    this.schedule(50 * us + this.random.int(2000 * us), { k: "restart", node: r.id });
+    this.schedule(restartAfterUs ?? 5 * us + this.random.int(this.profile.restartMaxUs), {
+      k: "restart",
+      node: r.id,
+    });
   }
 
   // ---- network -----------------------------------------------------------------------------
@@ -536,7 +589,52 @@ export class Simulation {
   // ---- faults ------------------------------------------------------------------------------
 
   private nemesisDelay(): number {
-    return 100 * us + this.random.int(1400 * us);
+    // Exponential gaps around the seed's pace, never below 5 ms.
+    return 5 * us + Math.floor(-Math.log(1 - this.random.next()) * this.profile.meanGapUs);
+  }
+
+  private lastLeader: { id: number; term: number } | undefined;
+
+  private watchElections(): void {
+    let leader: { id: number; term: number } | undefined;
+    let campaigning = false;
+    for (const r of this.replicas) {
+      if (!r.up || !r.node) continue;
+      const status = r.node.core.status();
+      if (status.role === "leader" && (!leader || status.term > leader.term))
+        leader = { id: r.id, term: status.term };
+      if (status.role === "candidate") campaigning = true;
+    }
+    if (leader && (leader.id !== this.lastLeader?.id || leader.term !== this.lastLeader?.term)) {
+      this.lastLeader = leader;
+      if (this.random.chance(0.5)) {
+        this.trace(() => `storm: crash new leader r${leader.id} (term ${leader.term})`);
+        this.crash(this.replicas[leader.id]!, 5 * us + this.random.int(200 * us));
+      }
+      return;
+    }
+    if (campaigning && this.random.chance(0.05)) {
+      const voters = this.replicas.filter(
+        (r) => r.up && r.node && r.node.core.status().role === "follower",
+      );
+      const victim = voters[this.random.int(Math.max(1, voters.length))];
+      if (victim) {
+        this.trace(() => `storm: crash voter r${victim.id} during an election`);
+        this.crash(victim, 2 * us + this.random.int(30 * us));
+      }
+    }
+  }
+
+  /** A victim for a crash or pause: the leader when the profile aims there, else anyone up. */
+  private pickVictim(): SimReplica | undefined {
+    const up = this.replicas.filter((r) => r.up && r.pausedUntil <= this.now);
+    if (up.length === 0) return undefined;
+    if (this.random.chance(this.profile.targetLeader)) {
+      const leader = this.leader();
+      const r = leader === undefined ? undefined : this.replicas[leader];
+      if (r && up.includes(r)) return r;
+    }
+    return up[this.random.int(up.length)];
   }
 
   private leader(): number | undefined {
@@ -551,14 +649,9 @@ export class Simulation {
   }
 
   private nemesis(): void {
-    const choices: FaultKind[] = [];
-    for (const kind of ["network", "partition", "crash", "pause", "clock"] as const) {
-      if (this.faults.has(kind)) choices.push(kind);
-    }
-    if (this.admin) choices.push("membership");
+    const choices = this.profile.kinds;
     if (choices.length === 0) return;
     const kind = choices[this.random.int(choices.length)]!;
-    const up = this.replicas.filter((r) => r.up);
     this.hash.u32(0x4e4d);
     this.hash.string(kind);
     switch (kind) {
@@ -576,21 +669,23 @@ export class Simulation {
         if (this.network.partition !== "none" && this.random.chance(0.5)) {
           this.network.heal();
         } else {
-          const shape = partitionShapes[this.random.int(partitionShapes.length)]!;
+          const shape = this.random.chance(this.profile.targetLeader)
+            ? "isolate-leader"
+            : partitionShapes[this.random.int(partitionShapes.length)]!;
           this.network.apply(shape, this.random, this.leader());
           this.stats.partitions++;
         }
         this.trace(() => `partition ${this.network.partition}`);
         break;
       case "crash": {
-        const victim = up[this.random.int(Math.max(1, up.length))];
+        const victim = this.pickVictim();
         if (victim) this.crash(victim);
         break;
       }
       case "pause": {
-        const victim = up[this.random.int(Math.max(1, up.length))];
+        const victim = this.pickVictim();
         if (victim) {
-          victim.pausedUntil = this.now + 50 * us + this.random.int(2000 * us);
+          victim.pausedUntil = this.now + 20 * us + this.random.int(this.profile.pauseMaxUs);
           this.stats.pauses++;
           this.trace(() => `pause r${victim.id} until ${(victim.pausedUntil / us).toFixed(3)}`);
         }

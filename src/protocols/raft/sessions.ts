@@ -1,0 +1,78 @@
+import type { CommandRequest } from "../../core/client-messages.js";
+import type { ClientId, Seq } from "../../core/ids.js";
+import type { AppliedCommand } from "../../core/replicated-service.js";
+import type { RaftNode } from "./node.js";
+import { appendAsLeader, broadcastAppend } from "./replication.js";
+
+/**
+ * Client commands (dissertation 6.3). The leader batches commands into `commands` entries as
+ * LoggedCommands; the replicated session table (applied by the driver) makes them exactly-once.
+ * A replica answers a command only if it received it, once the driver reports its result.
+ */
+
+function key(client: ClientId, seq: Seq): string {
+  return `${seq}:${client}`;
+}
+
+export function handleCommand(n: RaftNode, msg: CommandRequest): void {
+  const { client, seq } = msg;
+  if (n.role !== "leader") {
+    n.reply(client, { type: "reply", client, seq, result: n.notLeader() });
+    return;
+  }
+  if (n.transfer) {
+    // During a leadership transfer the leader takes no new commands (dissertation 3.10). "busy"
+    // with the target as hint: the client retries there shortly, when it has probably taken over.
+    const result = {
+      ok: false as const,
+      error: "busy" as const,
+      message: "leadership transfer in progress",
+      leader: n.transfer.to,
+    };
+    n.reply(client, { type: "reply", client, seq, result });
+    return;
+  }
+  const k = key(client, seq);
+  const known = n.pending.get(k);
+  if (known && known.term === n.term) {
+    // A retry of a command already in this leader's log or batch: it will be answered once.
+    n.pending.delete(k);
+    n.pending.set(k, known);
+    return;
+  }
+  // Bounded: forgetting the oldest only costs its client a retry (answered from the session table).
+  n.pending.delete(k);
+  while (n.pending.size >= n.settings.maxPendingRequests) {
+    n.pending.delete(n.pending.keys().next().value!);
+  }
+  n.pending.set(k, { client, seq, term: n.term });
+  n.batch.push({ client, seq, ackedBelow: msg.ackedBelow, cmd: seq === 0 ? null : msg.cmd });
+  if (n.batch.length >= n.settings.maxBatchCommands) flushBatch(n);
+}
+
+/** Turns the commands received since the last tick into one log entry. */
+export function flushBatch(n: RaftNode): void {
+  if (n.role !== "leader" || n.batch.length === 0) return;
+  const commands = n.batch;
+  n.batch = [];
+  appendAsLeader(n, { type: "commands", commands });
+  broadcastAppend(n);
+}
+
+/** Commands that never reached the log when leadership was lost: they did not take effect. */
+export function dropBatch(n: RaftNode): void {
+  for (const c of n.batch) {
+    n.pending.delete(key(c.client, c.seq));
+    n.reply(c.client, { type: "reply", client: c.client, seq: c.seq, result: n.notLeader() });
+  }
+  n.batch = [];
+}
+
+export function answerApplied(n: RaftNode, results: readonly AppliedCommand[]): void {
+  for (const r of results) {
+    const k = key(r.client, r.seq);
+    if (!n.pending.has(k)) continue;
+    n.pending.delete(k);
+    n.reply(r.client, { type: "reply", client: r.client, seq: r.seq, result: r.result });
+  }
+}

@@ -1,0 +1,205 @@
+import type { LogIndex, ReplicaId } from "../../core/ids.js";
+import type { SnapshotMeta } from "../../core/protocol.js";
+import { becomeFollower } from "./election.js";
+import { parseMembership } from "./membership.js";
+import type { SnapshotChunk, SnapshotReply } from "./messages.js";
+import type { RaftNode } from "./node.js";
+import type { Progress } from "./progress.js";
+import { answerAdminWaiters } from "./reconfig.js";
+import { maybeCommit, replicateTo } from "./replication.js";
+import { invariant } from "./types.js";
+
+/**
+ * Log compaction by snapshots (dissertation chapter 5): every `snapshotEvery` applied entries
+ * the service is asked for a snapshot, which is persisted with the membership in force at its
+ * index; the in-memory log then drops entries below it, keeping `compactionSlack` entries.
+ * Followers whose next entry is compacted away get the snapshot in chunks (InstallSnapshot).
+ */
+
+export function maybeTakeSnapshot(n: RaftNode): void {
+  const every = n.settings.snapshotEvery;
+  if (every === 0 || n.snapshotRequested !== undefined) return;
+  const base = n.snapshot?.meta.index ?? 0;
+  if (n.appliedRequested - base < every) return;
+  n.snapshotRequested = n.appliedRequested;
+  n.emit({ type: "takeSnapshot", index: n.appliedRequested });
+}
+
+export function onSnapshotTaken(n: RaftNode, index: LogIndex, data: Uint8Array): void {
+  if (n.snapshotRequested === index) n.snapshotRequested = undefined;
+  if (index <= (n.snapshot?.meta.index ?? 0)) return; // superseded (e.g. by an installed snapshot)
+  invariant(
+    index <= n.appliedRequested,
+    () => `snapshot taken at ${index} beyond what was applied (${n.appliedRequested})`,
+  );
+  const term = n.log.term(index);
+  if (term === undefined) return;
+  const meta: SnapshotMeta = { index, term, config: n.configs.at(index) };
+  n.snapshot = { meta, data };
+  n.snapshotTime = n.log.entry(index)?.time ?? n.snapshotTime;
+  n.persist({ type: "snapshot", meta, data });
+  n.persistHardState();
+  const compactTo = index - n.settings.compactionSlack;
+  if (compactTo > n.log.offset) {
+    n.log.compactTo(compactTo);
+    n.configs.compact(compactTo);
+  }
+  maybeTakeSnapshot(n);
+}
+
+// ------------------------------------------------------------------ leader
+
+export function startSnapshot(n: RaftNode, peer: ReplicaId, pr: Progress): void {
+  invariant(
+    n.snapshot !== undefined,
+    () => `replica ${peer} needs compacted entries but there is no snapshot`,
+  );
+  pr.becomeSnapshot(n.snapshot.meta.index);
+}
+
+/** Sends the chunk at the follower's offset; one chunk is outstanding at a time. */
+export function sendSnapshotChunk(n: RaftNode, peer: ReplicaId, pr: Progress): void {
+  const snap = n.snapshot!;
+  if (pr.snapshotIndex !== snap.meta.index) {
+    // A newer snapshot replaced the one being sent: start over with it.
+    pr.snapshotIndex = snap.meta.index;
+    pr.snapshotOffset = 0;
+  }
+  const total = snap.data.length;
+  const offset = Math.min(pr.snapshotOffset, total);
+  const end = Math.min(total, offset + n.settings.snapshotChunkBytes);
+  const msg: SnapshotChunk = {
+    type: "snapshot",
+    term: n.term,
+    index: snap.meta.index,
+    snapTerm: snap.meta.term,
+    config: parseMembership(snap.meta.config, n.replicaCount),
+    time: n.snapshotTime,
+    total,
+    offset,
+    data: snap.data.slice(offset, end),
+    done: end === total,
+  };
+  n.send(peer, msg);
+  pr.probeSent = true;
+  pr.stalled = 0;
+}
+
+export function handleSnapshotReply(n: RaftNode, from: ReplicaId, msg: SnapshotReply): void {
+  const pr = n.progress.get(from);
+  if (!pr) return;
+  pr.recentActive = true;
+  if (msg.done) {
+    invariant(
+      msg.index <= n.log.lastIndex,
+      () => `replica ${from} installed snapshot beyond leader's log`,
+    );
+    pr.acknowledge(msg.index);
+    // Back to AppendEntries from there (a newer snapshot is sent if that is needed now).
+    if (pr.state === "snapshot") pr.becomeProbe(pr.match + 1);
+    maybeCommit(n);
+  } else {
+    if (pr.state !== "snapshot" || msg.index !== pr.snapshotIndex) return;
+    pr.snapshotOffset = msg.received;
+    pr.probeSent = false;
+    pr.stalled = 0;
+  }
+  if (n.role === "leader") replicateTo(n, from);
+}
+
+// ------------------------------------------------------------------ follower
+
+export function handleSnapshotChunk(n: RaftNode, from: ReplicaId, msg: SnapshotChunk): void {
+  invariant(
+    n.role !== "leader",
+    () => `replica ${n.id} is leader of term ${n.term} and got InstallSnapshot from ${from}`,
+  );
+  if (n.role !== "follower") becomeFollower(n, n.term, from);
+  else n.setLeader(from);
+  n.electionElapsed = 0;
+  const reply = (received: number, done: boolean, after = 0): void => {
+    const r: SnapshotReply = {
+      type: "snapshotReply",
+      term: n.term,
+      index: msg.index,
+      received,
+      done,
+    };
+    n.send(from, r, after);
+  };
+
+  if (msg.index <= n.commitIndex) {
+    // Our state already covers it (a duplicate, or we caught up another way).
+    reply(msg.total, true, n.durableAfter());
+    return;
+  }
+  if (msg.offset === 0) {
+    n.incoming = {
+      index: msg.index,
+      term: msg.snapTerm,
+      total: msg.total,
+      chunks: [],
+      received: 0,
+    };
+  }
+  const inc = n.incoming;
+  const same =
+    inc !== undefined &&
+    inc.index === msg.index &&
+    inc.term === msg.snapTerm &&
+    inc.total === msg.total;
+  if (!same) {
+    reply(0, false);
+    return;
+  }
+  if (msg.offset === inc.received && msg.offset + msg.data.length <= inc.total) {
+    inc.chunks.push(msg.data.slice());
+    inc.received += msg.data.length;
+  }
+  if (inc.received < inc.total || !msg.done) {
+    reply(inc.received, false);
+    return;
+  }
+  const data = new Uint8Array(inc.total);
+  let at = 0;
+  for (const chunk of inc.chunks) {
+    data.set(chunk, at);
+    at += chunk.length;
+  }
+  n.incoming = undefined;
+  installSnapshot(n, { index: msg.index, term: msg.snapTerm, config: msg.config }, data, msg.time);
+  reply(inc.total, true, n.durableAfter());
+}
+
+/**
+ * Replaces the log's prefix by a snapshot. Entries after it are kept if the log agrees with the
+ * snapshot's last entry, otherwise the whole log goes. The snapshot is persisted, and the driver
+ * restores the service from it (installSnapshot output) before any later apply.
+ */
+function installSnapshot(n: RaftNode, meta: SnapshotMeta, data: Uint8Array, time: number): void {
+  invariant(
+    meta.index > n.commitIndex,
+    () => `installing snapshot ${meta.index} at or below commit ${n.commitIndex}`,
+  );
+  const config = parseMembership(meta.config, n.replicaCount);
+  const keep = n.log.term(meta.index) === meta.term;
+  if (keep) {
+    n.log.compactTo(meta.index);
+  } else {
+    n.onLogTruncated(n.commitIndex + 1);
+    n.log.reset(meta.index, meta.term);
+    n.persist({ type: "truncate", from: meta.index + 1 });
+  }
+  n.configs.reset(meta.index, config, keep);
+  n.snapshot = { meta, data };
+  n.snapshotTime = time;
+  n.lastEntryTime = Math.max(n.lastEntryTime, time);
+  n.persist({ type: "snapshot", meta, data });
+  n.persistHardState();
+  n.flush();
+  n.setCommit(meta.index);
+  n.appliedRequested = meta.index;
+  n.applied = Math.max(n.applied, meta.index);
+  n.emit({ type: "installSnapshot", meta, data });
+  answerAdminWaiters(n);
+}
