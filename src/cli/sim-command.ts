@@ -25,6 +25,7 @@ Usage: lockstep sim --protocol P [--seeds N | --seed S] [options]
   --f F            faults to tolerate (default: the protocol's)
   --jobs J         worker threads (default: CPU count)
   --out DIR        where failing seeds' history and trace go (default lockstep-failures)
+  --until-failure  stop at the first failing seed (hunting a planted bug)
   --list           list protocols and variants
   --help           this text
 
@@ -45,6 +46,7 @@ export async function simCommand(argv: readonly string[]): Promise<number> {
     f: { type: "string" },
     jobs: { type: "string" },
     out: { type: "string" },
+    "until-failure": { type: "boolean" },
     list: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
@@ -109,6 +111,7 @@ export async function simCommand(argv: readonly string[]): Promise<number> {
     seeds,
     jobs,
     outDir,
+    untilFailure: args["until-failure"] === true,
     onProgress: (done, failed) => bar.update(done, failed > 0 ? `${failed} failed` : ""),
   });
   bar.finish();
@@ -132,8 +135,9 @@ export async function simCommand(argv: readonly string[]): Promise<number> {
   const checkMs = report.summaries.reduce((n, s) => n + s.checkMs, 0);
   const runMs = report.summaries.reduce((n, s) => n + s.stats.elapsedMs, 0);
   const failedCount = report.failures.length + report.crashed.length;
+  const ran = report.summaries.length + report.crashed.length;
   console.log(
-    `${protocol.name}: ${seeds.length} seeds, ${seeds.length - failedCount} passed, ${failedCount} failed; ` +
+    `${protocol.name}: ${ran} seeds, ${ran - failedCount} passed, ${failedCount} failed; ` +
       `${simulatedS.toFixed(0)} simulated s in ${(report.wallMs / 1000).toFixed(1)} s wall on ${jobs} thread(s) ` +
       `(${(simulatedS / (runMs / 1000)).toFixed(0)} simulated s per thread-second); ` +
       `${ops} operations checked (${checkMs > 0 ? Math.round(ops / (checkMs / 1000)) : 0} ops/s in the checker)`,

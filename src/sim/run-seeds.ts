@@ -13,6 +13,8 @@ export interface SeedRunOptions {
   /** Where failing seeds' history and trace go; undefined: write nothing. */
   readonly outDir?: string;
   readonly onProgress?: (done: number, failed: number) => void;
+  /** Stop starting new seeds after the first failure (for hunting a planted bug). */
+  readonly untilFailure?: boolean;
 }
 
 export interface SeedFailure {
@@ -45,6 +47,7 @@ export async function runSeeds(options: SeedRunOptions): Promise<SeedRunReport> 
   };
   if (options.jobs <= 1 || options.seeds.length <= 1) {
     for (const seed of options.seeds) {
+      if (options.untilFailure && failed + crashed.length > 0) break;
       try {
         record(summarize(runSimulation({ ...options.base, seed })));
       } catch (error) {
@@ -53,10 +56,15 @@ export async function runSeeds(options: SeedRunOptions): Promise<SeedRunReport> 
       }
     }
   } else {
-    await runInWorkers(options, record, (seed, error) => {
-      crashed.push({ seed, error });
-      options.onProgress?.(summaries.length + crashed.length, failed + crashed.length);
-    });
+    await runInWorkers(
+      options,
+      record,
+      (seed, error) => {
+        crashed.push({ seed, error });
+        options.onProgress?.(summaries.length + crashed.length, failed + crashed.length);
+      },
+      () => failed + crashed.length > 0,
+    );
   }
   summaries.sort((a, b) => a.options.seed - b.options.seed);
   const failures = summaries.filter((s) => !s.ok).map((s) => describeFailure(s, options.outDir));
@@ -67,6 +75,7 @@ async function runInWorkers(
   options: SeedRunOptions,
   record: (s: SeedSummary) => void,
   crash: (seed: number, error: string) => void,
+  failedSoFar: () => boolean,
 ): Promise<void> {
   const queue = [...options.seeds];
   const workerUrl = new URL("./seed-worker.js", import.meta.url);
@@ -75,6 +84,7 @@ async function runInWorkers(
       const worker = new Worker(workerUrl);
       try {
         for (;;) {
+          if (options.untilFailure && failedSoFar()) break;
           const seed = queue.shift();
           if (seed === undefined) break;
           const reply = await new Promise<

@@ -99,6 +99,8 @@ export interface SimStats {
   pauses: number;
   partitions: number;
   snapshots: number;
+  snapshotInstalls: number;
+  membershipChanges: number;
   operations: number;
   completed: number;
   indeterminate: number;
@@ -164,6 +166,8 @@ export class Simulation {
     pauses: 0,
     partitions: 0,
     snapshots: 0,
+    snapshotInstalls: 0,
+    membershipChanges: 0,
     operations: 0,
     completed: 0,
     indeterminate: 0,
@@ -308,7 +312,15 @@ export class Simulation {
       if (this.now > deadline) break;
       if (settleAt !== undefined && this.now >= settleAt) break;
       this.stats.events++;
-      this.dispatch(next.item);
+      try {
+        this.dispatch(next.item);
+      } catch (error) {
+        // An assertion in protocol code (or any exception) is a failed run, not a crashed tool.
+        this.violations.push(
+          `exception at t=${(this.now / 1000).toFixed(3)}ms: ${(error as Error)?.message ?? error}`,
+        );
+        break;
+      }
       if (
         this.phase === "liveness" &&
         settleAt === undefined &&
@@ -427,7 +439,10 @@ export class Simulation {
           this.stats.snapshots++;
           this.checker.onSnapshot(r.id, index, data);
         },
-        onInstallSnapshot: (meta) => this.checker.resetReplica(r.id, meta.index),
+        onInstallSnapshot: (meta) => {
+          this.stats.snapshotInstalls++;
+          this.checker.resetReplica(r.id, meta.index);
+        },
       },
     );
     r.node = node;
@@ -504,6 +519,11 @@ export class Simulation {
   }
 
   private deliver(e: SimEvent & { k: "deliver" }): void {
+    // A link that went down while the message was in flight loses it.
+    if (!this.network.canSend(e.from, e.to)) {
+      this.stats.messagesDropped++;
+      return;
+    }
     this.hash.u32(e.from * 4096 + e.to);
     this.hash.bytes(e.bytes);
     if (e.channel === "response" && this.admin && e.to === this.admin.endpoint) {
@@ -524,8 +544,17 @@ export class Simulation {
     if (this.deferIfPaused(r, e)) return;
     const msg = this.decodeChecked(e.bytes, e.channel);
     if (msg === undefined) return;
-    if (e.channel === "peer") r.node!.handle({ type: "peer", from: e.from, msg });
-    else r.node!.handle({ type: "client", client: e.client, msg });
+    if (e.channel === "peer") {
+      r.node!.handle({ type: "peer", from: e.from, msg });
+      // Crash points right after a replica acted on a message: where it has answered (a vote,
+      // an ack) but its next durable write has not happened yet.
+      if (this.profile.electionStorm && this.random.chance(0.006)) {
+        this.trace(() => `storm: crash r${r.id} right after a message from r${e.from}`);
+        this.crash(r, 2 * us + this.random.int(30 * us));
+      }
+    } else {
+      r.node!.handle({ type: "client", client: e.client, msg });
+    }
   }
 
   private decodeChecked(bytes: Uint8Array, channel: Channel): unknown {
@@ -593,24 +622,37 @@ export class Simulation {
     return 5 * us + Math.floor(-Math.log(1 - this.random.next()) * this.profile.meanGapUs);
   }
 
-  private lastLeader: { id: number; term: number } | undefined;
+  private lastLeader: { id: number; term: number; commit: number } | undefined;
 
   private watchElections(): void {
-    let leader: { id: number; term: number } | undefined;
+    let leader: { id: number; term: number; commit: number } | undefined;
     let campaigning = false;
     for (const r of this.replicas) {
       if (!r.up || !r.node) continue;
       const status = r.node.core.status();
-      if (status.role === "leader" && (!leader || status.term > leader.term))
-        leader = { id: r.id, term: status.term };
+      if (status.role === "leader" && (!leader || status.term > leader.term)) {
+        leader = { id: r.id, term: status.term, commit: status.commitIndex };
+      }
       if (status.role === "candidate") campaigning = true;
     }
-    if (leader && (leader.id !== this.lastLeader?.id || leader.term !== this.lastLeader?.term)) {
-      this.lastLeader = leader;
+    const previous = this.lastLeader;
+    this.lastLeader = leader;
+    if (leader && (leader.id !== previous?.id || leader.term !== previous?.term)) {
       if (this.random.chance(0.5)) {
         this.trace(() => `storm: crash new leader r${leader.id} (term ${leader.term})`);
         this.crash(this.replicas[leader.id]!, 5 * us + this.random.int(200 * us));
       }
+      return;
+    }
+    // A leader that has just advanced its commit index: crash it before followers hear of it.
+    if (leader && previous && leader.commit > previous.commit && this.random.chance(0.25)) {
+      // Cut it off first: what it sent since is lost in flight, as on a real network.
+      this.network.apply("isolate-leader", this.random, leader.id);
+      this.stats.partitions++;
+      this.trace(
+        () => `storm: isolate and crash r${leader.id} right after it committed ${leader.commit}`,
+      );
+      this.crash(this.replicas[leader.id]!, 5 * us + this.random.int(200 * us));
       return;
     }
     if (campaigning && this.random.chance(0.05)) {
@@ -744,6 +786,7 @@ export class Simulation {
         this.send(admin.endpoint, out.to, "request", out.msg, admin.core.clientId);
       } else {
         admin.busy = false;
+        if (out.result.ok) this.stats.membershipChanges++;
         this.trace(() => `admin done ${JSON.stringify(out.result)}`);
       }
     }

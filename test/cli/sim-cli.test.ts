@@ -19,6 +19,20 @@ describe("lockstep sim", () => {
     expect(code).toBe(0);
   }, 900_000);
 
+  it("passes 1000 seeds of Raft with all faults, including membership changes under load", () => {
+    const { code, stdout } = runCli([
+      "sim",
+      "--protocol",
+      "raft",
+      "--seeds",
+      "1000",
+      "--jobs",
+      "2",
+    ]);
+    expect(stdout).toMatch(/1000 seeds, 1000 passed, 0 failed/);
+    expect(code).toBe(0);
+  }, 1_200_000);
+
   it("fails the broken variant, prints a replay command that reproduces the same trace hash, and writes history and trace", () => {
     const out = mkdtempSync(join(tmpdir(), "lockstep-sim-"));
     const first = runCli([

@@ -56,7 +56,18 @@ export function canCampaign(n: RaftNode): boolean {
 
 export function tickElection(n: RaftNode): void {
   n.electionElapsed++;
-  if (canCampaign(n) && n.electionElapsed >= n.randomizedElectionTimeout) campaign(n, false);
+  if (canCampaign(n) && n.electionElapsed >= n.randomizedElectionTimeout) {
+    campaign(n, false);
+    return;
+  }
+  // RequestVote is retried like any RPC (Raft paper 5.1) to every voter that has not granted:
+  // a lost request, or a voter that was down or has since restarted, can still answer in this term.
+  if (n.role === "candidate" && n.electionElapsed % n.settings.retransmitTicks === 0) {
+    const msg = voteRequest(n, n.term, false, false);
+    for (const voter of n.membership.voters) {
+      if (voter !== n.id && n.votes.get(voter) !== true) n.send(voter, msg, n.selfVotePersistId);
+    }
+  }
 }
 
 /** Starts an election: a pre-vote first unless disabled or this is a leadership transfer. */

@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { raftPlantedBugs } from "../../src/protocols/raft/index.js";
+import { runCli } from "./run-cli.js";
+
+// Each planted bug is a known Raft mistake; the simulator must find every one within 1000
+// seeds. A seed replays exactly, so the seed that catches a bug is the same on every run.
+describe("the simulator catches every planted Raft bug within 1000 seeds", () => {
+  it.each(raftPlantedBugs.map((bug) => [bug]))(
+    "raft-bug-%s",
+    (bug) => {
+      const { code, stdout } = runCli(
+        [
+          "sim",
+          "--protocol",
+          `raft-bug-${bug}`,
+          "--seeds",
+          "1000",
+          "--until-failure",
+          "--jobs",
+          "2",
+          "--out",
+          "lockstep-failures/planted",
+        ],
+        { timeoutMs: 900_000 },
+      );
+      expect(stdout, stdout.slice(-2000)).toMatch(/FAIL seed \d+/);
+      expect(code).toBe(1);
+      const seed = /FAIL seed (\d+)/.exec(stdout)![1];
+      console.log(`raft-bug-${bug}: caught at seed ${seed}`);
+    },
+    900_000,
+  );
+});
