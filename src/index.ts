@@ -8,6 +8,14 @@ export {
   type PartitionResult,
   type PartitionVerdict,
 } from "./check/linearizability/index.js";
+export {
+  type CallOptions,
+  type ConnectOptions,
+  connect,
+  LockstepClient,
+  LockstepError,
+  type LockstepErrorCode,
+} from "./client/index.js";
 export type {
   AdminOp,
   ClientReplyMessage,
@@ -54,6 +62,14 @@ export type {
   StateMachine,
 } from "./core/state-machine.js";
 export type { Value } from "./core/value.js";
+export {
+  clientKeyFile,
+  generateClusterKeys,
+  readKeyFile,
+  replicaKeyFile,
+  writeKeyFile,
+} from "./net/index.js";
+export { createRaftProtocol, raftPlantedBugs, raftProtocol } from "./protocols/raft/index.js";
 export { findProtocol, protocolRegistry, type RegisteredProtocol } from "./protocols/registry.js";
 export { createSingleProtocol, singleProtocol } from "./protocols/single/index.js";
 export {
@@ -61,6 +77,14 @@ export {
   ReplicaNode,
   type ReplicaObserver,
 } from "./replica/replica-node.js";
+export {
+  loadClusterConfig,
+  type Replica,
+  type StartReplicaOptions,
+  StartupError,
+  startReplica,
+} from "./runtime/index.js";
 export { defaultSimOptions, type FaultKind, type SimOptions } from "./sim/options.js";
 export { runSimulation, type SimResult, type SimStats } from "./sim/simulation.js";
 export * from "./state-machines/index.js";
+export { FileStorage, StorageCorruptionError } from "./storage/index.js";

@@ -1,0 +1,160 @@
+import { parseArgs } from "node:util";
+import { isReplicaId, type ReplicaId } from "../core/ids.js";
+import { readKeyFile } from "../net/keys.js";
+import { createServiceKit, serviceNames } from "../state-machines/registry.js";
+import { ConfigFileError, loadClusterConfig } from "./config-file.js";
+import { firstLine, StartupError } from "./errors.js";
+import type { LogLevel } from "./logger.js";
+import type { StartReplicaOptions } from "./replica.js";
+
+export const replicaUsage = `Usage: node dist/runtime/replica-main.js --config FILE --keys FILE --id I --data DIR [options]
+
+Runs one replica of a lockstep cluster until SIGTERM or SIGINT.
+
+Required:
+  --config FILE        cluster configuration (JSON; docs/operations.md)
+  --keys FILE          this replica's key file (or the cluster key file), mode 0600
+  --id I               this replica's id (its position in the configuration's replicas)
+  --data DIR           data directory (created if missing; one per replica)
+
+Options:
+  --service NAME       the replicated service: ${serviceNames.join(", ")} (default kv)
+  --host HOST          bind this address instead of the configured host (port stays)
+  --metrics-port P     serve /metrics and /status on P (0: a free port, logged; default 0)
+  --metrics-host HOST  address of the metrics endpoint (default 127.0.0.1)
+  --no-metrics         no metrics endpoint
+  --log-level LEVEL    debug, info, warn or error (default info)
+  --help               this text`;
+
+/** What the command line says, before any file is read. */
+export interface ReplicaArgs {
+  readonly help: boolean;
+  readonly configFile: string;
+  readonly keysFile: string;
+  readonly id: ReplicaId;
+  readonly dataDir: string;
+  readonly service: string;
+  readonly host: string | undefined;
+  readonly metrics: { readonly host: string; readonly port: number } | false;
+  readonly logLevel: LogLevel;
+}
+
+const usage = (message: string) => new StartupError("usage", message);
+
+function integer(name: string, text: string, min: number, max: number): number {
+  if (!/^\d+$/.test(text)) throw usage(`--${name} expects an integer, got "${text}"`);
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw usage(`--${name} must be from ${min} to ${max}, got ${text}`);
+  }
+  return n;
+}
+
+/** Parses the replica's command line; throws StartupError("usage") with a one-line message. */
+export function parseReplicaArgs(argv: readonly string[]): ReplicaArgs {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    const parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        config: { type: "string" },
+        keys: { type: "string" },
+        id: { type: "string" },
+        data: { type: "string" },
+        service: { type: "string" },
+        host: { type: "string" },
+        "metrics-port": { type: "string" },
+        "metrics-host": { type: "string" },
+        "no-metrics": { type: "boolean" },
+        "log-level": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+    values = parsed.values as Record<string, string | boolean | undefined>;
+  } catch (error) {
+    throw usage(firstLine(error));
+  }
+  const help = values.help === true;
+  const str = (name: string): string | undefined => {
+    const v = values[name];
+    return typeof v === "string" ? v : undefined;
+  };
+  const required = (name: string): string => {
+    const v = str(name);
+    if (v === undefined || v === "") {
+      if (help) return "";
+      throw usage(`--${name} is required (see --help)`);
+    }
+    return v;
+  };
+  const configFile = required("config");
+  const keysFile = required("keys");
+  const idText = required("id");
+  const dataDir = required("data");
+  const id = help ? 0 : integer("id", idText, 0, 1023);
+  if (!isReplicaId(id)) throw usage(`--id must be from 0 to 1023, got ${idText}`);
+  const service = str("service") ?? "kv";
+  if (!serviceNames.includes(service)) {
+    throw usage(`--service must be one of ${serviceNames.join(", ")}, got "${service}"`);
+  }
+  const logLevel = (str("log-level") ?? "info") as LogLevel;
+  if (!["debug", "info", "warn", "error"].includes(logLevel)) {
+    throw usage(`--log-level must be debug, info, warn or error, got "${logLevel}"`);
+  }
+  const metricsPortText = str("metrics-port");
+  if (values["no-metrics"] === true && metricsPortText !== undefined) {
+    throw usage("--no-metrics and --metrics-port exclude each other");
+  }
+  const metrics =
+    values["no-metrics"] === true
+      ? (false as const)
+      : {
+          host: str("metrics-host") ?? "127.0.0.1",
+          port:
+            metricsPortText === undefined ? 0 : integer("metrics-port", metricsPortText, 0, 65535),
+        };
+  return {
+    help,
+    configFile,
+    keysFile,
+    id,
+    dataDir,
+    service,
+    host: str("host"),
+    metrics,
+    logLevel,
+  };
+}
+
+/**
+ * Reads the files the arguments name and returns the options for startReplica (without a
+ * logger). Throws StartupError("config" | "keys") naming the file.
+ */
+export function loadReplicaOptions(args: ReplicaArgs): StartReplicaOptions {
+  let config: StartReplicaOptions["config"];
+  try {
+    config = loadClusterConfig(args.configFile);
+  } catch (error) {
+    if (error instanceof ConfigFileError) throw new StartupError("config", error.message);
+    throw new StartupError("config", `${args.configFile}: ${firstLine(error)}`);
+  }
+  let keys: StartReplicaOptions["keys"];
+  try {
+    keys = readKeyFile(args.keysFile);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const why = code === "ENOENT" ? "no such file" : firstLine(error);
+    throw new StartupError("keys", `${args.keysFile}: ${why}`);
+  }
+  return {
+    config,
+    id: args.id,
+    keys,
+    dataDir: args.dataDir,
+    service: createServiceKit(args.service).definition,
+    ...(args.host === undefined ? {} : { host: args.host }),
+    metrics: args.metrics,
+  };
+}

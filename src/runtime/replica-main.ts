@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { firstLine, StartupError } from "./errors.js";
+import { jsonLogger } from "./logger.js";
+import { type Replica, startReplica } from "./replica.js";
+import { loadReplicaOptions, parseReplicaArgs, replicaUsage } from "./replica-args.js";
+
+/**
+ * The replica process: `node dist/runtime/replica-main.js --config FILE --keys FILE --id I
+ * --data DIR [--service kv] [--metrics-port P]`. Starts one replica and runs until SIGTERM or
+ * SIGINT (graceful close). Bad arguments exit 2, any other startup error exits 1, each with one
+ * line on stderr. Returns the process exit code once the replica has stopped.
+ */
+export async function runReplicaMain(argv: readonly string[]): Promise<number> {
+  let replica: Replica;
+  try {
+    const args = parseReplicaArgs(argv);
+    if (args.help) {
+      process.stdout.write(`${replicaUsage}\n`);
+      return 0;
+    }
+    const options = loadReplicaOptions(args);
+    const logger = jsonLogger({ replica: args.id, level: args.logLevel });
+    replica = await startReplica({ ...options, logger });
+  } catch (error) {
+    const kind = error instanceof StartupError ? error.kind : "internal";
+    process.stderr.write(`lockstep replica: ${kind} error: ${firstLine(error)}\n`);
+    return kind === "usage" ? 2 : 1;
+  }
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        process.stderr.write(`lockstep replica: ${signal} again, exiting now\n`);
+        process.exit(1);
+      }
+      stopping = true;
+      replica.close().then(
+        () => resolve(0),
+        (error: unknown) => {
+          process.stderr.write(`lockstep replica: close failed: ${firstLine(error)}\n`);
+          resolve(1);
+        },
+      );
+    };
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+  });
+}
+
+/** Whether this module is the process entry point (also when started through a symlink). */
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  runReplicaMain(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+      // Sockets and timers are closed; exit even if a stray handle lingers.
+      setTimeout(() => process.exit(code), 200).unref();
+    },
+    (error: unknown) => {
+      process.stderr.write(`lockstep replica: internal error: ${firstLine(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,475 @@
+import type { ClusterConfig } from "../core/config.js";
+import type { ClientId, ReplicaId } from "../core/ids.js";
+import { NodeCrypto } from "../core/node-crypto.js";
+import {
+  type CoreInput,
+  emptyDurableState,
+  type ProtocolCore,
+  type WireTypes,
+} from "../core/protocol.js";
+import { ReplicatedService } from "../core/replicated-service.js";
+import type { AnyServiceDefinition } from "../core/state-machine.js";
+import { type CounterName, rejectionCounters } from "../net/counters.js";
+import { type KeyFile, keyRingFor } from "../net/keys.js";
+import type { NetOptions } from "../net/options.js";
+import { ReplicaTransport } from "../net/transport.js";
+import { findProtocol } from "../protocols/registry.js";
+import { ReplicaNode } from "../replica/replica-node.js";
+import { FileStorage } from "../storage/file-storage.js";
+import type { RecoveryReport } from "../storage/recovery-report.js";
+import type { StorageOptions } from "../storage/storage.js";
+import { ClientRoutes } from "./client-routes.js";
+import { runtimeConfigProblems } from "./config-file.js";
+import { firstLine, StartupError } from "./errors.js";
+import { jsonLogger, type Logger } from "./logger.js";
+import { formatMetrics } from "./metrics.js";
+import { MetricsServer } from "./metrics-server.js";
+import { PersistLatency } from "./persist-latency.js";
+import type { Histogram } from "./prometheus.js";
+import { runtimeRandom } from "./random.js";
+import { type RequestKind, RequestLatency, requestKinds } from "./request-latency.js";
+import { StateWatch } from "./state-watch.js";
+import type { LatencySummary, ReplicaStatus } from "./status.js";
+
+export interface StartReplicaOptions {
+  readonly config: ClusterConfig;
+  readonly id: ReplicaId;
+  /** This replica's keys: its replica key file, or the cluster key file (readKeyFile). */
+  readonly keys: KeyFile;
+  /** The data directory (created if missing); one per replica, never shared. */
+  readonly dataDir: string;
+  readonly service: AnyServiceDefinition;
+  /** Address to bind instead of the configured host (e.g. "0.0.0.0"); the port is the configured one. */
+  readonly host?: string;
+  /** The HTTP endpoint for /metrics and /status: default 127.0.0.1 on a free port; false: none. */
+  readonly metrics?: { readonly host?: string; readonly port: number } | false;
+  /** Structured JSON lines to stderr by default. */
+  readonly logger?: Logger;
+  readonly storage?: StorageOptions;
+  /** Network options (frame limits, queues, TLS, backoff; reconnect backoff defaults to 50 ms..1 s here). */
+  readonly net?: NetOptions;
+  /**
+   * Called once when the replica must stop serving: storage failed (fail-stop after a failed
+   * fsync) or the core threw. The replica has already stopped its timer and network. The default
+   * logs and exits the process with status 1.
+   */
+  readonly onFatal?: (error: unknown) => void;
+}
+
+/** A running replica. */
+export interface Replica {
+  readonly id: ReplicaId;
+  /** The port the replica listens on for peers and clients. */
+  readonly port: number;
+  /** The port of the metrics endpoint, undefined when disabled. */
+  readonly metricsPort: number | undefined;
+  readonly recovery: RecoveryReport;
+  status(): ReplicaStatus;
+  /** The Prometheus text that /metrics serves. */
+  metrics(): string;
+  /** Graceful stop: timers, then storage flushed (held replies go out), network, storage, metrics. */
+  close(): Promise<void>;
+}
+
+function summary(h: Histogram): LatencySummary {
+  const s = h.snapshot();
+  return {
+    count: s.count,
+    meanSeconds: s.count === 0 ? null : s.sum / s.count,
+    p50Seconds: h.quantile(0.5) ?? null,
+    p99Seconds: h.quantile(0.99) ?? null,
+  };
+}
+
+/**
+ * Starts one replica: opens and recovers its storage, restores the service from the durable
+ * snapshot, creates the protocol core, and wires ReplicaNode ↔ transport ↔ storage, with a tick
+ * every `config.tickMs`. Throws StartupError (kind + one-line message) when it cannot start.
+ */
+export async function startReplica(options: StartReplicaOptions): Promise<Replica> {
+  const { config, id } = options;
+  const log = options.logger ?? jsonLogger({ replica: id });
+
+  // ---- validate everything that does not touch the disk first
+  const problems = runtimeConfigProblems(config, id);
+  if (problems.length > 0) throw new StartupError("config", problems.join("; "));
+  let definition: ReturnType<typeof findProtocol>["definition"];
+  try {
+    definition = findProtocol(config.protocol).definition;
+  } catch (error) {
+    throw new StartupError("config", `protocol: ${firstLine(error)}`);
+  }
+  let ring: ReturnType<typeof keyRingFor>;
+  try {
+    ring = keyRingFor(options.keys, `r${id}`);
+  } catch (error) {
+    throw new StartupError("keys", firstLine(error));
+  }
+  const crypto = new NodeCrypto(ring);
+  try {
+    // Constructing a core checks the protocol settings; this one is thrown away.
+    definition.createReplica({
+      id,
+      config,
+      random: runtimeRandom(),
+      crypto,
+      durable: emptyDurableState,
+    });
+  } catch (error) {
+    throw new StartupError("config", `${config.protocol} settings: ${firstLine(error)}`);
+  }
+  const address = config.replicas.find((r) => r.id === id)!;
+  const bindHost = options.host ?? address.host!;
+  const metricsOption = options.metrics === undefined ? { port: 0 } : options.metrics;
+
+  log.info("starting", {
+    pid: process.pid,
+    protocol: config.protocol,
+    service: options.service.name,
+    replicas: config.replicas.length,
+    f: config.f,
+    tickMs: config.tickMs,
+    dataDir: options.dataDir,
+  });
+
+  // ---- storage and recovery
+  const recoveryStart = performance.now();
+  let opened: Awaited<ReturnType<typeof FileStorage.open>>;
+  try {
+    opened = await FileStorage.open(options.dataDir, options.storage);
+  } catch (error) {
+    throw new StartupError("storage", `data directory ${options.dataDir}: ${firstLine(error)}`, {
+      cause: error,
+    });
+  }
+  const { storage, state, report } = opened;
+  const service = new ReplicatedService(options.service, config.sessions);
+  let core: ProtocolCore<WireTypes>;
+  try {
+    if (state.snapshot) service.restore(state.snapshot.data);
+    core = definition.createReplica({
+      id,
+      config,
+      random: runtimeRandom(),
+      crypto,
+      durable: state,
+    });
+  } catch (error) {
+    await storage.close().catch(() => {});
+    throw new StartupError(
+      "storage",
+      `data directory ${options.dataDir}: the recovered state cannot be loaded: ${firstLine(error)}`,
+      { cause: error },
+    );
+  }
+  const recoveryMs = performance.now() - recoveryStart;
+  const recoveryFields = {
+    durationMs: Math.round(recoveryMs * 10) / 10,
+    fresh: report.fresh,
+    segments: report.segments,
+    records: report.records,
+    snapshotIndex: report.snapshotUsed?.index ?? null,
+    entries: state.entries.length,
+    truncatedTail: report.truncatedTail ?? null,
+    fallbacks: report.fallbacks,
+    discarded: report.discarded,
+    staleLockPid: report.staleLockPid ?? null,
+  };
+  log.info("recovered", { ...recoveryFields, snapshotUsed: report.snapshotUsed ?? null });
+  if (report.truncatedTail) {
+    log.warn("truncated a torn WAL tail", {
+      file: report.truncatedTail.file,
+      offset: report.truncatedTail.offset,
+      bytesDropped: report.truncatedTail.bytesDropped,
+      reason: report.truncatedTail.reason,
+    });
+  }
+  for (const fallback of report.fallbacks) {
+    log.warn("snapshot file unusable, fell back to an older one", { ...fallback });
+  }
+
+  // ---- the moving parts
+  const latency = new RequestLatency();
+  const persistLatency = new PersistLatency();
+  const routes = new ClientRoutes();
+  const watch = new StateWatch(log);
+  let foreignSession = 0;
+  let entriesApplied = 0;
+  let commandsApplied = 0;
+  let snapshotsTaken = 0;
+  let snapshotsInstalled = 0;
+  let lastTakenIndex: number | null = null;
+  let lastInstalledIndex: number | null = null;
+  let snapshotIndex = report.snapshotUsed?.index ?? 0;
+  let stopped = false; // no more inputs (failed or closing)
+  let failed = false;
+  const startedAt = new Date();
+
+  const transport = new ReplicaTransport<WireTypes>({
+    ...options.net,
+    backoff: options.net?.backoff ?? { initialMs: 50, maxMs: 1_000 },
+    self: id,
+    config,
+    keys: ring,
+    schemas: definition.schemas,
+    // Sessions are checked below: a connection of c:alice may speak for alice and alice.*.
+    requestOwner: false,
+    onError: (error) => log.warn("network error", { error }),
+  });
+
+  const node = new ReplicaNode<WireTypes>(
+    core,
+    service,
+    {
+      sendPeer: (to, msg) => {
+        transport.sendPeer(to, msg);
+      },
+      sendClient: (client, msg) => {
+        latency.onReply(msg);
+        transport.sendClient(routes.principalOf(client), msg);
+      },
+      persist: (persistId, ops) => {
+        persistLatency.started(persistId);
+        storage.append(persistId, ops);
+      },
+    },
+    {
+      onApply: (_entry, results) => {
+        entriesApplied++;
+        commandsApplied += results.length;
+      },
+      onSnapshot: (index, data) => {
+        snapshotsTaken++;
+        lastTakenIndex = index;
+        snapshotIndex = Math.max(snapshotIndex, index);
+        log.info("snapshot taken", { index, bytes: data.length });
+      },
+      onInstallSnapshot: (meta) => {
+        snapshotsInstalled++;
+        lastInstalledIndex = meta.index;
+        snapshotIndex = Math.max(snapshotIndex, meta.index);
+        log.info("snapshot installed", { index: meta.index, term: meta.term });
+      },
+    },
+  );
+
+  let timer: NodeJS.Timeout | undefined;
+  let housekeeping: NodeJS.Timeout | undefined;
+  let metricsServer: MetricsServer | undefined;
+
+  const fail = (error: unknown, what: string): void => {
+    if (failed) return;
+    failed = true;
+    stopped = true;
+    if (timer) clearInterval(timer);
+    if (housekeeping) clearInterval(housekeeping);
+    log.error(`${what}; stopping`, { error });
+    void transport.close();
+    void metricsServer?.close();
+    const onFatal =
+      options.onFatal ??
+      (() => {
+        process.exit(1);
+      });
+    onFatal(error);
+  };
+
+  const input = (x: CoreInput<WireTypes>): void => {
+    if (stopped) return;
+    try {
+      node.handle(x);
+    } catch (error) {
+      fail(error, "the protocol core failed");
+    }
+  };
+
+  storage.onDurable((upTo) => {
+    persistLatency.durable(upTo);
+    if (failed) return;
+    try {
+      node.durable(upTo);
+    } catch (error) {
+      fail(error, "the protocol core failed");
+    }
+  });
+  storage.onError((error) =>
+    fail(error, "storage failed (fail-stop: never serve after a failed write or fsync)"),
+  );
+
+  transport.onPeer((from, msg) => input({ type: "peer", from, msg }));
+  transport.onClient((principal, msg) => {
+    const session = (msg as { client?: unknown } | null)?.client;
+    let client: ClientId = principal;
+    if (typeof session === "string") {
+      if (!ClientRoutes.mayUse(principal, session)) {
+        foreignSession++;
+        transport.counters.unauthenticated++;
+        return;
+      }
+      routes.learn(session, principal);
+      client = session;
+    }
+    if (!stopped) latency.onRequest(msg);
+    input({ type: "client", client, msg });
+  });
+
+  // ---- network
+  let port: number;
+  try {
+    port = await transport.listen(bindHost, address.port);
+  } catch (error) {
+    await transport.close();
+    await storage.close().catch(() => {});
+    throw new StartupError(
+      "listen",
+      `cannot listen on ${bindHost}:${address.port}: ${firstLine(error)}`,
+    );
+  }
+
+  const status = (): ReplicaStatus => {
+    const s = core.status();
+    const latencies: { [kind: string]: LatencySummary } = {};
+    for (const kind of requestKinds) {
+      const snap = latency.histogram(kind);
+      latencies[kind] = {
+        count: snap.count,
+        meanSeconds: snap.count === 0 ? null : snap.sum / snap.count,
+        p50Seconds: latency.quantile(kind, 0.5) ?? null,
+        p99Seconds: latency.quantile(kind, 0.99) ?? null,
+      };
+    }
+    return {
+      replica: id,
+      protocol: config.protocol,
+      service: options.service.name,
+      pid: process.pid,
+      startedAt: startedAt.toISOString(),
+      uptimeSeconds: (Date.now() - startedAt.getTime()) / 1000,
+      host: bindHost,
+      port,
+      metricsPort: metricsServer?.port ?? null,
+      role: s.role,
+      term: s.term,
+      leader: s.leader ?? null,
+      commitIndex: s.commitIndex,
+      appliedIndex: service.appliedIndex,
+      lastIndex: s.lastIndex,
+      snapshotIndex,
+      heldMessages: node.heldMessages,
+      applied: { entries: entriesApplied, commands: commandsApplied },
+      snapshots: {
+        taken: snapshotsTaken,
+        installed: snapshotsInstalled,
+        lastTakenIndex,
+        lastInstalledIndex,
+      },
+      requests: {
+        pending: latency.pending,
+        foreignSession,
+        latency: latencies,
+        replies: latency.replyCounts(),
+      },
+      peersConnected: transport.connectedPeers(),
+      clientsConnected: transport.connectedClients().length,
+      net: { ...transport.counters },
+      storage: { ...storage.stats, persistLatency: summary(persistLatency.histogram) },
+      recovery: recoveryFields,
+      details: s.details ?? null,
+    };
+  };
+
+  const metrics = (): string => {
+    const requests = {} as { [K in RequestKind]: ReturnType<RequestLatency["histogram"]> };
+    for (const kind of requestKinds) requests[kind] = latency.histogram(kind);
+    return formatMetrics(status(), { requests, persist: persistLatency.histogram.snapshot() });
+  };
+
+  if (metricsOption !== false) {
+    const host = metricsOption.host ?? "127.0.0.1";
+    try {
+      metricsServer = await MetricsServer.listen(host, metricsOption.port, { metrics, status });
+    } catch (error) {
+      await transport.close();
+      await storage.close().catch(() => {});
+      throw new StartupError(
+        "listen",
+        `cannot serve metrics on ${host}:${metricsOption.port}: ${firstLine(error)}`,
+      );
+    }
+  }
+
+  transport.connectPeers();
+  timer = setInterval(() => {
+    input({ type: "tick", now: Date.now() });
+    if (!stopped) watch.check(core.status());
+  }, config.tickMs);
+
+  // Once a second: forget unanswered requests, report hostile or broken network input.
+  const lastRejections = new Map<CounterName, number>();
+  let lastReport = 0;
+  housekeeping = setInterval(() => {
+    latency.sweep();
+    const now = Date.now();
+    if (now - lastReport < 10_000) return;
+    const deltas: Record<string, number> = {};
+    let any = false;
+    for (const name of rejectionCounters) {
+      const value = transport.counters[name];
+      const delta = value - (lastRejections.get(name) ?? 0);
+      lastRejections.set(name, value);
+      if (delta > 0) {
+        deltas[name] = delta;
+        any = true;
+      }
+    }
+    if (any) {
+      lastReport = now;
+      log.warn("rejected network input", deltas);
+    }
+  }, 1_000);
+  housekeeping.unref();
+
+  log.info("started", {
+    host: bindHost,
+    port,
+    metricsPort: metricsServer?.port ?? null,
+    appliedIndex: service.appliedIndex,
+  });
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      if (timer) clearInterval(timer);
+      if (housekeeping) clearInterval(housekeeping);
+      if (!failed) {
+        // Let what is durable go out: held replies and acknowledgements are released on durability.
+        try {
+          await storage.flush();
+        } catch {
+          // storage failed: fail() reported it
+        }
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      stopped = true;
+      await transport.close();
+      try {
+        await storage.close();
+      } catch (error) {
+        log.warn("storage did not close cleanly", { error });
+      }
+      await metricsServer?.close();
+      log.info("stopped", { appliedIndex: service.appliedIndex });
+    })();
+    return closing;
+  };
+
+  return {
+    id,
+    port,
+    metricsPort: metricsServer?.port,
+    recovery: report,
+    status,
+    metrics,
+    close,
+  };
+}

@@ -1,0 +1,73 @@
+import type { ReplicaId } from "../core/ids.js";
+import type { Value } from "../core/value.js";
+import type { NetCounters } from "../net/counters.js";
+import type { RecoveryReport } from "../storage/recovery-report.js";
+import type { StorageStats } from "../storage/stats.js";
+
+/** Latency summary of one request kind, in seconds (bucket upper bounds: estimates). */
+export interface LatencySummary {
+  readonly count: number;
+  readonly meanSeconds: number | null;
+  readonly p50Seconds: number | null;
+  readonly p99Seconds: number | null;
+}
+
+/** What `/status` serves and `Replica.status()` returns (docs/operations.md lists every field). */
+export interface ReplicaStatus {
+  readonly replica: ReplicaId;
+  readonly protocol: string;
+  readonly service: string;
+  readonly pid: number;
+  readonly startedAt: string;
+  readonly uptimeSeconds: number;
+  readonly host: string;
+  readonly port: number;
+  readonly metricsPort: number | null;
+
+  readonly role: string;
+  readonly term: number;
+  readonly leader: ReplicaId | null;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly lastIndex: number;
+  /** Index of the newest snapshot this replica holds (recovered, taken or installed). */
+  readonly snapshotIndex: number;
+  /** Messages waiting for a persist to become durable. */
+  readonly heldMessages: number;
+
+  readonly applied: { readonly entries: number; readonly commands: number };
+  readonly snapshots: {
+    readonly taken: number;
+    readonly installed: number;
+    readonly lastTakenIndex: number | null;
+    readonly lastInstalledIndex: number | null;
+  };
+  readonly requests: {
+    /** Client requests waiting for their reply here. */
+    readonly pending: number;
+    /** Requests naming a session their connection may not speak for (dropped). */
+    readonly foreignSession: number;
+    readonly latency: { readonly [kind: string]: LatencySummary };
+    readonly replies: readonly { kind: string; result: string; count: number }[];
+  };
+  readonly peersConnected: readonly ReplicaId[];
+  readonly clientsConnected: number;
+  readonly net: NetCounters;
+  readonly storage: StorageStats & {
+    readonly persistLatency: LatencySummary;
+  };
+  readonly recovery: {
+    readonly durationMs: number;
+    readonly fresh: boolean;
+    readonly segments: number;
+    readonly records: number;
+    readonly snapshotIndex: number | null;
+    readonly entries: number;
+    readonly truncatedTail: RecoveryReport["truncatedTail"] | null;
+    readonly fallbacks: RecoveryReport["fallbacks"];
+    readonly discarded: readonly string[];
+    readonly staleLockPid: number | null;
+  };
+  /** The protocol's own details (CoreStatus.details). */
+  readonly details: Value | null;
+}
