@@ -7,6 +7,8 @@ const help = `lockstep: fault-tolerant services by state machine replication
 Usage: lockstep <command> [options]
 
 Commands:
+  init       write a cluster configuration and keys (lockstep init --help)
+  replica    run one replica of a cluster (lockstep replica --help)
   sim        run the deterministic simulator over many seeds (lockstep sim --help)
   demo       run a simulated cluster through faults and narrate it (what npm start runs)
   help       this text
@@ -21,6 +23,10 @@ async function loadCommand(name: string): Promise<Command | undefined> {
       return simCommand;
     case "demo":
       return (await import("./demo-command.js")).demoCommand;
+    case "init":
+      return (await import("./init-command.js")).initCommand;
+    case "replica":
+      return (await import("../runtime/replica-main.js")).runReplicaMain;
     default:
       return undefined;
   }

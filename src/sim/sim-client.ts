@@ -45,47 +45,37 @@ export class SimClient<W extends WireTypes> {
   finish(opId: number, result: ReplyResult, indeterminate: boolean, now: number): boolean {
     const current = this.current;
     if (!current || current.opId !== opId) return false;
-    this.current = undefined;
     if (result.ok) {
       this.completed++;
-      this.history.push({
-        id: this.pendingId,
-        client: this.name,
-        input: current.input,
-        call: current.call,
-        ret: now,
-        output: result.value,
-      });
+      this.record(now, result.value);
     } else if (indeterminate) {
       this.indeterminate++;
-      this.history.push({
-        id: this.pendingId,
-        client: this.name,
-        input: current.input,
-        call: current.call,
-        ret: undefined,
-        output: undefined,
-      });
+      this.record(undefined, undefined);
     } else {
       // A definite refusal: the operation did not take effect, so it is not part of the history.
       this.failed++;
+      this.current = undefined;
     }
     return true;
   }
 
   /** At the end of a run: an operation still in flight may or may not have happened. */
   abandon(): void {
-    const current = this.current;
-    if (!current) return;
-    this.current = undefined;
+    if (!this.current) return;
     this.indeterminate++;
+    this.record(undefined, undefined);
+  }
+
+  private record(ret: number | undefined, output: Value | undefined): void {
+    const current = this.current!;
+    this.current = undefined;
     this.history.push({
       id: this.pendingId,
       client: this.name,
       input: current.input,
       call: current.call,
-      ret: undefined,
-      output: undefined,
+      ret,
+      output,
     });
   }
 }

@@ -497,24 +497,11 @@ export class Simulation {
       this.stats.messagesDropped++;
       return;
     }
-    this.schedule(this.network.delay(this.random), {
-      k: "deliver",
-      from,
-      to,
-      channel,
-      bytes,
-      client,
-    });
+    const event: SimEvent = { k: "deliver", from, to, channel, bytes, client };
+    this.schedule(this.network.delay(this.random), event);
     if (this.random.chance(this.network.quality.duplicateRate)) {
       this.stats.messagesDuplicated++;
-      this.schedule(this.network.delay(this.random), {
-        k: "deliver",
-        from,
-        to,
-        channel,
-        bytes,
-        client,
-      });
+      this.schedule(this.network.delay(this.random), event);
     }
   }
 

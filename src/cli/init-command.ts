@@ -1,0 +1,83 @@
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { minimumReplicas, validateClusterConfig } from "../core/config.js";
+import type { ProtocolName } from "../core/protocol.js";
+import { clientKeyFile, generateClusterKeys, replicaKeyFile, writeKeyFile } from "../net/keys.js";
+import { intOption, parseCommandArgs, UsageError } from "./args.js";
+
+export const initHelp = `lockstep init: write a cluster configuration and its keys
+
+Usage: lockstep init --protocol raft --replicas N --dir DIR [options]
+
+  --protocol P     raft (crash faults, 2f+1 replicas) or single (one replica)
+  --replicas N     replicas (raft: 3, 5, 7...; f = (N-1)/2)
+  --dir DIR        folder to write (must be empty or new)
+  --host HOST      address every replica listens on (default 127.0.0.1)
+  --base-port P    replica i listens on P+i (default 7400)
+  --tick-ms MS     logical clock tick (default 10)
+  --help           this text
+
+Writes DIR/cluster.json, DIR/keys/cluster-keys.json (every secret: keep it private),
+DIR/keys/replica-<i>.json (what replica i needs) and DIR/keys/client-cli.json (a client key).`;
+
+const supported: readonly ProtocolName[] = ["raft", "single"];
+
+export async function initCommand(argv: readonly string[]): Promise<number> {
+  const args = parseCommandArgs("init", argv, {
+    protocol: { type: "string" },
+    replicas: { type: "string" },
+    dir: { type: "string" },
+    host: { type: "string" },
+    "base-port": { type: "string" },
+    "tick-ms": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (args.help) {
+    console.log(initHelp);
+    return 0;
+  }
+  const protocol = args.protocol;
+  if (typeof protocol !== "string" || !supported.includes(protocol as ProtocolName)) {
+    throw new UsageError(
+      `init: --protocol must be one of ${supported.join(", ")}, got ${JSON.stringify(protocol ?? null)}`,
+    );
+  }
+  if (typeof args.dir !== "string" || args.dir === "")
+    throw new UsageError("init: --dir is required");
+  const n = intOption("init", "replicas", args.replicas, protocol === "single" ? 1 : 3, 1, 31);
+  const f = protocol === "single" ? 0 : Math.floor((n - 1) / 2);
+  if (protocol === "single" && n !== 1)
+    throw new UsageError("init: protocol single runs exactly one replica");
+  if (n < minimumReplicas(protocol as ProtocolName, Math.max(f, protocol === "raft" ? 1 : 0))) {
+    throw new UsageError(`init: raft needs at least 3 replicas, got ${n}`);
+  }
+  const basePort = intOption("init", "base-port", args["base-port"], 7400, 1, 65535 - n);
+  const tickMs = intOption("init", "tick-ms", args["tick-ms"], 10, 1, 10_000);
+  const host = typeof args.host === "string" ? args.host : "127.0.0.1";
+  const dir = resolve(args.dir);
+  if (existsSync(dir) && readdirSync(dir).length > 0) {
+    throw new UsageError(`init: ${dir} is not empty; choose a new folder`);
+  }
+  const config = validateClusterConfig({
+    protocol,
+    f,
+    replicas: Array.from({ length: n }, (_, id) => ({ id, host, port: basePort + id })),
+    tickMs,
+    settings: {},
+  });
+  mkdirSync(join(dir, "keys"), { recursive: true, mode: 0o700 });
+  writeFileSync(join(dir, "cluster.json"), `${JSON.stringify(config, null, 2)}\n`);
+  const keys = generateClusterKeys(n);
+  writeKeyFile(join(dir, "keys", "cluster-keys.json"), keys);
+  for (let id = 0; id < n; id++)
+    writeKeyFile(join(dir, "keys", `replica-${id}.json`), replicaKeyFile(keys, id));
+  writeKeyFile(join(dir, "keys", "client-cli.json"), clientKeyFile(keys, "cli"));
+  console.log(`wrote ${protocol} cluster of ${n} replica(s) (f = ${f}) to ${dir}`);
+  console.log("start each replica with:");
+  for (let id = 0; id < n; id++) {
+    console.log(
+      `  npx lockstep replica --config ${join(dir, "cluster.json")} --keys ${join(dir, "keys", `replica-${id}.json`)} --id ${id} --data ${join(dir, `data-${id}`)}`,
+    );
+  }
+  return 0;
+}

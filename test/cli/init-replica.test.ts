@@ -1,0 +1,133 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { connect } from "../../src/client/index.js";
+import { validateClusterConfig } from "../../src/core/config.js";
+import { readKeyFile } from "../../src/net/keys.js";
+import { loadClusterConfig } from "../../src/runtime/config-file.js";
+import { cliPath, runCli } from "./run-cli.js";
+
+const dirs: string[] = [];
+const children: ChildProcess[] = [];
+
+afterEach(() => {
+  for (const c of children.splice(0)) c.kill("SIGKILL");
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function freeBasePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        resolve(typeof address === "object" && address ? Math.min(address.port, 60_000) : 17_400),
+      );
+    });
+  });
+}
+
+describe("lockstep init and lockstep replica", () => {
+  it("writes a valid configuration and private key files, then runs a cluster that serves a client and stops on SIGTERM", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lockstep-init-"));
+    dirs.push(dir);
+    const cluster = join(dir, "cluster");
+    const basePort = await freeBasePort();
+    const init = runCli([
+      "init",
+      "--protocol",
+      "raft",
+      "--replicas",
+      "3",
+      "--dir",
+      cluster,
+      "--base-port",
+      String(basePort),
+    ]);
+    expect(init.code, init.stderr).toBe(0);
+    const config = loadClusterConfig(join(cluster, "cluster.json"));
+    expect(validateClusterConfig(config).replicas).toHaveLength(3);
+    for (const file of [
+      "cluster-keys.json",
+      "replica-0.json",
+      "replica-1.json",
+      "replica-2.json",
+      "client-cli.json",
+    ]) {
+      expect(statSync(join(cluster, "keys", file)).mode & 0o077).toBe(0);
+      expect(() => readKeyFile(join(cluster, "keys", file))).not.toThrow();
+    }
+    for (let id = 0; id < 3; id++) {
+      children.push(
+        spawn(
+          process.execPath,
+          [
+            cliPath,
+            "replica",
+            "--config",
+            join(cluster, "cluster.json"),
+            "--keys",
+            join(cluster, "keys", `replica-${id}.json`),
+            "--id",
+            String(id),
+            "--data",
+            join(cluster, `data-${id}`),
+            "--no-metrics",
+            "--log-level",
+            "error",
+          ],
+          { stdio: "ignore" },
+        ),
+      );
+    }
+    const client = await connect({
+      config,
+      keys: readKeyFile(join(cluster, "keys", "client-cli.json")),
+      clientId: "cli",
+      timeoutMs: 15_000,
+    });
+    try {
+      expect(await client.invoke({ op: "put", key: "k", value: "v1" })).toEqual({
+        ok: true,
+        prev: null,
+      });
+      expect(await client.query({ op: "get", key: "k" })).toEqual({ ok: true, value: "v1" });
+    } finally {
+      await client.close();
+    }
+    const exits = children.map(
+      (c) => new Promise<number | null>((resolve) => c.once("exit", (code) => resolve(code))),
+    );
+    for (const c of children) c.kill("SIGTERM");
+    expect(await Promise.all(exits)).toEqual([0, 0, 0]);
+    children.length = 0;
+  }, 60_000);
+
+  it.each([
+    [["init", "--protocol", "pbft", "--dir", "x"], /--protocol must be one of raft, single/],
+    [
+      ["init", "--protocol", "raft", "--replicas", "2", "--dir", "x"],
+      /raft needs at least 3 replicas/,
+    ],
+    [["init", "--protocol", "raft"], /--dir is required/],
+    [["replica", "--id", "zero"], /--config is required|--id/],
+  ])("rejects %j with one line and exit code 2", (args, message) => {
+    const { code, stderr } = runCli(args);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("refuses to write into a folder that is not empty", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lockstep-init-"));
+    dirs.push(dir);
+    expect(runCli(["init", "--protocol", "raft", "--replicas", "3", "--dir", dir]).code).toBe(0);
+    const again = runCli(["init", "--protocol", "raft", "--replicas", "3", "--dir", dir]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/is not empty/);
+  });
+});
