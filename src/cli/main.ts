@@ -9,6 +9,7 @@ Usage: lockstep <command> [options]
 Commands:
   init       write a cluster configuration and keys (lockstep init --help)
   replica    run one replica of a cluster (lockstep replica --help)
+  kv         put, get, del, cas against a running key-value cluster (lockstep kv --help)
   sim        run the deterministic simulator over many seeds (lockstep sim --help)
   demo       run a simulated cluster through faults and narrate it (what npm start runs)
   help       this text
@@ -25,6 +26,8 @@ async function loadCommand(name: string): Promise<Command | undefined> {
       return (await import("./demo-command.js")).demoCommand;
     case "init":
       return (await import("./init-command.js")).initCommand;
+    case "kv":
+      return (await import("./kv-command.js")).kvCommand;
     case "replica":
       return (await import("../runtime/replica-main.js")).runReplicaMain;
     default:

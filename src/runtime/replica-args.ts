@@ -7,7 +7,8 @@ import { firstLine, StartupError } from "./errors.js";
 import type { LogLevel } from "./logger.js";
 import type { StartReplicaOptions } from "./replica.js";
 
-export const replicaUsage = `Usage: node dist/runtime/replica-main.js --config FILE --keys FILE --id I --data DIR [options]
+export const replicaUsage = `Usage: lockstep replica --config FILE --keys FILE --id I --data DIR [options]
+   (or: node dist/runtime/replica-main.js with the same options)
 
 Runs one replica of a lockstep cluster until SIGTERM or SIGINT.
 

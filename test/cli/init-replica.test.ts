@@ -99,6 +99,21 @@ describe("lockstep init and lockstep replica", () => {
     } finally {
       await client.close();
     }
+    const kv = (...args: string[]) =>
+      runCli([
+        "kv",
+        ...args,
+        "--config",
+        join(cluster, "cluster.json"),
+        "--keys",
+        join(cluster, "keys", "client-cli.json"),
+      ]);
+    expect(kv("put", "k2", "a").stdout.trim()).toBe('{"ok":true,"prev":null}');
+    expect(kv("cas", "k2", "a", "b").stdout.trim()).toBe('{"ok":true,"value":"b"}');
+    expect(kv("cas", "k2", "a", "c").stdout.trim()).toBe('{"ok":false,"value":"b"}');
+    expect(kv("get", "k2").stdout.trim()).toBe('{"ok":true,"value":"b"}');
+    expect(kv("del", "k2").stdout.trim()).toBe('{"ok":true,"existed":true}');
+    expect(kv("get", "k2").stdout.trim()).toBe('{"ok":true,"value":null}');
     const exits = children.map(
       (c) => new Promise<number | null>((resolve) => c.once("exit", (code) => resolve(code))),
     );
@@ -115,6 +130,10 @@ describe("lockstep init and lockstep replica", () => {
     ],
     [["init", "--protocol", "raft"], /--dir is required/],
     [["replica", "--id", "zero"], /--config is required|--id/],
+    [["kv", "frob", "k"], /unknown operation "frob"/],
+    [["kv", "put", "k"], /expected 2 argument/],
+    [["kv", "get", "k"], /--config is required/],
+    [["kv", "get", "k", "--config", "/nonexistent.json", "--keys", "x"], /nonexistent/],
   ])("rejects %j with one line and exit code 2", (args, message) => {
     const { code, stderr } = runCli(args);
     expect(code).toBe(2);

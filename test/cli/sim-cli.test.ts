@@ -73,7 +73,14 @@ describe("lockstep sim", () => {
   });
 
   it("has --help on every command", () => {
-    for (const args of [["--help"], ["sim", "--help"], ["demo", "--help"]]) {
+    for (const args of [
+      ["--help"],
+      ["sim", "--help"],
+      ["demo", "--help"],
+      ["init", "--help"],
+      ["replica", "--help"],
+      ["kv", "--help"],
+    ]) {
       const { code, stdout } = runCli(args);
       expect(code).toBe(0);
       expect(stdout).toMatch(/Usage: lockstep/);
