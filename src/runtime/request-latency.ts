@@ -9,66 +9,55 @@ interface Tracked {
   readonly at: number;
 }
 
-/** How a request or reply is matched: kind, session and number (seq, qid or aid). */
-function matchKey(kind: RequestKind, client: unknown, n: unknown): string | undefined {
-  if (typeof client !== "string" || typeof n !== "number") return undefined;
-  return `${kind}\u0000${client}\u0000${n}`;
+/** The fields of client-protocol messages this module looks at (all untrusted). */
+interface MessageFields {
+  readonly type?: unknown;
+  readonly client?: unknown;
+  readonly seq?: unknown;
+  readonly qid?: unknown;
+  readonly aid?: unknown;
+  readonly result?: { readonly ok?: unknown; readonly error?: unknown };
+}
+
+const requestTypes = new Map<unknown, RequestKind>([
+  ["request", "command"],
+  ["query", "query"],
+  ["admin", "admin"],
+]);
+const replyTypes = new Map<unknown, RequestKind>([
+  ["reply", "command"],
+  ["queryReply", "query"],
+  ["adminReply", "admin"],
+]);
+
+/**
+ * How a request or reply is matched: kind, session and number (seq, qid or aid), so a reply
+ * finds the request it answers.
+ */
+function matchKey(
+  msg: unknown,
+  types: ReadonlyMap<unknown, RequestKind>,
+): { kind: RequestKind; key: string; m: MessageFields } | undefined {
+  if (typeof msg !== "object" || msg === null) return undefined;
+  const m = msg as MessageFields;
+  const kind = types.get(m.type);
+  if (!kind) return undefined;
+  const n = kind === "command" ? m.seq : kind === "query" ? m.qid : m.aid;
+  if (typeof m.client !== "string" || typeof n !== "number") return undefined;
+  return { kind, key: `${kind}\u0000${m.client}\u0000${n}`, m };
 }
 
 function requestKey(msg: unknown): { kind: RequestKind; key: string } | undefined {
-  if (typeof msg !== "object" || msg === null) return undefined;
-  const m = msg as {
-    type?: unknown;
-    client?: unknown;
-    seq?: unknown;
-    qid?: unknown;
-    aid?: unknown;
-  };
-  const kind: RequestKind | undefined =
-    m.type === "request"
-      ? "command"
-      : m.type === "query"
-        ? "query"
-        : m.type === "admin"
-          ? "admin"
-          : undefined;
-  if (!kind) return undefined;
-  const key = matchKey(
-    kind,
-    m.client,
-    kind === "command" ? m.seq : kind === "query" ? m.qid : m.aid,
-  );
-  return key === undefined ? undefined : { kind, key };
+  const match = matchKey(msg, requestTypes);
+  return match && { kind: match.kind, key: match.key };
 }
 
 function replyKey(msg: unknown): { kind: RequestKind; key: string; result: string } | undefined {
-  if (typeof msg !== "object" || msg === null) return undefined;
-  const m = msg as {
-    type?: unknown;
-    client?: unknown;
-    seq?: unknown;
-    qid?: unknown;
-    aid?: unknown;
-    result?: { ok?: unknown; error?: unknown };
-  };
-  const kind: RequestKind | undefined =
-    m.type === "reply"
-      ? "command"
-      : m.type === "queryReply"
-        ? "query"
-        : m.type === "adminReply"
-          ? "admin"
-          : undefined;
-  if (!kind) return undefined;
-  const key = matchKey(
-    kind,
-    m.client,
-    kind === "command" ? m.seq : kind === "query" ? m.qid : m.aid,
-  );
-  if (key === undefined) return undefined;
-  const result =
-    m.result?.ok === true ? "ok" : typeof m.result?.error === "string" ? m.result.error : "error";
-  return { kind, key, result };
+  const match = matchKey(msg, replyTypes);
+  if (!match) return undefined;
+  const r = match.m.result;
+  const result = r?.ok === true ? "ok" : typeof r?.error === "string" ? r.error : "error";
+  return { kind: match.kind, key: match.key, result };
 }
 
 export interface RequestLatencyOptions {
