@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { UsageError } from "./args.js";
-import { simCommand, simHelp } from "./sim-command.js";
+import { simCommand } from "./sim-command.js";
 
 const help = `lockstep: fault-tolerant services by state machine replication
 
@@ -64,5 +64,3 @@ main(process.argv.slice(2)).then(
     process.exitCode = 1;
   },
 );
-
-export { simHelp };

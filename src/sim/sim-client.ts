@@ -8,6 +8,8 @@ import type { Value } from "../core/value.js";
 /** An operation a simulated client has invoked and not yet seen finish. */
 interface InFlight {
   readonly opId: number;
+  /** Its id in the run's history (unique across clients). */
+  readonly historyId: number;
   readonly input: ClientOperation;
   readonly call: number;
 }
@@ -31,15 +33,12 @@ export class SimClient<W extends WireTypes> {
     readonly random: Random,
   ) {}
 
-  invoke(op: ClientOperation, now: number, nextGlobalId: () => number): readonly ClientOutput<W>[] {
+  invoke(op: ClientOperation, now: number, historyId: number): readonly ClientOutput<W>[] {
     if (this.current) throw new Error(`client ${this.name} invoked while busy`);
     const opId = this.nextOpId++;
-    this.current = { opId, input: op, call: now };
-    this.pendingId = nextGlobalId();
+    this.current = { opId, historyId, input: op, call: now };
     return this.core.step({ type: "invoke", opId, op });
   }
-
-  private pendingId = 0;
 
   /** Records a finished operation; returns false if it was not the current one. */
   finish(opId: number, result: ReplyResult, indeterminate: boolean, now: number): boolean {
@@ -70,7 +69,7 @@ export class SimClient<W extends WireTypes> {
     const current = this.current!;
     this.current = undefined;
     this.history.push({
-      id: this.pendingId,
+      id: current.historyId,
       client: this.name,
       input: current.input,
       call: current.call,

@@ -564,11 +564,7 @@ export class Simulation {
     this.hash.u32(0x1a7e);
     this.hash.number(c.index);
     this.trace(() => `invoke ${c.name} ${JSON.stringify(op.value)}`);
-    this.handleClientOutputs(
-      c,
-      c.invoke(op, this.now, () => this.nextHistoryId++),
-      undefined,
-    );
+    this.handleClientOutputs(c, c.invoke(op, this.now, this.nextHistoryId++), undefined);
   }
 
   private handleClientOutputs(

@@ -1,5 +1,6 @@
-import type { ClientReplyMessage, ClientRequestMessage } from "../../core/client-messages.js";
-import type { ClientId, LogIndex, Seq } from "../../core/ids.js";
+import type { ClientRequestMessage } from "../../core/client-messages.js";
+import type { ClientId, LogIndex } from "../../core/ids.js";
+import type { LeaderClientWire } from "../../core/leader-client.js";
 import type { LogEntry, LoggedCommand } from "../../core/log-entry.js";
 import type { Random } from "../../core/prng.js";
 import type {
@@ -11,11 +12,8 @@ import type {
 } from "../../core/protocol.js";
 import { parseSingleSettings, type SingleSettings } from "./settings.js";
 
-export interface SingleWire {
-  readonly peer: never;
-  readonly request: ClientRequestMessage;
-  readonly response: ClientReplyMessage;
-}
+/** A single replica speaks only the leader-based client protocol; it has no peers. */
+export type SingleWire = LeaderClientWire;
 
 /** Deliberately broken variants, kept so tests can prove the simulator and checker catch them. */
 export type SinglePlantedBug =
@@ -217,5 +215,3 @@ export class SingleCore implements ProtocolCore<SingleWire> {
     }
   }
 }
-
-export type { Seq };
