@@ -1,7 +1,7 @@
 import { crc32 } from "node:zlib";
 import { decode, encode } from "../core/codec.js";
+import { snapshotMetaFields, snapshotMetaSchema } from "../core/persist-ops-codec.js";
 import type { SnapshotMeta } from "../core/protocol.js";
-import { snapshotMetaSchema } from "./wal-record.js";
 
 /**
  * The snapshot file format (all integers little endian):
@@ -10,7 +10,7 @@ import { snapshotMetaSchema } from "./wal-record.js";
  *   8  u32      format version (1)
  *  12  u32      meta length M
  *  16  u64      data length D
- *  24  M bytes  encode(meta)  (MessagePack { index, term, config })
+ *  24  M bytes  encode(meta)  (MessagePack { index, term, config, time? })
  *  24+M D bytes the service snapshot
  *  24+M+D u32   crc32 of every byte before it
  */
@@ -29,7 +29,7 @@ export interface SnapshotFileParts {
 
 /** The file in three parts, so a large snapshot's data is written without being copied. */
 export function encodeSnapshotFile(meta: SnapshotMeta, data: Uint8Array): SnapshotFileParts {
-  const metaBytes = encode({ index: meta.index, term: meta.term, config: meta.config });
+  const metaBytes = encode(snapshotMetaFields(meta));
   const head = new Uint8Array(snapshotHeaderBytes + metaBytes.length);
   const view = new DataView(head.buffer);
   head.set(magic, 0);

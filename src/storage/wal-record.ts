@@ -1,8 +1,9 @@
 import { decode, encode } from "../core/codec.js";
 import { logEntrySchema } from "../core/log-entry.js";
+import { snapshotMetaFields, snapshotMetaSchema } from "../core/persist-ops-codec.js";
 import type { PersistOp, SnapshotMeta } from "../core/protocol.js";
 import { frameRecord } from "../core/record-framing.js";
-import { array, int, object, type Schema, tagged, value } from "../core/schema.js";
+import { array, int, type Schema, tagged, value } from "../core/schema.js";
 
 /**
  * One WAL record: `encode([sequence, ops])`, framed by `frameRecord` ([len][crc32][payload]).
@@ -20,12 +21,6 @@ export interface WalRecord {
   readonly sequence: number;
   readonly ops: readonly WalOp[];
 }
-
-export const snapshotMetaSchema: Schema<SnapshotMeta> = object({
-  index: int(0),
-  term: int(0),
-  config: value(),
-});
 
 const walOpSchema = tagged({
   hardState: { state: value() },
@@ -46,10 +41,7 @@ export function toWalOp(op: PersistOp): WalOp {
     case "truncate":
       return { type: "truncate", from: op.from };
     case "snapshot":
-      return {
-        type: "snapshot",
-        meta: { index: op.meta.index, term: op.meta.term, config: op.meta.config },
-      };
+      return { type: "snapshot", meta: snapshotMetaFields(op.meta) };
   }
 }
 

@@ -100,6 +100,24 @@ describe("FileStorage", () => {
     await reopened.storage.close();
   });
 
+  it("keeps the snapshot's leader time, so entry times stay monotonic after a restart from it", async () => {
+    const dir = newDir();
+    const { storage } = await FileStorage.open(dir);
+    storage.append(1, [{ type: "append", entries: entries(1, 4, 1) }]);
+    storage.append(2, [
+      {
+        type: "snapshot",
+        meta: { index: 4, term: 1, config: null, time: 1004 },
+        data: new Uint8Array([9]),
+      },
+    ]);
+    await storage.flush();
+    await storage.close();
+    const reopened = await FileStorage.open(dir);
+    expect(reopened.state.snapshot?.meta).toEqual({ index: 4, term: 1, config: null, time: 1004 });
+    await reopened.storage.close();
+  });
+
   it("round trip of a long generated history, across several reopenings", async () => {
     const dir = newDir();
     const gen = new PersistGenerator(11);
