@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { minimumReplicas, validateClusterConfig } from "../core/config.js";
 import type { ProtocolName } from "../core/protocol.js";
-import { clientKeyFile, generateClusterKeys, replicaKeyFile, writeKeyFile } from "../net/keys.js";
+import { writeClusterFolder } from "../runtime/cluster-folder.js";
 import { intOption, parseCommandArgs, UsageError } from "./args.js";
 
 export const initHelp = `lockstep init: write a cluster configuration and its keys
@@ -14,6 +14,8 @@ Usage: lockstep init --protocol raft --replicas N --dir DIR [options]
   --dir DIR        folder to write (must be empty or new)
   --host HOST      address every replica listens on (default 127.0.0.1)
   --base-port P    replica i listens on P+i (default 7400)
+  --metrics-base-port P
+                   replica i serves /metrics and /status on P+i (default: base port + 100)
   --tick-ms MS     logical clock tick (default 10)
   --help           this text
 
@@ -29,6 +31,7 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
     dir: { type: "string" },
     host: { type: "string" },
     "base-port": { type: "string" },
+    "metrics-base-port": { type: "string" },
     "tick-ms": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
@@ -52,6 +55,19 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
     throw new UsageError(`init: raft needs at least 3 replicas, got ${n}`);
   }
   const basePort = intOption("init", "base-port", args["base-port"], 7400, 1, 65535 - n);
+  const metricsBasePort = intOption(
+    "init",
+    "metrics-base-port",
+    args["metrics-base-port"],
+    Math.min(basePort + 100, 65535 - n),
+    1,
+    65535 - n,
+  );
+  if (metricsBasePort < basePort + n && basePort < metricsBasePort + n) {
+    throw new UsageError(
+      `init: replica ports ${basePort}-${basePort + n - 1} and metrics ports ${metricsBasePort}-${metricsBasePort + n - 1} overlap`,
+    );
+  }
   const tickMs = intOption("init", "tick-ms", args["tick-ms"], 10, 1, 10_000);
   const host = typeof args.host === "string" ? args.host : "127.0.0.1";
   const dir = resolve(args.dir);
@@ -61,22 +77,24 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
   const config = validateClusterConfig({
     protocol,
     f,
-    replicas: Array.from({ length: n }, (_, id) => ({ id, host, port: basePort + id })),
+    replicas: Array.from({ length: n }, (_, id) => ({
+      id,
+      host,
+      port: basePort + id,
+      metricsPort: metricsBasePort + id,
+    })),
     tickMs,
     settings: {},
   });
-  mkdirSync(join(dir, "keys"), { recursive: true, mode: 0o700 });
-  writeFileSync(join(dir, "cluster.json"), `${JSON.stringify(config, null, 2)}\n`);
-  const keys = generateClusterKeys(n);
-  writeKeyFile(join(dir, "keys", "cluster-keys.json"), keys);
-  for (let id = 0; id < n; id++)
-    writeKeyFile(join(dir, "keys", `replica-${id}.json`), replicaKeyFile(keys, id));
-  writeKeyFile(join(dir, "keys", "client-cli.json"), clientKeyFile(keys, "cli"));
+  const { folder } = writeClusterFolder(dir, config);
   console.log(`wrote ${protocol} cluster of ${n} replica(s) (f = ${f}) to ${dir}`);
-  console.log("start each replica with:");
+  console.log(
+    `run the whole cluster with:\n  npx lockstep up --config ${join(dir, "cluster.json")}`,
+  );
+  console.log("or start each replica with:");
   for (let id = 0; id < n; id++) {
     console.log(
-      `  npx lockstep replica --config ${join(dir, "cluster.json")} --keys ${join(dir, "keys", `replica-${id}.json`)} --id ${id} --data ${join(dir, `data-${id}`)}`,
+      `  npx lockstep replica --config ${folder.configFile} --keys ${folder.keyFile(id)} --id ${id} --data ${folder.dataDir(id)}`,
     );
   }
   return 0;

@@ -8,6 +8,11 @@ export interface ReplicaAddress {
   /** Where peers and clients reach this replica. Omitted in the simulator. */
   readonly host?: string;
   readonly port?: number;
+  /**
+   * Where this replica serves /metrics and /status over HTTP on `host` (optional; the replica's
+   * --metrics-port overrides it). `lockstep status` reads replicas through it.
+   */
+  readonly metricsPort?: number;
 }
 
 export interface ClusterConfig {
@@ -78,7 +83,8 @@ export function validateClusterConfig(raw: unknown): ClusterConfig {
         return;
       }
       for (const key of Object.keys(r)) {
-        if (!["id", "host", "port"].includes(key)) problems.push(`${at}.${key}: unknown field`);
+        if (!["id", "host", "port", "metricsPort"].includes(key))
+          problems.push(`${at}.${key}: unknown field`);
       }
       if (r.id !== i)
         problems.push(
@@ -101,6 +107,22 @@ export function validateClusterConfig(raw: unknown): ClusterConfig {
         problems.push(
           `${at}.port: expected an integer from 1 to 65535, got ${JSON.stringify(r.port)}`,
         );
+      }
+      if (r.metricsPort !== undefined) {
+        const m = r.metricsPort;
+        if (typeof m !== "number" || !Number.isInteger(m) || m < 1 || m > 65535) {
+          problems.push(
+            `${at}.metricsPort: expected an integer from 1 to 65535, got ${JSON.stringify(m)}`,
+          );
+        } else if (r.host === undefined) {
+          problems.push(`${at}.metricsPort: needs a host`);
+        } else if (m === r.port) {
+          problems.push(`${at}.metricsPort: must differ from port ${m}`);
+        } else {
+          const address = `${String(r.host)}:${m}`;
+          if (seenAddresses.has(address)) problems.push(`${at}: address ${address} used twice`);
+          seenAddresses.add(address);
+        }
       }
       if ((r.host === undefined) !== (r.port === undefined))
         problems.push(`${at}: give both host and port, or neither`);

@@ -53,6 +53,24 @@ export function formatMetrics(status: ReplicaStatus, histograms: MetricHistogram
     protocol: status.protocol,
     service: status.service,
   });
+  w.counter(
+    "process_cpu_user_seconds_total",
+    "User CPU time this replica process has used.",
+    status.process.cpuUserSeconds,
+    base,
+  );
+  w.counter(
+    "process_cpu_system_seconds_total",
+    "System CPU time this replica process has used.",
+    status.process.cpuSystemSeconds,
+    base,
+  );
+  w.gauge(
+    "process_resident_memory_bytes",
+    "Resident memory of this replica process.",
+    status.process.residentBytes,
+    base,
+  );
   w.gauge(
     "lockstep_uptime_seconds",
     "Seconds since this process started the replica.",

@@ -21,7 +21,8 @@ Required:
 Options:
   --service NAME       the replicated service: ${serviceNames.join(", ")} (default kv)
   --host HOST          bind this address instead of the configured host (port stays)
-  --metrics-port P     serve /metrics and /status on P (0: a free port, logged; default 0)
+  --metrics-port P     serve /metrics and /status on P (0: a free port, logged; default: the
+                       replica's metricsPort in the configuration, else 0)
   --metrics-host HOST  address of the metrics endpoint (default 127.0.0.1)
   --no-metrics         no metrics endpoint
   --log-level LEVEL    debug, info, warn or error (default info)
@@ -36,7 +37,8 @@ export interface ReplicaArgs {
   readonly dataDir: string;
   readonly service: string;
   readonly host: string | undefined;
-  readonly metrics: { readonly host: string; readonly port: number } | false;
+  /** port undefined: the configuration's metricsPort for this replica, else a free port. */
+  readonly metrics: { readonly host: string; readonly port: number | undefined } | false;
   readonly logLevel: LogLevel;
 }
 
@@ -114,7 +116,9 @@ export function parseReplicaArgs(argv: readonly string[]): ReplicaArgs {
       : {
           host: str("metrics-host") ?? "127.0.0.1",
           port:
-            metricsPortText === undefined ? 0 : integer("metrics-port", metricsPortText, 0, 65535),
+            metricsPortText === undefined
+              ? undefined
+              : integer("metrics-port", metricsPortText, 0, 65535),
         };
   return {
     help,
@@ -156,6 +160,13 @@ export function loadReplicaOptions(args: ReplicaArgs): StartReplicaOptions {
     dataDir: args.dataDir,
     service: createServiceKit(args.service).definition,
     ...(args.host === undefined ? {} : { host: args.host }),
-    metrics: args.metrics,
+    metrics:
+      args.metrics === false
+        ? false
+        : {
+            host: args.metrics.host,
+            port:
+              args.metrics.port ?? config.replicas.find((r) => r.id === args.id)?.metricsPort ?? 0,
+          },
   };
 }

@@ -71,6 +71,15 @@ export interface Replica {
   close(): Promise<void>;
 }
 
+function processUsage(): ReplicaStatus["process"] {
+  const cpu = process.cpuUsage();
+  return {
+    cpuUserSeconds: cpu.user / 1e6,
+    cpuSystemSeconds: cpu.system / 1e6,
+    residentBytes: process.memoryUsage.rss(),
+  };
+}
+
 function summary(h: Histogram): LatencySummary {
   const s = h.snapshot();
   return {
@@ -348,6 +357,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
       host: bindHost,
       port,
       metricsPort: metricsServer?.port ?? null,
+      process: processUsage(),
       role: s.role,
       term: s.term,
       leader: s.leader ?? null,

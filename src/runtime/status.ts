@@ -23,6 +23,12 @@ export interface ReplicaStatus {
   readonly host: string;
   readonly port: number;
   readonly metricsPort: number | null;
+  /** CPU time this process has used (process.cpuUsage) and its resident memory. */
+  readonly process: {
+    readonly cpuUserSeconds: number;
+    readonly cpuSystemSeconds: number;
+    readonly residentBytes: number;
+  };
 
   readonly role: string;
   readonly term: number;

@@ -109,7 +109,7 @@ describe("building blocks", () => {
       id: 1,
       dataDir: "d",
       service: "kv",
-      metrics: { host: "127.0.0.1", port: 0 },
+      metrics: { host: "127.0.0.1", port: undefined },
     });
     expect(
       parseReplicaArgs([...base, "--metrics-port", "9100", "--service", "lock"]),

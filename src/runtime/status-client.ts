@@ -1,0 +1,26 @@
+import type { ReplicaStatus } from "./status.js";
+
+/**
+ * Reads a replica's `GET /status` (the metrics endpoint). Throws with a one-line reason when the
+ * replica does not answer in `timeoutMs` or answers something that is not a status object.
+ */
+export async function fetchReplicaStatus(
+  host: string,
+  port: number,
+  timeoutMs = 2_000,
+): Promise<ReplicaStatus> {
+  const response = await fetch(`http://${host.includes(":") ? `[${host}]` : host}:${port}/status`, {
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  const body = (await response.json()) as unknown;
+  if (
+    typeof body !== "object" ||
+    body === null ||
+    typeof (body as { replica?: unknown }).replica !== "number" ||
+    typeof (body as { role?: unknown }).role !== "string"
+  ) {
+    throw new Error("not a lockstep /status answer");
+  }
+  return body as ReplicaStatus;
+}
