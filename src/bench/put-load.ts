@@ -164,3 +164,35 @@ export async function runPutLoad(options: PutLoadOptions): Promise<PutLoadResult
     latencyMs: percentiles(latencies.values()),
   };
 }
+
+/**
+ * Spreads clients over `connections` shared connections, the way etcd's benchmark tool spreads
+ * --clients over --conns: client i uses connection i mod `connections`, and each connection is
+ * opened once and closed when its last client closes.
+ */
+export function sharedConnections(
+  connections: number,
+  openConnection: (index: number) => Promise<PutClient>,
+): (clientIndex: number) => Promise<PutClient> {
+  const opened = new Map<number, { client: Promise<PutClient>; users: number }>();
+  return async (clientIndex) => {
+    const index = clientIndex % connections;
+    let entry = opened.get(index);
+    if (entry === undefined) {
+      entry = { client: openConnection(index), users: 0 };
+      opened.set(index, entry);
+    }
+    entry.users++;
+    const shared = entry;
+    const connection = await shared.client;
+    let closed = false;
+    return {
+      put: (key, value) => connection.put(key, value),
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        if (--shared.users === 0) await connection.close();
+      },
+    };
+  };
+}

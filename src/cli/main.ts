@@ -10,6 +10,7 @@ Commands:
   init       write a cluster configuration and keys (lockstep init --help)
   replica    run one replica of a cluster (lockstep replica --help)
   kv         put, get, del, cas against a running key-value cluster (lockstep kv --help)
+  bench      measure put throughput and latency of a local cluster (lockstep bench --help)
   sim        run the deterministic simulator over many seeds (lockstep sim --help)
   demo       run a simulated cluster through faults and narrate it (what npm start runs)
   help       this text
@@ -28,6 +29,8 @@ async function loadCommand(name: string): Promise<Command | undefined> {
       return (await import("./init-command.js")).initCommand;
     case "kv":
       return (await import("./kv-command.js")).kvCommand;
+    case "bench":
+      return (await import("./bench-command.js")).benchCommand;
     case "replica":
       return (await import("../runtime/replica-main.js")).runReplicaMain;
     default:

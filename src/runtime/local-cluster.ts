@@ -24,6 +24,8 @@ export interface LocalClusterOptions {
   /** The replicated service (default kv). */
   readonly service?: string;
   readonly logLevel?: LogLevel;
+  /** Extra arguments for node itself, before the script (e.g. --cpu-prof). */
+  readonly nodeArgs?: readonly string[];
   /** Every stderr line of every replica, as it arrives. */
   readonly onOutput?: (id: number, output: ReplicaOutput) => void;
   /** A replica process ended (on its own, or killed). */
@@ -130,6 +132,7 @@ export class LocalCluster {
     const address = this.options.config.replicas[id];
     if (address === undefined) throw new Error(`replica ${id} is not in the configuration`);
     const args = [
+      ...(this.options.nodeArgs ?? []),
       replicaMainPath(),
       "--config",
       this.options.configFile,

@@ -1,0 +1,208 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { runPutLoad, sharedConnections } from "../bench/put-load.js";
+import { connect } from "../client/index.js";
+import { validateClusterConfig } from "../core/config.js";
+import type { ProtocolName } from "../core/protocol.js";
+import { clientKeyFile } from "../net/keys.js";
+import { freePorts, writeClusterFolder } from "../runtime/cluster-folder.js";
+import { LocalCluster } from "../runtime/local-cluster.js";
+import type { ReplicaStatus } from "../runtime/status.js";
+import { intOption, parseCommandArgs, UsageError } from "./args.js";
+import { type BenchReport, formatBenchReport } from "./bench-report.js";
+
+export const benchHelp = `lockstep bench: measure put throughput and latency of a local cluster
+
+Usage: lockstep bench [options]
+
+Starts a fresh cluster of replica processes on 127.0.0.1 in a temporary folder, waits for a
+leader, runs C clients that each keep one put outstanding (a closed loop) for S seconds, then
+prints a table and stops the cluster. Storage fsyncs as in production.
+
+  --protocol P      raft or single (default raft)
+  --replicas N      replicas (default 3 for raft, 1 for single)
+  --clients C       concurrent clients, each with one put outstanding (default 100)
+  --connections K   client connections (LockstepClient sessions) the clients share, as in
+                    etcd's benchmark --conns (default: one per client)
+  --duration S      seconds of load (default 10)
+  --value-size B    bytes per value (default 64)
+  --key-size B      bytes per key (default 16)
+  --key-space K     distinct keys written (default 10000)
+  --json            print the result as one JSON object on stdout (progress stays on stderr)
+  --keep            keep the cluster folder (data and logs) and print its path
+  --profile DIR     write a V8 CPU profile of each replica process into DIR (node --cpu-prof;
+                    profile the load generator with: node --cpu-prof dist/cli/main.js bench)
+  --help            this text`;
+
+const protocols: readonly ProtocolName[] = ["raft", "single"];
+
+export async function benchCommand(argv: readonly string[]): Promise<number> {
+  const args = parseCommandArgs("bench", argv, {
+    protocol: { type: "string" },
+    replicas: { type: "string" },
+    clients: { type: "string" },
+    connections: { type: "string" },
+    duration: { type: "string" },
+    "value-size": { type: "string" },
+    "key-size": { type: "string" },
+    "key-space": { type: "string" },
+    json: { type: "boolean" },
+    keep: { type: "boolean" },
+    profile: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (args.help) {
+    console.log(benchHelp);
+    return 0;
+  }
+  const protocol = (args.protocol ?? "raft") as ProtocolName;
+  if (typeof protocol !== "string" || !protocols.includes(protocol)) {
+    throw new UsageError(
+      `bench: --protocol must be one of ${protocols.join(", ")}, got "${String(protocol)}"`,
+    );
+  }
+  const n = intOption("bench", "replicas", args.replicas, protocol === "single" ? 1 : 3, 1, 15);
+  if (protocol === "single" && n !== 1)
+    throw new UsageError("bench: single runs exactly one replica");
+  if (protocol === "raft" && (n < 3 || n % 2 === 0)) {
+    throw new UsageError(`bench: raft needs an odd number of replicas, at least 3; got ${n}`);
+  }
+  const clients = intOption("bench", "clients", args.clients, 100, 1, 2000);
+  const connections = intOption("bench", "connections", args.connections, clients, 1, clients);
+  const durationS = intOption("bench", "duration", args.duration, 10, 1, 3600);
+  const valueSize = intOption("bench", "value-size", args["value-size"], 64, 1, 1_000_000);
+  const keySize = intOption("bench", "key-size", args["key-size"], 16, 1, 1024);
+  const keySpace = intOption("bench", "key-space", args["key-space"], 10_000, 1, 100_000_000);
+  const json = args.json === true;
+
+  const dir = mkdtempSync(join(tmpdir(), "lockstep-bench-"));
+  const ports = await freePorts(2 * n);
+  const config = validateClusterConfig({
+    protocol,
+    f: protocol === "single" ? 0 : (n - 1) / 2,
+    tickMs: 10,
+    replicas: Array.from({ length: n }, (_, id) => ({
+      id,
+      host: "127.0.0.1",
+      port: ports[id],
+      metricsPort: ports[n + id],
+    })),
+    // Clients far beyond the default session limits would be refused; a bench opens C sessions.
+    sessions: { maxSessions: Math.max(100_000, clients * 4) },
+    settings: {},
+  });
+  const { folder, keys } = writeClusterFolder(dir, config);
+  const cluster = new LocalCluster({
+    config,
+    configFile: folder.configFile,
+    keyFile: folder.keyFile,
+    dataDir: folder.dataDir,
+    logLevel: "warn",
+    ...(typeof args.profile === "string"
+      ? { nodeArgs: ["--cpu-prof", "--cpu-prof-dir", resolve(args.profile)] }
+      : {}),
+  });
+  const stopOnSignal = () => {
+    void cluster.stop(1_000).then(() => {
+      if (args.keep !== true) rmSync(dir, { recursive: true, force: true });
+      process.exit(130);
+    });
+  };
+  process.once("SIGINT", stopOnSignal);
+  process.once("SIGTERM", stopOnSignal);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  try {
+    cluster.startAll();
+    const leader = await cluster.waitForLeader(20_000);
+    log(
+      `bench: ${n} ${protocol} replica(s) up, r${leader.replica} leads; ${clients} clients for ${durationS} s`,
+    );
+    const before = await cluster.statuses(5_000);
+    const clientCpuBefore = process.cpuUsage();
+    const tty = process.stderr.isTTY;
+    let lastOps = 0;
+    let lastAt = 0;
+    const result = await runPutLoad({
+      clients,
+      durationMs: durationS * 1000,
+      keySize,
+      valueSize,
+      keySpace,
+      open: sharedConnections(connections, async (i) => {
+        const client = await connect({
+          config,
+          keys: clientKeyFile(keys, `bench${i}`),
+          timeoutMs: 10_000,
+        });
+        return {
+          put: async (key, value) => {
+            await client.invoke({ op: "put", key, value });
+          },
+          close: () => client.close(),
+        };
+      }),
+      progressEveryMs: tty ? 250 : 1_000,
+      onProgress: ({ elapsedMs, ops, errors }) => {
+        const rate = ((ops - lastOps) * 1000) / Math.max(1, elapsedMs - lastAt);
+        lastOps = ops;
+        lastAt = elapsedMs;
+        const width = 30;
+        const filled = Math.min(width, Math.round((elapsedMs / (durationS * 1000)) * width));
+        const line = `[${"#".repeat(filled)}${".".repeat(width - filled)}] ${(elapsedMs / 1000).toFixed(1)}/${durationS} s  ${ops} puts  ${rate.toFixed(0)}/s  ${errors} errors`;
+        process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
+      },
+    });
+    if (tty) process.stderr.write("\r\x1b[K");
+    const clientCpu = process.cpuUsage(clientCpuBefore);
+    const after = await cluster.statuses(5_000);
+    const report: BenchReport = {
+      system: `lockstep ${protocol}`,
+      ...result,
+      connections,
+      valueSize,
+      keySize,
+      replicas: after.map((s, id) => replicaLine(id, before[id], s, result.ops)),
+      clientCpuSeconds: (clientCpu.user + clientCpu.system) / 1e6,
+    };
+    if (json) console.log(JSON.stringify(report));
+    else console.log(formatBenchReport(report));
+    return result.ops > 0 ? 0 : 1;
+  } finally {
+    process.removeListener("SIGINT", stopOnSignal);
+    process.removeListener("SIGTERM", stopOnSignal);
+    await cluster.stop();
+    if (args.keep === true) log(`bench: cluster folder kept at ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function replicaLine(
+  id: number,
+  before: ReplicaStatus | undefined,
+  after: ReplicaStatus | undefined,
+  ops: number,
+): BenchReport["replicas"][number] {
+  if (before === undefined || after === undefined) {
+    return {
+      id,
+      role: "down",
+      cpuSeconds: null,
+      fsyncs: null,
+      opsPerFsync: null,
+      messagesOut: null,
+      framesOut: null,
+    };
+  }
+  const cpu = (s: ReplicaStatus) => s.process.cpuUserSeconds + s.process.cpuSystemSeconds;
+  const fsyncs = after.storage.fsyncs - before.storage.fsyncs;
+  return {
+    id,
+    role: after.role,
+    cpuSeconds: cpu(after) - cpu(before),
+    fsyncs,
+    opsPerFsync: fsyncs === 0 ? null : ops / fsyncs,
+    messagesOut: after.net.messagesOut - before.net.messagesOut,
+    framesOut: after.net.framesOut - before.net.framesOut,
+  };
+}
