@@ -9,6 +9,7 @@ import type { RaftNode } from "./node.js";
 import type { Progress } from "./progress.js";
 import { confirmReads } from "./read-index.js";
 import { syncProgress } from "./reconfig.js";
+import { flushBatch } from "./sessions.js";
 import { sendSnapshotChunk, startSnapshot } from "./snapshot.js";
 import { maybeSendTimeoutNow } from "./transfer.js";
 import { invariant } from "./types.js";
@@ -190,6 +191,8 @@ export function handleAppendReply(n: RaftNode, from: ReplicaId, msg: AppendReply
     else if (pr.state === "snapshot" && pr.match >= pr.snapshotIndex) pr.becomeReplicate();
     if (moved) maybeCommit(n);
     if (n.role !== "leader") return;
+    // Commands that arrived while this round was in flight go out now (sessions.ts).
+    if (n.batch.length > 0) flushBatch(n);
     maybeSendTimeoutNow(n);
   } else {
     if (msg.rejectedIndex <= pr.match) return; // stale: that prefix is known to match

@@ -47,10 +47,23 @@ export function handleCommand(n: RaftNode, msg: CommandRequest): void {
   }
   n.pending.set(k, { client, seq, term: n.term });
   n.batch.push({ client, seq, ackedBelow: msg.ackedBelow, cmd: seq === 0 ? null : msg.cmd });
-  if (n.batch.length >= n.settings.maxBatchCommands) flushBatch(n);
+  if (n.batch.length >= n.settings.maxBatchCommands || !replicationBusy(n)) flushBatch(n);
 }
 
-/** Turns the commands received since the last tick into one log entry. */
+/**
+ * Natural batching: while an AppendEntries is in flight to some follower, new commands wait in
+ * the batch, and the follower's acknowledgement (handleAppendReply) or the next tick closes it.
+ * With nothing in flight a command goes out at once, so a lone client does not wait for a tick,
+ * and under load one entry carries whatever arrived during a round trip.
+ */
+function replicationBusy(n: RaftNode): boolean {
+  for (const pr of n.progress.values()) {
+    if (pr.state === "replicate" && pr.inflight.length > 0) return true;
+  }
+  return false;
+}
+
+/** Turns the commands received since the last flush into one log entry and sends it. */
 export function flushBatch(n: RaftNode): void {
   if (n.role !== "leader" || n.batch.length === 0) return;
   const commands = n.batch;

@@ -28,22 +28,24 @@ function termsOf(c: Cluster, id: number): number[] {
 }
 
 describe("log replication", () => {
-  it("batches the commands received between ticks into one entry", () => {
+  it("sends a command at once when nothing is in flight, and batches those that arrive during a round", () => {
     const c = new Cluster({ n: 3 });
     const l = c.elect();
     c.openSession(l, "a");
     const before = c.status(l).lastIndex;
-    for (let seq = 1; seq <= 3; seq++) {
+    c.client(l, { type: "request", client: "a", seq: 1, ackedBelow: 1, cmd: put("k", 1) });
+    expect(c.status(l).lastIndex).toBe(before + 1); // no tick needed
+    for (let seq = 2; seq <= 4; seq++) {
       c.client(l, { type: "request", client: "a", seq, ackedBelow: 1, cmd: put("k", seq) });
     }
-    expect(c.status(l).lastIndex).toBe(before); // nothing appended before the tick
+    expect(c.status(l).lastIndex).toBe(before + 1); // waiting for the round in flight
     c.run(3);
-    expect(c.status(l).lastIndex).toBe(before + 1);
-    const e = c.entryAt(l, before + 1)!;
+    expect(c.status(l).lastIndex).toBe(before + 2);
+    const e = c.entryAt(l, before + 2)!;
     expect(e.payload.type === "commands" && e.payload.commands.map((x) => x.seq)).toEqual([
-      1, 2, 3,
+      2, 3, 4,
     ]);
-    expect(c.repliesTo("a").filter((r) => r.msg.type === "reply").length).toBe(4);
+    expect(c.repliesTo("a").filter((r) => r.msg.type === "reply").length).toBe(5);
   });
 
   it("closes a batch early at maxBatchCommands", () => {
@@ -51,12 +53,13 @@ describe("log replication", () => {
     const l = c.elect();
     c.openSession(l, "a");
     const before = c.status(l).lastIndex;
-    for (let seq = 1; seq <= 5; seq++) {
+    for (let seq = 1; seq <= 6; seq++) {
       c.client(l, { type: "request", client: "a", seq, ackedBelow: 1, cmd: put("k", seq) });
     }
-    expect(c.status(l).lastIndex).toBe(before + 2);
-    c.run(1);
+    // 1 alone (nothing in flight), then [2, 3] and [4, 5] closed by size; 6 waits.
     expect(c.status(l).lastIndex).toBe(before + 3);
+    c.run(1);
+    expect(c.status(l).lastIndex).toBe(before + 4);
   });
 
   it("stamps each entry with a never-decreasing leader time and a fresh seed", () => {

@@ -92,7 +92,8 @@ describe("client sessions and exactly-once commands", () => {
     const l = c.elect();
     c.openSession(l, "a");
     c.client(l, { type: "request", client: "a", seq: 1, ackedBelow: 1, cmd: put("k", 1) });
-    // Before the next tick closes the batch, a higher term arrives.
+    // 1 is logged at once; 2 waits in the batch for the round in flight, and then a higher term arrives.
+    c.client(l, { type: "request", client: "a", seq: 2, ackedBelow: 1, cmd: put("k", 2) });
     const term = c.status(l).term;
     c.step(l, {
       type: "peer",
@@ -109,7 +110,7 @@ describe("client sessions and exactly-once commands", () => {
     expect(c.repliesTo("a").at(-1)?.msg).toEqual({
       type: "reply",
       client: "a",
-      seq: 1,
+      seq: 2,
       result: { ok: false, error: "not-leader" },
     });
   });
