@@ -33,7 +33,9 @@ for (const [id, us] of selfUs) {
 const show = (title, map) => {
   console.log(`\n${title}`);
   for (const [name, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-    console.log(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${name}`);
+    console.log(
+      `${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${name}`,
+    );
   }
 };
 console.log(`${file}: ${(total / 1000).toFixed(0)} ms sampled`);
