@@ -99,6 +99,8 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
     keyFile: folder.keyFile,
     dataDir: folder.dataDir,
     logLevel: "warn",
+    // Ctrl-C reaches only this process, which then stops the replicas in order.
+    detached: true,
     ...(typeof args.profile === "string"
       ? { nodeArgs: ["--cpu-prof", "--cpu-prof-dir", resolve(args.profile)] }
       : {}),

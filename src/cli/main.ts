@@ -9,10 +9,12 @@ Usage: lockstep <command> [options]
 Commands:
   init       write a cluster configuration and keys (lockstep init --help)
   replica    run one replica of a cluster (lockstep replica --help)
+  up         run and supervise a whole local cluster (lockstep up --help)
+  status     each replica's role, term, commit index and lag (lockstep status --help)
   kv         put, get, del, cas against a running key-value cluster (lockstep kv --help)
   bench      measure put throughput and latency of a local cluster (lockstep bench --help)
   sim        run the deterministic simulator over many seeds (lockstep sim --help)
-  demo       run a simulated cluster through faults and narrate it (what npm start runs)
+  demo       start a local 3-replica cluster, kill its leader, watch it recover (npm start)
   help       this text
 
 Run "lockstep <command> --help" for a command's options.`;
@@ -33,6 +35,10 @@ async function loadCommand(name: string): Promise<Command | undefined> {
       return (await import("./bench-command.js")).benchCommand;
     case "replica":
       return (await import("../runtime/replica-main.js")).runReplicaMain;
+    case "up":
+      return (await import("./up-command.js")).upCommand;
+    case "status":
+      return (await import("./status-command.js")).statusCommand;
     default:
       return undefined;
   }

@@ -28,6 +28,12 @@ export interface LocalClusterOptions {
   readonly nodeArgs?: readonly string[];
   /** Every stderr line of every replica, as it arrives. */
   readonly onOutput?: (id: number, output: ReplicaOutput) => void;
+  /**
+   * Start each replica in its own process group (default false), so a terminal's Ctrl-C reaches
+   * only this process, which then stops the replicas in order: a replica that got SIGINT from the
+   * terminal and then SIGTERM from us would take the second signal as "exit now" and skip its flush.
+   */
+  readonly detached?: boolean;
   /** A replica process ended (on its own, or killed). */
   readonly onExit?: (id: number, code: number | null, signal: NodeJS.Signals | null) => void;
 }
@@ -69,8 +75,16 @@ export class ReplicaChild {
         at = this.pending.indexOf("\n");
       }
     });
+    // A last line without a newline (a process that died mid-write) is still a line.
+    process.stderr?.on("end", () => {
+      const text = this.pending;
+      this.pending = "";
+      if (text.trim() !== "") onOutput(this.parse(text));
+    });
     this.exited = new Promise((resolve) => {
-      process.on("exit", (code, signal) => {
+      // "close", not "exit": "exit" can come before the last stderr chunks are read, and then
+      // onExit would run before the one-line startup error reached `errors`.
+      process.on("close", (code, signal) => {
         this.exit = { code, signal };
         resolve();
       });
@@ -147,7 +161,10 @@ export class LocalCluster {
       "--log-level",
       this.options.logLevel ?? "info",
     ];
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: this.options.detached === true,
+    });
     const replica = new ReplicaChild(id, child, address.metricsPort, (output) =>
       this.options.onOutput?.(id, output),
     );

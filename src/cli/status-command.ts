@@ -1,0 +1,144 @@
+import type { ClusterConfig } from "../core/config.js";
+import { ConfigFileError, loadClusterConfig } from "../runtime/config-file.js";
+import { fetchReplicaStatus } from "../runtime/status-client.js";
+import { intOption, numberOption, parseCommandArgs, UsageError } from "./args.js";
+import {
+  assessCluster,
+  formatStatusTable,
+  formatSummary,
+  type ReplicaProbe,
+  statusJson,
+} from "./status-table.js";
+
+export const statusHelp = `lockstep status: show each replica's role, term, indexes and lag
+
+Usage: lockstep status --config FILE [options]
+
+Reads GET /status from every replica of the configuration, at its host and its metricsPort
+(lockstep init writes one per replica; a replica started without --metrics-port serves it
+there). A replica without a metricsPort in the configuration is shown as such: add one and
+start the replica with that --metrics-port.
+
+  --config FILE    cluster configuration (cluster.json from lockstep init)
+  --json           print an array of statuses ({replica, error} for those that do not answer)
+  --watch S        redraw every S seconds until Ctrl-C
+  --timeout MS     give up on a replica after MS milliseconds (default 1000)
+  --help           this text
+
+Exit code: 0 when a majority answers and exactly one replica leads in the newest term, 1
+otherwise (with --watch: as of the last redraw), 2 on bad arguments or config.`;
+
+/** A fetch failure as a few words: "connection refused", not "fetch failed". */
+function reason(error: unknown, timeoutMs: number): string {
+  const e = error as { name?: unknown; message?: unknown; cause?: { code?: unknown } };
+  if (e.name === "TimeoutError" || e.name === "AbortError") return `no answer in ${timeoutMs} ms`;
+  const code = e.cause?.code;
+  if (code === "ECONNREFUSED") return "connection refused";
+  if (typeof code === "string") return code;
+  return typeof e.message === "string" ? e.message : String(error);
+}
+
+async function probe(config: ClusterConfig, timeoutMs: number): Promise<ReplicaProbe[]> {
+  return Promise.all(
+    config.replicas.map(async (r, replica): Promise<ReplicaProbe> => {
+      if (r.metricsPort === undefined) return { replica, error: "no metricsPort in config" };
+      if (r.host === undefined) return { replica, error: "no host in config" };
+      try {
+        return { replica, status: await fetchReplicaStatus(r.host, r.metricsPort, timeoutMs) };
+      } catch (error) {
+        return { replica, error: reason(error, timeoutMs) };
+      }
+    }),
+  );
+}
+
+/** One look at the cluster: what to print and the exit code it implies. */
+async function look(
+  config: ClusterConfig,
+  timeoutMs: number,
+  json: boolean,
+): Promise<{ readonly text: string; readonly code: number }> {
+  const probes = await probe(config, timeoutMs);
+  const health = assessCluster(probes);
+  const text = json
+    ? JSON.stringify(statusJson(probes))
+    : `${formatStatusTable(probes, health)}\n${formatSummary(health)}`;
+  return { text, code: health.healthy ? 0 : 1 };
+}
+
+export async function statusCommand(argv: readonly string[]): Promise<number> {
+  const args = parseCommandArgs("status", argv, {
+    config: { type: "string" },
+    json: { type: "boolean" },
+    watch: { type: "string" },
+    timeout: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (args.help) {
+    console.log(statusHelp);
+    return 0;
+  }
+  if (typeof args.config !== "string" || args.config === "") {
+    throw new UsageError("status: --config is required (see lockstep status --help)");
+  }
+  const timeoutMs = intOption("status", "timeout", args.timeout, 1_000, 1, 600_000);
+  const watchS =
+    args.watch === undefined
+      ? undefined
+      : numberOption("status", "watch", args.watch, 1, 0.1, 86_400);
+  let config: ClusterConfig;
+  try {
+    config = loadClusterConfig(args.config);
+  } catch (error) {
+    if (error instanceof ConfigFileError) throw new UsageError(`status: ${error.message}`);
+    throw error;
+  }
+  const json = args.json === true;
+  if (watchS === undefined) {
+    const { text, code } = await look(config, timeoutMs, json);
+    console.log(text);
+    return code;
+  }
+  return watch(config, timeoutMs, json, watchS);
+}
+
+/** Redraws every `seconds` until SIGINT or SIGTERM; returns the last report's exit code. */
+async function watch(
+  config: ClusterConfig,
+  timeoutMs: number,
+  json: boolean,
+  seconds: number,
+): Promise<number> {
+  let stop = false;
+  let wake: () => void = () => {};
+  const onSignal = () => {
+    stop = true;
+    wake();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  // Clearing only on a terminal: piped into a file, the escape codes would be noise.
+  const clear = process.stdout.isTTY && !json;
+  let code = 1;
+  try {
+    while (!stop) {
+      const result = await look(config, timeoutMs, json);
+      code = result.code;
+      // Clear after the look, not before: the screen stays readable while replicas answer.
+      if (clear) process.stdout.write("\x1b[2J\x1b[H");
+      console.log(result.text);
+      if (stop) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, seconds * 1000);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+  return code;
+}

@@ -1,0 +1,111 @@
+import type { ReplicaStatus } from "../runtime/status.js";
+
+/** What `lockstep status` learned about one replica: its /status, or why there is none. */
+export type ReplicaProbe =
+  | { readonly replica: number; readonly status: ReplicaStatus }
+  | { readonly replica: number; readonly error: string };
+
+export interface ClusterHealth {
+  readonly total: number;
+  readonly answering: number;
+  /** The newest term any answering replica is in. */
+  readonly term: number | undefined;
+  /** Replicas claiming leadership in that term (Raft allows at most one). */
+  readonly leaders: readonly ReplicaStatus[];
+  /** A majority answers and exactly one replica leads in the newest term. */
+  readonly healthy: boolean;
+}
+
+export function assessCluster(probes: readonly ReplicaProbe[]): ClusterHealth {
+  const answers = probes.flatMap((p) => ("status" in p ? [p.status] : []));
+  const term = answers.length === 0 ? undefined : Math.max(...answers.map((s) => s.term));
+  const leaders = answers.filter((s) => s.role === "leader" && s.term === term);
+  return {
+    total: probes.length,
+    answering: answers.length,
+    term,
+    leaders,
+    healthy: answers.length > probes.length / 2 && leaders.length === 1,
+  };
+}
+
+export function formatUptime(seconds: number): string {
+  const s = Math.floor(seconds);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${pad(s % 60)}s`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h${pad(Math.floor(s / 60) % 60)}m`;
+  return `${Math.floor(s / 86_400)}d${pad(Math.floor(s / 3600) % 24)}h`;
+}
+
+const header = [
+  "replica",
+  "role",
+  "term",
+  "leader",
+  "commit",
+  "applied",
+  "last index",
+  "lag",
+  "snapshot",
+  "peers",
+  "uptime",
+  "pid",
+];
+
+function row(s: ReplicaStatus, leader: ReplicaStatus | undefined, total: number): string[] {
+  // Lag is measured against the leader's commit index: how far this replica's state machine is
+  // behind what the cluster has decided.
+  const lag =
+    leader === undefined || leader.replica === s.replica
+      ? "-"
+      : String(Math.max(0, leader.commitIndex - s.appliedIndex));
+  return [
+    `r${s.replica}`,
+    s.role,
+    String(s.term),
+    s.leader === null ? "-" : `r${s.leader}`,
+    String(s.commitIndex),
+    String(s.appliedIndex),
+    String(s.lastIndex),
+    lag,
+    String(s.snapshotIndex),
+    `${s.peersConnected.length}/${total - 1}`,
+    formatUptime(s.uptimeSeconds),
+    String(s.pid),
+  ];
+}
+
+/** The status table: one row per replica, unreachable ones as "down (reason)". */
+export function formatStatusTable(probes: readonly ReplicaProbe[], health: ClusterHealth): string {
+  const leader = health.leaders.length === 1 ? health.leaders[0] : undefined;
+  const rows = probes.map((p) =>
+    "status" in p ? row(p.status, leader, probes.length) : [`r${p.replica}`, `down (${p.error})`],
+  );
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.filter((r) => r.length === header.length).map((r) => r[i]!.length)),
+  );
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join("  ");
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+/** "leader: r1 (term 4); 3/3 replicas answering", or why there is no single leader. */
+export function formatSummary(health: ClusterHealth): string {
+  const answering = `${health.answering}/${health.total} replicas answering`;
+  const majority = health.answering > health.total / 2 ? "" : " (no majority)";
+  const [leader, ...others] = health.leaders;
+  if (leader === undefined) return `no leader; ${answering}${majority}`;
+  if (others.length > 0) {
+    const names = health.leaders.map((s) => `r${s.replica}`).join(", ");
+    return `no single leader: ${names} all claim term ${leader.term}; ${answering}${majority}`;
+  }
+  return `leader: r${leader.replica} (term ${leader.term}); ${answering}${majority}`;
+}
+
+/** The --json form: each replica's /status, or {replica, error}. */
+export function statusJson(probes: readonly ReplicaProbe[]): unknown[] {
+  return probes.map((p) => ("status" in p ? p.status : { replica: p.replica, error: p.error }));
+}

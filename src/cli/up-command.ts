@@ -1,0 +1,219 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { ClusterConfig } from "../core/config.js";
+import { clusterFolder } from "../runtime/cluster-folder.js";
+import {
+  ConfigFileError,
+  loadClusterConfig,
+  runtimeConfigProblems,
+} from "../runtime/config-file.js";
+import type { LogLevel } from "../runtime/logger.js";
+import { serviceNames } from "../state-machines/registry.js";
+import { parseCommandArgs, UsageError } from "./args.js";
+import { isLocalHost } from "./local-host.js";
+import { restartPolicy } from "./up-restart-policy.js";
+import { Supervisor, type SupervisorOptions } from "./up-supervisor.js";
+
+export const upHelp = `lockstep up: run a whole local cluster and supervise it
+
+Usage: lockstep up --config FILE [options]
+
+Starts every replica of the configuration as a child process (the folder layout of
+lockstep init), restarts replicas that exit, and stops them all on Ctrl-C (a second Ctrl-C
+kills them at once). Prints one line per event on stdout.
+
+  --config FILE      cluster configuration (cluster.json from lockstep init)
+  --keys-dir DIR     folder of the replica key files replica-<i>.json (default: keys/ next to
+                     the configuration)
+  --data-dir DIR     folder of the data directories data-<i> (default: next to the configuration)
+  --service NAME     the replicated service: ${serviceNames.join(", ")} (default kv)
+  --only IDS         start only these replicas, e.g. 0,2 (the others run elsewhere)
+  --no-restart       report replicas that exit, do not restart them
+  --log-level LEVEL  the replicas' log level: debug, info, warn or error (default info)
+  --logs DIR         append each replica's log lines to DIR/replica-<i>.log (default: logs/
+                     next to the configuration)
+  --help             this text
+
+A replica that exits on its own is restarted after ${restartPolicy.firstDelayMs / 1000} s, doubling up to ${restartPolicy.maxDelayMs / 1000} s (back to
+${restartPolicy.firstDelayMs / 1000} s once it has run ${restartPolicy.resetAfterMs / 1000} s); not one that exited with code 2 (bad arguments), nor one
+that failed ${restartPolicy.maxFailedStarts} times in a row within ${restartPolicy.failedStartMs / 1000} s of starting. Exit code: 0 after Ctrl-C or SIGTERM,
+130 after a second Ctrl-C, 1 when every replica is down for good, 2 on bad arguments or config.`;
+
+const logLevels: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+const stopGraceMs = 5_000;
+
+type UpPlan = Omit<SupervisorOptions, "print"> & { readonly warnings: readonly string[] };
+
+function parseOnly(raw: string, size: number): number[] {
+  const ids: number[] = [];
+  for (const part of raw.split(",")) {
+    const text = part.trim();
+    const id = Number(text);
+    if (!/^\d+$/.test(text) || id >= size) {
+      throw new UsageError(
+        `up: --only expects replica ids from 0 to ${size - 1} separated by commas, got "${raw}"`,
+      );
+    }
+    if (ids.includes(id)) throw new UsageError(`up: --only names replica ${id} twice`);
+    ids.push(id);
+  }
+  return ids.sort((a, b) => a - b);
+}
+
+/** Everything up checks before it starts a process; throws UsageError (exit 2). */
+function planUp(argv: readonly string[]): UpPlan | "help" {
+  const args = parseCommandArgs("up", argv, {
+    config: { type: "string" },
+    "keys-dir": { type: "string" },
+    "data-dir": { type: "string" },
+    service: { type: "string" },
+    only: { type: "string" },
+    "no-restart": { type: "boolean" },
+    "log-level": { type: "string" },
+    logs: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (args.help) return "help";
+  const str = (name: string): string | undefined => {
+    const v = args[name];
+    if (v === "") throw new UsageError(`up: --${name} must not be empty`);
+    return typeof v === "string" ? v : undefined;
+  };
+  const configArg = str("config");
+  if (configArg === undefined)
+    throw new UsageError("up: --config is required (see lockstep up --help)");
+  const configFile = resolve(configArg);
+  let config: ClusterConfig;
+  try {
+    config = loadClusterConfig(configFile);
+  } catch (error) {
+    if (error instanceof ConfigFileError) throw new UsageError(`up: ${error.message}`);
+    throw error;
+  }
+  const service = str("service") ?? "kv";
+  if (!serviceNames.includes(service)) {
+    throw new UsageError(
+      `up: --service must be one of ${serviceNames.join(", ")}, got "${service}"`,
+    );
+  }
+  const logLevel = (str("log-level") ?? "info") as LogLevel;
+  if (!logLevels.includes(logLevel)) {
+    throw new UsageError(
+      `up: --log-level must be one of ${logLevels.join(", ")}, got "${logLevel}"`,
+    );
+  }
+  const only = str("only");
+  const ids =
+    only === undefined
+      ? config.replicas.map((_, id) => id)
+      : parseOnly(only, config.replicas.length);
+  const problems = [...new Set(ids.flatMap((id) => runtimeConfigProblems(config, id)))];
+  if (problems.length > 0) throw new UsageError(`up: ${configFile}: ${problems.join("; ")}`);
+
+  const folder = clusterFolder(configFile);
+  const keysDir = str("keys-dir");
+  const dataDirArg = str("data-dir");
+  const keyFile = (id: number) =>
+    keysDir === undefined ? folder.keyFile(id) : join(resolve(keysDir), `replica-${id}.json`);
+  const dataDir = (id: number) =>
+    dataDirArg === undefined ? folder.dataDir(id) : join(resolve(dataDirArg), `data-${id}`);
+  const missing = ids.map(keyFile).filter((file) => !existsSync(file));
+  if (missing.length > 0) {
+    throw new UsageError(
+      `up: missing key file${missing.length > 1 ? "s" : ""} ${missing.join(", ")} (lockstep init writes them; or pass --keys-dir)`,
+    );
+  }
+  const logsDir = resolve(str("logs") ?? join(folder.dir, "logs"));
+  try {
+    mkdirSync(logsDir, { recursive: true });
+  } catch (error) {
+    throw new UsageError(`up: --logs ${logsDir}: ${(error as Error).message}`);
+  }
+  // A replica on a host that is not this machine cannot bind its address; it would crash-loop
+  // with a listen error. Warn rather than refuse: the name may well be local (DNS, /etc/hosts).
+  const warnings = ids
+    .map((id) => ({ id, host: config.replicas[id]?.host ?? "" }))
+    .filter(({ host }) => !isLocalHost(host))
+    .map(
+      ({ id, host }) =>
+        `up: warning: replica ${id}'s host ${host} does not look like an address of this machine`,
+    );
+  return {
+    config,
+    configFile,
+    keyFile,
+    dataDir,
+    service,
+    logLevel,
+    ids,
+    restart: args["no-restart"] !== true,
+    logsDir,
+    warnings,
+  };
+}
+
+export async function upCommand(argv: readonly string[]): Promise<number> {
+  const plan = planUp(argv);
+  if (plan === "help") {
+    console.log(upHelp);
+    return 0;
+  }
+  for (const warning of plan.warnings) console.error(`lockstep: ${warning}`);
+  const supervisor = new Supervisor({ ...plan, print: (line) => console.log(line) });
+  return supervise(supervisor);
+}
+
+/**
+ * Runs the supervisor until a signal or until every replica is down for good. Whatever ends it,
+ * the replicas are stopped first: a process "exit" hook SIGKILLs any that are still alive.
+ */
+function supervise(supervisor: Supervisor): Promise<number> {
+  return new Promise<number>((resolveCode) => {
+    let signals = 0;
+    let done = false;
+    const finish = (code: number): void => {
+      if (done) return;
+      done = true;
+      for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.off(signal, onSignal);
+      process.off("uncaughtException", onFatal);
+      process.off("unhandledRejection", onFatal);
+      resolveCode(code);
+    };
+    const onSignal = (signal: NodeJS.Signals): void => {
+      signals++;
+      if (signals === 1) {
+        console.log(`${signal}: stopping every replica (Ctrl-C again to kill them now)`);
+        void supervisor.stop(stopGraceMs).then(() => {
+          // A second signal took over: it reports and picks the exit code.
+          if (signals > 1) return;
+          console.log("stopped");
+          finish(0);
+        });
+      } else {
+        console.log(`${signal} again: killing every replica`);
+        void supervisor.kill().then(() => {
+          console.log("killed");
+          finish(130);
+        });
+      }
+    };
+    const onFatal = (error: unknown): void => {
+      console.error(`lockstep: up: ${(error as Error)?.stack ?? String(error)}`);
+      void supervisor.stop(stopGraceMs).then(
+        () => finish(1),
+        () => finish(1),
+      );
+    };
+    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
+    process.on("uncaughtException", onFatal);
+    process.on("unhandledRejection", onFatal);
+    // Last resort (process.exit anywhere, a fatal error after finish): no orphaned replicas.
+    process.once("exit", () => supervisor.killNow());
+    void supervisor.allDown.then(() => supervisor.stop(stopGraceMs)).then(() => finish(1));
+    try {
+      supervisor.start();
+    } catch (error) {
+      onFatal(error);
+    }
+  });
+}
