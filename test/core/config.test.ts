@@ -224,6 +224,98 @@ describe("replica addresses and ids", () => {
   });
 });
 
+describe("per-replica metricsPort", () => {
+  const raft = (replicas: unknown[]) => ({ protocol: "raft", f: 1, replicas });
+  const at = (id: number, host: string, port: number, metricsPort?: unknown) =>
+    metricsPort === undefined ? { id, host, port } : { id, host, port, metricsPort };
+
+  it("is optional and kept when valid", () => {
+    const config = validateClusterConfig(
+      raft([at(0, "h", 7000, 9000), at(1, "h", 7001, 9001), at(2, "h", 7002)]),
+    );
+    expect(config.replicas).toEqual([
+      { id: 0, host: "h", port: 7000, metricsPort: 9000 },
+      { id: 1, host: "h", port: 7001, metricsPort: 9001 },
+      { id: 2, host: "h", port: 7002 },
+    ]);
+  });
+
+  it("accepts the bounds 1 and 65535", () => {
+    for (const metricsPort of [1, 65535]) {
+      const config = validateClusterConfig({
+        protocol: "single",
+        f: 0,
+        replicas: [at(0, "h", 7000, metricsPort)],
+      });
+      expect(config.replicas[0]!.metricsPort).toBe(metricsPort);
+    }
+  });
+
+  it("may reuse a number that is taken only on another host", () => {
+    // b's metricsPort is a's port and a's metricsPort is c's port, each on a different host.
+    const config = validateClusterConfig(
+      raft([at(0, "a", 7000, 9000), at(1, "b", 7001, 7000), at(2, "c", 9000, 9002)]),
+    );
+    expect(config.replicas.map((r) => r.metricsPort)).toEqual([9000, 7000, 9002]);
+  });
+
+  it("must be an integer from 1 to 65535", () => {
+    for (const metricsPort of [
+      0,
+      65536,
+      1.5,
+      -1,
+      "9000",
+      null,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+    ]) {
+      expect(
+        problemsOf({ protocol: "single", f: 0, replicas: [at(0, "h", 7000, metricsPort)] }),
+      ).toEqual([
+        `replicas[0].metricsPort: expected an integer from 1 to 65535, got ${JSON.stringify(metricsPort)}`,
+      ]);
+    }
+  });
+
+  it("must differ from the replica's own port", () => {
+    expect(problemsOf({ protocol: "single", f: 0, replicas: [at(0, "h", 7000, 7000)] })).toEqual([
+      "replicas[0].metricsPort: must differ from port 7000",
+    ]);
+  });
+
+  it("needs a host", () => {
+    expect(
+      problemsOf({ protocol: "single", f: 0, replicas: [{ id: 0, metricsPort: 9000 }] }),
+    ).toEqual(["replicas[0].metricsPort: needs a host"]);
+  });
+
+  it("two replicas on one host cannot share a metricsPort", () => {
+    expect(
+      problemsOf(raft([at(0, "h", 7000, 9000), at(1, "h", 7001, 9000), at(2, "h", 7002)])),
+    ).toEqual(["replicas[1]: address h:9000 used twice"]);
+  });
+
+  it("cannot be another replica's port on the same host, whichever comes first", () => {
+    // A later replica's metricsPort on an earlier replica's port.
+    expect(problemsOf(raft([at(0, "h", 7000), at(1, "h", 7001, 7000), at(2, "h", 7002)]))).toEqual([
+      "replicas[1]: address h:7000 used twice",
+    ]);
+    // A later replica's port on an earlier replica's metricsPort.
+    expect(problemsOf(raft([at(0, "h", 7000, 7002), at(1, "h", 7001), at(2, "h", 7002)]))).toEqual([
+      "replicas[2]: address h:7002 used twice",
+    ]);
+  });
+
+  it("puts the problem in the ConfigError message", () => {
+    expect(() =>
+      validateClusterConfig(
+        raft([at(0, "h", 7000, 9000), at(1, "h", 7001, 9000), at(2, "h", 7002)]),
+      ),
+    ).toThrow(/invalid cluster configuration: replicas\[1\]: address h:9000 used twice/);
+  });
+});
+
 describe("unknown fields, tickMs, sessions and settings", () => {
   const base = { protocol: "single", f: 0, replicas: ids(1) };
 
