@@ -12,7 +12,15 @@ export interface PutClient {
 
 export interface PutLoadOptions {
   readonly clients: number;
+  /** Measured time, after the warm-up. */
   readonly durationMs: number;
+  /**
+   * Load run before the measurement starts and not counted (default 0): connections fill their
+   * windows, caches and the JIT warm up, batches reach their steady size.
+   */
+  readonly warmupMs?: number;
+  /** Called once when the measured window starts (after the warm-up), e.g. to read counters. */
+  readonly onMeasureStart?: () => void;
   /** Bytes per key (keys are ASCII, so characters = bytes). */
   readonly keySize: number;
   /** Bytes per value. */
@@ -21,7 +29,7 @@ export interface PutLoadOptions {
   readonly keySpace: number;
   /** Opens client `index` (0-based); all are opened before the clock starts. */
   readonly open: (index: number) => Promise<PutClient>;
-  /** Called about every `progressEveryMs` while the load runs. */
+  /** Called about every `progressEveryMs` while the load runs (elapsedMs < 0 in the warm-up). */
   readonly onProgress?: (progress: LoadProgress) => void;
   readonly progressEveryMs?: number;
 }
@@ -42,9 +50,10 @@ export interface LatencyPercentiles {
 
 export interface PutLoadResult {
   readonly clients: number;
-  /** Puts acknowledged. */
+  readonly warmupSeconds: number;
+  /** Puts acknowledged in the measured window. */
   readonly ops: number;
-  /** Puts that failed (by error message's first word, e.g. "timeout"). */
+  /** Puts that failed in the measured window (by error message's first word, e.g. "timeout"). */
   readonly errors: number;
   readonly errorKinds: { readonly [kind: string]: number };
   readonly elapsedSeconds: number;
@@ -106,6 +115,8 @@ export async function runPutLoad(options: PutLoadOptions): Promise<PutLoadResult
   if (!Number.isInteger(options.clients) || options.clients < 1)
     throw new RangeError(`clients must be a positive integer, got ${options.clients}`);
   if (options.keySpace < 1) throw new RangeError("keySpace must be positive");
+  const warmupMs = options.warmupMs ?? 0;
+  if (!(warmupMs >= 0)) throw new RangeError(`warmupMs must be at least 0, got ${warmupMs}`);
   const clients = await Promise.all(
     Array.from({ length: options.clients }, (_, i) => options.open(i)),
   );
@@ -113,8 +124,12 @@ export async function runPutLoad(options: PutLoadOptions): Promise<PutLoadResult
   const errorKinds: Record<string, number> = {};
   let ops = 0;
   let errors = 0;
-  const started = performance.now();
+  // A put counts when it completes inside the measured window [started, deadline).
+  const started = performance.now() + warmupMs;
   const deadline = started + options.durationMs;
+  if (warmupMs === 0) options.onMeasureStart?.();
+  const warmupTimer =
+    warmupMs === 0 ? undefined : setTimeout(() => options.onMeasureStart?.(), warmupMs);
   // xorshift per client: key choice must not depend on Math.random's shared state across runs
   const loop = async (index: number, client: PutClient): Promise<void> => {
     let x = (index + 1) * 0x9e3779b1;
@@ -128,9 +143,12 @@ export async function runPutLoad(options: PutLoadOptions): Promise<PutLoadResult
       const t0 = performance.now();
       try {
         await client.put(key, value);
-        latencies.push(performance.now() - t0);
+        const done = performance.now();
+        if (done < started) continue;
+        latencies.push(done - t0);
         ops++;
       } catch (error) {
+        if (performance.now() < started) continue;
         errors++;
         const kind = String((error as { code?: unknown }).code ?? (error as Error).message ?? error)
           .split(/[\s:]/)[0]!
@@ -151,11 +169,13 @@ export async function runPutLoad(options: PutLoadOptions): Promise<PutLoadResult
     await Promise.all(clients.map((client, i) => loop(i, client)));
   } finally {
     if (progressTimer) clearInterval(progressTimer);
+    if (warmupTimer) clearTimeout(warmupTimer);
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
   }
   const elapsedSeconds = (performance.now() - started) / 1000;
   return {
     clients: options.clients,
+    warmupSeconds: warmupMs / 1000,
     ops,
     errors,
     errorKinds,

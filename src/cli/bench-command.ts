@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { progressPrinter } from "../bench/progress-line.js";
 import { runPutLoad, sharedConnections } from "../bench/put-load.js";
 import { connect } from "../client/index.js";
 import { validateClusterConfig } from "../core/config.js";
@@ -25,7 +26,8 @@ prints a table and stops the cluster. Storage fsyncs as in production.
   --clients C       concurrent clients, each with one put outstanding (default 100)
   --connections K   client connections (LockstepClient sessions) the clients share, as in
                     etcd's benchmark --conns (default: one per client)
-  --duration S      seconds of load (default 10)
+  --duration S      seconds of measured load (default 10)
+  --warmup S        seconds of load before the measurement starts, not counted (default 1)
   --value-size B    bytes per value (default 64)
   --key-size B      bytes per key (default 16)
   --key-space K     distinct keys written (default 10000)
@@ -44,6 +46,7 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
     clients: { type: "string" },
     connections: { type: "string" },
     duration: { type: "string" },
+    warmup: { type: "string" },
     "value-size": { type: "string" },
     "key-size": { type: "string" },
     "key-space": { type: "string" },
@@ -71,6 +74,7 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
   const clients = intOption("bench", "clients", args.clients, 100, 1, 2000);
   const connections = intOption("bench", "connections", args.connections, clients, 1, clients);
   const durationS = intOption("bench", "duration", args.duration, 10, 1, 3600);
+  const warmupS = intOption("bench", "warmup", args.warmup, 1, 0, 600);
   const valueSize = intOption("bench", "value-size", args["value-size"], 64, 1, 1_000_000);
   const keySize = intOption("bench", "key-size", args["key-size"], 16, 1, 1024);
   const keySpace = intOption("bench", "key-space", args["key-space"], 10_000, 1, 100_000_000);
@@ -120,14 +124,18 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
     log(
       `bench: ${n} ${protocol} replica(s) up, r${leader.replica} leads; ${clients} clients for ${durationS} s`,
     );
-    const before = await cluster.statuses(5_000);
-    const clientCpuBefore = process.cpuUsage();
-    const tty = process.stderr.isTTY;
-    let lastOps = 0;
-    let lastAt = 0;
+    // Counters are read when the measured window opens, so the warm-up does not count.
+    let before: Promise<(ReplicaStatus | undefined)[]> | undefined;
+    let clientCpuBefore = process.cpuUsage();
+    const progress = progressPrinter(durationS);
     const result = await runPutLoad({
       clients,
       durationMs: durationS * 1000,
+      warmupMs: warmupS * 1000,
+      onMeasureStart: () => {
+        before = cluster.statuses(5_000);
+        clientCpuBefore = process.cpuUsage();
+      },
       keySize,
       valueSize,
       keySpace,
@@ -144,27 +152,20 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
           close: () => client.close(),
         };
       }),
-      progressEveryMs: tty ? 250 : 1_000,
-      onProgress: ({ elapsedMs, ops, errors }) => {
-        const rate = ((ops - lastOps) * 1000) / Math.max(1, elapsedMs - lastAt);
-        lastOps = ops;
-        lastAt = elapsedMs;
-        const width = 30;
-        const filled = Math.min(width, Math.round((elapsedMs / (durationS * 1000)) * width));
-        const line = `[${"#".repeat(filled)}${".".repeat(width - filled)}] ${(elapsedMs / 1000).toFixed(1)}/${durationS} s  ${ops} puts  ${rate.toFixed(0)}/s  ${errors} errors`;
-        process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
-      },
+      progressEveryMs: progress.everyMs,
+      onProgress: progress.onProgress,
     });
-    if (tty) process.stderr.write("\r\x1b[K");
+    progress.clear();
     const clientCpu = process.cpuUsage(clientCpuBefore);
     const after = await cluster.statuses(5_000);
+    const start = (await before) ?? [];
     const report: BenchReport = {
       system: `lockstep ${protocol}`,
       ...result,
       connections,
       valueSize,
       keySize,
-      replicas: after.map((s, id) => replicaLine(id, before[id], s, result.ops)),
+      replicas: after.map((s, id) => replicaLine(id, start[id], s, result.ops)),
       clientCpuSeconds: (clientCpu.user + clientCpu.system) / 1e6,
     };
     if (json) console.log(JSON.stringify(report));

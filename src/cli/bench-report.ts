@@ -7,7 +7,7 @@ export interface BenchReport extends PutLoadResult {
   readonly connections: number;
   readonly keySize: number;
   readonly valueSize: number;
-  /** Per replica, over the load only: CPU seconds, WAL fsyncs, acknowledged puts per fsync. */
+  /** Per replica, over the measured window only: CPU seconds, WAL fsyncs, acknowledged puts per fsync. */
   readonly replicas: readonly {
     readonly id: number;
     readonly role: string;
@@ -39,7 +39,7 @@ const opt = (v: number | null, digits: number) => (v === null ? "-" : v.toFixed(
 /** The human-readable tables of a bench report. */
 export function formatBenchReport(r: BenchReport): string {
   const l = r.latencyMs;
-  const head = `${r.system}: ${r.replicas.length} replica(s), ${r.clients} client(s) on ${r.connections} connection(s), ${r.elapsedSeconds.toFixed(1)} s, ${r.keySize}-byte keys, ${r.valueSize}-byte values`;
+  const head = `${r.system}: ${r.replicas.length} replica(s), ${r.clients} client(s) on ${r.connections} connection(s), ${r.elapsedSeconds.toFixed(1)} s after ${r.warmupSeconds} s of warm-up, ${r.keySize}-byte keys, ${r.valueSize}-byte values`;
   const load = table([
     ["puts", "errors", "puts/s", "p50 ms", "p90 ms", "p99 ms", "max ms"],
     [

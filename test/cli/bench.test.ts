@@ -149,6 +149,7 @@ describe("lockstep bench", () => {
     ]);
     const r = reportOf(run);
     expect(r.system).toBe("lockstep raft");
+    expect(r.warmupSeconds).toBe(1); // the default
     expect(r.clients).toBe(4);
     expect(r.connections).toBe(4); // one per client by default
     expect(r.keySize).toBe(16);
@@ -204,10 +205,13 @@ describe("lockstep bench", () => {
       "2",
       "--duration",
       "1",
+      "--warmup",
+      "0",
       "--json",
     ]);
     const r = reportOf(run);
     expect(r.system).toBe("lockstep single");
+    expect(r.warmupSeconds).toBe(0);
     expectHealthyLoad(r, 1);
     expect(r.replicas[0]!.role).toBe("leader");
     expectCleanedUp(run);
@@ -219,7 +223,7 @@ describe("lockstep bench", () => {
     const out = run.stdout;
     expect(() => JSON.parse(out)).toThrow();
     expect(out).toMatch(
-      /^lockstep raft: 3 replica\(s\), 2 client\(s\) on 2 connection\(s\), [\d.]+ s, 16-byte keys, 64-byte values$/m,
+      /^lockstep raft: 3 replica\(s\), 2 client\(s\) on 2 connection\(s\), [\d.]+ s after \d+ s of warm-up, 16-byte keys, 64-byte values$/m,
     );
     // The load table: a header, then one row of numbers under it.
     const lines = out.split("\n");

@@ -1,6 +1,7 @@
 import type { CommandRequest } from "../../core/client-messages.js";
 import type { ClientId, Seq } from "../../core/ids.js";
 import type { AppliedCommand } from "../../core/replicated-service.js";
+import { hasQuorum } from "./membership.js";
 import type { RaftNode } from "./node.js";
 import { appendAsLeader, broadcastAppend } from "./replication.js";
 
@@ -51,16 +52,19 @@ export function handleCommand(n: RaftNode, msg: CommandRequest): void {
 }
 
 /**
- * Natural batching: while an AppendEntries is in flight to some follower, new commands wait in
- * the batch, and the follower's acknowledgement (handleAppendReply) or the next tick closes it.
- * With nothing in flight a command goes out at once, so a lone client does not wait for a tick,
- * and under load one entry carries whatever arrived during a round trip.
+ * Natural batching: a command goes out at once while a quorum of voters (the leader counting
+ * itself) has no AppendEntries in flight, since those can store and commit it without waiting.
+ * Otherwise it waits in the batch, and the next acknowledgement (handleAppendReply) or tick
+ * closes it. So a lone client waits neither for a tick nor for the slowest follower's
+ * acknowledgement of its previous command, and under load one entry carries whatever arrived
+ * during a round trip.
  */
 function replicationBusy(n: RaftNode): boolean {
-  for (const pr of n.progress.values()) {
-    if (pr.state === "replicate" && pr.inflight.length > 0) return true;
-  }
-  return false;
+  return !hasQuorum(n.membership, (id) => {
+    if (id === n.id) return true;
+    const pr = n.progress.get(id);
+    return pr !== undefined && pr.state === "replicate" && pr.inflight.length === 0;
+  });
 }
 
 /** Turns the commands received since the last flush into one log entry and sends it. */

@@ -63,7 +63,7 @@ describe("raft under random faults (safety and liveness)", () => {
       settings: variants["learners, snapshots, small pipeline"],
     });
     expect(r.crashes).toBeGreaterThan(3);
-    expect(r.snapshots).toBeGreaterThan(3);
+    expect(r.snapshots).toBeGreaterThanOrEqual(3);
     expect(r.admins).toBeGreaterThan(3);
     expect(r.terms).toBeGreaterThan(2);
   });

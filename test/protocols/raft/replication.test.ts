@@ -48,6 +48,33 @@ describe("log replication", () => {
     expect(c.repliesTo("a").filter((r) => r.msg.type === "reply").length).toBe(5);
   });
 
+  it("does not wait for the slowest follower: a command goes out while a quorum is idle", () => {
+    const c = new Cluster({ n: 3 });
+    const l = c.elect();
+    const slow = [0, 1, 2].find((id) => id !== l) as number;
+    c.openSession(l, "a");
+    /** Delivers everything except messages to and from `slow`, which stay in flight. */
+    const deliverAllBut = () => {
+      for (let i = 0; i < 1000; i++) {
+        const at = c.network.findIndex((m) => m.to !== slow && m.from !== slow);
+        if (at < 0) return;
+        c.deliverAt(at);
+      }
+    };
+    const before = c.status(l).lastIndex;
+    c.client(l, { type: "request", client: "a", seq: 1, ackedBelow: 1, cmd: put("k", 1) });
+    deliverAllBut();
+    // Committed by the leader and the other follower; the append to `slow` is still in flight.
+    expect(c.status(l).commitIndex).toBe(before + 1);
+    expect(c.network.some((m) => m.to === slow && m.msg.type === "append")).toBe(true);
+    c.client(l, { type: "request", client: "a", seq: 2, ackedBelow: 2, cmd: put("k", 2) });
+    expect(c.status(l).lastIndex).toBe(before + 2); // not held back by `slow`
+    deliverAllBut();
+    expect(c.status(l).commitIndex).toBe(before + 2);
+    c.deliverAll();
+    expect(c.status(slow).lastIndex).toBe(before + 2); // it learns the commit index with the next append
+  });
+
   it("closes a batch early at maxBatchCommands", () => {
     const c = new Cluster({ n: 3, settings: { maxBatchCommands: 2 } });
     const l = c.elect();
