@@ -6,7 +6,7 @@
 // Usage (after `npm run build`):
 //   node bench/etcd-load.mjs --endpoints 127.0.0.1:23790,127.0.0.1:23792,127.0.0.1:23794 \
 //     [--pids P1,P2,P3] [--clients 100] [--duration 10] [--key-size 16] [--value-size 64] \
-//     [--key-space 10000] [--warmup 1] [--connections K] [--client grpc-js|http2]
+//     [--key-space 10000] [--warmup 5] [--connections K] [--client grpc-js|http2]
 //   node bench/etcd-load.mjs --endpoints ... --check-ready
 //     exits 0 when every member is healthy and one of them leads, 3 when not yet (etcd.sh polls it)
 //
@@ -40,7 +40,7 @@ try {
       pids: { type: "string" },
       clients: { type: "string", default: "100" },
       duration: { type: "string", default: "10" },
-      warmup: { type: "string", default: "1" },
+      warmup: { type: "string", default: "5" },
       connections: { type: "string" },
       "key-size": { type: "string", default: "16" },
       "value-size": { type: "string", default: "64" },

@@ -7,7 +7,7 @@
 # Usage: bench/etcd.sh [--duration S] [--warmup S] [--connections K] [--key-space N]
 #                      [--etcd-client T] [--out DIR]
 #   --duration S       measured seconds of load per run (default 10)
-#   --warmup S         seconds of load before each measurement, not counted (default 1)
+#   --warmup S         seconds of load before each measurement, not counted (default 5)
 #   --connections K    the 100 clients share K connections, like etcd benchmark --conns
 #                      (default 100: one each)
 #   --key-space N      distinct keys written (default 10000)
@@ -21,7 +21,7 @@
 set -euo pipefail
 
 duration=10
-warmup=1
+warmup=5
 connections=100
 key_space=10000
 out_dir=""

@@ -27,7 +27,8 @@ prints a table and stops the cluster. Storage fsyncs as in production.
   --connections K   client connections (LockstepClient sessions) the clients share, as in
                     etcd's benchmark --conns (default: one per client)
   --duration S      seconds of measured load (default 10)
-  --warmup S        seconds of load before the measurement starts, not counted (default 1)
+  --warmup S        seconds of load before the measurement starts, not counted (default 5:
+                    replicas start cold, and V8 needs a few thousand puts to optimize the path)
   --value-size B    bytes per value (default 64)
   --key-size B      bytes per key (default 16)
   --key-space K     distinct keys written (default 10000)
@@ -74,7 +75,7 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
   const clients = intOption("bench", "clients", args.clients, 100, 1, 2000);
   const connections = intOption("bench", "connections", args.connections, clients, 1, clients);
   const durationS = intOption("bench", "duration", args.duration, 10, 1, 3600);
-  const warmupS = intOption("bench", "warmup", args.warmup, 1, 0, 600);
+  const warmupS = intOption("bench", "warmup", args.warmup, 5, 0, 600);
   const valueSize = intOption("bench", "value-size", args["value-size"], 64, 1, 1_000_000);
   const keySize = intOption("bench", "key-size", args["key-size"], 16, 1, 1024);
   const keySpace = intOption("bench", "key-space", args["key-space"], 10_000, 1, 100_000_000);

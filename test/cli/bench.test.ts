@@ -144,12 +144,14 @@ describe("lockstep bench", () => {
       "4",
       "--duration",
       "1",
+      "--warmup",
+      "1",
       "--json",
       "--keep",
     ]);
     const r = reportOf(run);
     expect(r.system).toBe("lockstep raft");
-    expect(r.warmupSeconds).toBe(1); // the default
+    expect(r.warmupSeconds).toBe(1);
     expect(r.clients).toBe(4);
     expect(r.connections).toBe(4); // one per client by default
     expect(r.keySize).toBe(16);
@@ -184,6 +186,8 @@ describe("lockstep bench", () => {
       "24",
       "--connections",
       "2",
+      "--warmup",
+      "0",
       "--json",
     ]);
     const r = reportOf(run);
@@ -218,7 +222,7 @@ describe("lockstep bench", () => {
   });
 
   it("prints human tables without --json", async () => {
-    const run = await bench(["--clients", "2", "--duration", "1"]);
+    const run = await bench(["--clients", "2", "--duration", "1", "--warmup", "0"]);
     expect(run.code, run.stderr).toBe(0);
     const out = run.stdout;
     expect(() => JSON.parse(out)).toThrow();
@@ -255,6 +259,7 @@ describe("lockstep bench", () => {
     expect(run.stdout).toContain("Usage: lockstep bench [options]");
     expect(run.stdout).toContain("--clients");
     expect(run.stdout).toContain("--duration");
+    expect(run.stdout).toMatch(/--warmup S .*\(default 5/);
     expect(readdirSync(run.tmp)).toEqual([]); // started no cluster
   });
 
