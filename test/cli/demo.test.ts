@@ -85,7 +85,7 @@ describe("lockstep demo", () => {
     [["--seconds", "soon"], /--seconds must be a number/],
     [["--clients", "0"], /--clients must be from 1/],
     [["--seed", "3"], /--seed needs --simulated/],
-    [["--bogus"], /Unknown option '--bogus'/],
+    [["--bogus"], /unknown option --bogus \(see lockstep/],
   ])("rejects %j with one line and exit code 2", (args, message) => {
     const { code, stderr } = runCli(["demo", ...args, "--dir", join(root, "unused")]);
     expect(code).toBe(2);

@@ -62,7 +62,7 @@ describe("lockstep sim", () => {
     [["sim", "--protocol", "single", "--seeds", "ten"], /--seeds expects an integer/],
     [["sim", "--protocol", "single", "--seeds", "0"], /--seeds must be from 1/],
     [["sim", "--protocol", "single", "--faults", "fire"], /unknown fault "fire"/],
-    [["sim", "--protocol", "single", "--bogus"], /Unknown option '--bogus'/],
+    [["sim", "--protocol", "single", "--bogus"], /unknown option --bogus \(see lockstep/],
     [["sim", "--protocol", "single", "--service", "sql"], /--service must be one of/],
     [["frobnicate"], /unknown command "frobnicate"/],
   ])("rejects %j with one clear line and exit code 2", (args, message) => {
