@@ -200,9 +200,13 @@ describe("LockstepClient", () => {
   });
 
   test("an expired session reports an unknown outcome", async () => {
-    // Sessions expire after 1 ms of log time: the command after the session opened finds it gone.
+    // Sessions expire after 1 ms of log time. The query opens the session (a client registers on
+    // its first request); the command, logged a few ticks later, finds it gone. Entry times come
+    // from the leader's last tick, so without the wait both could carry the same time.
     const f = await cluster({ sessions: { ttlMs: 1 } });
     const c = await client(f);
+    await c.query({ op: "get", key: "k" });
+    await new Promise((resolve) => setTimeout(resolve, 5 * f.config.tickMs));
     const error = await failure(c.invoke({ op: "put", key: "k", value: "v" }));
     expect(error.code).toBe("session-expired");
     expect(error.indeterminate).toBe(true);
