@@ -4,6 +4,8 @@
  * and against etcd, so both see the same keys, values and concurrency.
  */
 
+import { Samples } from "./samples.js";
+
 /** One client of the system under test: a connection that can put and be closed. */
 export interface PutClient {
   put(key: string, value: string): Promise<void>;
@@ -93,23 +95,6 @@ export function benchValue(client: number, n: number, size: number): string {
   return stamp + "x".repeat(size - stamp.length);
 }
 
-/** A growable Float64Array of latencies. */
-class LatencyLog {
-  private data = new Float64Array(1 << 16);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const bigger = new Float64Array(this.data.length * 2);
-      bigger.set(this.data);
-      this.data = bigger;
-    }
-    this.data[this.length++] = v;
-  }
-  values(): Float64Array {
-    return this.data.subarray(0, this.length);
-  }
-}
-
 /** Runs the load; clients that fail to open make the whole run fail (nothing was measured). */
 export async function runPutLoad(options: PutLoadOptions): Promise<PutLoadResult> {
   if (!Number.isInteger(options.clients) || options.clients < 1)
@@ -120,7 +105,7 @@ export async function runPutLoad(options: PutLoadOptions): Promise<PutLoadResult
   const clients = await Promise.all(
     Array.from({ length: options.clients }, (_, i) => options.open(i)),
   );
-  const latencies = new LatencyLog();
+  const latencies = new Samples();
   const errorKinds: Record<string, number> = {};
   let ops = 0;
   let errors = 0;
@@ -181,7 +166,7 @@ export async function runPutLoad(options: PutLoadOptions): Promise<PutLoadResult
     errorKinds,
     elapsedSeconds,
     opsPerSecond: ops / elapsedSeconds,
-    latencyMs: percentiles(latencies.values()),
+    latencyMs: percentiles(latencies.copy()),
   };
 }
 

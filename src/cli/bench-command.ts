@@ -4,10 +4,9 @@ import { join, resolve } from "node:path";
 import { progressPrinter } from "../bench/progress-line.js";
 import { runPutLoad, sharedConnections } from "../bench/put-load.js";
 import { connect } from "../client/index.js";
-import { validateClusterConfig } from "../core/config.js";
 import type { ProtocolName } from "../core/protocol.js";
 import { clientKeyFile } from "../net/keys.js";
-import { freePorts, writeClusterFolder } from "../runtime/cluster-folder.js";
+import { localClusterConfig, writeClusterFolder } from "../runtime/cluster-folder.js";
 import { LocalCluster } from "../runtime/local-cluster.js";
 import type { ReplicaStatus } from "../runtime/status.js";
 import { intOption, parseCommandArgs, UsageError } from "./args.js";
@@ -82,20 +81,9 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
   const json = args.json === true;
 
   const dir = mkdtempSync(join(tmpdir(), "lockstep-bench-"));
-  const ports = await freePorts(2 * n);
-  const config = validateClusterConfig({
-    protocol,
-    f: protocol === "single" ? 0 : (n - 1) / 2,
-    tickMs: 10,
-    replicas: Array.from({ length: n }, (_, id) => ({
-      id,
-      host: "127.0.0.1",
-      port: ports[id],
-      metricsPort: ports[n + id],
-    })),
-    // Clients far beyond the default session limits would be refused; a bench opens C sessions.
+  // Clients far beyond the default session limits would be refused; a bench opens C sessions.
+  const config = await localClusterConfig(protocol, n, {
     sessions: { maxSessions: Math.max(100_000, clients * 4) },
-    settings: {},
   });
   const { folder, keys } = writeClusterFolder(dir, config);
   const cluster = new LocalCluster({

@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
-import type { ClusterConfig } from "../core/config.js";
+import { type ClusterConfig, validateClusterConfig } from "../core/config.js";
+import type { ProtocolName } from "../core/protocol.js";
+import type { SessionLimits } from "../core/session-table.js";
 import {
   type ClusterKeyFile,
   clientKeyFile,
@@ -86,4 +88,29 @@ export async function freePorts(n: number, host = "127.0.0.1"): Promise<number[]
       ),
     );
   }
+}
+
+/**
+ * The configuration of a throwaway cluster of `n` replicas on 127.0.0.1 (bench, demo): each
+ * replica gets a free port and a free metrics port, and tolerates as many faults as `n` allows.
+ */
+export async function localClusterConfig(
+  protocol: ProtocolName,
+  n: number,
+  extra: { readonly sessions?: Partial<SessionLimits> } = {},
+): Promise<ClusterConfig> {
+  const ports = await freePorts(2 * n);
+  return validateClusterConfig({
+    protocol,
+    f: protocol === "single" ? 0 : Math.floor((n - 1) / 2),
+    tickMs: 10,
+    replicas: Array.from({ length: n }, (_, id) => ({
+      id,
+      host: "127.0.0.1",
+      port: ports[id],
+      metricsPort: ports[n + id],
+    })),
+    ...extra,
+    settings: {},
+  });
 }

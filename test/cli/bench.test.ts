@@ -1,12 +1,11 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { BenchReport } from "../../src/cli/bench-report.js";
 import { validateClusterConfig } from "../../src/core/config.js";
-import { cliPath } from "./run-cli.js";
+import { canBind, cliPath } from "./run-cli.js";
 
 // `lockstep bench` starts real replica processes (dist/runtime/replica-main.js): run
 // `npm run build` first (npm test does it).
@@ -47,14 +46,6 @@ function processesNaming(text: string): { pid: number; cmdline: string }[] {
     if (cmdline.includes(text)) found.push({ pid: Number(entry), cmdline });
   }
   return found;
-}
-
-function canBind(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
 }
 
 interface BenchRun {

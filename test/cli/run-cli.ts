@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
 export const cliPath = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
@@ -16,4 +17,13 @@ export function runCli(
     timeout: options.timeoutMs ?? 600_000,
   });
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Whether `port` on 127.0.0.1 can be bound now (nothing left listening there). */
+export function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
 }

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -9,7 +8,7 @@ import { RestartTracker, restartPolicy } from "../../src/cli/up-restart-policy.j
 import { readyLeader } from "../../src/cli/up-supervisor.js";
 import { freePorts } from "../../src/runtime/cluster-folder.js";
 import type { ReplicaStatus } from "../../src/runtime/status.js";
-import { cliPath } from "./run-cli.js";
+import { canBind, cliPath } from "./run-cli.js";
 
 const dirs: string[] = [];
 const ups: ChildProcess[] = [];
@@ -73,14 +72,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-function canBind(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
 }
 
 /** Base ports P and Q with P..P+2 and Q..Q+2 free (init gives replica i P+i and Q+i). */

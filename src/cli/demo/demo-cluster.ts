@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
-import { type ClusterConfig, validateClusterConfig } from "../../core/config.js";
+import type { ClusterConfig } from "../../core/config.js";
 import type { ClusterKeyFile } from "../../net/keys.js";
-import { freePorts } from "../../runtime/cluster-folder.js";
+import { localClusterConfig } from "../../runtime/cluster-folder.js";
 import { LocalCluster } from "../../runtime/local-cluster.js";
 import type { ReplicaStatus } from "../../runtime/status.js";
 import { ClusterWatch } from "./cluster-watch.js";
@@ -66,19 +66,7 @@ export class DemoCluster {
   static async create(dir: string, screen: Screen): Promise<DemoCluster> {
     const absolute = resolve(dir);
     checkDemoFolder(absolute);
-    const ports = await freePorts(2 * replicaCount);
-    const config = validateClusterConfig({
-      protocol: "raft",
-      f: 1,
-      tickMs: 10,
-      replicas: Array.from({ length: replicaCount }, (_, id) => ({
-        id,
-        host: "127.0.0.1",
-        port: ports[id],
-        metricsPort: ports[replicaCount + id],
-      })),
-      settings: {},
-    });
+    const config = await localClusterConfig("raft", replicaCount);
     return new DemoCluster(absolute, config, screen);
   }
 

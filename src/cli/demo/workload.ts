@@ -1,7 +1,7 @@
+import { Samples } from "../../bench/samples.js";
 import { connect, type LockstepClient, LockstepError } from "../../client/index.js";
 import type { ClusterConfig } from "../../core/config.js";
 import { type ClusterKeyFile, clientKeyFile } from "../../net/keys.js";
-import { Samples } from "./samples.js";
 
 export interface WorkloadOptions {
   readonly config: ClusterConfig;
