@@ -52,7 +52,7 @@ export const defaultRaftSettings: RaftSettings = {
   maxEntriesPerMessage: 64,
   maxBytesPerMessage: 1 << 20,
   maxBatchCommands: 256,
-  snapshotEvery: 1000,
+  snapshotEvery: 10_000,
   compactionSlack: 100,
   snapshotChunkBytes: 64 * 1024,
   learnerCatchUpEntries: 16,
