@@ -7,7 +7,10 @@ export interface SingleSettings {
   readonly maxBatchCommands: number;
 }
 
-export const defaultSingleSettings: SingleSettings = { snapshotEvery: 10_000, maxBatchCommands: 256 };
+export const defaultSingleSettings: SingleSettings = {
+  snapshotEvery: 10_000,
+  maxBatchCommands: 256,
+};
 
 /** Reads the `single` protocol's settings, naming every bad field. */
 export function parseSingleSettings(settings: { readonly [key: string]: Value }): SingleSettings {
