@@ -36,7 +36,28 @@ export interface ReplicaTransportOptions<W extends WireTypes> extends NetOptions
 }
 
 type PeerHandler<W extends WireTypes> = (from: ReplicaId, msg: W["peer"]) => void;
-type ClientHandler<W extends WireTypes> = (client: ClientId, msg: W["request"]) => void;
+/**
+ * `client` is the principal the connection authenticated as; `route` names that one connection,
+ * for replies that must go back on it (`sendClient({ client, route }, …)`).
+ */
+type ClientHandler<W extends WireTypes> = (
+  client: ClientId,
+  msg: W["request"],
+  route: ClientRoute,
+) => void;
+
+/** One authenticated client connection (a serial number, never reused by this transport). */
+export type ClientRoute = number;
+
+/** Where a reply goes: a client's newest connection, or a given one of its connections. */
+export type ClientTarget = ClientId | { readonly client: ClientId; readonly route: ClientRoute };
+
+/**
+ * Connections one client principal may hold at once. Several processes (or client objects) may
+ * share a key; a principal past this bound loses its oldest connection, which bounds what a
+ * leaked or hostile key can hold open.
+ */
+const maxConnectionsPerClient = 256;
 
 /** The state kept per other replica. The lower id dials; the higher id accepts. */
 interface PeerLink {
@@ -48,8 +69,10 @@ interface PeerLink {
   accepted: Connection | undefined;
 }
 
-/** A client's current connection and the replies waiting for it. */
+/** One authenticated client connection and the replies waiting for it. */
 interface ClientLink {
+  readonly principal: ClientId;
+  readonly route: ClientRoute;
   readonly connection: Connection;
   readonly queue: SendQueue;
 }
@@ -70,7 +93,12 @@ export class ReplicaTransport<W extends WireTypes> {
   private readonly options: ResolvedNetOptions;
   private readonly keys: HandshakeKeys;
   private readonly peers = new Map<ReplicaId, PeerLink>();
-  private readonly clients = new Map<ClientId, ClientLink>();
+  /** Client connections by route. */
+  private readonly clients = new Map<ClientRoute, ClientLink>();
+  /** Each principal's routes, oldest first. */
+  private readonly routesOf = new Map<ClientId, ClientRoute[]>();
+  private readonly routeOfConnection = new Map<Connection, ClientRoute>();
+  private nextRoute = 1;
   private readonly inbound = new Set<Connection>();
   private readonly addresses = new Map<ReplicaId, HostPort>();
   private readonly requestOwner: ((request: W["request"]) => ClientId | undefined) | undefined;
@@ -195,9 +223,22 @@ export class ReplicaTransport<W extends WireTypes> {
     return true;
   }
 
-  /** Queues a reply on the client's current connection; false if it has none (counted unroutable). */
-  sendClient(clientId: ClientId, msg: W["response"]): boolean {
-    const client = this.clients.get(clientId);
+  /**
+   * Queues a reply on the connection `target.route` of `target.client` (a route from the client
+   * handler), or, when that connection is gone or `target` is just a client id, on the client's
+   * newest connection (a client that reconnected gets its reply there). False if it has none
+   * (counted unroutable).
+   */
+  sendClient(target: ClientTarget, msg: W["response"]): boolean {
+    const principal = typeof target === "string" ? target : target.client;
+    const given = typeof target === "string" ? undefined : this.clients.get(target.route);
+    const newest = this.routesOf.get(principal)?.at(-1);
+    const client =
+      given?.principal === principal
+        ? given
+        : newest === undefined
+          ? undefined
+          : this.clients.get(newest);
     if (!client || this.closed) {
       this.counters.unroutable++;
       return false;
@@ -218,9 +259,14 @@ export class ReplicaTransport<W extends WireTypes> {
     return up;
   }
 
-  /** Clients with an authenticated connection up now. */
+  /** Clients (principals) with an authenticated connection up now. */
   connectedClients(): ClientId[] {
-    return [...this.clients.keys()];
+    return [...this.routesOf.keys()];
+  }
+
+  /** Authenticated client connections up now. */
+  clientConnections(): number {
+    return this.clients.size;
   }
 
   /** Inbound sockets open now, authenticated or not (replicas with a lower id, clients, strangers). */
@@ -302,13 +348,21 @@ export class ReplicaTransport<W extends WireTypes> {
       connection.attachQueue(link.queue);
       return;
     }
-    const previous = this.clients.get(peer.id);
-    if (previous && previous.connection !== connection) {
-      previous.connection.close("replaced");
-      previous.queue.clear();
+    // Every connection of a client gets its own route: processes sharing a key do not displace
+    // one another, and each gets the replies to the sessions that spoke on it.
+    const routes = this.routesOf.get(peer.id) ?? [];
+    this.routesOf.set(peer.id, routes);
+    while (routes.length >= maxConnectionsPerClient) {
+      this.clients
+        .get(routes[0]!)
+        ?.connection.close(`more than ${maxConnectionsPerClient} connections of client ${peer.id}`);
+      this.forgetClient(routes[0]!);
     }
+    const route = this.nextRoute++;
     const queue = new SendQueue(this.options.queue, () => this.counters.queueDrops++);
-    this.clients.set(peer.id, { connection, queue });
+    this.clients.set(route, { principal: peer.id, route, connection, queue });
+    this.routeOfConnection.set(connection, route);
+    routes.push(route);
     connection.attachQueue(queue);
   }
 
@@ -321,12 +375,22 @@ export class ReplicaTransport<W extends WireTypes> {
       if (link?.accepted === connection) link.accepted = undefined;
       return;
     }
-    const client = this.clients.get(peer.id);
-    if (client?.connection === connection) {
-      this.clients.delete(peer.id);
-      // Replies still queued for this connection are lost with it.
-      client.queue.clear();
-    }
+    const route = this.routeOfConnection.get(connection);
+    if (route !== undefined) this.forgetClient(route);
+  }
+
+  /** Drops a client connection's route; replies still queued for it are lost with it. */
+  private forgetClient(route: ClientRoute): void {
+    const link = this.clients.get(route);
+    if (!link) return;
+    this.clients.delete(route);
+    this.routeOfConnection.delete(link.connection);
+    link.queue.clear();
+    const routes = this.routesOf.get(link.principal);
+    if (!routes) return;
+    const at = routes.indexOf(route);
+    if (at >= 0) routes.splice(at, 1);
+    if (routes.length === 0) this.routesOf.delete(link.principal);
   }
 
   private onInboundMessage(connection: Connection, message: Uint8Array): void {
@@ -348,7 +412,9 @@ export class ReplicaTransport<W extends WireTypes> {
       this.counters.unauthenticated++;
       return;
     }
-    this.deliver(() => this.clientHandler(peer.id, request));
+    const route = this.routeOfConnection.get(connection);
+    if (route === undefined) return; // closed meanwhile
+    this.deliver(() => this.clientHandler(peer.id, request, route));
   }
 
   private onPeerMessage(from: ReplicaId, message: Uint8Array): void {

@@ -1,4 +1,5 @@
 import type { ClientId } from "../core/ids.js";
+import type { ClientRoute, ClientTarget } from "../net/transport.js";
 
 /**
  * Which authenticated connection a session's replies go to.
@@ -7,11 +8,13 @@ import type { ClientId } from "../core/ids.js";
  * *session*: `<id>` itself, or `<id>.<suffix>`. The client library opens a fresh session per
  * process (`<id>.<random>`), and the leader client opens `<session>.<n>` after its session
  * expired; a session id must never be reused by a new process, or it would get the old
- * process's cached results. So a connection of `c:alice` may speak for `alice` and `alice.*`,
- * and replies to session `alice.x.1` go to the connection of `alice`.
+ * process's cached results. So a connection of `c:alice` may speak for `alice` and `alice.*`.
+ * Several connections may share one key (processes, client objects); each has its own route,
+ * and replies to a session go to the connection it last spoke on, or, once that one is gone, to
+ * the principal's newest connection (the transport's fallback).
  */
 export class ClientRoutes {
-  private readonly routes = new Map<ClientId, ClientId>();
+  private readonly routes = new Map<ClientId, { client: ClientId; route: ClientRoute }>();
 
   constructor(private readonly maxRoutes = 100_000) {}
 
@@ -20,25 +23,21 @@ export class ClientRoutes {
     return session === principal || session.startsWith(`${principal}.`);
   }
 
-  /** Remembers where replies for `session` go (the latest connection it spoke on). */
-  learn(session: ClientId, principal: ClientId): void {
-    if (session === principal) return;
+  /** Remembers where replies for `session` go: connection `route` of principal `client`. */
+  learn(session: ClientId, client: ClientId, route: ClientRoute): void {
     const known = this.routes.get(session);
-    if (known === principal) {
-      // Refresh recency so that eviction forgets idle sessions first.
+    if (known !== undefined) {
+      // Re-inserting refreshes recency, so that eviction forgets idle sessions first.
       this.routes.delete(session);
-      this.routes.set(session, principal);
-      return;
-    }
-    if (this.routes.size >= this.maxRoutes) {
+    } else if (this.routes.size >= this.maxRoutes) {
       const oldest = this.routes.keys().next().value;
       if (oldest !== undefined) this.routes.delete(oldest);
     }
-    this.routes.set(session, principal);
+    this.routes.set(session, { client, route });
   }
 
-  /** The principal whose connection carries replies for `session`. */
-  principalOf(session: ClientId): ClientId {
+  /** Where replies for `session` go (the session itself, as a client id, if unknown). */
+  targetOf(session: ClientId): ClientTarget {
     return this.routes.get(session) ?? session;
   }
 

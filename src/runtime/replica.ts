@@ -235,7 +235,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
       },
       sendClient: (client, msg) => {
         latency.onReply(msg);
-        transport.sendClient(routes.principalOf(client), msg);
+        transport.sendClient(routes.targetOf(client), msg);
       },
       persist: (persistId, ops) => {
         persistLatency.started(persistId);
@@ -306,7 +306,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
   );
 
   transport.onPeer((from, msg) => input({ type: "peer", from, msg }));
-  transport.onClient((principal, msg) => {
+  transport.onClient((principal, msg, route) => {
     const session = (msg as { client?: unknown } | null)?.client;
     let client: ClientId = principal;
     if (typeof session === "string") {
@@ -315,9 +315,9 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
         transport.counters.unauthenticated++;
         return;
       }
-      routes.learn(session, principal);
       client = session;
     }
+    routes.learn(client, principal, route);
     if (!stopped) latency.onRequest(msg);
     input({ type: "client", client, msg });
   });
@@ -380,7 +380,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
         replies: latency.replyCounts(),
       },
       peersConnected: transport.connectedPeers(),
-      clientsConnected: transport.connectedClients().length,
+      clientsConnected: transport.clientConnections(),
       net: { ...transport.counters },
       storage: { ...storage.stats, persistLatency: summary(persistLatency.histogram) },
       recovery: recoveryFields,

@@ -57,6 +57,7 @@ export interface ReplicaStatus {
     readonly replies: readonly { kind: string; result: string; count: number }[];
   };
   readonly peersConnected: readonly ReplicaId[];
+  /** Authenticated client connections (clients that share a key hold one each). */
   readonly clientsConnected: number;
   readonly net: NetCounters;
   readonly storage: StorageStats & {

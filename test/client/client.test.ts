@@ -199,6 +199,21 @@ describe("LockstepClient", () => {
     await c.close(); // idempotent
   });
 
+  test("many clients sharing one key file work side by side", async () => {
+    // Processes of one service typically share a key; each connection keeps its own replies.
+    const f = await cluster({ n: 3 });
+    const sharing = await Promise.all(
+      Array.from({ length: 30 }, () => client(f, "alice", { timeoutMs: 10_000 })),
+    );
+    await Promise.all(
+      sharing.map(async (c, i) => {
+        for (let n = 0; n < 5; n++) await c.invoke({ op: "put", key: `k${i}`, value: `v${n}` });
+      }),
+    );
+    const values = await Promise.all(sharing.map((c, i) => c.query({ op: "get", key: `k${i}` })));
+    expect(values).toEqual(sharing.map(() => ({ ok: true, value: "v4" })));
+  });
+
   test("an expired session reports an unknown outcome", async () => {
     // Sessions expire after 1 ms of log time. The query opens the session (a client registers on
     // its first request); the command, logged a few ticks later, finds it gone. Entry times come

@@ -220,6 +220,8 @@ export interface TestReplica {
   port: number;
   readonly peerInbox: { from: number; msg: TestPeer }[];
   readonly clientInbox: { client: string; msg: ClientRequestMessage }[];
+  /** The connection (route) each message of `clientInbox` came on, in the same order. */
+  readonly clientRoutes: number[];
 }
 
 /** A cluster of real transports on 127.0.0.1 with ephemeral ports, and its keys. */
@@ -246,6 +248,7 @@ export class TestCluster {
         port: 0,
         peerInbox: [],
         clientInbox: [],
+        clientRoutes: [],
       });
     }
     for (const id of startOnly ?? cluster.replicas.map((r) => r.id)) await cluster.startReplica(id);
@@ -280,7 +283,10 @@ export class TestCluster {
       ...this.options,
     });
     transport.onPeer((from, msg) => r.peerInbox.push({ from, msg }));
-    transport.onClient((client, msg) => r.clientInbox.push({ client, msg }));
+    transport.onClient((client, msg, route) => {
+      r.clientInbox.push({ client, msg });
+      r.clientRoutes.push(route);
+    });
     r.transport = transport;
     r.port = await transport.listen("127.0.0.1", port);
     for (const other of this.replicas) {

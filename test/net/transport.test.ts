@@ -96,6 +96,56 @@ describe("ReplicaTransport and ClientTransport over loopback", () => {
     expect(c.replica(1).transport.counters.unroutable).toBe(1);
   });
 
+  it("keeps every connection of a client that shares its key, and replies on the right one", async () => {
+    cluster = await TestCluster.start(1);
+    const c = cluster;
+    const [first, second] = [c.client("alice"), c.client("alice")];
+    const got: { who: string; value: unknown }[] = [];
+    for (const [who, client] of [
+      ["first", first],
+      ["second", second],
+    ] as const) {
+      client.onResponse((_from, msg) => {
+        if (msg.type === "reply" && msg.result.ok) got.push({ who, value: msg.result.value });
+      });
+    }
+    const replica = c.replica(0);
+    expect(first.send(0, request("alice", 1, "from-first"))).toBe(true);
+    await waitFor(() => replica.clientInbox.length === 1, "first request");
+    expect(second.send(0, request("alice", 1, "from-second"))).toBe(true);
+    await waitFor(() => replica.clientInbox.length === 2, "second request");
+    // Neither displaced the other: two connections of one client.
+    expect(replica.transport.connectedClients()).toEqual(["alice"]);
+    expect(replica.transport.clientConnections()).toBe(2);
+    const [routeOfFirst, routeOfSecond] = replica.clientRoutes as [number, number];
+    expect(routeOfFirst).not.toBe(routeOfSecond);
+    const t = replica.transport;
+    expect(t.sendClient({ client: "alice", route: routeOfFirst }, reply("alice", 1, "a"))).toBe(
+      true,
+    );
+    expect(t.sendClient({ client: "alice", route: routeOfSecond }, reply("alice", 1, "b"))).toBe(
+      true,
+    );
+    expect(t.sendClient("alice", reply("alice", 1, "newest"))).toBe(true); // no route: the newest
+    // A route of another client never carries alice's reply.
+    expect(t.sendClient({ client: "bob", route: routeOfFirst }, reply("bob", 1, "?"))).toBe(false);
+    await waitFor(() => got.length === 3, "replies");
+    expect(got.sort((a, b) => String(a.value).localeCompare(String(b.value)))).toEqual([
+      { who: "first", value: "a" },
+      { who: "second", value: "b" },
+      { who: "second", value: "newest" },
+    ]);
+    // When a connection is gone, its replies go to the client's newest remaining one.
+    await second.close();
+    await waitFor(() => t.clientConnections() === 1, "second connection closed");
+    expect(
+      t.sendClient({ client: "alice", route: routeOfSecond }, reply("alice", 1, "moved")),
+    ).toBe(true);
+    await waitFor(() => got.length === 4, "rerouted reply");
+    expect(got.at(-1)).toEqual({ who: "first", value: "moved" });
+    expect(t.counters.unauthenticated).toBe(0);
+  });
+
   it("drops and counts hostile connections while legitimate traffic goes on", async () => {
     cluster = await TestCluster.start(3);
     const c = cluster;

@@ -205,11 +205,13 @@ describe("building blocks", () => {
     expect(ClientRoutes.mayUse("alice", "alicex")).toBe(false);
     expect(ClientRoutes.mayUse("alice", "bob.alice")).toBe(false);
     const routes = new ClientRoutes(2);
-    routes.learn("alice.1", "alice");
-    routes.learn("bob.1", "bob");
-    routes.learn("carol.1", "carol");
-    expect(routes.principalOf("carol.1")).toBe("carol");
-    expect(routes.principalOf("alice.1")).toBe("alice.1"); // evicted: falls back to the session
+    routes.learn("alice.1", "alice", 1);
+    routes.learn("bob.1", "bob", 2);
+    routes.learn("carol.1", "carol", 3);
+    expect(routes.targetOf("carol.1")).toEqual({ client: "carol", route: 3 });
+    expect(routes.targetOf("alice.1")).toBe("alice.1"); // evicted: falls back to the session
+    routes.learn("carol.1", "carol", 4); // the session spoke on another connection
+    expect(routes.targetOf("carol.1")).toEqual({ client: "carol", route: 4 });
     expect(routes.size).toBe(2);
   });
 
