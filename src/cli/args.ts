@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { describeParseError } from "../runtime/arg-errors.js";
 
 /** A command-line mistake: printed as one line, exit code 2. */
 export class UsageError extends Error {
@@ -74,19 +75,4 @@ export function numberOption(
     );
   }
   return n;
-}
-
-/** node:util's parseArgs messages, shortened to the part a user needs. */
-function describeParseError(error: unknown): string {
-  const { code, message } = error as { code?: string; message: string };
-  const option = /'(-[^' ]*)/.exec(message)?.[1];
-  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && option) return `unknown option ${option}`;
-  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && option?.startsWith("--")) {
-    // "--duration -1": the value looks like an option, so parseArgs will not take it.
-    if (/ambiguous/.test(message))
-      return `${option} needs a value (write a value that starts with "-" as ${option}=VALUE)`;
-    if (/argument missing/.test(message)) return `${option} needs a value`;
-    if (/does not take an argument/.test(message)) return `${option} takes no value`;
-  }
-  return message.split("\n")[0] ?? message;
 }

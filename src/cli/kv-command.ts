@@ -3,6 +3,7 @@ import { LockstepError } from "../client/errors.js";
 import { connect } from "../client/index.js";
 import type { Value } from "../core/value.js";
 import { readKeyFile } from "../net/keys.js";
+import { describeParseError } from "../runtime/arg-errors.js";
 import { loadClusterConfig } from "../runtime/config-file.js";
 import { intOption, UsageError } from "./args.js";
 
@@ -52,7 +53,7 @@ export async function kvCommand(argv: readonly string[]): Promise<number> {
     args = parsed.values as Record<string, string | boolean | undefined>;
     positionals = parsed.positionals;
   } catch (error) {
-    throw new UsageError(`kv: ${(error as Error).message.split("\n")[0]} (see lockstep kv --help)`);
+    throw new UsageError(`kv: ${describeParseError(error)} (see lockstep kv --help)`);
   }
   if (positionals.length !== want)
     throw new UsageError(`kv ${op}: expected ${want} argument(s), got ${positionals.length}`);

@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { isReplicaId, type ReplicaId } from "../core/ids.js";
 import { readKeyFile } from "../net/keys.js";
 import { createServiceKit, serviceNames } from "../state-machines/registry.js";
+import { describeParseError } from "./arg-errors.js";
 import { ConfigFileError, loadClusterConfig } from "./config-file.js";
 import { firstLine, StartupError } from "./errors.js";
 import type { LogLevel } from "./logger.js";
@@ -77,7 +78,7 @@ export function parseReplicaArgs(argv: readonly string[]): ReplicaArgs {
     });
     values = parsed.values as Record<string, string | boolean | undefined>;
   } catch (error) {
-    throw usage(firstLine(error));
+    throw usage(describeParseError(error));
   }
   const help = values.help === true;
   const str = (name: string): string | undefined => {
