@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { minimumReplicas, validateClusterConfig } from "../core/config.js";
 import type { ProtocolName } from "../core/protocol.js";
 import { writeClusterFolder } from "../runtime/cluster-folder.js";
@@ -88,9 +88,7 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
   });
   const { folder } = writeClusterFolder(dir, config);
   console.log(`wrote ${protocol} cluster of ${n} replica(s) (f = ${f}) to ${dir}`);
-  console.log(
-    `run the whole cluster with:\n  npx lockstep up --config ${join(dir, "cluster.json")}`,
-  );
+  console.log(`run the whole cluster with:\n  npx lockstep up --config ${folder.configFile}`);
   console.log("or start each replica with:");
   for (let id = 0; id < n; id++) {
     console.log(

@@ -59,7 +59,7 @@ async function main(argv: readonly string[]): Promise<number> {
   return command(rest);
 }
 
-// A reader that goes away (\`lockstep bench | head\`) must not kill the command before it has
+// A reader that goes away (`lockstep bench | head`) must not kill the command before it has
 // stopped the replicas it started: output to a closed pipe is dropped instead.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on("error", (error: NodeJS.ErrnoException) => {

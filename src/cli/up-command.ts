@@ -7,7 +7,7 @@ import {
   loadClusterConfig,
   runtimeConfigProblems,
 } from "../runtime/config-file.js";
-import type { LogLevel } from "../runtime/logger.js";
+import { type LogLevel, logLevels } from "../runtime/logger.js";
 import { serviceNames } from "../state-machines/registry.js";
 import { parseCommandArgs, UsageError } from "./args.js";
 import { isLocalHost } from "./local-host.js";
@@ -39,7 +39,6 @@ ${restartPolicy.firstDelayMs / 1000} s once it has run ${restartPolicy.resetAfte
 that failed ${restartPolicy.maxFailedStarts} times in a row within ${restartPolicy.failedStartMs / 1000} s of starting. Exit code: 0 after Ctrl-C or SIGTERM,
 130 after a second Ctrl-C, 1 when every replica is down for good, 2 on bad arguments or config.`;
 
-const logLevels: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 const stopGraceMs = 5_000;
 
 type UpPlan = Omit<SupervisorOptions, "print"> & { readonly warnings: readonly string[] };

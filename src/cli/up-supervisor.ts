@@ -1,9 +1,8 @@
-import { createWriteStream, type WriteStream } from "node:fs";
-import { join } from "node:path";
 import type { ClusterConfig } from "../core/config.js";
 import { LocalCluster, type ReplicaOutput } from "../runtime/local-cluster.js";
 import type { LogLevel } from "../runtime/logger.js";
 import type { ReplicaStatus } from "../runtime/status.js";
+import { ReplicaLogs } from "./replica-logs.js";
 import { RestartTracker } from "./up-restart-policy.js";
 
 export interface SupervisorOptions {
@@ -33,7 +32,6 @@ interface Slot {
   timer: NodeJS.Timeout | undefined;
   /** Down for good: given up on, or not restarted (--no-restart). */
   down: boolean;
-  log: WriteStream | undefined;
 }
 
 const readyHintAfterMs = 15_000;
@@ -83,13 +81,17 @@ export class Supervisor {
   private readonly slots = new Map<number, Slot>();
   private stopping = false;
   private ready = false;
-  private logsClosed: Promise<void> | undefined;
+  private readonly logs: ReplicaLogs;
   private resolveAllDown: () => void = () => {};
 
   constructor(private readonly options: SupervisorOptions) {
     this.allDown = new Promise((resolve) => {
       this.resolveAllDown = resolve;
     });
+    this.logs = new ReplicaLogs(options.logsDir, (id, file, error) =>
+      // Losing the log file must not take the supervisor (and so the cluster) down.
+      options.print(`r${id}: cannot write ${file}: ${error.message}`),
+    );
     this.cluster = new LocalCluster({
       config: options.config,
       configFile: options.configFile,
@@ -109,7 +111,6 @@ export class Supervisor {
         restarts: 0,
         timer: undefined,
         down: false,
-        log: undefined,
       });
     }
   }
@@ -124,14 +125,14 @@ export class Supervisor {
   async stop(graceMs: number): Promise<void> {
     this.halt();
     await this.cluster.stop(graceMs);
-    await this.closeLogs();
+    this.logs.close();
   }
 
   /** SIGKILL to every replica, now. */
   async kill(): Promise<void> {
     this.halt();
     await Promise.all(this.options.ids.map((id) => this.cluster.kill(id, "SIGKILL")));
-    await this.closeLogs();
+    this.logs.close();
   }
 
   /** SIGKILL to every replica without waiting: for process "exit", where nothing async runs. */
@@ -176,9 +177,7 @@ export class Supervisor {
   private onOutput(id: number, output: ReplicaOutput): void {
     const slot = this.slots.get(id);
     if (slot === undefined) return;
-    this.logFile(slot)?.write(
-      `${output.kind === "log" ? JSON.stringify(output.line) : output.text}\n`,
-    );
+    this.logs.write(id, output);
     const print = this.options.print;
     if (output.kind === "text") {
       // Plain stderr lines are startup errors and crash reports.
@@ -260,33 +259,5 @@ export class Supervisor {
       // unref: a pending poll must not keep the process alive once everything is stopped.
       await new Promise((resolve) => setTimeout(resolve, pollMs).unref());
     }
-  }
-
-  private logFile(slot: Slot): WriteStream | undefined {
-    if (slot.log === undefined && this.logsClosed === undefined) {
-      const file = join(this.options.logsDir, `replica-${slot.id}.log`);
-      const stream = createWriteStream(file, { flags: "a" });
-      stream.on("error", (error) => {
-        // Losing the log file must not take the supervisor (and so the cluster) down.
-        this.options.print(`r${slot.id}: cannot write ${file}: ${error.message}`);
-        if (slot.log === stream) slot.log = undefined;
-      });
-      slot.log = stream;
-    }
-    return slot.log;
-  }
-
-  private closeLogs(): Promise<void> {
-    this.logsClosed ??= Promise.all(
-      [...this.slots.values()].map((slot) => {
-        const stream = slot.log;
-        slot.log = undefined;
-        return new Promise<void>((resolve) => {
-          if (stream === undefined || stream.destroyed) resolve();
-          else stream.end(() => resolve());
-        });
-      }),
-    ).then(() => undefined);
-    return this.logsClosed;
   }
 }

@@ -72,7 +72,6 @@ interface PeerLink {
 /** One authenticated client connection and the replies waiting for it. */
 interface ClientLink {
   readonly principal: ClientId;
-  readonly route: ClientRoute;
   readonly connection: Connection;
   readonly queue: SendQueue;
 }
@@ -231,14 +230,11 @@ export class ReplicaTransport<W extends WireTypes> {
    */
   sendClient(target: ClientTarget, msg: W["response"]): boolean {
     const principal = typeof target === "string" ? target : target.client;
-    const given = typeof target === "string" ? undefined : this.clients.get(target.route);
-    const newest = this.routesOf.get(principal)?.at(-1);
-    const client =
-      given?.principal === principal
-        ? given
-        : newest === undefined
-          ? undefined
-          : this.clients.get(newest);
+    let client = typeof target === "string" ? undefined : this.clients.get(target.route);
+    if (client?.principal !== principal) {
+      const newest = this.routesOf.get(principal)?.at(-1);
+      client = newest === undefined ? undefined : this.clients.get(newest);
+    }
     if (!client || this.closed) {
       this.counters.unroutable++;
       return false;
@@ -360,7 +356,7 @@ export class ReplicaTransport<W extends WireTypes> {
     }
     const route = this.nextRoute++;
     const queue = new SendQueue(this.options.queue, () => this.counters.queueDrops++);
-    this.clients.set(route, { principal: peer.id, route, connection, queue });
+    this.clients.set(route, { principal: peer.id, connection, queue });
     this.routeOfConnection.set(connection, route);
     routes.push(route);
     connection.attachQueue(queue);

@@ -27,9 +27,13 @@ export class ClientRoutes {
   learn(session: ClientId, client: ClientId, route: ClientRoute): void {
     const known = this.routes.get(session);
     if (known !== undefined) {
-      // Re-inserting refreshes recency, so that eviction forgets idle sessions first.
+      // Re-inserting refreshes recency, so that eviction forgets idle sessions first. Every
+      // request passes here: the entry is kept unless the session moved to another connection.
       this.routes.delete(session);
-    } else if (this.routes.size >= this.maxRoutes) {
+      this.routes.set(session, known.route === route ? known : { client, route });
+      return;
+    }
+    if (this.routes.size >= this.maxRoutes) {
       const oldest = this.routes.keys().next().value;
       if (oldest !== undefined) this.routes.delete(oldest);
     }

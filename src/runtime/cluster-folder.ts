@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { type ClusterConfig, validateClusterConfig } from "../core/config.js";
@@ -57,11 +57,6 @@ export function writeClusterFolder(
   for (let id = 0; id < n; id++) writeKeyFile(folder.keyFile(id), replicaKeyFile(keys, id));
   writeKeyFile(folder.clientKeyFile, clientKeyFile(keys, "cli"));
   return { folder, keys };
-}
-
-/** Whether the key file `lockstep up` would give replica `id` exists. */
-export function hasReplicaKeys(folder: ClusterFolder, id: number): boolean {
-  return existsSync(folder.keyFile(id));
 }
 
 /** `n` distinct ports on `host` that were free a moment ago (bound together, then released). */

@@ -4,6 +4,8 @@
  */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
+export const logLevels: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+
 export type LogFields = { readonly [key: string]: unknown };
 
 export interface Logger {

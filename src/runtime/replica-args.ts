@@ -5,7 +5,7 @@ import { createServiceKit, serviceNames } from "../state-machines/registry.js";
 import { describeParseError } from "./arg-errors.js";
 import { ConfigFileError, loadClusterConfig } from "./config-file.js";
 import { firstLine, StartupError } from "./errors.js";
-import type { LogLevel } from "./logger.js";
+import { type LogLevel, logLevels } from "./logger.js";
 import type { StartReplicaOptions } from "./replica.js";
 
 export const replicaUsage = `Usage: lockstep replica --config FILE --keys FILE --id I --data DIR [options]
@@ -104,7 +104,7 @@ export function parseReplicaArgs(argv: readonly string[]): ReplicaArgs {
     throw usage(`--service must be one of ${serviceNames.join(", ")}, got "${service}"`);
   }
   const logLevel = (str("log-level") ?? "info") as LogLevel;
-  if (!["debug", "info", "warn", "error"].includes(logLevel)) {
+  if (!logLevels.includes(logLevel)) {
     throw usage(`--log-level must be debug, info, warn or error, got "${logLevel}"`);
   }
   const metricsPortText = str("metrics-port");

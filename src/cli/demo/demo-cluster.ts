@@ -4,8 +4,9 @@ import type { ClusterKeyFile } from "../../net/keys.js";
 import { localClusterConfig } from "../../runtime/cluster-folder.js";
 import { LocalCluster } from "../../runtime/local-cluster.js";
 import type { ReplicaStatus } from "../../runtime/status.js";
+import { ReplicaLogs, replicaLogPath } from "../replica-logs.js";
 import { ClusterWatch } from "./cluster-watch.js";
-import { checkDemoFolder, ReplicaLogs, replicaLogPath, writeDemoFolder } from "./demo-folder.js";
+import { checkDemoFolder, writeDemoFolder } from "./demo-folder.js";
 import type { Screen } from "./screen.js";
 
 /** Why the demo failed (exit 1): the cluster did not do what the demo shows it doing. */
@@ -40,7 +41,9 @@ export class DemoCluster {
     this.config = config;
     const { folder, keys } = writeDemoFolder(dir, config);
     this.keys = keys;
-    this.logs = new ReplicaLogs(dir, replicaCount);
+    this.logs = new ReplicaLogs(dir, (id, file, error) =>
+      screen.say(`r${id}: cannot write ${file}: ${error.message}`),
+    );
     this.watch = new ClusterWatch(replicaCount, screen.elapsed);
     this.cluster = new LocalCluster({
       config,

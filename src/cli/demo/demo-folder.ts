@@ -1,19 +1,8 @@
-import {
-  closeSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ClusterConfig } from "../../core/config.js";
 import type { ClusterKeyFile } from "../../net/keys.js";
 import { type ClusterFolder, writeClusterFolder } from "../../runtime/cluster-folder.js";
-import type { ReplicaOutput } from "../../runtime/local-cluster.js";
 import { UsageError } from "../args.js";
 
 /**
@@ -57,33 +46,4 @@ export function writeDemoFolder(
     "Written by `lockstep demo`, which wipes and rewrites this folder on each run.\n",
   );
   return writeClusterFolder(dir, config);
-}
-
-/** The path of replica `id`'s log file in the demo folder. */
-export function replicaLogPath(dir: string, id: number): string {
-  return join(dir, `replica-${id}.log`);
-}
-
-/**
- * Appends each replica's stderr lines to `<dir>/replica-<i>.log`, across restarts. Writes are
- * synchronous: at the info level a replica logs a few lines a second, and a Ctrl-C that ends the
- * process right after must not lose the last lines (they are the interesting ones).
- */
-export class ReplicaLogs {
-  private readonly fds: number[];
-
-  constructor(dir: string, n: number) {
-    this.fds = Array.from({ length: n }, (_, id) => openSync(replicaLogPath(dir, id), "a"));
-  }
-
-  write(id: number, output: ReplicaOutput): void {
-    const fd = this.fds[id];
-    if (fd === undefined) return;
-    const text = output.kind === "log" ? JSON.stringify(output.line) : output.text;
-    writeSync(fd, `${text}\n`);
-  }
-
-  close(): void {
-    for (const fd of this.fds.splice(0)) closeSync(fd);
-  }
 }

@@ -192,7 +192,7 @@ export function handleAppendReply(n: RaftNode, from: ReplicaId, msg: AppendReply
     if (moved) maybeCommit(n);
     if (n.role !== "leader") return;
     // Commands that arrived while this round was in flight go out now (sessions.ts).
-    if (n.batch.length > 0) flushBatch(n);
+    flushBatch(n);
     maybeSendTimeoutNow(n);
   } else {
     if (msg.rejectedIndex <= pr.match) return; // stale: that prefix is known to match
