@@ -1,11 +1,10 @@
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { BenchReport } from "../../src/cli/bench-report.js";
 import { validateClusterConfig } from "../../src/core/config.js";
-import { canBind, cliPath } from "./run-cli.js";
+import { type CliResult, canBind, runCliAsync } from "./run-cli.js";
 
 // `lockstep bench` starts real replica processes (dist/runtime/replica-main.js): run
 // `npm run build` first (npm test does it).
@@ -48,36 +47,16 @@ function processesNaming(text: string): { pid: number; cmdline: string }[] {
   return found;
 }
 
-interface BenchRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
+interface BenchRun extends CliResult {
   /** The TMPDIR the run had: bench's cluster folder goes there. */
   readonly tmp: string;
 }
 
 /** Runs `lockstep bench ...args` from the build, with a TMPDIR of its own under `root`. */
-function bench(args: readonly string[], timeoutMs = 20_000): Promise<BenchRun> {
+async function bench(args: readonly string[], timeoutMs = 20_000): Promise<BenchRun> {
   const dir = mkdtempSync(join(root, "run-"));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, "bench", ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, TMPDIR: dir, TMP: dir, TEMP: dir },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`lockstep bench ${args.join(" ")} took over ${timeoutMs} ms:\n${stderr}`));
-    }, timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, tmp: dir });
-    });
-  });
+  const env = { ...process.env, TMPDIR: dir, TMP: dir, TEMP: dir };
+  return { ...(await runCliAsync(["bench", ...args], { env, timeoutMs })), tmp: dir };
 }
 
 /** stdout is exactly one line holding one JSON object. */

@@ -8,7 +8,7 @@ import { RestartTracker, restartPolicy } from "../../src/cli/up-restart-policy.j
 import { readyLeader } from "../../src/cli/up-supervisor.js";
 import { freePorts } from "../../src/runtime/cluster-folder.js";
 import type { ReplicaStatus } from "../../src/runtime/status.js";
-import { canBind, cliPath } from "./run-cli.js";
+import { type CliResult, canBind, cliPath, runCliAsync } from "./run-cli.js";
 
 const dirs: string[] = [];
 const ups: ChildProcess[] = [];
@@ -27,31 +27,9 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs the built CLI without blocking the event loop (up's output keeps flowing meanwhile). */
 function cli(args: readonly string[], timeoutMs = 20_000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`lockstep ${args.join(" ")} took over ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runCliAsync(args, { timeoutMs });
 }
 
 function exitOf(child: ChildProcess, timeoutMs: number): Promise<number | null> {
