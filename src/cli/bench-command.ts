@@ -122,7 +122,7 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
       durationMs: durationS * 1000,
       warmupMs: warmupS * 1000,
       onMeasureStart: () => {
-        before = cluster.statuses(5_000);
+        before = countersOf(cluster);
         clientCpuBefore = process.cpuUsage();
       },
       keySize,
@@ -146,7 +146,7 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
     });
     progress.clear();
     const clientCpu = process.cpuUsage(clientCpuBefore);
-    const after = await cluster.statuses(5_000);
+    const after = await countersOf(cluster);
     const start = (await before) ?? [];
     const report: BenchReport = {
       system: `lockstep ${protocol}`,
@@ -167,6 +167,17 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
     if (args.keep === true) log(`bench: cluster folder kept at ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Every replica's /status for the counters of the report. A replica that misses one read (a
+ * keep-alive connection closing just as the request goes out, a stall on a loaded machine) is
+ * asked once more, so one lost request does not make a running replica look down.
+ */
+async function countersOf(cluster: LocalCluster): Promise<(ReplicaStatus | undefined)[]> {
+  const first = await cluster.statuses(5_000);
+  if (first.every((s) => s !== undefined)) return first;
+  return Promise.all(first.map((s, id) => s ?? cluster.status(id, 5_000)));
 }
 
 function replicaLine(
