@@ -171,7 +171,10 @@ export interface Fetch {
   readonly mac: Uint8Array;
 }
 
-/** One chunk of a snapshot; checked against the chunk digests that make up `stateDigest` (state-digest.ts). */
+/**
+ * One chunk of a snapshot with its Merkle path: the fetcher checks it against `stateDigest` on
+ * arrival (state-digest.ts), so a faulty server is caught at the first bad chunk.
+ */
 export interface StateChunk {
   readonly type: "statechunk";
   readonly replica: ReplicaId;
@@ -179,7 +182,10 @@ export interface StateChunk {
   readonly stateDigest: Digest;
   readonly chunk: number;
   readonly chunks: number;
+  /** Snapshot size in bytes. */
+  readonly total: number;
   readonly data: Uint8Array;
+  readonly path: readonly Digest[];
   readonly mac: Uint8Array;
 }
 
@@ -213,6 +219,7 @@ export const pbftMessageLimits = {
   maxPreparedPerViewChange: 1 << 12,
   maxChunkBytes: 1 << 24,
   maxChunks: 1 << 20,
+  maxSnapshotBytes: 2 ** 40,
   maxFetchDigests: 1 << 12,
 } as const;
 
@@ -323,7 +330,9 @@ export const pbftReplicaMessageSchema: Schema<PbftReplicaMessage> = tagged({
     stateDigest: digest32,
     chunk: nat,
     chunks: int(1, L.maxChunks),
+    total: int(0, L.maxSnapshotBytes),
     data: bytes(L.maxChunkBytes),
+    path: array(digest32, 64),
     mac: mac32,
   },
   fetchrequests: {

@@ -45,6 +45,7 @@ export const Kind = {
   stateChunk: 0x0c,
   fetchRequests: 0x0d,
   seed: 0x0e,
+  /** The state digest (state-digest.ts); 0x10 and 0x11 are its Merkle leaves and nodes. */
   state: 0x0f,
 } as const;
 
@@ -198,16 +199,22 @@ export function fetchBytes(f: Omit<Fetch, "type" | "mac">): Uint8Array {
     .finish();
 }
 
-/** domain ‖ 0c ‖ u32 replica ‖ u64 seq ‖ 32 state digest ‖ u64 chunk ‖ u64 chunks ‖ 32 H(data) */
+/**
+ * domain ‖ 0c ‖ u32 replica ‖ u64 seq ‖ 32 state digest ‖ u64 chunk ‖ u64 chunks ‖ u64 total
+ *   ‖ 32 H(data) ‖ u32 path length ‖ path digests
+ */
 export function stateChunkBytes(crypto: Crypto, c: Omit<StateChunk, "type" | "mac">): Uint8Array {
-  return start(Kind.stateChunk)
+  const w = start(Kind.stateChunk)
     .u32(c.replica)
     .u64(c.seq)
     .raw(checkDigest(c.stateDigest))
     .u64(c.chunk)
     .u64(c.chunks)
+    .u64(c.total)
     .raw(crypto.digest(c.data))
-    .finish();
+    .u32(c.path.length);
+  for (const d of c.path) w.raw(checkDigest(d));
+  return w.finish();
 }
 
 /** domain ‖ 0d ‖ u32 replica ‖ u32 count ‖ count × 32 digests */
