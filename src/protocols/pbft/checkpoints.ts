@@ -28,7 +28,7 @@ export type CheckpointProofFailure =
   | "not-a-checkpoint-seq"
   | "genesis-mismatch"
   | "too-few"
-  | "duplicate-signer"
+  | "duplicate-or-unknown-signer"
   | "mismatch"
   | "bad-signature";
 
@@ -57,7 +57,7 @@ export function verifyCheckpointProof(
     proof.proof.map((c) => c.replica),
     n,
   );
-  if (signers === undefined) return { ok: false, reason: "duplicate-signer" };
+  if (signers === undefined) return { ok: false, reason: "duplicate-or-unknown-signer" };
   if (signers < quorum) return { ok: false, reason: "too-few" };
   for (const c of proof.proof) {
     if (c.seq !== proof.seq || !equalBytes(c.stateDigest, proof.stateDigest)) {

@@ -38,7 +38,7 @@ export type CertificateFailure =
   | "not-from-primary"
   | "bad-pre-prepare-signature"
   | "too-few-prepares"
-  | "duplicate-prepare"
+  | "duplicate-or-unknown-prepare"
   | "prepare-from-primary"
   | "prepare-mismatch"
   | "bad-prepare-signature";
@@ -78,7 +78,7 @@ export function verifyPreparedCertificate(
     cert.prepares.map((p) => p.replica),
     n,
   );
-  if (count === undefined) return { ok: false, reason: "duplicate-prepare" };
+  if (count === undefined) return { ok: false, reason: "duplicate-or-unknown-prepare" };
   if (count < needed) return { ok: false, reason: "too-few-prepares" };
   for (const p of cert.prepares) {
     if (p.replica === pp.replica) return { ok: false, reason: "prepare-from-primary" };
@@ -147,7 +147,7 @@ export interface NewViewPlan {
   readonly batches: readonly { readonly seq: number; readonly batch: Batch }[];
 }
 
-export type PlanFailure = "too-few-view-changes" | "duplicate-sender" | "wrong-view";
+export type PlanFailure = "too-few-view-changes" | "duplicate-or-unknown-sender" | "wrong-view";
 
 /**
  * The NEW-VIEW computation (OSDI'99 §4.4). min-s = the latest stable checkpoint in V; max-s = the
@@ -166,7 +166,7 @@ export function planNewView(
     viewChanges.map((v) => v.replica),
     params.quorums.n,
   );
-  if (count === undefined) return { ok: false, reason: "duplicate-sender" };
+  if (count === undefined) return { ok: false, reason: "duplicate-or-unknown-sender" };
   if (count < params.quorums.quorum) return { ok: false, reason: "too-few-view-changes" };
   if (viewChanges.some((v) => v.view !== view)) return { ok: false, reason: "wrong-view" };
 
