@@ -26,7 +26,7 @@ export type VoteOutcome =
       readonly status: "decided";
       readonly result: Value;
       readonly resultDigest: Digest;
-      /** Whether 2f+1 replies with tentative ones among them decided (rather than f+1 committed). */
+      /** Ordered requests: 2f+1 replies with tentative ones among them decided, not f+1 committed. */
       readonly viaTentative: boolean;
     }
   /** Enough replicas agree on a digest, but none of them sent the full result: ask them for it. */
@@ -96,7 +96,7 @@ export class ReplyVoter {
           status: "decided",
           result: this.results.get(key)!,
           resultDigest: t.digest,
-          viaTentative: !byCommitted,
+          viaTentative: !this.request.readOnly && !byCommitted,
         };
       }
       if (t.all + silent >= this.q.quorum) possible = true;
