@@ -58,9 +58,52 @@ function levels(crypto: Crypto, snapshot: Uint8Array, chunkSize: number): Digest
   return all;
 }
 
+/**
+ * The serving side: the tree of one snapshot, built once (one hash per chunk and per inner node),
+ * then any chunk with its path without rehashing the snapshot.
+ */
+export class StateTree {
+  private readonly tree: Digest[][];
+  readonly chunks: number;
+  readonly digest: Digest;
+
+  constructor(
+    crypto: Crypto,
+    private readonly snapshot: Uint8Array,
+    private readonly chunkSize: number,
+  ) {
+    if (!Number.isInteger(chunkSize) || chunkSize < 1) {
+      throw new RangeError(`chunk size must be a positive integer, got ${chunkSize}`);
+    }
+    this.tree = levels(crypto, snapshot, chunkSize);
+    this.chunks = this.tree[0]!.length;
+    this.digest = wrap(crypto, snapshot.length, this.chunks, this.tree[this.tree.length - 1]![0]!);
+  }
+
+  /** Chunk `i` with its path: sibling digests from the leaf up, skipping levels without one. */
+  chunk(i: number): ChunkWithPath {
+    if (!Number.isInteger(i) || i < 0 || i >= this.chunks) throw new RangeError(`no chunk ${i}`);
+    const path: Digest[] = [];
+    let index = i;
+    for (let l = 0; l < this.tree.length - 1; l++) {
+      const sibling = index ^ 1;
+      const level = this.tree[l]!;
+      if (sibling < level.length) path.push(level[sibling]!);
+      index >>= 1;
+    }
+    return {
+      chunk: i,
+      chunks: this.chunks,
+      total: this.snapshot.length,
+      data: chunkAt(this.snapshot, this.chunkSize, i),
+      path,
+    };
+  }
+}
+
+/** The digest a CHECKPOINT signs for `snapshot`. */
 export function stateDigest(crypto: Crypto, snapshot: Uint8Array, chunkSize: number): Digest {
-  const tree = levels(crypto, snapshot, chunkSize);
-  return wrap(crypto, snapshot.length, tree[0]!.length, tree[tree.length - 1]![0]!);
+  return new StateTree(crypto, snapshot, chunkSize).digest;
 }
 
 export interface ChunkWithPath {
@@ -70,27 +113,6 @@ export interface ChunkWithPath {
   readonly data: Uint8Array;
   /** Sibling digests from the leaf up; levels where the node has no sibling are skipped. */
   readonly path: readonly Digest[];
-}
-
-/** The serving side: chunk `i` of `snapshot` with its path. */
-export function chunkWithPath(
-  crypto: Crypto,
-  snapshot: Uint8Array,
-  chunkSize: number,
-  i: number,
-): ChunkWithPath {
-  const tree = levels(crypto, snapshot, chunkSize);
-  const chunks = tree[0]!.length;
-  if (!Number.isInteger(i) || i < 0 || i >= chunks) throw new RangeError(`no chunk ${i}`);
-  const path: Digest[] = [];
-  let index = i;
-  for (let l = 0; l < tree.length - 1; l++) {
-    const sibling = index ^ 1;
-    const level = tree[l]!;
-    if (sibling < level.length) path.push(level[sibling]!);
-    index >>= 1;
-  }
-  return { chunk: i, chunks, total: snapshot.length, data: chunkAt(snapshot, chunkSize, i), path };
 }
 
 /**

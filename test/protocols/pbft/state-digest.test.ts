@@ -1,13 +1,16 @@
 import { describe, expect, it } from "vitest";
 import {
   chunkCount,
-  chunkWithPath,
+  StateTree,
   stateDigest,
   verifyChunk,
 } from "../../../src/protocols/pbft/state-digest.js";
 import { testCluster } from "./fixtures.js";
 
 const crypto = testCluster(4).replica(0);
+const chunkWithPath = (crypto: StateTreeCrypto, s: Uint8Array, size: number, i: number) =>
+  new StateTree(crypto, s, size).chunk(i);
+type StateTreeCrypto = ConstructorParameters<typeof StateTree>[0];
 const snapshot = (size: number) => Uint8Array.from({ length: size }, (_, i) => (i * 7) % 251);
 
 describe("chunked state digest", () => {
