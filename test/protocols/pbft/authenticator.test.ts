@@ -2,17 +2,23 @@ import { describe, expect, it } from "vitest";
 import {
   makeAuthenticator,
   makeCommit,
+  makeFetch,
+  makeFetchRequests,
   makeReply,
+  makeStateChunk,
   signCheckpoint,
   signPrePrepare,
   signPrepare,
   verifyAuthenticator,
   verifyCheckpoint,
   verifyCommit,
+  verifyFetch,
+  verifyFetchRequests,
   verifyPrePrepare,
   verifyPrepare,
   verifyReply,
   verifyRequest,
+  verifyStateChunk,
 } from "../../../src/protocols/pbft/authenticator.js";
 import {
   batchDigest,
@@ -21,6 +27,7 @@ import {
   requestDigest,
   resultDigest,
 } from "../../../src/protocols/pbft/signed-bytes.js";
+import { StateTree, verifyChunk } from "../../../src/protocols/pbft/state-digest.js";
 import { batchOf, digestOf, request, testCluster } from "./fixtures.js";
 
 const c = testCluster(4);
@@ -159,6 +166,13 @@ describe("client requests are signed", () => {
     }
   });
 
+  it("a bad signature fails at every replica alike (no big-MAC split)", () => {
+    const bad = Uint8Array.from(r.sig);
+    bad[5] = bad[5]! ^ 1;
+    const verdicts = [0, 1, 2, 3].map((i) => verifyRequest(c.replica(i), { ...r, sig: bad }).ok);
+    expect(verdicts).toEqual([false, false, false, false]);
+  });
+
   it("a replica cannot forge a client's request with its own key", () => {
     const forged = {
       ...r,
@@ -191,5 +205,47 @@ describe("replies", () => {
     expect(verifyReply(c.client("bob"), { ...full, client: "bob" }).ok).toBe(false);
     expect(verifyReply(c.client("alice"), { ...full, replica: 1 }).ok).toBe(false);
     expect(verifyReply(c.client("alice"), { ...full, tentative: true }).ok).toBe(false);
+  });
+});
+
+describe("state transfer and request fetching (one MAC for the receiver)", () => {
+  const snapshot = new Uint8Array(50).fill(3);
+  const tree = new StateTree(c.replica(2), snapshot, 16);
+
+  it("FETCH verifies at the receiver only, and not with another sender or chunk", () => {
+    const f = makeFetch(c.replica(1), 2, {
+      replica: 1,
+      seq: 8,
+      stateDigest: tree.digest,
+      chunk: 0,
+    });
+    expect(verifyFetch(c.replica(2), f).ok).toBe(true);
+    expect(verifyFetch(c.replica(3), f).ok).toBe(false);
+    expect(verifyFetch(c.replica(2), { ...f, replica: 3 }).ok).toBe(false);
+    expect(verifyFetch(c.replica(2), { ...f, chunk: 1 }).ok).toBe(false);
+  });
+
+  it("a STATE-CHUNK's MAC covers the data and path; the data is then checked against the digest", () => {
+    const chunk = tree.chunk(1);
+    const m = makeStateChunk(c.replica(2), 1, {
+      replica: 2,
+      seq: 8,
+      stateDigest: tree.digest,
+      ...chunk,
+    });
+    expect(verifyStateChunk(c.replica(1), m).ok).toBe(true);
+    expect(verifyChunk(c.replica(1), m.stateDigest, 16, m)).toBe(true);
+    const altered = { ...m, data: new Uint8Array(16).fill(4) };
+    expect(verifyStateChunk(c.replica(1), altered).ok).toBe(false);
+    // A faulty server MACs wrong data correctly: the MAC passes, the digest check does not.
+    const lying = makeStateChunk(c.replica(2), 1, { ...m, data: new Uint8Array(16).fill(4) });
+    expect(verifyStateChunk(c.replica(1), lying).ok).toBe(true);
+    expect(verifyChunk(c.replica(1), lying.stateDigest, 16, lying)).toBe(false);
+  });
+
+  it("FETCH-REQUESTS verifies at the receiver, not when a digest is swapped", () => {
+    const f = makeFetchRequests(c.replica(3), 0, { replica: 3, digests: [d] });
+    expect(verifyFetchRequests(c.replica(0), f).ok).toBe(true);
+    expect(verifyFetchRequests(c.replica(0), { ...f, digests: [digestOf("x")] }).ok).toBe(false);
   });
 });
