@@ -76,6 +76,8 @@ export type CheckpointRefusal =
   /** At or below the stable checkpoint: nothing left to decide. */
   | "stale"
   | "duplicate"
+  /** The sender already has `maxPerReplica` newer checkpoints pending; this older one is not kept. */
+  | "superseded"
   /** The same replica signed two digests for one seq. */
   | "sender-equivocates";
 
@@ -122,6 +124,8 @@ export class CheckpointCollector {
         equalBytes(earlier.stateDigest, c.stateDigest) ? "duplicate" : "sender-equivocates",
       );
     }
+    const held = this.perReplica.get(c.replica) ?? [];
+    if (held.length >= this.maxPerReplica && c.seq < held[0]!) return refuse("superseded");
     if (!bySender) {
       bySender = new Map();
       this.pending.set(c.seq, bySender);

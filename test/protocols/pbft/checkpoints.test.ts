@@ -83,6 +83,7 @@ describe("CheckpointCollector", () => {
     expect(collector.size).toBe(2);
     // r3's checkpoint at 8 was dropped, so two more at 8 are not enough...
     trace(collector, [
+      ["r3 at 8 again (older than its two kept)", cp(3, 8), "refused superseded"],
       ["r0 at 8", cp(0, 8), "accepted"],
       ["r1 at 8", cp(1, 8), "accepted"],
       // ...but its kept one at 40 still counts.
