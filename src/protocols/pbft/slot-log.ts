@@ -1,0 +1,283 @@
+import { equalBytes } from "../../core/crypto.js";
+import type { ReplicaId } from "../../core/ids.js";
+import type { Commit, Digest, PrePrepare, Prepare, PreparedCertificate } from "./messages.js";
+import { isReplica, primaryOf, type Quorums } from "./quorum.js";
+
+/**
+ * The replica's message log for the normal case (OSDI'99 §4.2–§4.3): one slot per sequence number
+ * inside the water marks (h, h+L], each collecting the pre-prepare, prepares and commits of the
+ * current view. It decides `prepared` and `committed-local` and refuses what the rules forbid;
+ * it does not authenticate (callers pass messages whose signatures and MACs they checked, with
+ * the batch digest they computed) and never sends anything.
+ */
+
+/** Why a message was not taken into the log (a metrics label). */
+export type SlotRefusal =
+  /** seq ≤ h: already covered by a stable checkpoint. */
+  | "below-window"
+  /** seq > h + L: beyond the high water mark. */
+  | "above-window"
+  | "old-view"
+  | "future-view"
+  /** The replica is between views (sent VIEW-CHANGE, no NEW-VIEW accepted yet). */
+  | "view-change-in-progress"
+  /** A PRE-PREPARE not from the view's primary. */
+  | "not-primary"
+  /** A PREPARE from the view's primary: its pre-prepare stands for its prepare. */
+  | "from-primary"
+  | "not-a-replica"
+  /** A second PRE-PREPARE for (view, seq) with another digest: the primary equivocates. */
+  | "conflicting-digest"
+  /** A replica's second PREPARE/COMMIT for (view, seq) with another digest. */
+  | "sender-equivocates"
+  | "duplicate";
+
+export type SlotStep =
+  | {
+      readonly accepted: true;
+      /** This message made the slot prepared (send COMMIT; reply tentatively). */
+      readonly nowPrepared: boolean;
+      /** This message made the slot committed-local (execute in order). */
+      readonly nowCommitted: boolean;
+    }
+  | { readonly accepted: false; readonly reason: SlotRefusal };
+
+interface Slot {
+  prePrepare: PrePrepare | undefined;
+  digest: Digest | undefined;
+  /** Prepares and commits of the current view, by sender; they may precede the pre-prepare. */
+  readonly prepares: Map<ReplicaId, Prepare>;
+  readonly commits: Map<ReplicaId, Commit>;
+  prepared: boolean;
+  committed: boolean;
+  /** The certificate of the highest view in which this slot prepared; survives view changes. */
+  certificate: PreparedCertificate | undefined;
+}
+
+export class SlotLog {
+  private readonly slots = new Map<number, Slot>();
+  private low: number;
+  private currentView: number;
+  private active = true;
+
+  constructor(
+    private readonly q: Quorums,
+    /** L: how many sequence numbers above h are accepted. */
+    readonly windowSize: number,
+    options: { low?: number; view?: number } = {},
+  ) {
+    if (!Number.isInteger(windowSize) || windowSize < 1) {
+      throw new RangeError(`window size must be a positive integer, got ${windowSize}`);
+    }
+    this.low = options.low ?? 0;
+    this.currentView = options.view ?? 0;
+  }
+
+  /** h: the low water mark, the last stable checkpoint's sequence number. */
+  get lowWaterMark(): number {
+    return this.low;
+  }
+
+  /** H = h + L. */
+  get highWaterMark(): number {
+    return this.low + this.windowSize;
+  }
+
+  get view(): number {
+    return this.currentView;
+  }
+
+  /** Whether the replica takes normal-case messages of `view` (false between views). */
+  get isActive(): boolean {
+    return this.active;
+  }
+
+  /** Refusal for a sequence number outside (h, H], if any. */
+  windowCheck(seq: number): SlotRefusal | undefined {
+    if (seq <= this.low) return "below-window";
+    if (seq > this.highWaterMark) return "above-window";
+    return undefined;
+  }
+
+  addPrePrepare(pp: PrePrepare, digest: Digest): SlotStep {
+    const refusal = this.common(pp.view, pp.seq, pp.replica);
+    if (refusal) return refused(refusal);
+    if (pp.replica !== primaryOf(pp.view, this.q.n)) return refused("not-primary");
+    const slot = this.slot(pp.seq);
+    if (slot.prePrepare) {
+      // One digest per (view, seq), forever: a correct backup never prepares two.
+      return refused(equalBytes(slot.digest!, digest) ? "duplicate" : "conflicting-digest");
+    }
+    slot.prePrepare = { ...pp, inline: [] };
+    slot.digest = digest;
+    return this.advance(slot);
+  }
+
+  addPrepare(p: Prepare): SlotStep {
+    const refusal = this.common(p.view, p.seq, p.replica);
+    if (refusal) return refused(refusal);
+    if (p.replica === primaryOf(p.view, this.q.n)) return refused("from-primary");
+    const slot = this.slot(p.seq);
+    const earlier = slot.prepares.get(p.replica);
+    if (earlier) {
+      return refused(equalBytes(earlier.digest, p.digest) ? "duplicate" : "sender-equivocates");
+    }
+    slot.prepares.set(p.replica, p);
+    return this.advance(slot);
+  }
+
+  addCommit(c: Commit): SlotStep {
+    const refusal = this.common(c.view, c.seq, c.replica);
+    if (refusal) return refused(refusal);
+    const slot = this.slot(c.seq);
+    const earlier = slot.commits.get(c.replica);
+    if (earlier) {
+      return refused(equalBytes(earlier.digest, c.digest) ? "duplicate" : "sender-equivocates");
+    }
+    slot.commits.set(c.replica, c);
+    return this.advance(slot);
+  }
+
+  isPrepared(seq: number): boolean {
+    return this.slots.get(seq)?.prepared ?? false;
+  }
+
+  isCommittedLocal(seq: number): boolean {
+    return this.slots.get(seq)?.committed ?? false;
+  }
+
+  /** The accepted pre-prepare of the current view at `seq` (without inline requests). */
+  prePrepareAt(seq: number): PrePrepare | undefined {
+    return this.slots.get(seq)?.prePrepare;
+  }
+
+  digestAt(seq: number): Digest | undefined {
+    return this.slots.get(seq)?.digest;
+  }
+
+  /**
+   * The P set of a VIEW-CHANGE (OSDI'99 §4.4): for every seq above h that prepared here, the
+   * certificate of the highest view, in seq order.
+   */
+  preparedCertificates(): PreparedCertificate[] {
+    const out: { seq: number; cert: PreparedCertificate }[] = [];
+    for (const [seq, slot] of this.slots) {
+      if (slot.certificate) out.push({ seq, cert: slot.certificate });
+    }
+    return out.sort((a, b) => a.seq - b.seq).map((x) => x.cert);
+  }
+
+  /** Stop taking normal-case messages: the replica has sent VIEW-CHANGE for a later view. */
+  leaveView(): void {
+    this.active = false;
+  }
+
+  /**
+   * Enter `view` (after its NEW-VIEW is accepted, or view 0 at start): drop every current-view
+   * message and keep only prepared certificates, then accept messages of `view`.
+   */
+  enterView(view: number): void {
+    if (view < this.currentView) {
+      throw new Error(`invariant: enterView(${view}) below view ${this.currentView}`);
+    }
+    for (const [seq, slot] of this.slots) {
+      if (!slot.certificate) {
+        this.slots.delete(seq);
+        continue;
+      }
+      slot.prePrepare = undefined;
+      slot.digest = undefined;
+      slot.prepares.clear();
+      slot.commits.clear();
+      slot.prepared = false;
+      slot.committed = false;
+    }
+    this.currentView = view;
+    this.active = true;
+  }
+
+  /** A checkpoint at `seq` became stable: h moves up and every slot at or below it goes. */
+  advanceLowWaterMark(seq: number): void {
+    if (seq <= this.low) return;
+    for (const s of this.slots.keys()) if (s <= seq) this.slots.delete(s);
+    this.low = seq;
+  }
+
+  /** Number of slots held (bounded by L). */
+  get size(): number {
+    return this.slots.size;
+  }
+
+  assertInvariants(): void {
+    for (const [seq, slot] of this.slots) {
+      const where = `slot ${seq} (view ${this.currentView})`;
+      if (seq <= this.low || seq > this.highWaterMark) throw new Error(`${where}: outside window`);
+      if (slot.committed && !slot.prepared) throw new Error(`${where}: committed, not prepared`);
+      if (slot.prepared && !slot.prePrepare) throw new Error(`${where}: prepared, no pre-prepare`);
+      if (slot.prepared && this.matching(slot.prepares, slot) < this.q.prepares) {
+        throw new Error(`${where}: prepared with too few prepares`);
+      }
+      if (slot.committed && this.matching(slot.commits, slot) < this.q.quorum) {
+        throw new Error(`${where}: committed with too few commits`);
+      }
+    }
+  }
+
+  private common(view: number, seq: number, sender: ReplicaId): SlotRefusal | undefined {
+    if (!isReplica(sender, this.q.n)) return "not-a-replica";
+    if (view < this.currentView) return "old-view";
+    if (view > this.currentView) return "future-view";
+    if (!this.active) return "view-change-in-progress";
+    return this.windowCheck(seq);
+  }
+
+  private slot(seq: number): Slot {
+    let slot = this.slots.get(seq);
+    if (!slot) {
+      slot = {
+        prePrepare: undefined,
+        digest: undefined,
+        prepares: new Map(),
+        commits: new Map(),
+        prepared: false,
+        committed: false,
+        certificate: undefined,
+      };
+      this.slots.set(seq, slot);
+    }
+    return slot;
+  }
+
+  private matching(votes: ReadonlyMap<ReplicaId, { digest: Digest }>, slot: Slot): number {
+    let count = 0;
+    for (const v of votes.values()) if (slot.digest && equalBytes(v.digest, slot.digest)) count++;
+    return count;
+  }
+
+  private advance(slot: Slot): SlotStep {
+    let nowPrepared = false;
+    let nowCommitted = false;
+    if (
+      !slot.prepared &&
+      slot.prePrepare &&
+      this.matching(slot.prepares, slot) >= this.q.prepares
+    ) {
+      slot.prepared = true;
+      nowPrepared = true;
+      const prepares = [...slot.prepares.values()]
+        .filter((p) => equalBytes(p.digest, slot.digest!))
+        .sort((a, b) => a.replica - b.replica)
+        .slice(0, this.q.prepares);
+      slot.certificate = { prePrepare: slot.prePrepare, prepares };
+    }
+    if (slot.prepared && !slot.committed && this.matching(slot.commits, slot) >= this.q.quorum) {
+      slot.committed = true;
+      nowCommitted = true;
+    }
+    return { accepted: true, nowPrepared, nowCommitted };
+  }
+}
+
+function refused(reason: SlotRefusal): SlotStep {
+  return { accepted: false, reason };
+}
