@@ -24,7 +24,6 @@ export type {
   ReplyResult,
 } from "./core/client-messages.js";
 export type { ClientOperation } from "./core/client-operation.js";
-export { DecodeError, decode, encode } from "./core/codec.js";
 export {
   type ClusterConfig,
   ConfigError,
@@ -36,7 +35,6 @@ export {
 export type { Crypto, Principal } from "./core/crypto.js";
 export type { ClientId, LogIndex, ReplicaId, Seq, Term } from "./core/ids.js";
 export type { EntryPayload, LogEntry, LoggedCommand } from "./core/log-entry.js";
-export { generateSigningKeyPair, type KeyRing, NodeCrypto } from "./core/node-crypto.js";
 export { createRandom, type Random } from "./core/prng.js";
 export type {
   ClientCore,
@@ -69,6 +67,8 @@ export {
   replicaKeyFile,
   writeKeyFile,
 } from "./net/index.js";
+export { DecodeError, decode, encode } from "./platform/codec.js";
+export { generateSigningKeyPair, type KeyRing, NodeCrypto } from "./platform/node-crypto.js";
 export { createRaftProtocol, raftPlantedBugs, raftProtocol } from "./protocols/raft/index.js";
 export { findProtocol, protocolRegistry, type RegisteredProtocol } from "./protocols/registry.js";
 export { createSingleProtocol, singleProtocol } from "./protocols/single/index.js";
