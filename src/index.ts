@@ -1,5 +1,5 @@
 // The public API of lockstep.
-export type { History, Model, Operation } from "./check/history.js";
+
 export {
   type CheckOptions,
   type CheckResult,
@@ -60,6 +60,7 @@ export type {
   StateMachine,
 } from "./core/state-machine.js";
 export type { Value } from "./core/value.js";
+export type { History, Model, Operation } from "./model/history.js";
 export {
   clientKeyFile,
   generateClusterKeys,

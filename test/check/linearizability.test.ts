@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { History, Model, Operation } from "../../src/check/history.js";
 import { checkLinearizability } from "../../src/check/linearizability/index.js";
+import type { History, Model, Operation } from "../../src/model/history.js";
 import { bruteForceLinearizable, isLinearizablePrefix } from "./brute-force.js";
 import {
   bumpCounterSpec,

@@ -2,7 +2,7 @@
  * Entry point: validate, split by P-compositionality (a history is linearizable iff each
  * independent sub-history is), search each part under its own budget, and combine verdicts.
  */
-import type { History, Model } from "../history.js";
+import type { History, Model } from "../../model/history.js";
 import { buildEventList } from "./entries.js";
 import { buildCounterexample } from "./explain.js";
 import { searchLinearization } from "./search.js";

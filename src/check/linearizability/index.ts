@@ -1,4 +1,4 @@
-export type { History, Model, Operation } from "../history.js";
+export type { History, Model, Operation } from "../../model/history.js";
 export { checkLinearizability } from "./check.js";
 export type {
   CheckOptions,

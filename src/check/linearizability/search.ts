@@ -24,7 +24,7 @@
  *
  * Typed-array reads use `!`: every index comes from the list itself and is in range.
  */
-import type { Model, Operation } from "../history.js";
+import type { Model, Operation } from "../../model/history.js";
 import { type EventList, HEAD, lift, NIL, unlift } from "./entries.js";
 
 export interface SearchLimits {

@@ -1,4 +1,4 @@
-import type { Operation } from "../history.js";
+import type { Operation } from "../../model/history.js";
 
 export interface CheckOptions {
   /** Wall-clock budget per partition; past it the partition is "unknown". Default 10_000. */

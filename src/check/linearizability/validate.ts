@@ -6,7 +6,7 @@
  * read as "took effect within [call, ret], result unknown" and the model is asked for every
  * possible next state, which is the natural meaning (and harmless for void results).
  */
-import type { History } from "../history.js";
+import type { History } from "../../model/history.js";
 
 export function validateHistory<I, O>(history: History<I, O>): void {
   const ids = new Set<number>();
