@@ -803,7 +803,7 @@ export class Simulation {
     this.compareReplicas();
     const history = this.clients.flatMap((c) => c.history);
     const linearizability = checkLinearizability(this.kit.model, history, {
-      timeLimitMs: this.options.checkTimeLimitMs,
+      maxSteps: this.options.checkMaxSteps,
     });
     if (linearizability.verdict === "violation") {
       const bad = linearizability.partitions.find((p) => p.verdict === "violation");
@@ -811,7 +811,9 @@ export class Simulation {
         `linearizability: history is not linearizable\n${bad?.counterexample?.explanation ?? ""}`,
       );
     } else if (linearizability.verdict === "unknown") {
-      this.violations.push("linearizability: the checker ran out of time (unknown is not a pass)");
+      this.violations.push(
+        `linearizability: unknown, the checker's ${linearizability.unknownReason} budget ran out (unknown is not a pass)`,
+      );
     }
     for (const c of this.clients) {
       this.stats.completed += c.completed;
