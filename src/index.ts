@@ -4,9 +4,13 @@ export {
   type CheckOptions,
   type CheckResult,
   type Counterexample,
+  checkEventHistory,
   checkLinearizability,
+  DEFAULT_CHECK_LIMITS,
+  historyFromEvents,
   type PartitionResult,
   type PartitionVerdict,
+  type UnknownReason,
 } from "./check/linearizability/index.js";
 export {
   type CallOptions,
@@ -60,6 +64,14 @@ export type {
   StateMachine,
 } from "./core/state-machine.js";
 export type { Value } from "./core/value.js";
+export type {
+  FailEvent,
+  HistoryEvent,
+  InfoEvent,
+  InvokeEvent,
+  OkEvent,
+  ProcessName,
+} from "./model/events.js";
 export type { History, Model, Operation } from "./model/history.js";
 export {
   clientKeyFile,
