@@ -82,7 +82,7 @@ function checkPartition<S, I, O>(
     steps: outcome.steps,
     elapsedMs: 0,
   };
-  if (outcome.kind === "ok") result.witness = outcome.order.map((op) => op.id);
+  if (outcome.kind === "ok") result.witness = outcome.order;
   else if (outcome.kind === "unknown") result.unknownReason = outcome.reason;
   else {
     result.counterexample = buildCounterexample(

@@ -44,8 +44,8 @@ export type SearchOutcome<S, I, O> =
       readonly kind: "ok";
       readonly visited: number;
       readonly steps: number;
-      /** The linearization found: ops in order (indeterminate ops left out never took effect). */
-      readonly order: Operation<I, O>[];
+      /** The linearization found: op ids in order (indeterminate ops left out never took effect). */
+      readonly order: number[];
     }
   | {
       readonly kind: "unknown";
@@ -179,8 +179,8 @@ export function searchLinearization<S, I, O>(
   for (;;) {
     // Every op that responded is placed; indeterminate ones left over "never happened".
     if (remaining === 0) {
-      const order: Operation<I, O>[] = [];
-      for (let d = 0; d < depth; d++) order.push(ops[opOf[frameCall[d]!]!]!);
+      const order: number[] = new Array(depth);
+      for (let d = 0; d < depth; d++) order[d] = ops[opOf[frameCall[d]!]!]!.id;
       return { kind: "ok", visited: seen.size, steps, order };
     }
     // The budget is counted in steps, not time, so a verdict is the same on every machine.

@@ -16,7 +16,8 @@ import type { History, Operation } from "../../model/history.js";
 export function prepareHistory<I, O>(history: History<I, O>): History<I, O> {
   const ids = new Set<number>();
   let normalized: Operation<I, O>[] | undefined;
-  history.forEach((op, position) => {
+  for (let position = 0; position < history.length; position++) {
+    const op = history[position]!;
     if (ids.has(op.id)) throw new RangeError(`history: duplicate operation id ${op.id}`);
     ids.add(op.id);
     if (!Number.isFinite(op.call)) {
@@ -34,6 +35,6 @@ export function prepareHistory<I, O>(history: History<I, O>): History<I, O> {
     } else if (normalized !== undefined) {
       normalized.push(op);
     }
-  });
+  }
   return normalized ?? history;
 }
