@@ -22,6 +22,10 @@
  * Indeterminate ops that would leave the state unchanged are never placed (see tryLinearize):
  * "never took effect" dominates them, and placing them would multiply refutations.
  *
+ * Limits are counts (steps, memoized configurations), checked every iteration, so where the
+ * search gives up depends only on its input; the optional deadline is the one exception and is
+ * off unless a caller sets it. When every completed op is placed, the stack is the witness.
+ *
  * Typed-array reads use `!`: every index comes from the list itself and is in range.
  */
 import type { Model, Operation } from "../../model/history.js";
