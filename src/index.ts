@@ -1,12 +1,16 @@
 // The public API of lockstep.
-export type { History, Model, Operation } from "./check/history.js";
+
 export {
   type CheckOptions,
   type CheckResult,
   type Counterexample,
+  checkEventHistory,
   checkLinearizability,
+  DEFAULT_CHECK_LIMITS,
+  historyFromEvents,
   type PartitionResult,
   type PartitionVerdict,
+  type UnknownReason,
 } from "./check/linearizability/index.js";
 export {
   type CallOptions,
@@ -24,7 +28,6 @@ export type {
   ReplyResult,
 } from "./core/client-messages.js";
 export type { ClientOperation } from "./core/client-operation.js";
-export { DecodeError, decode, encode } from "./core/codec.js";
 export {
   type ClusterConfig,
   ConfigError,
@@ -36,7 +39,6 @@ export {
 export type { Crypto, Principal } from "./core/crypto.js";
 export type { ClientId, LogIndex, ReplicaId, Seq, Term } from "./core/ids.js";
 export type { EntryPayload, LogEntry, LoggedCommand } from "./core/log-entry.js";
-export { generateSigningKeyPair, type KeyRing, NodeCrypto } from "./core/node-crypto.js";
 export { createRandom, type Random } from "./core/prng.js";
 export type {
   ClientCore,
@@ -62,6 +64,15 @@ export type {
   StateMachine,
 } from "./core/state-machine.js";
 export type { Value } from "./core/value.js";
+export type {
+  FailEvent,
+  HistoryEvent,
+  InfoEvent,
+  InvokeEvent,
+  OkEvent,
+  ProcessName,
+} from "./model/events.js";
+export type { History, Model, Operation } from "./model/history.js";
 export {
   clientKeyFile,
   generateClusterKeys,
@@ -69,6 +80,8 @@ export {
   replicaKeyFile,
   writeKeyFile,
 } from "./net/index.js";
+export { DecodeError, decode, encode } from "./platform/codec.js";
+export { generateSigningKeyPair, type KeyRing, NodeCrypto } from "./platform/node-crypto.js";
 export { createRaftProtocol, raftPlantedBugs, raftProtocol } from "./protocols/raft/index.js";
 export { findProtocol, protocolRegistry, type RegisteredProtocol } from "./protocols/registry.js";
 export { createSingleProtocol, singleProtocol } from "./protocols/single/index.js";

@@ -89,7 +89,7 @@ export async function simCommand(argv: readonly string[]): Promise<number> {
     duration: numberOption("sim", "duration", args.duration, defaultSimOptions.duration, 0.1, 3600),
     livenessBound: defaultSimOptions.livenessBound,
     faults,
-    checkTimeLimitMs: defaultSimOptions.checkTimeLimitMs,
+    checkMaxSteps: defaultSimOptions.checkMaxSteps,
     ...(replicas !== undefined ? { replicas } : {}),
     ...(f !== undefined ? { f } : {}),
   };

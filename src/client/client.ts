@@ -3,7 +3,6 @@ import type { AdminOp, ReplyResult } from "../core/client-messages.js";
 import type { ClientOperation } from "../core/client-operation.js";
 import type { ClusterConfig } from "../core/config.js";
 import type { ClientId } from "../core/ids.js";
-import { NodeCrypto } from "../core/node-crypto.js";
 import { createRandom } from "../core/prng.js";
 import type { ClientCore, ClientInput, ProtocolDefinition, WireTypes } from "../core/protocol.js";
 import type { Value } from "../core/value.js";
@@ -11,6 +10,7 @@ import { ClientTransport } from "../net/client-connection.js";
 import type { NetCounters } from "../net/counters.js";
 import { type KeyFile, keyRingFor } from "../net/keys.js";
 import type { NetOptions } from "../net/options.js";
+import { NodeCrypto } from "../platform/node-crypto.js";
 import { findProtocol } from "../protocols/registry.js";
 import { abortedError, closedError, LockstepError, replyError, timeoutError } from "./errors.js";
 

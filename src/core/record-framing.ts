@@ -1,11 +1,30 @@
-import { crc32 } from "node:zlib";
-
 /**
  * Framing for records on stable storage: [payload length u32 LE][crc32 of payload u32 LE][payload].
  * A crash can leave the last record cut anywhere; the checksum lets recovery find where the
  * whole records end instead of inventing data.
  */
 export const recordHeaderBytes = 8;
+
+/**
+ * CRC-32 (IEEE, as zlib computes it) of some bytes. Core declares it and the platform layer
+ * installs one (src/platform/record-framing.ts, node:zlib), so core imports no Node module.
+ */
+export type Crc32 = (bytes: Uint8Array) => number;
+
+let crc32Implementation: Crc32 | undefined;
+
+export function installCrc32(implementation: Crc32): void {
+  crc32Implementation = implementation;
+}
+
+function crc32(bytes: Uint8Array): number {
+  if (crc32Implementation === undefined) {
+    throw new Error(
+      "no CRC-32 implementation installed: import src/platform/record-framing.js (the simulator and storage do)",
+    );
+  }
+  return crc32Implementation(bytes);
+}
 /** Records larger than this are refused on write and treated as corruption on read. */
 export const maxRecordBytes = 256 * 1024 * 1024;
 

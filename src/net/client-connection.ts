@@ -1,8 +1,8 @@
-import { DecodeError, decode, encode } from "../core/codec.js";
 import type { ClusterConfig } from "../core/config.js";
 import type { ClientId, ReplicaId } from "../core/ids.js";
-import type { KeyRing } from "../core/node-crypto.js";
 import type { ProtocolDefinition, WireTypes } from "../core/protocol.js";
+import { DecodeError, decode, encode } from "../platform/codec.js";
+import type { KeyRing } from "../platform/node-crypto.js";
 import { createCounters, type NetCounters } from "./counters.js";
 import { DialedLink, type HostPort } from "./dialed-link.js";
 import { type NetOptions, type ResolvedNetOptions, resolveNetOptions } from "./options.js";

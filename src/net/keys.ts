@@ -9,8 +9,8 @@ import { chmodSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSyn
 import { basename, dirname, join } from "node:path";
 import type { Principal } from "../core/crypto.js";
 import type { ClientId, ReplicaId } from "../core/ids.js";
-import type { KeyRing } from "../core/node-crypto.js";
 import { isPlainObject } from "../core/schema.js";
+import type { KeyRing } from "../platform/node-crypto.js";
 import { parsePrincipal } from "./principal.js";
 
 /**

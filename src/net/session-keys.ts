@@ -10,7 +10,7 @@ import {
   verify,
 } from "node:crypto";
 import type { Principal } from "../core/crypto.js";
-import type { KeyRing } from "../core/node-crypto.js";
+import type { KeyRing } from "../platform/node-crypto.js";
 
 /**
  * The key material one end of a connection uses during a handshake, taken from a KeyRing.

@@ -1,9 +1,9 @@
 import type { Server, Socket } from "node:net";
-import { DecodeError, decode, encode } from "../core/codec.js";
 import type { ClusterConfig } from "../core/config.js";
 import type { ClientId, ReplicaId } from "../core/ids.js";
-import type { KeyRing } from "../core/node-crypto.js";
 import type { ProtocolDefinition, WireTypes } from "../core/protocol.js";
+import { DecodeError, decode, encode } from "../platform/codec.js";
+import type { KeyRing } from "../platform/node-crypto.js";
 import { SecureChannel } from "./channel.js";
 import { Connection } from "./connection.js";
 import { createCounters, type NetCounters } from "./counters.js";

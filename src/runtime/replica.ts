@@ -1,6 +1,5 @@
 import type { ClusterConfig } from "../core/config.js";
 import type { ClientId, ReplicaId } from "../core/ids.js";
-import { NodeCrypto } from "../core/node-crypto.js";
 import {
   type CoreInput,
   emptyDurableState,
@@ -13,6 +12,7 @@ import { type CounterName, rejectionCounters } from "../net/counters.js";
 import { type KeyFile, keyRingFor } from "../net/keys.js";
 import type { NetOptions } from "../net/options.js";
 import { ReplicaTransport } from "../net/transport.js";
+import { NodeCrypto } from "../platform/node-crypto.js";
 import { findProtocol } from "../protocols/registry.js";
 import { ReplicaNode } from "../replica/replica-node.js";
 import { FileStorage } from "../storage/file-storage.js";

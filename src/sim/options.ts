@@ -39,8 +39,12 @@ export interface SimOptions {
   readonly faults: readonly FaultKind[];
   /** Service under test (kv, counter, lock). */
   readonly service: string;
-  /** Limit for the linearizability search per key partition. */
-  readonly checkTimeLimitMs: number;
+  /**
+   * Step budget of the linearizability check of the whole history (each partition also has
+   * the checker's default per-partition budget). Steps, not time: a seed's verdict, including
+   * "unknown", replays the same on every machine.
+   */
+  readonly checkMaxSteps: number;
 }
 
 export const defaultSimOptions: Omit<SimOptions, "protocol" | "seed"> = {
@@ -49,7 +53,7 @@ export const defaultSimOptions: Omit<SimOptions, "protocol" | "seed"> = {
   livenessBound: 30,
   faults: allFaults,
   service: "kv",
-  checkTimeLimitMs: 10_000,
+  checkMaxSteps: 10_000_000,
 };
 
 export function parseFaults(text: string): FaultKind[] {

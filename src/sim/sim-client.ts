@@ -1,9 +1,9 @@
-import type { Operation } from "../check/history.js";
 import type { ReplyResult } from "../core/client-messages.js";
 import type { ClientOperation } from "../core/client-operation.js";
 import type { Random } from "../core/prng.js";
 import type { ClientCore, ClientOutput, WireTypes } from "../core/protocol.js";
 import type { Value } from "../core/value.js";
+import type { Operation } from "../model/history.js";
 
 /** An operation a simulated client has invoked and not yet seen finish. */
 interface InFlight {

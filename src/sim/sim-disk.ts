@@ -1,9 +1,9 @@
-import { encode } from "../core/codec.js";
 import { DurableStateBuilder } from "../core/durable-state-builder.js";
 import { decodePersistOps } from "../core/persist-ops-codec.js";
 import type { Random } from "../core/prng.js";
 import type { DurableState, PersistOp } from "../core/protocol.js";
-import { frameRecord, readRecords } from "../core/record-framing.js";
+import { encode } from "../platform/codec.js";
+import { frameRecord, readRecords } from "../platform/record-framing.js";
 
 /**
  * A replica's simulated disk. Each persist output becomes one record; a record is durable once

@@ -2,9 +2,7 @@ import { createHash } from "node:crypto";
 import { type CheckResult, checkLinearizability } from "../check/linearizability/index.js";
 import type { AdminOp, ReplyResult } from "../core/client-messages.js";
 import type { ClientOperation } from "../core/client-operation.js";
-import { DecodeError, decode, encode } from "../core/codec.js";
 import { type ClusterConfig, simulatedCluster } from "../core/config.js";
-import { NodeCrypto } from "../core/node-crypto.js";
 import { createRandom, type Random } from "../core/prng.js";
 import type {
   ClientCore,
@@ -16,6 +14,8 @@ import type {
 } from "../core/protocol.js";
 import { ReplicatedService } from "../core/replicated-service.js";
 import type { Value } from "../core/value.js";
+import { DecodeError, decode, encode } from "../platform/codec.js";
+import { NodeCrypto } from "../platform/node-crypto.js";
 import { findProtocol, type RegisteredProtocol } from "../protocols/registry.js";
 import { ReplicaNode } from "../replica/replica-node.js";
 import { createServiceKit } from "../state-machines/registry.js";
@@ -803,7 +803,7 @@ export class Simulation {
     this.compareReplicas();
     const history = this.clients.flatMap((c) => c.history);
     const linearizability = checkLinearizability(this.kit.model, history, {
-      timeLimitMs: this.options.checkTimeLimitMs,
+      maxSteps: this.options.checkMaxSteps,
     });
     if (linearizability.verdict === "violation") {
       const bad = linearizability.partitions.find((p) => p.verdict === "violation");
@@ -811,7 +811,9 @@ export class Simulation {
         `linearizability: history is not linearizable\n${bad?.counterexample?.explanation ?? ""}`,
       );
     } else if (linearizability.verdict === "unknown") {
-      this.violations.push("linearizability: the checker ran out of time (unknown is not a pass)");
+      this.violations.push(
+        `linearizability: unknown, the checker's ${linearizability.unknownReason} budget ran out (unknown is not a pass)`,
+      );
     }
     for (const c of this.clients) {
       this.stats.completed += c.completed;

@@ -1,8 +1,8 @@
-import type { Model } from "../check/history.js";
 import type { ClientOperation } from "../core/client-operation.js";
 import type { Random } from "../core/prng.js";
 import type { AnyServiceDefinition } from "../core/state-machine.js";
 import type { Value } from "../core/value.js";
+import type { Model } from "../model/history.js";
 
 export type { ClientOperation };
 

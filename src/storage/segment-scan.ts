@@ -1,5 +1,5 @@
 import { crc32 } from "node:zlib";
-import { maxRecordBytes, readRecords, recordHeaderBytes } from "../core/record-framing.js";
+import { maxRecordBytes, readRecords, recordHeaderBytes } from "../platform/record-framing.js";
 
 /**
  * Splits the bytes of one WAL segment into framed records (core/record-framing) and says where

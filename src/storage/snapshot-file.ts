@@ -1,7 +1,7 @@
 import { crc32 } from "node:zlib";
-import { decode, encode } from "../core/codec.js";
 import { snapshotMetaFields, snapshotMetaSchema } from "../core/persist-ops-codec.js";
 import type { SnapshotMeta } from "../core/protocol.js";
+import { decode, encode } from "../platform/codec.js";
 
 /**
  * The snapshot file format (all integers little endian):

@@ -1,9 +1,9 @@
-import { decode, encode } from "../core/codec.js";
 import { logEntrySchema } from "../core/log-entry.js";
 import { snapshotMetaFields, snapshotMetaSchema } from "../core/persist-ops-codec.js";
 import type { PersistOp, SnapshotMeta } from "../core/protocol.js";
-import { frameRecord } from "../core/record-framing.js";
 import { array, int, type Schema, tagged, value } from "../core/schema.js";
+import { decode, encode } from "../platform/codec.js";
+import { frameRecord } from "../platform/record-framing.js";
 
 /**
  * One WAL record: `encode([sequence, ops])`, framed by `frameRecord` ([len][crc32][payload]).

@@ -3,7 +3,7 @@
  * operations that contains all completed ones, respects real-time order, and that the model
  * accepts. Only for histories of a handful of operations.
  */
-import type { History, Model, Operation } from "../../src/check/history.js";
+import type { History, Model, Operation } from "../../src/model/history.js";
 
 /**
  * The real-time order the checker documents: a before b iff a returned before b was called,

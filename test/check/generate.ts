@@ -10,7 +10,7 @@
  * that coinciding times never let points contradict the documented real-time order.
  */
 import fc from "fast-check";
-import type { History, Model, Operation } from "../../src/check/history.js";
+import type { History, Model, Operation } from "../../src/model/history.js";
 import {
   applyQueue,
   applyRegister,

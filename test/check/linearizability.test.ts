@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { History, Model, Operation } from "../../src/check/history.js";
 import { checkLinearizability } from "../../src/check/linearizability/index.js";
+import type { History, Model, Operation } from "../../src/model/history.js";
 import { bruteForceLinearizable, isLinearizablePrefix } from "./brute-force.js";
 import {
   bumpCounterSpec,
@@ -295,10 +295,13 @@ describe("limits and robustness", () => {
     return history;
   }
 
-  it("gives unknown, not ok or violation, when the time limit is exceeded", () => {
-    const result = checkLinearizability(registerModel, pathological(40), { timeLimitMs: 20 });
+  it("gives unknown, not ok or violation, when the step budget is spent", () => {
+    const result = checkLinearizability(registerModel, pathological(40), { maxSteps: 20_000 });
     expect(result.verdict).toBe("unknown");
+    expect(result.unknownReason).toBe("steps");
+    expect(result.steps).toBe(20_000);
     expect(result.partitions[0]?.verdict).toBe("unknown");
+    expect(result.partitions[0]?.unknownReason).toBe("steps");
     expect(result.partitions[0]?.counterexample).toBeUndefined();
   });
 
@@ -326,7 +329,7 @@ describe("limits and robustness", () => {
     const history: Operation<RegisterInput, RegisterOutput>[] = [];
     for (let i = 0; i < 40; i++) history.push(pending(i, `r${i}`, read(), 0));
     history.push(op(40, "a", write(1), 1, 2, "ok"), op(41, "a", read(), 3, 4, 0));
-    const result = checkLinearizability(registerModel, history, { timeLimitMs: 5_000 });
+    const result = checkLinearizability(registerModel, history);
     expect(result.verdict).toBe("violation");
     expect(ids(result.partitions[0]?.counterexample?.stuckAt ?? [])).toContain(41);
   });

@@ -3,7 +3,7 @@
  * compare-and-set), a counter whose "bump" is nondeterministic, a FIFO queue, and a key-value
  * store of registers that can be partitioned per key.
  */
-import type { History, Model, Operation } from "../../src/check/history.js";
+import type { History, Model, Operation } from "../../src/model/history.js";
 
 export type RegisterInput =
   | { readonly kind: "read" }

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DecodeError, decode, encode, encodeCanonical } from "../../src/core/codec.js";
 import { int, object, type Schema, str, tagged } from "../../src/core/schema.js";
 import type { Value } from "../../src/core/value.js";
+import { DecodeError, decode, encode, encodeCanonical } from "../../src/platform/codec.js";
 
 /** Decoded bytes come back as Buffers; compare contents, not classes. */
 function normalize(v: unknown): unknown {

@@ -11,10 +11,10 @@ import {
   type LeaderClient,
   type LeaderClientWire,
 } from "../../src/core/leader-client.js";
-import { NodeCrypto } from "../../src/core/node-crypto.js";
 import { createRandom } from "../../src/core/prng.js";
 import type { ClientInput, ClientOutput } from "../../src/core/protocol.js";
 import type { Value } from "../../src/core/value.js";
+import { NodeCrypto } from "../../src/platform/node-crypto.js";
 
 type Out = ClientOutput<LeaderClientWire>;
 type Sent = { to: number; msg: ClientRequestMessage };

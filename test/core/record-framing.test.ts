@@ -6,7 +6,7 @@ import {
   maxRecordBytes,
   readRecords,
   recordHeaderBytes,
-} from "../../src/core/record-framing.js";
+} from "../../src/platform/record-framing.js";
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

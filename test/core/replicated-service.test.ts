@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { decode, encode } from "../../src/core/codec.js";
 import { toHex } from "../../src/core/crypto.js";
 import type { LogEntry, LoggedCommand } from "../../src/core/log-entry.js";
 import { type AppliedCommand, ReplicatedService } from "../../src/core/replicated-service.js";
 import type { SessionLimits } from "../../src/core/session-table.js";
 import type { AnyServiceDefinition, StateMachine } from "../../src/core/state-machine.js";
 import type { Value } from "../../src/core/value.js";
+import { decode, encode } from "../../src/platform/codec.js";
 import { kvService } from "../../src/state-machines/kv/index.js";
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ReplyResult } from "../../src/core/client-messages.js";
-import { decode, encode } from "../../src/core/codec.js";
 import { type SessionLimits, SessionTable } from "../../src/core/session-table.js";
+import { decode, encode } from "../../src/platform/codec.js";
 
 const limits: SessionLimits = { ttlMs: 100, maxSessions: 3, maxOutstanding: 2 };
 const ok = (value: number): ReplyResult => ({ ok: true, value });

@@ -4,7 +4,6 @@ import type { ClientReplyMessage, ClientRequestMessage } from "../../src/core/cl
 import { clientReplySchema, clientRequestSchema } from "../../src/core/client-messages.js";
 import { type ClusterConfig, simulatedCluster } from "../../src/core/config.js";
 import type { Principal } from "../../src/core/crypto.js";
-import type { KeyRing } from "../../src/core/node-crypto.js";
 import type { WireTypes } from "../../src/core/protocol.js";
 import { bytes, type Infer, int, tagged } from "../../src/core/schema.js";
 import { type ChannelEvent, SecureChannel } from "../../src/net/channel.js";
@@ -20,6 +19,7 @@ import {
 } from "../../src/net/keys.js";
 import { type HandshakeKeys, handshakeKeys } from "../../src/net/session-keys.js";
 import { ReplicaTransport, type ReplicaTransportOptions } from "../../src/net/transport.js";
+import type { KeyRing } from "../../src/platform/node-crypto.js";
 
 /** A tiny peer protocol for tests. */
 export const testPeerSchema = tagged({

@@ -2,7 +2,6 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { NodeCrypto } from "../../src/core/node-crypto.js";
 import {
   clientKeyFile,
   deriveClientKey,
@@ -15,6 +14,7 @@ import {
   replicaKeyFile,
   writeKeyFile,
 } from "../../src/net/keys.js";
+import { NodeCrypto } from "../../src/platform/node-crypto.js";
 
 const dir = mkdtempSync(join(tmpdir(), "lockstep-keys-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

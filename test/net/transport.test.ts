@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { encode } from "../../src/core/codec.js";
 import type { NetCounters } from "../../src/net/counters.js";
 import { FrameKind } from "../../src/net/frame.js";
 import type { HandshakeKeys } from "../../src/net/session-keys.js";
+import { encode } from "../../src/platform/codec.js";
 import {
   FrameProxy,
   RawDialer,

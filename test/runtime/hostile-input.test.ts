@@ -3,7 +3,6 @@ import { once } from "node:events";
 import * as net from "node:net";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
 import { connect } from "../../src/client/index.js";
-import { encode } from "../../src/core/codec.js";
 import { type ChannelEvent, SecureChannel } from "../../src/net/channel.js";
 import { createCounters } from "../../src/net/counters.js";
 import {
@@ -13,6 +12,7 @@ import {
   keyRingFor,
 } from "../../src/net/keys.js";
 import { handshakeKeys } from "../../src/net/session-keys.js";
+import { encode } from "../../src/platform/codec.js";
 import { ClusterFixture, killAll, metric, ProcessCluster, sleep, waitFor } from "./helpers.js";
 
 const fixtures: ClusterFixture[] = [];

@@ -1,8 +1,8 @@
-import type { Operation } from "../../src/check/history.js";
 import { connect, type LockstepClient, LockstepError } from "../../src/client/index.js";
 import type { ClientOperation } from "../../src/core/client-operation.js";
 import type { ClusterConfig } from "../../src/core/config.js";
 import type { Value } from "../../src/core/value.js";
+import type { Operation } from "../../src/model/history.js";
 import type { ClientKeyFile } from "../../src/net/keys.js";
 
 /** What a load run recorded: the history for the checker and what the test reads back. */

@@ -1,8 +1,8 @@
 import fc from "fast-check";
-import type { Model } from "../../src/check/history.js";
 import { makeApplyContext } from "../../src/core/apply-context.js";
 import type { AnyServiceDefinition, StateMachine } from "../../src/core/state-machine.js";
 import type { Value } from "../../src/core/value.js";
+import type { Model } from "../../src/model/history.js";
 import type { ClientOperation } from "../../src/state-machines/service-kit.js";
 import { isValueArray, isValueRecord } from "../../src/state-machines/shared/values.js";
 

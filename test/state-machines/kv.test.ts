@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Operation } from "../../src/check/history.js";
 import { makeApplyContext } from "../../src/core/apply-context.js";
 import { createRandom } from "../../src/core/prng.js";
 import type { Value } from "../../src/core/value.js";
+import type { Operation } from "../../src/model/history.js";
 import { counterService } from "../../src/state-machines/counter/index.js";
 import {
   createKvKit,

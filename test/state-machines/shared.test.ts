@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { encodeCanonical } from "../../src/core/codec.js";
 import { createRandom } from "../../src/core/prng.js";
 import type { Value } from "../../src/core/value.js";
+import { encodeCanonical } from "../../src/platform/codec.js";
 import { crc32 } from "../../src/state-machines/shared/crc32.js";
 import {
   openSnapshot,

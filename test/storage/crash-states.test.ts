@@ -380,8 +380,8 @@ describe("crash states", () => {
       bytes.set(first.subarray(victim.end), victim.start + frame.length);
       return withFile(wal, wal.segments[0]!, bytes);
     };
-    const { frameRecord } = await import("../../src/core/record-framing.js");
-    const { encode } = await import("../../src/core/codec.js");
+    const { frameRecord } = await import("../../src/platform/record-framing.js");
+    const { encode } = await import("../../src/platform/codec.js");
     const notARecord = await recoverOrError(replace(frameRecord(encode({ hello: "world" }))));
     expect((notARecord as Error).message).toMatch(
       new RegExp(`^${wal.segments[0]} at offset ${victim.start}: record does not decode: `),

@@ -5,7 +5,7 @@ import { DurableStateBuilder } from "../../src/core/durable-state-builder.js";
 import type { LogEntry } from "../../src/core/log-entry.js";
 import { createRandom, type Random } from "../../src/core/prng.js";
 import type { DurableState, PersistOp } from "../../src/core/protocol.js";
-import { readRecords, recordHeaderBytes } from "../../src/core/record-framing.js";
+import { readRecords, recordHeaderBytes } from "../../src/platform/record-framing.js";
 import { lockFileName } from "../../src/storage/file-names.js";
 import type { RecoverySource } from "../../src/storage/recovery.js";
 

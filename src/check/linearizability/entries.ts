@@ -23,7 +23,7 @@
  * never force a backtrack, which is exactly "may take effect at any time after the call, or
  * never".
  */
-import type { History, Operation } from "../history.js";
+import type { History, Operation } from "../../model/history.js";
 
 export const HEAD = 0;
 export const NIL = -1;

@@ -2,7 +2,7 @@
  * Turns a failed search into something a person can act on: the tail of the longest prefix that
  * does linearize, the model state it leads to, and the operations none of which fits next.
  */
-import type { Model, Operation } from "../history.js";
+import type { Model, Operation } from "../../model/history.js";
 import type { Counterexample } from "./types.js";
 
 /** How many prefix operations to print; older ones are summarized by a count. */

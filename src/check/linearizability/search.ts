@@ -22,24 +22,45 @@
  * Indeterminate ops that would leave the state unchanged are never placed (see tryLinearize):
  * "never took effect" dominates them, and placing them would multiply refutations.
  *
+ * Limits are counts (steps, memoized configurations), checked every iteration, so where the
+ * search gives up depends only on its input; the optional deadline is the one exception and is
+ * off unless a caller sets it. When every completed op is placed, the stack is the witness.
+ *
  * Typed-array reads use `!`: every index comes from the list itself and is in range.
  */
-import type { Model, Operation } from "../history.js";
+import type { Model, Operation } from "../../model/history.js";
 import { type EventList, HEAD, lift, NIL, unlift } from "./entries.js";
+import { ShardedStringSet } from "./memo.js";
 
 export interface SearchLimits {
-  /** performance.now() value past which the search gives up. */
-  readonly deadline: number;
-  /** Number of memoized configurations past which the search gives up. */
+  /** Loop iterations (each tries one candidate or undoes one choice) past which the search gives up. */
+  readonly maxSteps: number;
+  /** Memoized configurations past which the search gives up (bounds memory). */
   readonly maxVisited: number;
+  /** Optional performance.now() value past which the search gives up; undefined = no clock. */
+  readonly deadline: number | undefined;
 }
 
+export type UnknownReason = "steps" | "visited" | "deadline";
+
 export type SearchOutcome<S, I, O> =
-  | { readonly kind: "ok"; readonly visited: number }
-  | { readonly kind: "unknown"; readonly visited: number; readonly reason: "time" | "visited" }
+  | {
+      readonly kind: "ok";
+      readonly visited: number;
+      readonly steps: number;
+      /** The linearization found: op ids in order (indeterminate ops left out never took effect). */
+      readonly order: number[];
+    }
+  | {
+      readonly kind: "unknown";
+      readonly visited: number;
+      readonly steps: number;
+      readonly reason: UnknownReason;
+    }
   | {
       readonly kind: "violation";
       readonly visited: number;
+      readonly steps: number;
       /** Longest linearizable prefix found, in linearization order. */
       readonly linearized: Operation<I, O>[];
       /** Candidates that all failed right after that prefix. */
@@ -48,8 +69,8 @@ export type SearchOutcome<S, I, O> =
       readonly state: S;
     };
 
-/** How often (in loop iterations) to read the clock: performance.now() is not free. */
-const CLOCK_EVERY = 256;
+/** With a deadline, how often (in steps) to read the clock: performance.now() is not free. */
+const CLOCK_EVERY = 4096;
 
 export function searchLinearization<S, I, O>(
   model: Model<S, I, O>,
@@ -57,7 +78,7 @@ export function searchLinearization<S, I, O>(
   limits: SearchLimits,
 ): SearchOutcome<S, I, O> {
   const { ops, next, opOf, isCall, matchOf } = list;
-  const seen = new Set<string>();
+  const seen = new ShardedStringSet();
 
   let state = model.init();
   let stateKey = model.key(state);
@@ -125,7 +146,7 @@ export function searchLinearization<S, I, O>(
       if (setKey === undefined) setKey = setKeyWith(i);
       const memo = setKey + "|" + afterKey;
       if (seen.has(memo)) continue;
-      seen.add(memo);
+      seen.addNew(memo);
       frameCall[depth] = call;
       framePrevState[depth] = state;
       framePrevStateKey[depth] = stateKey;
@@ -158,14 +179,22 @@ export function searchLinearization<S, I, O>(
 
   let entry = next[HEAD]!;
   let steps = 0;
+  const { maxSteps, maxVisited, deadline } = limits;
   for (;;) {
     // Every op that responded is placed; indeterminate ones left over "never happened".
-    if (remaining === 0) return { kind: "ok", visited: seen.size };
-    if (++steps % CLOCK_EVERY === 0 && performance.now() > limits.deadline) {
-      return { kind: "unknown", visited: seen.size, reason: "time" };
+    if (remaining === 0) {
+      const order: number[] = new Array(depth);
+      for (let d = 0; d < depth; d++) order[d] = ops[opOf[frameCall[d]!]!]!.id;
+      return { kind: "ok", visited: seen.size, steps, order };
     }
-    if (seen.size > limits.maxVisited) {
-      return { kind: "unknown", visited: seen.size, reason: "visited" };
+    // The budget is counted in steps, not time, so a verdict is the same on every machine.
+    if (steps >= maxSteps) return { kind: "unknown", visited: seen.size, steps, reason: "steps" };
+    steps++;
+    if (seen.size > maxVisited) {
+      return { kind: "unknown", visited: seen.size, steps, reason: "visited" };
+    }
+    if (deadline !== undefined && steps % CLOCK_EVERY === 0 && performance.now() > deadline) {
+      return { kind: "unknown", visited: seen.size, steps, reason: "deadline" };
     }
 
     if (entry !== NIL && isCall[entry] === 1) {
@@ -191,6 +220,7 @@ export function searchLinearization<S, I, O>(
       return {
         kind: "violation",
         visited: seen.size,
+        steps,
         linearized: bestOrder.map((i) => ops[i]!),
         stuckAt: bestStuck.map((i) => ops[i]!),
         state: bestState,

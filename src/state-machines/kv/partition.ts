@@ -1,5 +1,5 @@
-import type { History, Operation } from "../../check/history.js";
 import type { Value } from "../../core/value.js";
+import type { History, Operation } from "../../model/history.js";
 import type { ClientOperation } from "../service-kit.js";
 import { parseKvOperation } from "./parse.js";
 

@@ -1,5 +1,5 @@
-import type { Model } from "../../check/history.js";
 import type { Value } from "../../core/value.js";
+import type { Model } from "../../model/history.js";
 import type { ClientOperation } from "../service-kit.js";
 import { memoByIdentity } from "../shared/memo.js";
 import { describeLockOperation } from "./describe.js";

@@ -1,6 +1,6 @@
-import { DecodeError, decode, encodeCanonical } from "../../core/codec.js";
 import { value } from "../../core/schema.js";
 import type { Value } from "../../core/value.js";
+import { DecodeError, decode, encodeCanonical } from "../../platform/codec.js";
 import { crc32 } from "./crc32.js";
 import { isValueRecord, preview } from "./values.js";
 

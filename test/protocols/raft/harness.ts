@@ -9,7 +9,6 @@ import type {
   ClientReplyMessage,
   ClientRequestMessage,
 } from "../../../src/core/client-messages.js";
-import { decode, encode } from "../../../src/core/codec.js";
 import { type ClusterConfig, simulatedCluster } from "../../../src/core/config.js";
 import type { Crypto } from "../../../src/core/crypto.js";
 import { DurableStateBuilder } from "../../../src/core/durable-state-builder.js";
@@ -20,6 +19,7 @@ import type { CoreInput, CoreOutput, DurableState } from "../../../src/core/prot
 import { ReplicatedService } from "../../../src/core/replicated-service.js";
 import type { AnyServiceDefinition, StateMachine } from "../../../src/core/state-machine.js";
 import type { Value } from "../../../src/core/value.js";
+import { decode, encode } from "../../../src/platform/codec.js";
 import { RaftCore } from "../../../src/protocols/raft/core.js";
 import type { RaftMessage, RaftWire } from "../../../src/protocols/raft/messages.js";
 import type { RaftPlantedBug } from "../../../src/protocols/raft/types.js";

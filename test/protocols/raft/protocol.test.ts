@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { clientReplySchema, clientRequestSchema } from "../../../src/core/client-messages.js";
 import type { ClientOperation } from "../../../src/core/client-operation.js";
-import { decode, encode } from "../../../src/core/codec.js";
 import { simulatedCluster } from "../../../src/core/config.js";
 import { createRandom } from "../../../src/core/prng.js";
+import { decode, encode } from "../../../src/platform/codec.js";
 import {
   defaultRaftSettings,
   parseRaftSettings,

@@ -7,7 +7,6 @@ import type {
 import { simulatedCluster } from "../../../src/core/config.js";
 import { DurableStateBuilder } from "../../../src/core/durable-state-builder.js";
 import type { LogEntry } from "../../../src/core/log-entry.js";
-import { NodeCrypto } from "../../../src/core/node-crypto.js";
 import { createRandom } from "../../../src/core/prng.js";
 import {
   type DurableState,
@@ -17,6 +16,7 @@ import {
 } from "../../../src/core/protocol.js";
 import { ReplicatedService } from "../../../src/core/replicated-service.js";
 import type { Value } from "../../../src/core/value.js";
+import { NodeCrypto } from "../../../src/platform/node-crypto.js";
 import {
   createSingleProtocol,
   type SingleWire,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { clientPrincipal, equalBytes, replicaPrincipal, toHex } from "../../src/core/crypto.js";
-import { generateSigningKeyPair, NodeCrypto } from "../../src/core/node-crypto.js";
+import { generateSigningKeyPair, NodeCrypto } from "../../src/platform/node-crypto.js";
 
 const text = (s: string) => new TextEncoder().encode(s);
 

@@ -14,7 +14,12 @@ export interface Operation<I, O> {
   readonly call: number;
   /** Response time; undefined = indeterminate (timed out / never answered): it may or may not have taken effect, at any time after `call`. */
   readonly ret: number | undefined;
-  /** Undefined iff ret is undefined. */
+  /**
+   * What the client saw; undefined = unknown outcome. Write unknown outcomes with `ret`
+   * undefined too: the checker reads a returned operation with an undefined output as
+   * indeterminate (it may still take effect after the reply), so a void result is a value such
+   * as null, not undefined.
+   */
   readonly output: O | undefined;
 }
 
@@ -25,7 +30,8 @@ export interface Model<S, I, O> {
   readonly name: string;
   init(): S;
   /** Possible next states after applying `input` in `state` such that the result equals `output`.
-   *  `output === undefined` means the result is unknown (indeterminate op): return every possible next state.
+   *  `output === undefined` means the result is unknown, and the checker passes it only for
+   *  indeterminate ops (it normalizes the two ways of writing one): return every possible next state.
    *  Empty array = this output is impossible in this state. Deterministic models return 0 or 1 states. */
   step(state: S, input: I, output: O | undefined): readonly S[];
   /** Canonical string of a state, used for memoization: equal states must give equal keys. */

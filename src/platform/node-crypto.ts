@@ -9,7 +9,7 @@ import {
   timingSafeEqual,
   verify,
 } from "node:crypto";
-import type { Crypto, Principal } from "./crypto.js";
+import type { Crypto, Principal } from "../core/crypto.js";
 
 /** The keys one node holds. */
 export interface KeyRing {
