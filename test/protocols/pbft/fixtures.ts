@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { clientPrincipal, type Principal, replicaPrincipal } from "../../../src/core/crypto.js";
-import { generateSigningKeyPair, NodeCrypto } from "../../../src/core/node-crypto.js";
 import type { Value } from "../../../src/core/value.js";
+import { generateSigningKeyPair, NodeCrypto } from "../../../src/platform/node-crypto.js";
 import {
   signPrePrepare,
   signPrepare,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decode, encode } from "../../../src/core/codec.js";
 import { toHex } from "../../../src/core/crypto.js";
+import { decode, encode } from "../../../src/platform/codec.js";
 import {
   makeCommit,
   makeReply,
