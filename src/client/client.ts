@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { AdminOp, ReplyResult } from "../core/client-messages.js";
 import type { ClientOperation } from "../core/client-operation.js";
 import type { ClusterConfig } from "../core/config.js";
-import type { ClientId } from "../core/ids.js";
+import type { ClientId, ReplicaId } from "../core/ids.js";
 import { NodeCrypto } from "../core/node-crypto.js";
 import { createRandom } from "../core/prng.js";
 import type { ClientCore, ClientInput, ProtocolDefinition, WireTypes } from "../core/protocol.js";
@@ -12,7 +12,15 @@ import type { NetCounters } from "../net/counters.js";
 import { type KeyFile, keyRingFor } from "../net/keys.js";
 import type { NetOptions } from "../net/options.js";
 import { findProtocol } from "../protocols/registry.js";
-import { abortedError, closedError, LockstepError, replyError, timeoutError } from "./errors.js";
+import {
+  abortedError,
+  closedError,
+  LockstepError,
+  notSentError,
+  replyError,
+  timeoutError,
+} from "./errors.js";
+import { outgoingProblem } from "./outgoing-check.js";
 
 export interface ConnectOptions {
   /** The cluster: every replica needs a host and port. */
@@ -87,12 +95,16 @@ export class LockstepClient<
 
   /** Runs a command through the log; resolves with the service's result. */
   invoke(cmd: Cmd, options: CallOptions = {}): Promise<Res> {
+    const problem = outgoingProblem(cmd);
+    if (problem !== undefined) return Promise.reject(notSentError("command", problem));
     const op: ClientOperation = { kind: "command", value: cmd };
     return this.call((opId) => ({ type: "invoke", opId, op }), options) as Promise<Res>;
   }
 
   /** A linearizable read (for Raft: a ReadIndex round on the leader). */
   query(q: Q, options: CallOptions = {}): Promise<QRes> {
+    const problem = outgoingProblem(q);
+    if (problem !== undefined) return Promise.reject(notSentError("query", problem));
     const op: ClientOperation = { kind: "query", value: q };
     return this.call((opId) => ({ type: "invoke", opId, op }), options) as Promise<QRes>;
   }
@@ -173,8 +185,30 @@ export class LockstepClient<
       return;
     }
     for (const out of outputs) {
-      if (out.type === "send") this.transport.send(out.to, out.msg);
+      if (out.type === "send") this.sendSafely(input, out.to, out.msg);
       else this.settle(out.opId, out.result, out.indeterminate ?? false);
+    }
+  }
+
+  /**
+   * Sends one request; an encoding failure never escapes (it would be an uncaught exception from
+   * the tick timer). Values are checked before they reach the core, so this is a last line: the
+   * call that caused it fails with `invalid`.
+   */
+  private sendSafely(
+    cause: ClientInput<WireTypes>,
+    to: ReplicaId,
+    msg: WireTypes["request"],
+  ): void {
+    try {
+      this.transport.send(to, msg);
+    } catch (error) {
+      if (cause.type === "invoke" || cause.type === "admin") {
+        this.settleError(
+          cause.opId,
+          notSentError("request", (error as Error)?.message ?? String(error)),
+        );
+      }
     }
   }
 

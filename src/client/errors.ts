@@ -101,3 +101,12 @@ export function replyError(
     leader,
   );
 }
+
+/** A command or query refused before it was sent (not a Value, too large): it did not take effect. */
+export function notSentError(what: string, problem: string): LockstepError {
+  return new LockstepError(
+    "invalid",
+    `the ${what} was not sent: ${problem}; it did not take effect`,
+    false,
+  );
+}

@@ -27,6 +27,7 @@ import { MetricsServer } from "./metrics-server.js";
 import { PersistLatency } from "./persist-latency.js";
 import type { Histogram } from "./prometheus.js";
 import { runtimeRandom } from "./random.js";
+import { refuseRejectedRequest } from "./rejected-requests.js";
 import { type RequestKind, RequestLatency, requestKinds } from "./request-latency.js";
 import { StateWatch } from "./state-watch.js";
 import type { LatencySummary, ReplicaStatus } from "./status.js";
@@ -223,6 +224,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
     schemas: definition.schemas,
     // Sessions are checked below: a connection of c:alice may speak for alice and alice.*.
     requestOwner: false,
+    refuseRejected: refuseRejectedRequest,
     onError: (error) => log.warn("network error", { error }),
   });
 
