@@ -17,6 +17,18 @@ export interface ApplyContext {
 }
 
 /**
+ * What a query sees besides itself: the state it reads is the one after the entry at `index`,
+ * and `now()` is that entry's agreed time (the leader's clock when it created it), the same on
+ * every replica. It is read-only: there is no `random()`, and a query must not change state.
+ */
+export interface QueryContext {
+  /** The last log index applied to the state the query reads. */
+  readonly index: number;
+  /** The agreed time of the entry at `index`, in milliseconds (0 before any entry). */
+  now(): number;
+}
+
+/**
  * A deterministic service. `apply` must depend only on the current state, the command and
  * the context: no clocks, no Math.random, no I/O, no iteration over unordered containers.
  */
@@ -27,8 +39,11 @@ export interface StateMachine<
   QRes extends Value = Res,
 > {
   apply(cmd: Cmd, ctx: ApplyContext): Res;
-  /** A read-only query; must not change state. Optional: without it reads go through the log. */
-  query?(q: Q): QRes;
+  /**
+   * A read-only query; must not change state. Optional: without it reads go through the log.
+   * `ctx.now()` lets it judge time (has a hold expired?) by the agreed clock, not a local one.
+   */
+  query?(q: Q, ctx: QueryContext): QRes;
   /** The whole state as bytes. */
   snapshot(): Uint8Array;
   /** Replace the whole state with a snapshot taken by `snapshot()`. */

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import type { Model } from "../../src/check/history.js";
-import { makeApplyContext } from "../../src/core/apply-context.js";
+import { makeApplyContext, makeQueryContext } from "../../src/core/apply-context.js";
 import type { AnyServiceDefinition, StateMachine } from "../../src/core/state-machine.js";
 import type { Value } from "../../src/core/value.js";
 import type { ClientOperation } from "../../src/state-machines/service-kit.js";
@@ -29,7 +29,7 @@ export function runSequentially(
   return ops.map(({ op, time }) => {
     if (op.kind === "query") {
       if (machine.query === undefined) throw new Error("no query support");
-      return { input: op, output: machine.query(op.value) };
+      return { input: op, output: machine.query(op.value, makeQueryContext(0, 0)) };
     }
     index++;
     const ctx = makeApplyContext(index, 0, { time, seed: index });
