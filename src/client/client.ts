@@ -6,7 +6,15 @@ import type { ClientId, ReplicaId } from "../core/ids.js";
 import { NodeCrypto } from "../core/node-crypto.js";
 import { createRandom } from "../core/prng.js";
 import type { ClientCore, ClientInput, ProtocolDefinition, WireTypes } from "../core/protocol.js";
-import type { Value } from "../core/value.js";
+import type {
+  AnyServiceDefinition,
+  CommandOf,
+  QueryOf,
+  QueryResultOf,
+  ResultOf,
+  ServiceDefinition,
+} from "../core/state-machine.js";
+import type { Value, ValueLike } from "../core/value.js";
 import { ClientTransport } from "../net/client-connection.js";
 import type { NetCounters } from "../net/counters.js";
 import { type KeyFile, keyRingFor } from "../net/keys.js";
@@ -68,10 +76,10 @@ const maxClientIdLength = 40;
  * retrying it until it is answered (the answer is then dropped) or the client is closed.
  */
 export class LockstepClient<
-  Cmd extends Value = Value,
-  Res extends Value = Value,
-  Q extends Value = Cmd,
-  QRes extends Value = Res,
+  Cmd extends ValueLike = Value,
+  Res extends ValueLike = Value,
+  Q extends ValueLike = Cmd,
+  QRes extends ValueLike = Res,
 > {
   private readonly pending = new Map<number, Pending>();
   private nextOpId = 1;
@@ -97,7 +105,8 @@ export class LockstepClient<
   invoke(cmd: Cmd, options: CallOptions = {}): Promise<Res> {
     const problem = outgoingProblem(cmd);
     if (problem !== undefined) return Promise.reject(notSentError("command", problem));
-    const op: ClientOperation = { kind: "command", value: cmd };
+    // Checked against the wire schema just above, so it is a Value whatever its declared type.
+    const op: ClientOperation = { kind: "command", value: cmd as Value };
     return this.call((opId) => ({ type: "invoke", opId, op }), options) as Promise<Res>;
   }
 
@@ -105,7 +114,7 @@ export class LockstepClient<
   query(q: Q, options: CallOptions = {}): Promise<QRes> {
     const problem = outgoingProblem(q);
     if (problem !== undefined) return Promise.reject(notSentError("query", problem));
-    const op: ClientOperation = { kind: "query", value: q };
+    const op: ClientOperation = { kind: "query", value: q as Value };
     return this.call((opId) => ({ type: "invoke", opId, op }), options) as Promise<QRes>;
   }
 
@@ -230,17 +239,28 @@ export class LockstepClient<
   }
 }
 
+/** A LockstepClient typed by a service definition: `ClientOf<typeof ledger>`. */
+export type ClientOf<S> = LockstepClient<CommandOf<S>, ResultOf<S>, QueryOf<S>, QueryResultOf<S>>;
+
 /**
  * Creates a client of the cluster described by `config` (connections are dialed on first use).
  * Throws (rejects) on a configuration it cannot use: replicas without addresses, an unknown
  * protocol, keys that do not belong to the client, a client id that is too long.
+ *
+ * Typed by the service: `connect<typeof ledger>(options)` (or pass `service: ledger`, which
+ * is used for nothing but its type) gives `invoke` and `query` the service's command, result,
+ * query and answer types; `connect<Cmd, Res, Q, QRes>(options)` names them one by one.
  */
-export async function connect<
-  Cmd extends Value = Value,
-  Res extends Value = Value,
-  Q extends Value = Cmd,
-  QRes extends Value = Res,
->(options: ConnectOptions): Promise<LockstepClient<Cmd, Res, Q, QRes>> {
+export function connect<S extends AnyServiceDefinition = ServiceDefinition<Value, Value>>(
+  options: ConnectOptions & { readonly service?: S },
+): Promise<ClientOf<S>>;
+export function connect<
+  Cmd extends ValueLike,
+  Res extends ValueLike,
+  Q extends ValueLike = Cmd,
+  QRes extends ValueLike = Res,
+>(options: ConnectOptions): Promise<LockstepClient<Cmd, Res, Q, QRes>>;
+export async function connect(options: ConnectOptions): Promise<LockstepClient> {
   const { config, keys } = options;
   const missing = config.replicas.filter((r) => r.host === undefined || r.port === undefined);
   if (missing.length > 0) {
@@ -282,12 +302,5 @@ export async function connect<
     keys: ring,
     schemas: definition.schemas,
   });
-  return new LockstepClient<Cmd, Res, Q, QRes>(
-    core,
-    transport,
-    clientId,
-    sessionId,
-    timeoutMs,
-    config.tickMs,
-  );
+  return new LockstepClient(core, transport, clientId, sessionId, timeoutMs, config.tickMs);
 }

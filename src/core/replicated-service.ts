@@ -5,7 +5,7 @@ import type { ClientId, LogIndex, Seq } from "./ids.js";
 import type { LogEntry } from "./log-entry.js";
 import { value } from "./schema.js";
 import { defaultSessionLimits, type SessionLimits, SessionTable } from "./session-table.js";
-import type { AnyServiceDefinition, StateMachine } from "./state-machine.js";
+import { type AnyServiceDefinition, type AnyStateMachine, createMachine } from "./state-machine.js";
 import type { Value } from "./value.js";
 
 const snapshotValue = value(512, Number.MAX_SAFE_INTEGER);
@@ -24,7 +24,7 @@ export interface AppliedCommand {
  * the entries a protocol core outputs, strictly in log order.
  */
 export class ReplicatedService {
-  private machine: StateMachine<Value, Value, Value, Value>;
+  private machine: AnyStateMachine;
   private sessions: SessionTable;
   private applied: LogIndex = 0;
   /** The agreed time of the entry at `applied` (what queries see as now). */
@@ -34,7 +34,7 @@ export class ReplicatedService {
     readonly definition: AnyServiceDefinition,
     readonly limits: SessionLimits = defaultSessionLimits,
   ) {
-    this.machine = definition.create();
+    this.machine = createMachine(definition);
     this.sessions = new SessionTable(limits);
   }
 
@@ -136,7 +136,7 @@ export class ReplicatedService {
     ) {
       throw new Error("service snapshot: bad fields");
     }
-    const machine = this.definition.create();
+    const machine = createMachine(this.definition);
     machine.restore(user);
     this.sessions = SessionTable.fromValue(sessions, this.limits);
     this.machine = machine;

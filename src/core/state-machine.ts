@@ -1,4 +1,4 @@
-import type { Value } from "./value.js";
+import type { CheckValues, Value, ValueLike } from "./value.js";
 
 /**
  * What a command sees besides itself. Every value here is decided by the leader/primary and
@@ -33,10 +33,10 @@ export interface QueryContext {
  * the context: no clocks, no Math.random, no I/O, no iteration over unordered containers.
  */
 export interface StateMachine<
-  Cmd extends Value,
-  Res extends Value,
-  Q extends Value = Cmd,
-  QRes extends Value = Res,
+  Cmd extends ValueLike,
+  Res extends ValueLike,
+  Q extends ValueLike = Cmd,
+  QRes extends ValueLike = Res,
 > {
   apply(cmd: Cmd, ctx: ApplyContext): Res;
   /**
@@ -55,10 +55,10 @@ export interface StateMachine<
  * how to check commands and queries that arrive from the network (they are untrusted).
  */
 export interface ServiceDefinition<
-  Cmd extends Value,
-  Res extends Value,
-  Q extends Value = Cmd,
-  QRes extends Value = Res,
+  Cmd extends ValueLike,
+  Res extends ValueLike,
+  Q extends ValueLike = Cmd,
+  QRes extends ValueLike = Res,
 > {
   readonly name: string;
   create(): StateMachine<Cmd, Res, Q, QRes>;
@@ -72,4 +72,45 @@ export interface ServiceDefinition<
  * A ServiceDefinition with its type parameters erased, for code that only moves values around
  * (replicas, simulator). Method parameters are bivariant, so every typed definition fits.
  */
-export type AnyServiceDefinition = ServiceDefinition<Value, Value, Value, Value>;
+export type AnyServiceDefinition = ServiceDefinition<ValueLike, ValueLike, ValueLike, ValueLike>;
+
+/** A state machine with its types erased to Value, as replicas and the simulator drive it. */
+export type AnyStateMachine = StateMachine<Value, Value, Value, Value>;
+
+/**
+ * A fresh machine of `definition`, typed for code that only moves Values around. Sound because
+ * every command and query reaching it passed the wire schema (so it is a Value) and the service's
+ * validator, and results go back through the codec, which encodes only Values.
+ */
+export function createMachine(definition: AnyServiceDefinition): AnyStateMachine {
+  return definition.create() as AnyStateMachine;
+}
+
+/**
+ * Declares a service and checks, at compile time, that its command, result and query types hold
+ * only Values (commands may be `interface`s). It returns the definition unchanged; its type is
+ * what `connect<typeof service>()` reads the client's types from.
+ */
+export function defineService<
+  Cmd extends ValueLike,
+  Res extends ValueLike,
+  Q extends ValueLike = Cmd,
+  QRes extends ValueLike = Res,
+>(
+  definition: ServiceDefinition<Cmd, Res, Q, QRes> & CheckValues<Cmd | Res | Q | QRes>,
+): ServiceDefinition<Cmd, Res, Q, QRes> {
+  return definition;
+}
+
+/** The command type of a service definition (`CommandOf<typeof ledger>`). */
+export type CommandOf<S> =
+  S extends ServiceDefinition<infer C, infer _R, infer _Q, infer _QR> ? C : never;
+/** The result type of a service definition's commands. */
+export type ResultOf<S> =
+  S extends ServiceDefinition<infer _C, infer R, infer _Q, infer _QR> ? R : never;
+/** The query type of a service definition. */
+export type QueryOf<S> =
+  S extends ServiceDefinition<infer _C, infer _R, infer Q, infer _QR> ? Q : never;
+/** The query answer type of a service definition. */
+export type QueryResultOf<S> =
+  S extends ServiceDefinition<infer _C, infer _R, infer _Q, infer QR> ? QR : never;

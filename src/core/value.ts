@@ -10,3 +10,30 @@ export type Value =
   | Uint8Array
   | readonly Value[]
   | { readonly [key: string]: Value };
+
+/**
+ * What a service's command, result and query types may be declared as: a Value written as a
+ * `type` alias, or an `interface` whose fields are Values. TypeScript gives interfaces no index
+ * signature, so they cannot extend Value itself; this bound admits them, and `defineService`
+ * checks field by field that they hold only Values. At run time every value crossing the network
+ * is checked against the wire schema either way.
+ */
+export type ValueLike = null | boolean | number | string | Uint8Array | readonly unknown[] | object;
+
+/** `T` with every part that is not a Value (a Date, a function, undefined, a bigint) as never. */
+export type OnlyValues<T> = T extends null | boolean | number | string | Uint8Array
+  ? T
+  : T extends bigint | symbol | undefined | Date | Map<unknown, unknown> | Set<unknown>
+    ? never
+    : T extends (...args: never[]) => unknown
+      ? never
+      : T extends readonly unknown[]
+        ? { readonly [K in keyof T]: OnlyValues<T[K]> }
+        : T extends object
+          ? { readonly [K in keyof T]-?: OnlyValues<Exclude<T[K], undefined>> }
+          : never;
+
+/** `unknown` when `T` holds only Values; otherwise an object type naming the problem. */
+export type CheckValues<T> = [T] extends [OnlyValues<T>]
+  ? unknown
+  : { readonly "a command, result or query type holds something that is not a Value": T };

@@ -198,7 +198,11 @@ describe("ReplicatedService exactly-once", () => {
       ...counterDef,
       create: () => {
         const c = new Counter();
-        return { apply: (x) => c.apply(x), snapshot: () => c.snapshot(), restore: () => {} };
+        return {
+          apply: (x) => c.apply(x as Value),
+          snapshot: () => c.snapshot(),
+          restore: () => {},
+        };
       },
     };
     expect(new ReplicatedService(noQueries, limits).query("get")).toMatchObject({

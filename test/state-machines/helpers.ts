@@ -1,7 +1,11 @@
 import fc from "fast-check";
 import type { Model } from "../../src/check/history.js";
 import { makeApplyContext, makeQueryContext } from "../../src/core/apply-context.js";
-import type { AnyServiceDefinition, StateMachine } from "../../src/core/state-machine.js";
+import {
+  type AnyServiceDefinition,
+  createMachine,
+  type StateMachine,
+} from "../../src/core/state-machine.js";
 import type { Value } from "../../src/core/value.js";
 import type { ClientOperation } from "../../src/state-machines/service-kit.js";
 import { isValueArray, isValueRecord } from "../../src/state-machines/shared/values.js";
@@ -23,7 +27,7 @@ type AnyMachine = StateMachine<Value, Value, Value, Value>;
 export function runSequentially(
   definition: AnyServiceDefinition,
   ops: readonly Timed[],
-  machine: AnyMachine = definition.create(),
+  machine: AnyMachine = createMachine(definition),
 ): Step[] {
   let index = 0;
   return ops.map(({ op, time }) => {
