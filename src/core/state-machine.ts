@@ -61,6 +61,12 @@ export interface ServiceDefinition<
   QRes extends ValueLike = Res,
 > {
   readonly name: string;
+  /**
+   * The version of the service's command and snapshot formats. A data directory records the
+   * name and version that wrote it, and a replica with another refuses to start on it. Change
+   * it when old logs or snapshots no longer mean the same to the new code.
+   */
+  readonly version?: string | number;
   create(): StateMachine<Cmd, Res, Q, QRes>;
   /** Returns an error message for a malformed command, or undefined when it is well formed. */
   validateCommand(cmd: Value): string | undefined;

@@ -20,6 +20,7 @@ import type { RecoveryReport } from "../storage/recovery-report.js";
 import type { StorageOptions } from "../storage/storage.js";
 import { ClientRoutes } from "./client-routes.js";
 import { runtimeConfigProblems } from "./config-file.js";
+import { checkDataIdentity, identityOf } from "./data-identity.js";
 import { firstLine, StartupError } from "./errors.js";
 import { jsonLogger, type Logger } from "./logger.js";
 import { formatMetrics } from "./metrics.js";
@@ -153,6 +154,12 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
     });
   }
   const { storage, state, report } = opened;
+  try {
+    checkDataIdentity(options.dataDir, identityOf(config.protocol, options.service));
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
   const service = new ReplicatedService(options.service, config.sessions);
   let core: ProtocolCore<WireTypes>;
   try {
