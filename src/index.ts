@@ -10,12 +10,14 @@ export {
 } from "./check/linearizability/index.js";
 export {
   type CallOptions,
+  type ClientOf,
   type ConnectOptions,
   connect,
   LockstepClient,
   LockstepError,
   type LockstepErrorCode,
 } from "./client/index.js";
+export { makeApplyContext, makeQueryContext } from "./core/apply-context.js";
 export type {
   AdminOp,
   ClientReplyMessage,
@@ -24,7 +26,7 @@ export type {
   ReplyResult,
 } from "./core/client-messages.js";
 export type { ClientOperation } from "./core/client-operation.js";
-export { DecodeError, decode, encode } from "./core/codec.js";
+export { DecodeError, decode, encode, encodeCanonical } from "./core/codec.js";
 export {
   type ClusterConfig,
   ConfigError,
@@ -54,17 +56,33 @@ export type {
   WireTypes,
 } from "./core/protocol.js";
 export { type AppliedCommand, ReplicatedService } from "./core/replicated-service.js";
+export { maxCommandBytes } from "./core/request-admission.js";
 export { defaultSessionLimits, type SessionLimits, SessionTable } from "./core/session-table.js";
-export type {
-  AnyServiceDefinition,
-  ApplyContext,
-  ServiceDefinition,
-  StateMachine,
-} from "./core/state-machine.js";
-export type { Value } from "./core/value.js";
 export {
+  type AnyServiceDefinition,
+  type AnyStateMachine,
+  type ApplyContext,
+  type CommandOf,
+  createMachine,
+  defineService,
+  type QueryContext,
+  type QueryOf,
+  type QueryResultOf,
+  type ResultOf,
+  type ServiceDefinition,
+  type StateMachine,
+} from "./core/state-machine.js";
+export type { CheckValues, OnlyValues, Value, ValueLike } from "./core/value.js";
+export {
+  type ClientKeyFile,
+  type ClusterKeyFile,
   clientKeyFile,
   generateClusterKeys,
+  type KeyFile,
+  KeyFileError,
+  keyRingFor,
+  type ReadKeyFileOptions,
+  type ReplicaKeyFile,
   readKeyFile,
   replicaKeyFile,
   writeKeyFile,
@@ -84,7 +102,27 @@ export {
   StartupError,
   startReplica,
 } from "./runtime/index.js";
+export {
+  isServicePath,
+  loadServiceModule,
+  ServiceModuleError,
+} from "./service/load-service.js";
+export {
+  defineServicePackage,
+  type NextOperation,
+  type ServicePackage,
+} from "./service/service-package.js";
 export { defaultSimOptions, type FaultKind, type SimOptions } from "./sim/options.js";
+export { runSeeds, type SeedRunOptions, type SeedRunReport } from "./sim/run-seeds.js";
+export type { SimService } from "./sim/sim-service.js";
 export { runSimulation, type SimResult, type SimStats } from "./sim/simulation.js";
 export * from "./state-machines/index.js";
+export {
+  FieldReader,
+  type StringBound,
+  tryParse,
+  validationMessage,
+} from "./state-machines/shared/fields.js";
+export { openSnapshot, sealSnapshot } from "./state-machines/shared/snapshot.js";
+export { isValueArray, isValueRecord, valueEquals } from "./state-machines/shared/values.js";
 export { FileStorage, StorageCorruptionError } from "./storage/index.js";
