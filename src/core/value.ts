@@ -30,7 +30,7 @@ export type OnlyValues<T> = T extends null | boolean | number | string | Uint8Ar
       : T extends readonly unknown[]
         ? { readonly [K in keyof T]: OnlyValues<T[K]> }
         : T extends object
-          ? { readonly [K in keyof T]-?: OnlyValues<Exclude<T[K], undefined>> }
+          ? { readonly [K in keyof T]: OnlyValues<Exclude<T[K], undefined>> }
           : never;
 
 /** `unknown` when `T` holds only Values; otherwise an object type naming the problem. */
