@@ -7,7 +7,7 @@ import type { ReplicaId } from "../core/ids.js";
  * - `aborted`: the caller's AbortSignal fired;
  * - `closed`: the client was closed (before or during the call);
  * - the protocol's ErrorCodes (`invalid`, `session-expired`, `apply-failed`, …, see
- *   src/core/client-messages.ts).
+ *   the ErrorCode type).
  */
 export type LockstepErrorCode = "timeout" | "aborted" | "closed" | ErrorCode;
 
