@@ -72,7 +72,14 @@ export {
   type ServiceDefinition,
   type StateMachine,
 } from "./core/state-machine.js";
-export type { CheckValues, OnlyValues, Value, ValueLike } from "./core/value.js";
+export type {
+  CheckValues,
+  OnlyValues,
+  PerOp,
+  ResultFor,
+  Value,
+  ValueLike,
+} from "./core/value.js";
 export {
   type ClientKeyFile,
   type ClusterKeyFile,

@@ -14,7 +14,7 @@ import type {
   ResultOf,
   ServiceDefinition,
 } from "../core/state-machine.js";
-import type { Value, ValueLike } from "../core/value.js";
+import type { ResultFor, Value, ValueLike } from "../core/value.js";
 import { ClientTransport } from "../net/client-connection.js";
 import type { NetCounters } from "../net/counters.js";
 import { type KeyFile, keyRingFor } from "../net/keys.js";
@@ -101,21 +101,28 @@ export class LockstepClient<
     this.timer.unref();
   }
 
-  /** Runs a command through the log; resolves with the service's result. */
-  invoke(cmd: Cmd, options: CallOptions = {}): Promise<Res> {
+  /**
+   * Runs a command through the log; resolves with the service's result (the one for this
+   * command's `op` when the service declares its results with PerOp).
+   */
+  invoke<C extends Cmd>(cmd: C, options: CallOptions = {}): Promise<ResultFor<Res, C>> {
     const problem = outgoingProblem(cmd);
     if (problem !== undefined) return Promise.reject(notSentError("command", problem));
     // Checked against the wire schema just above, so it is a Value whatever its declared type.
     const op: ClientOperation = { kind: "command", value: cmd as Value };
-    return this.call((opId) => ({ type: "invoke", opId, op }), options) as Promise<Res>;
+    return this.call((opId) => ({ type: "invoke", opId, op }), options) as Promise<
+      ResultFor<Res, C>
+    >;
   }
 
   /** A linearizable read (for Raft: a ReadIndex round on the leader). */
-  query(q: Q, options: CallOptions = {}): Promise<QRes> {
+  query<C extends Q>(q: C, options: CallOptions = {}): Promise<ResultFor<QRes, C>> {
     const problem = outgoingProblem(q);
     if (problem !== undefined) return Promise.reject(notSentError("query", problem));
     const op: ClientOperation = { kind: "query", value: q as Value };
-    return this.call((opId) => ({ type: "invoke", opId, op }), options) as Promise<QRes>;
+    return this.call((opId) => ({ type: "invoke", opId, op }), options) as Promise<
+      ResultFor<QRes, C>
+    >;
   }
 
   /** An operator request: add or remove a replica, transfer leadership. */

@@ -37,3 +37,29 @@ export type OnlyValues<T> = T extends null | boolean | number | string | Uint8Ar
 export type CheckValues<T> = [T] extends [OnlyValues<T>]
   ? unknown
   : { readonly "a command, result or query type holds something that is not a Value": T };
+
+declare const resultsByOp: unique symbol;
+
+/**
+ * A result type declared per command: `PerOp<{ balance: Balance; total: Total }>` is the union of
+ * the results (what `apply` or `query` returns), and tells a typed client which one each command
+ * or query gets, by its `op` field: `client.query({ op: "total" })` is a `Promise<Total>`. The
+ * marker is a type only (an optional symbol-keyed field no value carries).
+ */
+export type PerOp<M extends { readonly [op: string]: ValueLike }> = M[keyof M] & {
+  readonly [resultsByOp]?: M;
+};
+
+/**
+ * The result a client gets for command (or query) `C` from a service whose results are `Res`:
+ * the entry for `C`'s `op` when `Res` is a PerOp, otherwise `Res`.
+ */
+export type ResultFor<Res, C> = Res extends { readonly [resultsByOp]?: infer M }
+  ? unknown extends M
+    ? Res
+    : C extends { readonly op: infer K }
+      ? K extends keyof M
+        ? M[K]
+        : Res
+      : Res
+  : Res;

@@ -10,7 +10,7 @@ import {
   type ResultOf,
   type ServiceDefinition,
 } from "../../src/core/state-machine.js";
-import type { Value } from "../../src/core/value.js";
+import type { PerOp, ResultFor, Value } from "../../src/core/value.js";
 import {
   clientKeyFile,
   generateClusterKeys,
@@ -91,6 +91,25 @@ describe("typed services", () => {
     expectTypeOf<Awaited<ReturnType<typeof untyped>>>().toEqualTypeOf<
       LockstepClient<Value, Value, Value, Value>
     >();
+  });
+
+  test("results declared with PerOp are typed per command and query", () => {
+    interface Sum {
+      readonly total: number;
+    }
+    type Query = Balance | { readonly op: "sum" };
+    type Answer = PerOp<{ balance: TallyResult; sum: Sum }>;
+    type Client = LockstepClient<TallyCommand, TallyResult, Query, Answer>;
+    const client = {} as Client;
+    const sum = () => client.query({ op: "sum" });
+    const balance = () => client.query({ op: "balance", account: "a" });
+    expectTypeOf<Awaited<ReturnType<typeof sum>>>().toEqualTypeOf<Sum>();
+    expectTypeOf<Awaited<ReturnType<typeof balance>>>().toEqualTypeOf<TallyResult>();
+    expectTypeOf<ResultFor<Answer, Query>>().toEqualTypeOf<TallyResult | Sum>();
+    // A plain result type is the same for every command.
+    const deposit = () => client.invoke({ op: "deposit", account: "a", amount: 1 });
+    expectTypeOf<Awaited<ReturnType<typeof deposit>>>().toEqualTypeOf<TallyResult>();
+    expect(typeof sum).toBe("function");
   });
 
   test("clientKeyFile(readKeyFile(…)) compiles and works as docs/net.md shows", () => {

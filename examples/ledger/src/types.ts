@@ -1,3 +1,5 @@
+import type { PerOp } from "lockstep";
+
 // The ledger's commands, queries and results. Interfaces work: every field is a Value.
 
 /** Opens an account with an initial deposit (money enters the ledger only here). */
@@ -86,7 +88,8 @@ export interface Total {
   readonly accounts: number;
 }
 
-export type LedgerAnswer = Balance | Total;
+/** Each query's own answer type, so `client.query({ op: "total" })` is typed `Total`. */
+export type LedgerAnswer = PerOp<{ balance: Balance; total: Total }>;
 
 export const limits = {
   maxAmount: 1_000_000_000,

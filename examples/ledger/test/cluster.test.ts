@@ -104,8 +104,7 @@ describe("ledger on three processes", () => {
       // Invariants: money neither created nor destroyed; no account below its held funds.
       expect(await client.query({ op: "total" })).toEqual({ total: 4000, accounts: 4 });
       for (const account of accounts) {
-        const b = await client.query({ op: "balance", account });
-        if (!("found" in b)) throw new Error("expected a balance");
+        const b = await client.query({ op: "balance", account }); // typed Balance (PerOp)
         expect(b.found).toBe(true);
         expect(b.balance - b.held).toBeGreaterThanOrEqual(0);
       }
