@@ -6,6 +6,7 @@ import type { ClientId, ReplicaId } from "../core/ids.js";
 import { NodeCrypto } from "../core/node-crypto.js";
 import { createRandom } from "../core/prng.js";
 import type { ClientCore, ClientInput, ProtocolDefinition, WireTypes } from "../core/protocol.js";
+import { maxCommandBytes } from "../core/request-admission.js";
 import type {
   AnyServiceDefinition,
   CommandOf,
@@ -17,8 +18,10 @@ import type {
 import type { ResultFor, Value, ValueLike } from "../core/value.js";
 import { ClientTransport } from "../net/client-connection.js";
 import type { NetCounters } from "../net/counters.js";
+import { defaultMaxFrameBytes } from "../net/frame.js";
 import { type KeyFile, keyRingFor } from "../net/keys.js";
 import type { NetOptions } from "../net/options.js";
+import { dataFrameOverhead } from "../net/session.js";
 import { findProtocol } from "../protocols/registry.js";
 import {
   abortedError,
@@ -94,6 +97,8 @@ export class LockstepClient<
     readonly sessionId: ClientId,
     private readonly defaultTimeoutMs: number,
     tickMs: number,
+    /** The largest command or query this client can send: the replicas' bound, or less if its frames are smaller. */
+    private readonly maxValueBytes: number = maxCommandBytes,
   ) {
     transport.onResponse((from, msg) => this.step({ type: "response", from, msg }));
     this.timer = setInterval(() => this.step({ type: "tick", now: Date.now() }), tickMs);
@@ -106,7 +111,7 @@ export class LockstepClient<
    * command's `op` when the service declares its results with PerOp).
    */
   invoke<C extends Cmd>(cmd: C, options: CallOptions = {}): Promise<ResultFor<Res, C>> {
-    const problem = outgoingProblem(cmd);
+    const problem = outgoingProblem(cmd, this.maxValueBytes);
     if (problem !== undefined) return Promise.reject(notSentError("command", problem));
     // Checked against the wire schema just above, so it is a Value whatever its declared type.
     const op: ClientOperation = { kind: "command", value: cmd as Value };
@@ -117,7 +122,7 @@ export class LockstepClient<
 
   /** A linearizable read (for Raft: a ReadIndex round on the leader). */
   query<C extends Q>(q: C, options: CallOptions = {}): Promise<ResultFor<QRes, C>> {
-    const problem = outgoingProblem(q);
+    const problem = outgoingProblem(q, this.maxValueBytes);
     if (problem !== undefined) return Promise.reject(notSentError("query", problem));
     const op: ClientOperation = { kind: "query", value: q as Value };
     return this.call((opId) => ({ type: "invoke", opId, op }), options) as Promise<
@@ -309,5 +314,16 @@ export async function connect(options: ConnectOptions): Promise<LockstepClient> 
     keys: ring,
     schemas: definition.schemas,
   });
-  return new LockstepClient(core, transport, clientId, sessionId, timeoutMs, config.tickMs);
+  // A request that does not fit a frame would be dropped by the transport on every retry, so it
+  // is refused before sending; the envelope (ids, sequence numbers) gets 1 KiB of room.
+  const frameRoom = (options.net?.maxFrameBytes ?? defaultMaxFrameBytes) - dataFrameOverhead - 1024;
+  return new LockstepClient(
+    core,
+    transport,
+    clientId,
+    sessionId,
+    timeoutMs,
+    config.tickMs,
+    Math.min(maxCommandBytes, frameRoom),
+  );
 }

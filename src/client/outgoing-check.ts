@@ -10,12 +10,12 @@ const wireValue = value();
  * make (the wire schema, the size bound), so a value they would refuse fails at once with
  * `invalid` instead of travelling, being dropped and timing out.
  */
-export function outgoingProblem(v: unknown): string | undefined {
+export function outgoingProblem(v: unknown, maxBytes: number): string | undefined {
   try {
     wireValue.parse(v);
   } catch (error) {
     if (error instanceof SchemaError) return error.message;
     return `not a Value: ${(error as Error)?.message ?? String(error)}`;
   }
-  return sizeProblem(v as Value);
+  return sizeProblem(v as Value, maxBytes);
 }

@@ -92,6 +92,23 @@ describe("values the wire schema refuses", () => {
     expect(await c.query({ op: "get", key: "k" })).toEqual({ ok: true, value: null });
   });
 
+  test("a value larger than the client's frames fails at once instead of being dropped on every retry", async () => {
+    const f = await oneReplica();
+    const c = await connect({
+      config: f.config,
+      keys: f.clientKeys("alice"),
+      timeoutMs: 3_000,
+      net: { maxFrameBytes: 64 * 1024 },
+    });
+    clients.push(c);
+    const started = Date.now();
+    const e = await failure(c.invoke({ op: "put", key: "k", value: "x".repeat(100_000) }));
+    expect(e.code).toBe("invalid");
+    expect(e.indeterminate).toBe(false);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await c.invoke({ op: "put", key: "k", value: "x".repeat(10_000) })).toBeDefined();
+  });
+
   test("100,000-level nesting rejects the call with invalid instead of throwing from a timer", async () => {
     const f = await oneReplica();
     const c = await client(f);
