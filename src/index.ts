@@ -14,12 +14,14 @@ export {
 } from "./check/linearizability/index.js";
 export {
   type CallOptions,
+  type ClientOf,
   type ConnectOptions,
   connect,
   LockstepClient,
   LockstepError,
   type LockstepErrorCode,
 } from "./client/index.js";
+export { makeApplyContext, makeQueryContext } from "./core/apply-context.js";
 export type {
   AdminOp,
   ClientReplyMessage,
@@ -56,14 +58,30 @@ export type {
   WireTypes,
 } from "./core/protocol.js";
 export { type AppliedCommand, ReplicatedService } from "./core/replicated-service.js";
+export { maxCommandBytes } from "./core/request-admission.js";
 export { defaultSessionLimits, type SessionLimits, SessionTable } from "./core/session-table.js";
-export type {
-  AnyServiceDefinition,
-  ApplyContext,
-  ServiceDefinition,
-  StateMachine,
+export {
+  type AnyServiceDefinition,
+  type AnyStateMachine,
+  type ApplyContext,
+  type CommandOf,
+  createMachine,
+  defineService,
+  type QueryContext,
+  type QueryOf,
+  type QueryResultOf,
+  type ResultOf,
+  type ServiceDefinition,
+  type StateMachine,
 } from "./core/state-machine.js";
-export type { Value } from "./core/value.js";
+export type {
+  CheckValues,
+  OnlyValues,
+  PerOp,
+  ResultFor,
+  Value,
+  ValueLike,
+} from "./core/value.js";
 export type {
   FailEvent,
   HistoryEvent,
@@ -74,13 +92,20 @@ export type {
 } from "./model/events.js";
 export type { History, Model, Operation } from "./model/history.js";
 export {
+  type ClientKeyFile,
+  type ClusterKeyFile,
   clientKeyFile,
   generateClusterKeys,
+  type KeyFile,
+  KeyFileError,
+  keyRingFor,
+  type ReadKeyFileOptions,
+  type ReplicaKeyFile,
   readKeyFile,
   replicaKeyFile,
   writeKeyFile,
 } from "./net/index.js";
-export { DecodeError, decode, encode } from "./platform/codec.js";
+export { DecodeError, decode, encode, encodeCanonical } from "./platform/codec.js";
 export { generateSigningKeyPair, type KeyRing, NodeCrypto } from "./platform/node-crypto.js";
 export { createRaftProtocol, raftPlantedBugs, raftProtocol } from "./protocols/raft/index.js";
 export { findProtocol, protocolRegistry, type RegisteredProtocol } from "./protocols/registry.js";
@@ -97,7 +122,27 @@ export {
   StartupError,
   startReplica,
 } from "./runtime/index.js";
+export {
+  isServicePath,
+  loadServiceModule,
+  ServiceModuleError,
+} from "./service/load-service.js";
+export {
+  defineServicePackage,
+  type NextOperation,
+  type ServicePackage,
+} from "./service/service-package.js";
 export { defaultSimOptions, type FaultKind, type SimOptions } from "./sim/options.js";
+export { runSeeds, type SeedRunOptions, type SeedRunReport } from "./sim/run-seeds.js";
+export type { SimService } from "./sim/sim-service.js";
 export { runSimulation, type SimResult, type SimStats } from "./sim/simulation.js";
 export * from "./state-machines/index.js";
+export {
+  FieldReader,
+  type StringBound,
+  tryParse,
+  validationMessage,
+} from "./state-machines/shared/fields.js";
+export { openSnapshot, sealSnapshot } from "./state-machines/shared/snapshot.js";
+export { isValueArray, isValueRecord, valueEquals } from "./state-machines/shared/values.js";
 export { FileStorage, StorageCorruptionError } from "./storage/index.js";

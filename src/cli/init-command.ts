@@ -4,6 +4,7 @@ import { minimumReplicas, validateClusterConfig } from "../core/config.js";
 import type { ProtocolName } from "../core/protocol.js";
 import { writeClusterFolder } from "../runtime/cluster-folder.js";
 import { intOption, parseCommandArgs, UsageError } from "./args.js";
+import { serviceOption } from "./service-option.js";
 
 export const initHelp = `lockstep init: write a cluster configuration and its keys
 
@@ -17,6 +18,8 @@ Usage: lockstep init --protocol raft --replicas N --dir DIR [options]
   --metrics-base-port P
                    replica i serves /metrics and /status on P+i (default: base port + 100)
   --tick-ms MS     logical clock tick (default 10)
+  --service S      record the service the replicas run: kv, counter, lock, or the path of a
+                   built service module (loaded now to check it); replica and up then default to it
   --help           this text
 
 Writes DIR/cluster.json, DIR/keys/cluster-keys.json (every secret: keep it private),
@@ -33,6 +36,7 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
     "base-port": { type: "string" },
     "metrics-base-port": { type: "string" },
     "tick-ms": { type: "string" },
+    service: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (args.help) {
@@ -74,6 +78,8 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
   if (existsSync(dir) && readdirSync(dir).length > 0) {
     throw new UsageError(`init: ${dir} is not empty; choose a new folder`);
   }
+  const service =
+    args.service === undefined ? undefined : (await serviceOption("init", args.service)).spec;
   const config = validateClusterConfig({
     protocol,
     f,
@@ -85,6 +91,7 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
     })),
     tickMs,
     settings: {},
+    ...(service === undefined ? {} : { service }),
   });
   const { folder } = writeClusterFolder(dir, config);
   console.log(`wrote ${protocol} cluster of ${n} replica(s) (f = ${f}) to ${dir}`);

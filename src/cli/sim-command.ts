@@ -5,6 +5,7 @@ import { runSeeds } from "../sim/run-seeds.js";
 import { serviceNames } from "../state-machines/registry.js";
 import { intOption, numberOption, parseCommandArgs, UsageError } from "./args.js";
 import { ProgressBar } from "./progress.js";
+import { simServiceOption } from "./service-option.js";
 
 export const simHelp = `lockstep sim: run the deterministic simulator
 
@@ -17,7 +18,8 @@ Usage: lockstep sim --protocol P [--seeds N | --seed S] [options]
   --seeds N        run seeds first..first+N-1 (default 100)
   --first S        first seed for --seeds (default 1)
   --seed S         run only seed S (replays a failure exactly)
-  --service NAME   ${serviceNames.join(" | ")} (default kv)
+  --service S      ${serviceNames.join(" | ")} (default kv), or the path of a built service module
+                   whose default export is { definition, workload, model? } (docs/services.md)
   --clients C      concurrent clients (default ${defaultSimOptions.clients})
   --duration SEC   simulated seconds of load under faults (default ${defaultSimOptions.duration})
   --faults LIST    none | all | comma list of network,partition,crash,disk,pause,clock,membership (default all)
@@ -66,11 +68,7 @@ export async function simCommand(argv: readonly string[]): Promise<number> {
   } catch (error) {
     throw new UsageError(`sim: ${(error as Error).message}`);
   }
-  const service = typeof args.service === "string" ? args.service : defaultSimOptions.service;
-  if (!serviceNames.includes(service))
-    throw new UsageError(
-      `sim: --service must be one of ${serviceNames.join(", ")}, got "${service}"`,
-    );
+  const service = await simServiceOption(args.service);
   let faults = defaultSimOptions.faults;
   if (typeof args.faults === "string") {
     try {

@@ -11,6 +11,7 @@ import { type LogLevel, logLevels } from "../runtime/logger.js";
 import { serviceNames } from "../state-machines/registry.js";
 import { parseCommandArgs, UsageError } from "./args.js";
 import { isLocalHost } from "./local-host.js";
+import { serviceOption } from "./service-option.js";
 import { restartPolicy } from "./up-restart-policy.js";
 import { Supervisor, type SupervisorOptions } from "./up-supervisor.js";
 
@@ -26,7 +27,8 @@ kills them at once). Prints one line per event on stdout.
   --keys-dir DIR     folder of the replica key files replica-<i>.json (default: keys/ next to
                      the configuration)
   --data-dir DIR     folder of the data directories data-<i> (default: next to the configuration)
-  --service NAME     the replicated service: ${serviceNames.join(", ")} (default kv)
+  --service S        the replicated service: ${serviceNames.join(", ")}, or the path of a built
+                     service module (default: the configuration's service, else kv)
   --only IDS         start only these replicas, e.g. 0,2 (the others run elsewhere)
   --no-restart       report replicas that exit, do not restart them
   --log-level LEVEL  the replicas' log level: debug, info, warn or error (default info)
@@ -60,7 +62,7 @@ function parseOnly(raw: string, size: number): number[] {
 }
 
 /** Everything up checks before it starts a process; throws UsageError (exit 2). */
-function planUp(argv: readonly string[]): UpPlan | "help" {
+async function planUp(argv: readonly string[]): Promise<UpPlan | "help"> {
   const args = parseCommandArgs("up", argv, {
     config: { type: "string" },
     "keys-dir": { type: "string" },
@@ -89,12 +91,8 @@ function planUp(argv: readonly string[]): UpPlan | "help" {
     if (error instanceof ConfigFileError) throw new UsageError(`up: ${error.message}`);
     throw error;
   }
-  const service = str("service") ?? "kv";
-  if (!serviceNames.includes(service)) {
-    throw new UsageError(
-      `up: --service must be one of ${serviceNames.join(", ")}, got "${service}"`,
-    );
-  }
+  // The replicas get a module's absolute path: they need not share this working directory.
+  const { spec: service } = await serviceOption("up", str("service") ?? config.service ?? "kv");
   const logLevel = (str("log-level") ?? "info") as LogLevel;
   if (!logLevels.includes(logLevel)) {
     throw new UsageError(
@@ -152,7 +150,7 @@ function planUp(argv: readonly string[]): UpPlan | "help" {
 }
 
 export async function upCommand(argv: readonly string[]): Promise<number> {
-  const plan = planUp(argv);
+  const plan = await planUp(argv);
   if (plan === "help") {
     console.log(upHelp);
     return 0;

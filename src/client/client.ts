@@ -2,17 +2,36 @@ import { randomBytes } from "node:crypto";
 import type { AdminOp, ReplyResult } from "../core/client-messages.js";
 import type { ClientOperation } from "../core/client-operation.js";
 import type { ClusterConfig } from "../core/config.js";
-import type { ClientId } from "../core/ids.js";
+import type { ClientId, ReplicaId } from "../core/ids.js";
 import { createRandom } from "../core/prng.js";
 import type { ClientCore, ClientInput, ProtocolDefinition, WireTypes } from "../core/protocol.js";
-import type { Value } from "../core/value.js";
+import { maxCommandBytes } from "../core/request-admission.js";
+import type {
+  AnyServiceDefinition,
+  CommandOf,
+  QueryOf,
+  QueryResultOf,
+  ResultOf,
+  ServiceDefinition,
+} from "../core/state-machine.js";
+import type { ResultFor, Value, ValueLike } from "../core/value.js";
 import { ClientTransport } from "../net/client-connection.js";
 import type { NetCounters } from "../net/counters.js";
+import { defaultMaxFrameBytes } from "../net/frame.js";
 import { type KeyFile, keyRingFor } from "../net/keys.js";
 import type { NetOptions } from "../net/options.js";
+import { dataFrameOverhead } from "../net/session.js";
 import { NodeCrypto } from "../platform/node-crypto.js";
 import { findProtocol } from "../protocols/registry.js";
-import { abortedError, closedError, LockstepError, replyError, timeoutError } from "./errors.js";
+import {
+  abortedError,
+  closedError,
+  LockstepError,
+  notSentError,
+  replyError,
+  timeoutError,
+} from "./errors.js";
+import { outgoingProblem } from "./outgoing-check.js";
 
 export interface ConnectOptions {
   /** The cluster: every replica needs a host and port. */
@@ -60,10 +79,10 @@ const maxClientIdLength = 40;
  * retrying it until it is answered (the answer is then dropped) or the client is closed.
  */
 export class LockstepClient<
-  Cmd extends Value = Value,
-  Res extends Value = Value,
-  Q extends Value = Cmd,
-  QRes extends Value = Res,
+  Cmd extends ValueLike = Value,
+  Res extends ValueLike = Value,
+  Q extends ValueLike = Cmd,
+  QRes extends ValueLike = Res,
 > {
   private readonly pending = new Map<number, Pending>();
   private nextOpId = 1;
@@ -78,6 +97,8 @@ export class LockstepClient<
     readonly sessionId: ClientId,
     private readonly defaultTimeoutMs: number,
     tickMs: number,
+    /** The largest command or query this client can send: the replicas' bound, or less if its frames are smaller. */
+    private readonly maxValueBytes: number = maxCommandBytes,
   ) {
     transport.onResponse((from, msg) => this.step({ type: "response", from, msg }));
     this.timer = setInterval(() => this.step({ type: "tick", now: Date.now() }), tickMs);
@@ -85,16 +106,28 @@ export class LockstepClient<
     this.timer.unref();
   }
 
-  /** Runs a command through the log; resolves with the service's result. */
-  invoke(cmd: Cmd, options: CallOptions = {}): Promise<Res> {
-    const op: ClientOperation = { kind: "command", value: cmd };
-    return this.call((opId) => ({ type: "invoke", opId, op }), options) as Promise<Res>;
+  /**
+   * Runs a command through the log; resolves with the service's result (the one for this
+   * command's `op` when the service declares its results with PerOp).
+   */
+  invoke<C extends Cmd>(cmd: C, options: CallOptions = {}): Promise<ResultFor<Res, C>> {
+    const problem = outgoingProblem(cmd, this.maxValueBytes);
+    if (problem !== undefined) return Promise.reject(notSentError("command", problem));
+    // Checked against the wire schema just above, so it is a Value whatever its declared type.
+    const op: ClientOperation = { kind: "command", value: cmd as Value };
+    return this.call((opId) => ({ type: "invoke", opId, op }), options) as Promise<
+      ResultFor<Res, C>
+    >;
   }
 
   /** A linearizable read (for Raft: a ReadIndex round on the leader). */
-  query(q: Q, options: CallOptions = {}): Promise<QRes> {
-    const op: ClientOperation = { kind: "query", value: q };
-    return this.call((opId) => ({ type: "invoke", opId, op }), options) as Promise<QRes>;
+  query<C extends Q>(q: C, options: CallOptions = {}): Promise<ResultFor<QRes, C>> {
+    const problem = outgoingProblem(q, this.maxValueBytes);
+    if (problem !== undefined) return Promise.reject(notSentError("query", problem));
+    const op: ClientOperation = { kind: "query", value: q as Value };
+    return this.call((opId) => ({ type: "invoke", opId, op }), options) as Promise<
+      ResultFor<QRes, C>
+    >;
   }
 
   /** An operator request: add or remove a replica, transfer leadership. */
@@ -173,8 +206,30 @@ export class LockstepClient<
       return;
     }
     for (const out of outputs) {
-      if (out.type === "send") this.transport.send(out.to, out.msg);
+      if (out.type === "send") this.sendSafely(input, out.to, out.msg);
       else this.settle(out.opId, out.result, out.indeterminate ?? false);
+    }
+  }
+
+  /**
+   * Sends one request; an encoding failure never escapes (it would be an uncaught exception from
+   * the tick timer). Values are checked before they reach the core, so this is a last line: the
+   * call that caused it fails with `invalid`.
+   */
+  private sendSafely(
+    cause: ClientInput<WireTypes>,
+    to: ReplicaId,
+    msg: WireTypes["request"],
+  ): void {
+    try {
+      this.transport.send(to, msg);
+    } catch (error) {
+      if (cause.type === "invoke" || cause.type === "admin") {
+        this.settleError(
+          cause.opId,
+          notSentError("request", (error as Error)?.message ?? String(error)),
+        );
+      }
     }
   }
 
@@ -196,17 +251,28 @@ export class LockstepClient<
   }
 }
 
+/** A LockstepClient typed by a service definition: `ClientOf<typeof ledger>`. */
+export type ClientOf<S> = LockstepClient<CommandOf<S>, ResultOf<S>, QueryOf<S>, QueryResultOf<S>>;
+
 /**
  * Creates a client of the cluster described by `config` (connections are dialed on first use).
  * Throws (rejects) on a configuration it cannot use: replicas without addresses, an unknown
  * protocol, keys that do not belong to the client, a client id that is too long.
+ *
+ * Typed by the service: `connect<typeof ledger>(options)` (or pass `service: ledger`, which
+ * is used for nothing but its type) gives `invoke` and `query` the service's command, result,
+ * query and answer types; `connect<Cmd, Res, Q, QRes>(options)` names them one by one.
  */
-export async function connect<
-  Cmd extends Value = Value,
-  Res extends Value = Value,
-  Q extends Value = Cmd,
-  QRes extends Value = Res,
->(options: ConnectOptions): Promise<LockstepClient<Cmd, Res, Q, QRes>> {
+export function connect<S extends AnyServiceDefinition = ServiceDefinition<Value, Value>>(
+  options: ConnectOptions & { readonly service?: S },
+): Promise<ClientOf<S>>;
+export function connect<
+  Cmd extends ValueLike,
+  Res extends ValueLike,
+  Q extends ValueLike = Cmd,
+  QRes extends ValueLike = Res,
+>(options: ConnectOptions): Promise<LockstepClient<Cmd, Res, Q, QRes>>;
+export async function connect(options: ConnectOptions): Promise<LockstepClient> {
   const { config, keys } = options;
   const missing = config.replicas.filter((r) => r.host === undefined || r.port === undefined);
   if (missing.length > 0) {
@@ -248,12 +314,16 @@ export async function connect<
     keys: ring,
     schemas: definition.schemas,
   });
-  return new LockstepClient<Cmd, Res, Q, QRes>(
+  // A request that does not fit a frame would be dropped by the transport on every retry, so it
+  // is refused before sending; the envelope (ids, sequence numbers) gets 1 KiB of room.
+  const frameRoom = (options.net?.maxFrameBytes ?? defaultMaxFrameBytes) - dataFrameOverhead - 1024;
+  return new LockstepClient(
     core,
     transport,
     clientId,
     sessionId,
     timeoutMs,
     config.tickMs,
+    Math.min(maxCommandBytes, frameRoom),
   );
 }

@@ -7,7 +7,7 @@ import type { ReplicaId } from "../core/ids.js";
  * - `aborted`: the caller's AbortSignal fired;
  * - `closed`: the client was closed (before or during the call);
  * - the protocol's ErrorCodes (`invalid`, `session-expired`, `apply-failed`, …, see
- *   src/core/client-messages.ts).
+ *   the ErrorCode type).
  */
 export type LockstepErrorCode = "timeout" | "aborted" | "closed" | ErrorCode;
 
@@ -99,5 +99,14 @@ export function replyError(
     text,
     indeterminate || code === "session-expired" || code === "stale",
     leader,
+  );
+}
+
+/** A command or query refused before it was sent (not a Value, too large): it did not take effect. */
+export function notSentError(what: string, problem: string): LockstepError {
+  return new LockstepError(
+    "invalid",
+    `the ${what} was not sent: ${problem}; it did not take effect`,
+    false,
   );
 }

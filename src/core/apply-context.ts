@@ -1,5 +1,5 @@
 import { Sfc32 } from "./prng.js";
-import type { ApplyContext } from "./state-machine.js";
+import type { ApplyContext, QueryContext } from "./state-machine.js";
 
 /** The nondeterministic inputs the leader/primary fixes for one log entry. */
 export interface EntryNondeterminism {
@@ -27,4 +27,9 @@ export function makeApplyContext(
       return random.next();
     },
   };
+}
+
+/** The read-only context of a query answered at `index`, whose entry has agreed time `time`. */
+export function makeQueryContext(index: number, time: number): QueryContext {
+  return { index, now: () => time };
 }

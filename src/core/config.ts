@@ -25,6 +25,8 @@ export interface ClusterConfig {
   readonly sessions: SessionLimits;
   /** Protocol-specific settings; each protocol documents and checks its own. */
   readonly settings: { readonly [key: string]: Value };
+  /** The service the replicas run, when recorded (lockstep init --service): a name or a module path. */
+  readonly service?: string;
 }
 
 export const protocolNames: readonly ProtocolName[] = ["single", "raft", "pbft", "primary-backup"];
@@ -57,13 +59,21 @@ export class ConfigError extends Error {
 export function validateClusterConfig(raw: unknown): ClusterConfig {
   const problems: string[] = [];
   if (!isPlainObject(raw)) throw new ConfigError(["configuration must be an object"]);
-  const known = new Set(["protocol", "f", "replicas", "tickMs", "sessions", "settings"]);
+  const known = new Set(["protocol", "f", "replicas", "tickMs", "sessions", "settings", "service"]);
   for (const key of Object.keys(raw)) if (!known.has(key)) problems.push(`${key}: unknown field`);
 
   const protocol = raw.protocol;
   if (typeof protocol !== "string" || !protocolNames.includes(protocol as ProtocolName)) {
     problems.push(
       `protocol: expected one of ${protocolNames.join(", ")}, got ${JSON.stringify(protocol)}`,
+    );
+  }
+  if (
+    raw.service !== undefined &&
+    (typeof raw.service !== "string" || raw.service.length === 0 || raw.service.length > 4096)
+  ) {
+    problems.push(
+      `service: expected a service name or module path, got ${JSON.stringify(raw.service)}`,
     );
   }
   const f = raw.f;
@@ -180,6 +190,7 @@ export function validateClusterConfig(raw: unknown): ClusterConfig {
     tickMs: tickMs as number,
     sessions,
     settings: settings as { [key: string]: Value },
+    ...(typeof raw.service === "string" ? { service: raw.service } : {}),
   };
 }
 

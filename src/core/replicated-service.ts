@@ -1,11 +1,11 @@
-import { makeApplyContext } from "./apply-context.js";
+import { makeApplyContext, makeQueryContext } from "./apply-context.js";
 import type { ReplyResult } from "./client-messages.js";
 import { decode, encode } from "./codec.js";
 import type { ClientId, LogIndex, Seq } from "./ids.js";
 import type { LogEntry } from "./log-entry.js";
 import { value } from "./schema.js";
 import { defaultSessionLimits, type SessionLimits, SessionTable } from "./session-table.js";
-import type { AnyServiceDefinition, StateMachine } from "./state-machine.js";
+import { type AnyServiceDefinition, type AnyStateMachine, createMachine } from "./state-machine.js";
 import type { Value } from "./value.js";
 
 const snapshotValue = value(512, Number.MAX_SAFE_INTEGER);
@@ -24,15 +24,17 @@ export interface AppliedCommand {
  * the entries a protocol core outputs, strictly in log order.
  */
 export class ReplicatedService {
-  private machine: StateMachine<Value, Value, Value, Value>;
+  private machine: AnyStateMachine;
   private sessions: SessionTable;
   private applied: LogIndex = 0;
+  /** The agreed time of the entry at `applied` (what queries see as now). */
+  private appliedTime = 0;
 
   constructor(
     readonly definition: AnyServiceDefinition,
     readonly limits: SessionLimits = defaultSessionLimits,
   ) {
-    this.machine = definition.create();
+    this.machine = createMachine(definition);
     this.sessions = new SessionTable(limits);
   }
 
@@ -49,6 +51,7 @@ export class ReplicatedService {
       throw new Error(`apply out of order: entry ${entry.index} after ${this.applied}`);
     }
     this.applied = entry.index;
+    this.appliedTime = Math.max(this.appliedTime, entry.time);
     this.sessions.expire(entry.time);
     const payload = entry.payload;
     if (payload.type !== "commands") return [];
@@ -95,8 +98,9 @@ export class ReplicatedService {
     if (problem !== undefined) return { ok: false, error: "invalid", message: problem };
     if (!this.machine.query)
       return { ok: false, error: "invalid", message: "this service has no queries" };
+    const ctx = makeQueryContext(this.applied, this.appliedTime);
     try {
-      return { ok: true, value: this.machine.query(q) };
+      return { ok: true, value: this.machine.query(q, ctx) };
     } catch (error) {
       return {
         ok: false,
@@ -108,23 +112,35 @@ export class ReplicatedService {
 
   /** The whole replicated state at `appliedIndex`: sessions and the user's snapshot. */
   snapshot(): Uint8Array {
-    return encode([this.applied, this.sessions.toValue(), this.machine.snapshot()]);
+    return encode([
+      this.applied,
+      this.sessions.toValue(),
+      this.machine.snapshot(),
+      this.appliedTime,
+    ]);
   }
 
   restore(bytes: Uint8Array): void {
     // Our own snapshots may be far larger and deeper than any network message, so they get
     // their own (still bounded) limits rather than the codec's defaults for untrusted input.
     const decoded = decode(bytes, snapshotValue);
-    if (!Array.isArray(decoded) || decoded.length !== 3)
+    // Three fields before queries had a clock; the fourth, the applied entry's time, is newer.
+    if (!Array.isArray(decoded) || (decoded.length !== 3 && decoded.length !== 4))
       throw new Error("service snapshot: bad envelope");
-    const [applied, sessions, user] = decoded as readonly Value[];
-    if (typeof applied !== "number" || !(user instanceof Uint8Array) || sessions === undefined) {
+    const [applied, sessions, user, time = 0] = decoded as readonly Value[];
+    if (
+      typeof applied !== "number" ||
+      !(user instanceof Uint8Array) ||
+      sessions === undefined ||
+      typeof time !== "number"
+    ) {
       throw new Error("service snapshot: bad fields");
     }
-    const machine = this.definition.create();
+    const machine = createMachine(this.definition);
     machine.restore(user);
     this.sessions = SessionTable.fromValue(sessions, this.limits);
     this.machine = machine;
     this.applied = applied;
+    this.appliedTime = time;
   }
 }

@@ -168,6 +168,10 @@ export function value(maxDepth = 32, maxItems = 1 << 20): Schema<Value> {
         return;
       }
       if (v instanceof Uint8Array) return;
+      if (typeof v === "bigint") {
+        // msgpackr would send 10n as the number 10; refuse it rather than change its type.
+        throw new SchemaError(p, "a number (bigint is not a Value: send a number or a string)");
+      }
       if (depth >= maxDepth) throw new SchemaError(p, `nesting depth at most ${maxDepth}`);
       if (Array.isArray(v)) {
         for (let i = 0; i < v.length; i++) visit(v[i], `${p}[${i}]`, depth + 1);

@@ -132,11 +132,17 @@ export function replicaKeyFile(keys: ClusterKeyFile, self: ReplicaId): ReplicaKe
   };
 }
 
-/** The key file for one client: its derived key and the replicas' public keys. */
-export function clientKeyFile(
-  keys: ClusterKeyFile | ReplicaKeyFile,
-  clientId: ClientId,
-): ClientKeyFile {
+/**
+ * The key file for one client: its derived key and the replicas' public keys. Takes any KeyFile
+ * (so `clientKeyFile(readKeyFile(path), id)` compiles); a client key file holds no secret to
+ * derive another client's key from and is refused.
+ */
+export function clientKeyFile(keys: KeyFile, clientId: ClientId): ClientKeyFile {
+  if (keys.kind === "client") {
+    throw new KeyFileError([
+      `a client key file (of "${keys.clientId}") cannot make another client's key: use the cluster key file`,
+    ]);
+  }
   if (parsePrincipal(`c:${clientId}`) === undefined) {
     throw new KeyFileError([
       `clientId: expected 1 to 64 characters, got ${JSON.stringify(clientId)}`,

@@ -33,6 +33,16 @@ export interface ReplicaTransportOptions<W extends WireTypes> extends NetOptions
    * check off.
    */
   readonly requestOwner?: ((request: W["request"]) => ClientId | undefined) | false;
+  /**
+   * The answer to a client frame the request schema rejected, when one can be given (the frame
+   * names its session and request): sent back on the same connection so the client does not wait
+   * for silence. `principal` is who the connection authenticated as. Default: none (dropped).
+   */
+  readonly refuseRejected?: (
+    principal: ClientId,
+    frame: Uint8Array,
+    error: unknown,
+  ) => W["response"] | undefined;
 }
 
 type PeerHandler<W extends WireTypes> = (from: ReplicaId, msg: W["peer"]) => void;
@@ -401,6 +411,11 @@ export class ReplicaTransport<W extends WireTypes> {
       request = decode(message, this.init.schemas.request);
     } catch (error) {
       this.rejectPayload(error);
+      const refusal = this.init.refuseRejected?.(peer.id, message, error);
+      const route = this.routeOfConnection.get(connection);
+      if (refusal !== undefined && route !== undefined) {
+        this.sendClient({ client: peer.id, route }, refusal);
+      }
       return;
     }
     const owner = this.requestOwner?.(request);

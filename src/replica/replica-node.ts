@@ -10,6 +10,7 @@ import type {
   WireTypes,
 } from "../core/protocol.js";
 import type { AppliedCommand, ReplicatedService } from "../core/replicated-service.js";
+import { refuseRequest } from "../core/request-admission.js";
 import type { Value } from "../core/value.js";
 
 /** Where a ReplicaNode sends and stores things. The simulator and the real runtime each provide one. */
@@ -60,6 +61,15 @@ export class ReplicaNode<W extends WireTypes> {
 
   /** Feeds one input to the core and carries out everything that follows from it. */
   handle(input: CoreInput<W>): void {
+    if (input.type === "client") {
+      // Validate before the core can log it: an invalid command is answered at once, never
+      // replicated (the replicas validate again when they apply).
+      const refusal = refuseRequest(this.service.definition, input.msg);
+      if (refusal !== undefined) {
+        this.env.sendClient(input.client, refusal as W["response"]);
+        return;
+      }
+    }
     this.inputs.push(input);
     if (this.busy) return; // re-entrant call from an environment callback: the loop below takes it
     this.busy = true;

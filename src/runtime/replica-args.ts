@@ -1,6 +1,8 @@
 import { parseArgs } from "node:util";
 import { isReplicaId, type ReplicaId } from "../core/ids.js";
+import type { AnyServiceDefinition } from "../core/state-machine.js";
 import { readKeyFile } from "../net/keys.js";
+import { isServicePath, loadedServiceModule, loadServiceModule } from "../service/load-service.js";
 import { createServiceKit, serviceNames } from "../state-machines/registry.js";
 import { describeParseError } from "./arg-errors.js";
 import { ConfigFileError, loadClusterConfig } from "./config-file.js";
@@ -20,7 +22,8 @@ Required:
   --data DIR           data directory (created if missing; one per replica)
 
 Options:
-  --service NAME       the replicated service: ${serviceNames.join(", ")} (default kv)
+  --service S          the replicated service: ${serviceNames.join(", ")} (default kv), or the path
+                       of a built service module (its default export: a ServiceDefinition)
   --host HOST          bind this address instead of the configured host (port stays)
   --metrics-port P     serve /metrics and /status on P (0: a free port, logged; default: the
                        replica's metricsPort in the configuration, else 0)
@@ -36,7 +39,8 @@ export interface ReplicaArgs {
   readonly keysFile: string;
   readonly id: ReplicaId;
   readonly dataDir: string;
-  readonly service: string;
+  /** Undefined: the configuration's service, else kv. */
+  readonly service: string | undefined;
   readonly host: string | undefined;
   /** port undefined: the configuration's metricsPort for this replica, else a free port. */
   readonly metrics: { readonly host: string; readonly port: number | undefined } | false;
@@ -99,9 +103,11 @@ export function parseReplicaArgs(argv: readonly string[]): ReplicaArgs {
   const dataDir = required("data");
   const id = help ? 0 : integer("id", idText, 0, 1023);
   if (!isReplicaId(id)) throw usage(`--id must be from 0 to 1023, got ${idText}`);
-  const service = str("service") ?? "kv";
-  if (!serviceNames.includes(service)) {
-    throw usage(`--service must be one of ${serviceNames.join(", ")}, got "${service}"`);
+  const service = str("service");
+  if (service !== undefined && !serviceNames.includes(service) && !isServicePath(service)) {
+    throw usage(
+      `--service must be one of ${serviceNames.join(", ")} or the path of a service module (./dist/my-service.js), got "${service}"`,
+    );
   }
   const logLevel = (str("log-level") ?? "info") as LogLevel;
   if (!logLevels.includes(logLevel)) {
@@ -159,7 +165,7 @@ export function loadReplicaOptions(args: ReplicaArgs): StartReplicaOptions {
     id: args.id,
     keys,
     dataDir: args.dataDir,
-    service: createServiceKit(args.service).definition,
+    service: replicaService(args.service ?? config.service ?? "kv"),
     ...(args.host === undefined ? {} : { host: args.host }),
     metrics:
       args.metrics === false
@@ -170,4 +176,25 @@ export function loadReplicaOptions(args: ReplicaArgs): StartReplicaOptions {
               args.metrics.port ?? config.replicas.find((r) => r.id === args.id)?.metricsPort ?? 0,
           },
   };
+}
+
+/**
+ * The definition for `--service`: a built-in's, or a service module's, which must have been
+ * loaded (loadReplicaService) before.
+ */
+function replicaService(spec: string): AnyServiceDefinition {
+  if (!isServicePath(spec)) return createServiceKit(spec).definition;
+  const pkg = loadedServiceModule(spec);
+  if (!pkg) throw new StartupError("config", `service module ${spec} is not loaded`);
+  return pkg.definition;
+}
+
+/** Loads the service module `--service` names, if it names one; StartupError("config") if bad. */
+export async function loadReplicaService(spec: string | undefined): Promise<void> {
+  if (spec === undefined || !isServicePath(spec)) return;
+  try {
+    await loadServiceModule(spec);
+  } catch (error) {
+    throw new StartupError("config", firstLine(error));
+  }
 }

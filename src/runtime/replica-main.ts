@@ -1,10 +1,25 @@
 #!/usr/bin/env node
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { loadClusterConfig } from "./config-file.js";
 import { firstLine, StartupError } from "./errors.js";
 import { jsonLogger } from "./logger.js";
 import { type Replica, startReplica } from "./replica.js";
-import { loadReplicaOptions, parseReplicaArgs, replicaUsage } from "./replica-args.js";
+import {
+  loadReplicaOptions,
+  loadReplicaService,
+  parseReplicaArgs,
+  replicaUsage,
+} from "./replica-args.js";
+
+/** The service the configuration records, if it can be read now (loadReplicaOptions reports errors). */
+function recordedService(configFile: string): string | undefined {
+  try {
+    return loadClusterConfig(configFile).service;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The replica process: `node dist/runtime/replica-main.js --config FILE --keys FILE --id I
@@ -20,6 +35,7 @@ export async function runReplicaMain(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${replicaUsage}\n`);
       return 0;
     }
+    await loadReplicaService(args.service ?? recordedService(args.configFile));
     const options = loadReplicaOptions(args);
     const logger = jsonLogger({ replica: args.id, level: args.logLevel });
     replica = await startReplica({ ...options, logger });

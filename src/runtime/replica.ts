@@ -20,6 +20,7 @@ import type { RecoveryReport } from "../storage/recovery-report.js";
 import type { StorageOptions } from "../storage/storage.js";
 import { ClientRoutes } from "./client-routes.js";
 import { runtimeConfigProblems } from "./config-file.js";
+import { checkDataIdentity, identityOf } from "./data-identity.js";
 import { firstLine, StartupError } from "./errors.js";
 import { jsonLogger, type Logger } from "./logger.js";
 import { formatMetrics } from "./metrics.js";
@@ -27,6 +28,7 @@ import { MetricsServer } from "./metrics-server.js";
 import { PersistLatency } from "./persist-latency.js";
 import type { Histogram } from "./prometheus.js";
 import { runtimeRandom } from "./random.js";
+import { refuseRejectedRequest } from "./rejected-requests.js";
 import { type RequestKind, RequestLatency, requestKinds } from "./request-latency.js";
 import { StateWatch } from "./state-watch.js";
 import type { LatencySummary, ReplicaStatus } from "./status.js";
@@ -152,6 +154,12 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
     });
   }
   const { storage, state, report } = opened;
+  try {
+    checkDataIdentity(options.dataDir, identityOf(config.protocol, options.service));
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
   const service = new ReplicatedService(options.service, config.sessions);
   let core: ProtocolCore<WireTypes>;
   try {
@@ -223,6 +231,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
     schemas: definition.schemas,
     // Sessions are checked below: a connection of c:alice may speak for alice and alice.*.
     requestOwner: false,
+    refuseRejected: refuseRejectedRequest,
     onError: (error) => log.warn("network error", { error }),
   });
 

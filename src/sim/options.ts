@@ -1,3 +1,4 @@
+import { type SimService, simServiceLabel } from "./sim-service.js";
 /** The kinds of fault the simulator can inject; `--faults` takes a comma-separated list. */
 export type FaultKind =
   /** Message loss, duplication and long-tail delays (reordering follows from random delays). */
@@ -37,8 +38,11 @@ export interface SimOptions {
   /** Simulated seconds allowed, after faults stop, for every pending operation to complete. */
   readonly livenessBound: number;
   readonly faults: readonly FaultKind[];
-  /** Service under test (kv, counter, lock). */
-  readonly service: string;
+  /**
+   * Service under test: a built-in (kv, counter, lock), the path of a service module, or a
+   * ServicePackage (definition, workload, optional model).
+   */
+  readonly service: SimService;
   /**
    * Step budget of the linearizability check of the whole history (each partition also has
    * the checker's default per-partition budget). Steps, not time: a seed's verdict, including
@@ -78,7 +82,7 @@ export function replayCommand(options: SimOptions): string {
     "npx lockstep sim",
     `--protocol ${options.protocol}`,
     `--seed ${options.seed}`,
-    `--service ${options.service}`,
+    `--service ${simServiceLabel(options.service)}`,
     `--clients ${options.clients}`,
     `--duration ${options.duration}`,
     `--faults ${options.faults.length === 0 ? "none" : options.faults.join(",")}`,

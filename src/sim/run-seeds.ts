@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
+import { isServicePath, loadServiceModule } from "../service/load-service.js";
 import { replayCommand, type SimOptions } from "./options.js";
 import { type SeedSummary, summarize } from "./seed-summary.js";
 import { runSimulation } from "./simulation.js";
@@ -40,12 +41,16 @@ export async function runSeeds(options: SeedRunOptions): Promise<SeedRunReport> 
   const summaries: SeedSummary[] = [];
   const crashed: { seed: number; error: string }[] = [];
   let failed = 0;
+  const service = options.base.service;
+  if (typeof service === "string" && isServicePath(service)) await loadServiceModule(service);
+  // A ServicePackage given as an object holds functions, which cannot be sent to a worker.
+  const jobs = typeof service === "string" ? options.jobs : 1;
   const record = (s: SeedSummary) => {
     summaries.push(s);
     if (!s.ok) failed++;
     options.onProgress?.(summaries.length + crashed.length, failed + crashed.length);
   };
-  if (options.jobs <= 1 || options.seeds.length <= 1) {
+  if (jobs <= 1 || options.seeds.length <= 1) {
     for (const seed of options.seeds) {
       if (options.untilFailure && failed + crashed.length > 0) break;
       try {

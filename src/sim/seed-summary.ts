@@ -20,8 +20,8 @@ export function summarize(result: SimResult): SeedSummary {
     violations: result.violations,
     traceHash: result.traceHash,
     stats: result.stats,
-    checkedOperations: result.linearizability.operations,
-    checkMs: result.linearizability.elapsedMs,
-    verdict: result.linearizability.verdict,
+    checkedOperations: result.linearizability?.operations ?? 0,
+    checkMs: result.linearizability?.elapsedMs ?? 0,
+    verdict: result.linearizability?.verdict ?? "not checked (no model)",
   };
 }

@@ -18,14 +18,13 @@ import { DecodeError, decode, encode } from "../platform/codec.js";
 import { NodeCrypto } from "../platform/node-crypto.js";
 import { findProtocol, type RegisteredProtocol } from "../protocols/registry.js";
 import { ReplicaNode } from "../replica/replica-node.js";
-import { createServiceKit } from "../state-machines/registry.js";
-import type { ServiceKit } from "../state-machines/service-kit.js";
 import { EventQueue } from "./event-queue.js";
 import { calmNetwork, partitionShapes, SimNetwork } from "./network.js";
 import type { FaultKind, SimOptions } from "./options.js";
 import { ReplicationChecker } from "./replication-checker.js";
 import { SimClient } from "./sim-client.js";
 import { SimDisk } from "./sim-disk.js";
+import { type SimServiceKit, simServiceKit } from "./sim-service.js";
 import { TraceHash } from "./trace-hash.js";
 
 type Channel = "peer" | "request" | "response";
@@ -116,7 +115,8 @@ export interface SimResult {
   readonly violations: readonly string[];
   readonly traceHash: string;
   readonly stats: SimStats;
-  readonly linearizability: CheckResult<ClientOperation, Value>;
+  /** Undefined when the service came without a model (linearizability was not checked). */
+  readonly linearizability: CheckResult<ClientOperation, Value> | undefined;
   readonly history: readonly unknown[];
   readonly trace: readonly string[];
 }
@@ -135,7 +135,7 @@ export class Simulation {
   private readonly protocol: RegisteredProtocol;
   private readonly definition: ProtocolDefinition<WireTypes>;
   private readonly config: ClusterConfig;
-  private readonly kit: ServiceKit;
+  private readonly kit: SimServiceKit;
   private readonly network: SimNetwork;
   private readonly replicas: SimReplica[] = [];
   private readonly clients: SimClient<WireTypes>[] = [];
@@ -196,7 +196,7 @@ export class Simulation {
         }
       : this.protocol.simSettings(this.random);
     this.config = simulatedCluster(this.definition.name, this.n, f, settings);
-    this.kit = createServiceKit(options.service);
+    this.kit = simServiceKit(options.service);
     this.network = new SimNetwork(this.n, this.n + options.clients + (membership ? 1 : 0));
     this.checker = new ReplicationChecker(() => this.now);
     for (let id = 0; id < this.n; id++) {
@@ -802,15 +802,16 @@ export class Simulation {
     for (const c of stuck) c.abandon();
     this.compareReplicas();
     const history = this.clients.flatMap((c) => c.history);
-    const linearizability = checkLinearizability(this.kit.model, history, {
-      maxSteps: this.options.checkMaxSteps,
-    });
-    if (linearizability.verdict === "violation") {
+    // Without a model only agreement and exactly-once are checked (compareReplicas, checker).
+    const linearizability = this.kit.model
+      ? checkLinearizability(this.kit.model, history, { maxSteps: this.options.checkMaxSteps })
+      : undefined;
+    if (linearizability?.verdict === "violation") {
       const bad = linearizability.partitions.find((p) => p.verdict === "violation");
       this.violations.push(
         `linearizability: history is not linearizable\n${bad?.counterexample?.explanation ?? ""}`,
       );
-    } else if (linearizability.verdict === "unknown") {
+    } else if (linearizability?.verdict === "unknown") {
       this.violations.push(
         `linearizability: unknown, the checker's ${linearizability.unknownReason} budget ran out (unknown is not a pass)`,
       );

@@ -198,7 +198,11 @@ describe("ReplicatedService exactly-once", () => {
       ...counterDef,
       create: () => {
         const c = new Counter();
-        return { apply: (x) => c.apply(x), snapshot: () => c.snapshot(), restore: () => {} };
+        return {
+          apply: (x) => c.apply(x as Value),
+          snapshot: () => c.snapshot(),
+          restore: () => {},
+        };
       },
     };
     expect(new ReplicatedService(noQueries, limits).query("get")).toMatchObject({
@@ -299,5 +303,30 @@ describe("ReplicatedService snapshots", () => {
     const r = new ReplicatedService(counterDef, limits);
     r.restore(s.snapshot());
     expect(toHex(r.snapshot())).toBe(toHex(s.snapshot()));
+  });
+});
+
+describe("ReplicatedService queries see the agreed clock", () => {
+  const clockDef: AnyServiceDefinition = {
+    name: "clock",
+    create: () => ({
+      apply: () => null,
+      query: (_q, ctx) => ({ index: ctx.index, now: ctx.now() }),
+      snapshot: () => new Uint8Array(),
+      restore: () => {},
+    }),
+    validateCommand: () => undefined,
+    validateQuery: () => undefined,
+  };
+
+  it("answers with the index and time of the last applied entry, also after a restore", () => {
+    const s = new ReplicatedService(clockDef, limits);
+    expect(s.query("now")).toEqual({ ok: true, value: { index: 0, now: 0 } });
+    feed(s, 500, [open("a")]);
+    feed(s, 1_250, [cmd("a", 1)]);
+    expect(s.query("now")).toEqual({ ok: true, value: { index: 2, now: 1_250 } });
+    const copy = new ReplicatedService(clockDef, limits);
+    copy.restore(s.snapshot());
+    expect(copy.query("now")).toEqual({ ok: true, value: { index: 2, now: 1_250 } });
   });
 });

@@ -108,7 +108,7 @@ describe("building blocks", () => {
       keysFile: "k.json",
       id: 1,
       dataDir: "d",
-      service: "kv",
+      service: undefined, // the configuration's service, else kv (loadReplicaOptions decides)
       metrics: { host: "127.0.0.1", port: undefined },
     });
     expect(

@@ -10,7 +10,7 @@ describe("single replica under faults", () => {
     for (let seed = 100; seed < 110; seed++) {
       const result = runSimulation({ ...base, seed });
       expect(result.violations, `seed ${seed}`).toEqual([]);
-      expect(result.linearizability.verdict).toBe("ok");
+      expect(result.linearizability?.verdict).toBe("ok");
       completed += result.stats.completed;
     }
     // Some seeds draw a fault storm and get little done; the range as a whole does plenty.

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { makeApplyContext } from "../../src/core/apply-context.js";
+import { makeApplyContext, makeQueryContext } from "../../src/core/apply-context.js";
 import { createRandom } from "../../src/core/prng.js";
 import type { Value } from "../../src/core/value.js";
 import {
@@ -24,6 +24,9 @@ import {
   type Step,
 } from "./helpers.js";
 
+/** Queries here do not read the clock. */
+const noClock = makeQueryContext(0, 0);
+
 const ctx = makeApplyContext(1, 0, { time: 0, seed: 1 });
 
 describe("counter state machine", () => {
@@ -33,7 +36,7 @@ describe("counter state machine", () => {
     expect(c.apply({ op: "add", delta: 5 }, ctx)).toEqual({ value: 5 });
     expect(c.apply({ op: "add", delta: -7 }, ctx)).toEqual({ value: -2 });
     expect(c.apply({ op: "read" }, ctx)).toEqual({ value: -2 });
-    expect(c.query?.({ op: "read" })).toEqual({ value: -2 });
+    expect(c.query?.({ op: "read" }, noClock)).toEqual({ value: -2 });
   });
 
   it("shows a duplicated add", () => {
@@ -90,7 +93,7 @@ describe("counter snapshots", () => {
     expect(() => target.restore(new Uint8Array())).toThrow(SnapshotError);
     expect(() => target.restore(kvService.create().snapshot())).toThrow(/belongs to service "kv"/);
     expect(() => target.restore(encodeCounterSnapshot(1.5))).toThrow(/safe integer/);
-    expect(target.query?.({ op: "read" })).toEqual({ value: 9 });
+    expect(target.query?.({ op: "read" }, noClock)).toEqual({ value: 9 });
   });
 });
 

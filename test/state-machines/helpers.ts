@@ -1,6 +1,10 @@
 import fc from "fast-check";
-import { makeApplyContext } from "../../src/core/apply-context.js";
-import type { AnyServiceDefinition, StateMachine } from "../../src/core/state-machine.js";
+import { makeApplyContext, makeQueryContext } from "../../src/core/apply-context.js";
+import {
+  type AnyServiceDefinition,
+  createMachine,
+  type StateMachine,
+} from "../../src/core/state-machine.js";
 import type { Value } from "../../src/core/value.js";
 import type { Model } from "../../src/model/history.js";
 import type { ClientOperation } from "../../src/state-machines/service-kit.js";
@@ -23,13 +27,13 @@ type AnyMachine = StateMachine<Value, Value, Value, Value>;
 export function runSequentially(
   definition: AnyServiceDefinition,
   ops: readonly Timed[],
-  machine: AnyMachine = definition.create(),
+  machine: AnyMachine = createMachine(definition),
 ): Step[] {
   let index = 0;
   return ops.map(({ op, time }) => {
     if (op.kind === "query") {
       if (machine.query === undefined) throw new Error("no query support");
-      return { input: op, output: machine.query(op.value) };
+      return { input: op, output: machine.query(op.value, makeQueryContext(0, 0)) };
     }
     index++;
     const ctx = makeApplyContext(index, 0, { time, seed: index });

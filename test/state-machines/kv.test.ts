@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { makeApplyContext } from "../../src/core/apply-context.js";
+import { makeApplyContext, makeQueryContext } from "../../src/core/apply-context.js";
 import { createRandom } from "../../src/core/prng.js";
 import type { Value } from "../../src/core/value.js";
 import type { Operation } from "../../src/model/history.js";
@@ -26,6 +26,9 @@ import {
   runSequentially,
   type Step,
 } from "./helpers.js";
+
+/** Queries here do not read the clock. */
+const noClock = makeQueryContext(0, 0);
 
 const ctx = makeApplyContext(1, 0, { time: 0, seed: 1 });
 
@@ -68,21 +71,26 @@ describe("kv state machine", () => {
       ok: true,
       value: null,
     });
-    expect(kv.query?.({ op: "get", key: "b" })).toEqual({ ok: true, value: null });
+    expect(kv.query?.({ op: "get", key: "b" }, noClock)).toEqual({ ok: true, value: null });
   });
 
   it("treats keys like __proto__ as ordinary keys", () => {
     const kv = freshKv();
     kv.apply({ op: "put", key: "__proto__", value: "p" }, ctx);
-    expect(kv.query?.({ op: "get", key: "__proto__" })).toEqual({ ok: true, value: "p" });
-    expect(kv.query?.({ op: "get", key: "constructor" })).toEqual({ ok: true, value: null });
+    expect(kv.query?.({ op: "get", key: "__proto__" }, noClock)).toEqual({ ok: true, value: "p" });
+    expect(kv.query?.({ op: "get", key: "constructor" }, noClock)).toEqual({
+      ok: true,
+      value: null,
+    });
   });
 
   it("answers queries like gets, without changing state", () => {
     const kv = freshKv();
     kv.apply({ op: "put", key: "k", value: "v" }, ctx);
     const before = kv.snapshot();
-    expect(kv.query?.({ op: "get", key: "k" })).toEqual(kv.apply({ op: "get", key: "k" }, ctx));
+    expect(kv.query?.({ op: "get", key: "k" }, noClock)).toEqual(
+      kv.apply({ op: "get", key: "k" }, ctx),
+    );
     expect(kv.snapshot()).toEqual(before);
   });
 });
@@ -130,7 +138,7 @@ describe("kv snapshots", () => {
     const big = freshKv();
     big.apply({ op: "put", key: "big", value: "é".repeat(KV_MAX_VALUE_BYTES / 2) }, ctx);
     copy.restore(big.snapshot());
-    expect(copy.query?.({ op: "get", key: "big" })).toEqual({
+    expect(copy.query?.({ op: "get", key: "big" }, noClock)).toEqual({
       ok: true,
       value: "é".repeat(KV_MAX_VALUE_BYTES / 2),
     });
@@ -422,7 +430,7 @@ describe("kv snapshots of large stores", () => {
     for (let i = 0; i < 400_000; i++) data.set(`key-${i}`, "v");
     const bytes = encodeKvSnapshot(data);
     kv.restore(bytes);
-    expect(kv.query?.({ op: "get", key: "key-399999" })).toEqual({ ok: true, value: "v" });
+    expect(kv.query?.({ op: "get", key: "key-399999" }, noClock)).toEqual({ ok: true, value: "v" });
     // Compared as a Buffer: vitest's deep equality walks a multi-megabyte array slowly.
     expect(Buffer.from(kv.snapshot()).equals(bytes)).toBe(true);
   });

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { makeApplyContext } from "../../src/core/apply-context.js";
+import { makeApplyContext, makeQueryContext } from "../../src/core/apply-context.js";
 import { createRandom } from "../../src/core/prng.js";
 import type { Value } from "../../src/core/value.js";
 import {
@@ -26,6 +26,9 @@ import {
   type Timed,
   withTimes,
 } from "./helpers.js";
+
+/** Queries here do not read the clock. */
+const noClock = makeQueryContext(0, 0);
 
 /** Applies commands at the given leader times, one log entry each. */
 function lockAt() {
@@ -104,7 +107,11 @@ describe("lock state machine", () => {
     expect(at(10, release("b"))).toEqual({ ok: false, now: 10 });
     expect(at(20, release("a"))).toEqual({ ok: true, now: 20 });
     expect(at(21, release("a"))).toEqual({ ok: false, now: 21 });
-    expect(lock.query?.({ op: "holder" })).toEqual({ holder: null, expiresAt: 20, fencing: 1 });
+    expect(lock.query?.({ op: "holder" }, noClock)).toEqual({
+      holder: null,
+      expiresAt: 20,
+      fencing: 1,
+    });
     expect(at(22, acquire("b", 10))).toEqual({
       ok: true,
       owner: "b",
@@ -117,11 +124,19 @@ describe("lock state machine", () => {
 
   it("reports the stored lease to queries, expired or not", () => {
     const { lock, at } = lockAt();
-    expect(lock.query?.({ op: "holder" })).toEqual({ holder: null, expiresAt: 0, fencing: 0 });
+    expect(lock.query?.({ op: "holder" }, noClock)).toEqual({
+      holder: null,
+      expiresAt: 0,
+      fencing: 0,
+    });
     at(0, acquire("a", 100));
     at(1000, release("b"));
     // Leader time is past 100, but a query cannot know that: it shows the stored lease.
-    expect(lock.query?.({ op: "holder" })).toEqual({ holder: "a", expiresAt: 100, fencing: 1 });
+    expect(lock.query?.({ op: "holder" }, noClock)).toEqual({
+      holder: "a",
+      expiresAt: 100,
+      fencing: 1,
+    });
   });
 });
 

@@ -18,7 +18,7 @@ export function simulatedDemo(seed: number): number {
       `(${s.machineCrashes} lost unsynced writes, ${s.tornTails} torn tails), ${s.partitions} partitions, ${s.pauses} pauses`,
   );
   console.log(
-    `linearizability: ${result.linearizability.verdict} over ${result.linearizability.operations} operations`,
+    `linearizability: ${result.linearizability?.verdict ?? "not checked"} over ${result.linearizability?.operations ?? 0} operations`,
   );
   console.log(
     result.ok
