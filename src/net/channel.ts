@@ -22,6 +22,8 @@ export type ChannelEvent =
   | { readonly type: "send"; readonly bytes: Uint8Array }
   | { readonly type: "established"; readonly peer: Principal }
   | { readonly type: "message"; readonly message: Uint8Array }
+  /** A liveness ping (a data frame carrying one empty message): proof the peer is there. */
+  | { readonly type: "ping" }
   | { readonly type: "closed"; readonly counter: CounterName; readonly detail: string };
 
 export interface ChannelOptions {
@@ -30,6 +32,8 @@ export interface ChannelOptions {
   /** Largest frame accepted once authenticated (default 16 MiB). */
   readonly maxFrameBytes?: number;
 }
+
+const emptyMessage = new Uint8Array(0);
 
 type State =
   | { readonly name: "dialing"; readonly handshake: DialerHandshake }
@@ -121,6 +125,16 @@ export class SecureChannel {
     return this.state.sealer.sealBatch(messages);
   }
 
+  /**
+   * Seals a liveness ping: a data frame carrying exactly one empty message. No protocol
+   * message is empty (MessagePack encodes every value in at least one byte), so the receiver
+   * tells it apart without a new frame kind; it is authenticated and sequenced like any data
+   * frame. (An empty message inside a larger batch is still delivered as a message.)
+   */
+  sealPing(): Uint8Array {
+    return this.sealBatch([emptyMessage]);
+  }
+
   /** The largest frame this channel accepts once established. */
   get frameLimit(): number {
     return this.maxFrameBytes;
@@ -206,6 +220,10 @@ export class SecureChannel {
         }
         this.counters.framesIn++;
         this.counters.messagesIn += result.messages.length;
+        if (result.messages.length === 1 && result.messages[0]!.length === 0) {
+          events.push({ type: "ping" });
+          return;
+        }
         for (const message of result.messages) events.push({ type: "message", message });
         return;
       }

@@ -32,6 +32,16 @@ export interface NetCounters {
   unroutable: number;
   /** Messages refused on send because their frame would exceed the frame limit. */
   oversizedSends: number;
+  /** Messages dropped from a send queue because they waited longer than its age bound. */
+  queueExpired: number;
+  /** Liveness pings sent / received (docs/net.md, "Liveness"). */
+  pingsOut: number;
+  pingsIn: number;
+  /**
+   * Peer connections closed by the liveness check: nothing received for the link timeout while
+   * we were sending, a write blocked that long, or a dial that did not connect in time.
+   */
+  linkTimeouts: number;
   /** Dial attempts after the first one to the same replica (each redial after a failure or a lost connection). */
   reconnects: number;
   /** Inbound connections refused because the connection limit was reached. */
@@ -62,6 +72,10 @@ export function createCounters(): NetCounters {
     queueDrops: 0,
     unroutable: 0,
     oversizedSends: 0,
+    queueExpired: 0,
+    pingsOut: 0,
+    pingsIn: 0,
+    linkTimeouts: 0,
     reconnects: 0,
     connectionsRejected: 0,
     tlsFailures: 0,

@@ -46,6 +46,23 @@ type ClientHandler<W extends WireTypes> = (
   route: ClientRoute,
 ) => void;
 
+/**
+ * A peer link as `/status` shows it: `live` carried a frame within the liveness timeout,
+ * `silent` has a connection that did not, `connecting` is dialing, `down` has none.
+ */
+export type PeerLinkState = "live" | "silent" | "connecting" | "down";
+
+export interface PeerLinkStatus {
+  readonly replica: ReplicaId;
+  readonly state: PeerLinkState;
+  /** Milliseconds since bytes last arrived on the current connection (null: none up). */
+  readonly lastFrameAgoMs: number | null;
+  /** Messages waiting for this replica. */
+  readonly queued: number;
+  /** Redials by this replica (it dials higher ids); null where the peer dials us. */
+  readonly reconnects: number | null;
+}
+
 /** One authenticated client connection (a serial number, never reused by this transport). */
 export type ClientRoute = number;
 
@@ -123,7 +140,11 @@ export class ReplicaTransport<W extends WireTypes> {
       }
       if (replica.id === init.self) continue;
       const id = replica.id;
-      const queue = new SendQueue(this.options.queue, () => this.counters.queueDrops++);
+      const queue = new SendQueue(
+        this.options.queue,
+        () => this.counters.queueDrops++,
+        () => this.counters.queueExpired++,
+      );
       const dialed =
         init.self < id
           ? new DialedLink({
@@ -135,6 +156,7 @@ export class ReplicaTransport<W extends WireTypes> {
               tls: this.options.tls,
               maxFrameBytes: this.options.maxFrameBytes,
               handshakeTimeoutMs: this.options.handshakeTimeoutMs,
+              liveness: this.options.liveness,
               backoff: this.options.backoff,
               onMessage: (message) => this.onPeerMessage(id, message),
               ...(this.options.onError ? { onError: this.options.onError } : {}),
@@ -255,6 +277,42 @@ export class ReplicaTransport<W extends WireTypes> {
     return up;
   }
 
+  /**
+   * Replicas whose link carried a frame from them within the liveness timeout (or, with
+   * liveness off, that have an authenticated connection up): what `/status` counts as
+   * connected. An open socket to an isolated replica does not count.
+   */
+  livePeers(): ReplicaId[] {
+    return this.peerLinks()
+      .filter((l) => l.state === "live")
+      .map((l) => l.replica);
+  }
+
+  /** Each other replica's link: its state, when a frame last arrived, redials (docs/net.md). */
+  peerLinks(): PeerLinkStatus[] {
+    const now = performance.now();
+    const timeoutMs = this.options.liveness?.timeoutMs;
+    return [...this.peers.values()].map((link) => {
+      const connection = link.dialed ? undefined : link.accepted;
+      const up = link.dialed ? link.dialed.connected : (connection?.established ?? false);
+      const activity = link.dialed ? link.dialed.activity : connection?.activity;
+      const lastReceivedAt = up ? activity?.lastReceivedAt : undefined;
+      const silentMs = lastReceivedAt === undefined ? null : Math.round(now - lastReceivedAt);
+      let state: PeerLinkState;
+      if (!up) state = link.dialed?.connecting ? "connecting" : "down";
+      else if (timeoutMs !== undefined && (silentMs === null || silentMs > timeoutMs)) {
+        state = "silent";
+      } else state = "live";
+      return {
+        replica: link.id,
+        state,
+        lastFrameAgoMs: silentMs,
+        queued: link.queue.length,
+        reconnects: link.dialed?.reconnects ?? null,
+      };
+    });
+  }
+
   /** Clients (principals) with an authenticated connection up now. */
   connectedClients(): ClientId[] {
     return [...this.routesOf.keys()];
@@ -341,6 +399,7 @@ export class ReplicaTransport<W extends WireTypes> {
       // The newest authenticated connection wins: the old one is from before a restart.
       if (link.accepted && link.accepted !== connection) link.accepted.close("replaced");
       link.accepted = connection;
+      if (this.options.liveness) connection.startLiveness(this.options.liveness);
       connection.attachQueue(link.queue);
       return;
     }

@@ -46,7 +46,10 @@ export interface StartReplicaOptions {
   /** Structured JSON lines to stderr by default. */
   readonly logger?: Logger;
   readonly storage?: StorageOptions;
-  /** Network options (frame limits, queues, TLS, backoff; reconnect backoff defaults to 50 ms..1 s here). */
+  /**
+   * Network options (frame limits, queues, TLS, backoff, liveness). Here reconnect backoff
+   * defaults to 50..250 ms and the liveness interval to max(100 ms, 10 ticks).
+   */
   readonly net?: NetOptions;
   /**
    * Called once when the replica must stop serving: storage failed (fail-stop after a failed
@@ -216,7 +219,10 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
 
   const transport = new ReplicaTransport<WireTypes>({
     ...options.net,
-    backoff: options.net?.backoff ?? { initialMs: 50, maxMs: 1_000 },
+    // Short redial delays and pings scaled to the tick: a healed partition is back within about
+    // a second (docs/net.md, "Liveness").
+    backoff: options.net?.backoff ?? { initialMs: 50, maxMs: 250 },
+    liveness: options.net?.liveness ?? { intervalMs: Math.max(100, 10 * config.tickMs) },
     self: id,
     config,
     keys: ring,
@@ -379,7 +385,8 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
         latency: latencies,
         replies: latency.replyCounts(),
       },
-      peersConnected: transport.connectedPeers(),
+      peersConnected: transport.livePeers(),
+      links: transport.peerLinks(),
       clientsConnected: transport.clientConnections(),
       net: { ...transport.counters },
       storage: { ...storage.stats, persistLatency: summary(persistLatency.histogram) },

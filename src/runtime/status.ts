@@ -1,6 +1,7 @@
 import type { ReplicaId } from "../core/ids.js";
 import type { Value } from "../core/value.js";
 import type { NetCounters } from "../net/counters.js";
+import type { PeerLinkStatus } from "../net/transport.js";
 import type { RecoveryReport } from "../storage/recovery-report.js";
 import type { StorageStats } from "../storage/stats.js";
 
@@ -56,7 +57,10 @@ export interface ReplicaStatus {
     readonly latency: { readonly [kind: string]: LatencySummary };
     readonly replies: readonly { kind: string; result: string; count: number }[];
   };
+  /** Replicas whose link carried a frame within the liveness timeout (not merely an open socket). */
   readonly peersConnected: readonly ReplicaId[];
+  /** Every other replica's link: live, silent, connecting or down (docs/net.md, "Liveness"). */
+  readonly links: readonly PeerLinkStatus[];
   /** Authenticated client connections (clients that share a key hold one each). */
   readonly clientsConnected: number;
   readonly net: NetCounters;

@@ -46,7 +46,16 @@ function delta(counters: NetCounters, before: NetCounters): Partial<NetCounters>
     const d = counters[key] - before[key];
     if (
       d !== 0 &&
-      !["bytesIn", "bytesOut", "framesIn", "framesOut", "messagesIn", "messagesOut"].includes(key)
+      ![
+        "bytesIn",
+        "bytesOut",
+        "framesIn",
+        "framesOut",
+        "messagesIn",
+        "messagesOut",
+        "pingsIn",
+        "pingsOut",
+      ].includes(key)
     )
       out[key] = d;
   }
