@@ -31,6 +31,8 @@ export interface ChannelOptions {
   readonly counters: NetCounters;
   /** Largest frame accepted once authenticated (default 16 MiB). */
   readonly maxFrameBytes?: number;
+  /** This side's cluster id (docs/net.md, "Cluster id"); none: no check. */
+  readonly clusterId?: string | undefined;
 }
 
 const emptyMessage = new Uint8Array(0);
@@ -67,7 +69,7 @@ export class SecureChannel {
   static dial(options: ChannelOptions, target: Principal, nonce?: Uint8Array): SecureChannel {
     return new SecureChannel(options, {
       name: "dialing",
-      handshake: new DialerHandshake(options.keys, target, nonce),
+      handshake: new DialerHandshake(options.keys, target, nonce, options.clusterId),
     });
   }
 
@@ -79,7 +81,7 @@ export class SecureChannel {
   ): SecureChannel {
     return new SecureChannel(options, {
       name: "accepting",
-      handshake: new ResponderHandshake(options.keys, admit, nonce),
+      handshake: new ResponderHandshake(options.keys, admit, nonce, options.clusterId),
       helloSeen: false,
     });
   }
@@ -197,6 +199,7 @@ export class SecureChannel {
         if (!state.helloSeen) {
           const result = state.handshake.onHello(frame);
           if (!result.ok) {
+            if (result.reply) events.push({ type: "send", bytes: result.reply });
             events.push(this.failed(result));
             return;
           }

@@ -1,7 +1,7 @@
 import type { Socket } from "node:net";
 import type { Principal } from "../core/crypto.js";
 import type { ChannelEvent, SecureChannel } from "./channel.js";
-import type { NetCounters } from "./counters.js";
+import type { CounterName, NetCounters } from "./counters.js";
 import type { SendQueue } from "./send-queue.js";
 import { batchedMessageOverhead, dataFrameOverhead } from "./session.js";
 
@@ -62,6 +62,7 @@ export class Connection {
   private readonly batchBytes: number;
   private closing = false;
   private closedReason: string | undefined;
+  private closedCounter: CounterName | undefined;
   private lastReceivedAt: number | undefined;
   private lastSentAt: number | undefined;
   private blockedSince: number | undefined;
@@ -229,23 +230,39 @@ export class Connection {
     }
   }
 
-  /** Closes the connection (idempotent); queued messages stay in the queue for its owner. */
-  close(reason = "closed locally"): void {
+  /**
+   * Closes the connection (idempotent); queued messages stay in the queue for its owner.
+   * `flush`: end the stream after what was written (a refusal the peer should read) instead of
+   * dropping it; the socket is destroyed a second later at the latest.
+   */
+  close(reason = "closed locally", flush = false): void {
     if (this.closing) return;
     this.closing = true;
     if (!this.closedReason) this.closedReason = reason;
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     if (this.livenessTimer) clearInterval(this.livenessTimer);
-    this.socket.destroy();
+    if (!flush) {
+      this.socket.destroy();
+      return;
+    }
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1_000).unref();
+  }
+
+  /** The counter of the refusal that closed this connection, if one did. */
+  get refusal(): CounterName | undefined {
+    return this.closedCounter;
   }
 
   private handle(events: readonly ChannelEvent[]): void {
+    let wroteNow = false;
     for (const event of events) {
       if (this.closing) return;
       switch (event.type) {
         case "send":
           this.counters.bytesOut += event.bytes.length;
           this.socket.write(event.bytes);
+          wroteNow = true;
           break;
         case "established":
           if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
@@ -260,7 +277,8 @@ export class Connection {
           this.counters.pingsIn++;
           break;
         case "closed":
-          this.close(`${event.counter}: ${event.detail}`);
+          this.closedCounter = event.counter;
+          this.close(`${event.counter}: ${event.detail}`, wroteNow);
           return;
       }
     }

@@ -18,6 +18,8 @@ export interface NetCounters {
   schemaRejected: number;
   /** A handshake naming a principal this node holds no key for, or addressed to someone else. */
   unknownPeer: number;
+  /** A handshake between different clusters (their cluster ids differ): refused on both ends. */
+  wrongCluster: number;
   bytesIn: number;
   bytesOut: number;
   /** Authentic data frames received / data frames handed to a socket (a frame carries a batch). */
@@ -63,6 +65,7 @@ export function createCounters(): NetCounters {
     unauthenticated: 0,
     schemaRejected: 0,
     unknownPeer: 0,
+    wrongCluster: 0,
     bytesIn: 0,
     bytesOut: 0,
     framesIn: 0,
@@ -92,6 +95,7 @@ export const rejectionCounters: readonly CounterName[] = [
   "unauthenticated",
   "schemaRejected",
   "unknownPeer",
+  "wrongCluster",
 ];
 
 export function sumCounters(counters: NetCounters, names: readonly CounterName[]): number {

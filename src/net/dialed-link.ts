@@ -32,6 +32,10 @@ export interface DialedLinkOptions {
   /** Pings, link timeout and connect timeout (docs/net.md, "Liveness"); none when undefined. */
   readonly liveness?: ResolvedLiveness | undefined;
   readonly backoff?: BackoffOptions;
+  /** This side's cluster id, sent in HELLO (docs/net.md, "Cluster id"). */
+  readonly clusterId?: string | undefined;
+  /** Called when the peer refused us as another cluster's node (with the reason). */
+  readonly onWrongCluster?: (reason: string) => void;
   readonly onMessage: (message: Uint8Array) => void;
   readonly onError?: (error: unknown) => void;
 }
@@ -110,7 +114,12 @@ export class DialedLink {
     let channel: SecureChannel;
     try {
       channel = SecureChannel.dial(
-        { keys: o.keys, counters: o.counters, maxFrameBytes: o.maxFrameBytes },
+        {
+          keys: o.keys,
+          counters: o.counters,
+          maxFrameBytes: o.maxFrameBytes,
+          clusterId: o.clusterId,
+        },
         o.target,
       );
     } catch (error) {
@@ -146,8 +155,9 @@ export class DialedLink {
           if (liveness) c.startLiveness(liveness);
         },
         onMessage: (_connection, message) => o.onMessage(message),
-        onClose: (connection) => {
+        onClose: (connection, reason) => {
           if (this.connection === connection) this.connection = undefined;
+          if (connection.refusal === "wrongCluster") o.onWrongCluster?.(reason);
           this.scheduleRedial();
         },
       },

@@ -122,6 +122,7 @@ export class ReplicaTransport<W extends WireTypes> {
   private peerHandler: PeerHandler<W> = () => {};
   private clientHandler: ClientHandler<W> = () => {};
   private closed = false;
+  private wrongClusterReportedAt = -Infinity;
 
   constructor(private readonly init: ReplicaTransportOptions<W>) {
     this.options = resolveNetOptions(init);
@@ -158,6 +159,9 @@ export class ReplicaTransport<W extends WireTypes> {
               handshakeTimeoutMs: this.options.handshakeTimeoutMs,
               liveness: this.options.liveness,
               backoff: this.options.backoff,
+              clusterId: init.config.clusterId,
+              onWrongCluster: (reason) =>
+                this.reportWrongCluster(`replica ${id} refused us: ${reason}`),
               onMessage: (message) => this.onPeerMessage(id, message),
               ...(this.options.onError ? { onError: this.options.onError } : {}),
             })
@@ -347,6 +351,14 @@ export class ReplicaTransport<W extends WireTypes> {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /** Reports a cross-cluster handshake through onError, at most once per 10 s (redials repeat it). */
+  private reportWrongCluster(message: string): void {
+    const now = performance.now();
+    if (now - this.wrongClusterReportedAt < 10_000) return;
+    this.wrongClusterReportedAt = now;
+    this.options.onError?.(new Error(message));
+  }
+
   private encode(msg: unknown): Uint8Array | undefined {
     const bytes = encode(msg);
     if (bytes.length + dataFrameOverhead > this.options.maxFrameBytes) {
@@ -364,7 +376,12 @@ export class ReplicaTransport<W extends WireTypes> {
     const acceptClients = this.init.acceptClients ?? true;
     const self = this.init.self;
     const channel = SecureChannel.accept(
-      { keys: this.keys, counters: this.counters, maxFrameBytes: this.options.maxFrameBytes },
+      {
+        keys: this.keys,
+        counters: this.counters,
+        maxFrameBytes: this.options.maxFrameBytes,
+        clusterId: this.init.config.clusterId,
+      },
       // Replicas with a lower id dial us; a higher id waits for our dial (one connection per pair).
       (peer) =>
         peer.type === "client" ? acceptClients : peer.id < self && this.peers.has(peer.id),
@@ -378,7 +395,10 @@ export class ReplicaTransport<W extends WireTypes> {
       hooks: {
         onEstablished: (c) => this.onEstablished(c),
         onMessage: (c, message) => this.onInboundMessage(c, message),
-        onClose: (c) => this.onInboundClose(c),
+        onClose: (c, reason) => {
+          if (c.refusal === "wrongCluster") this.reportWrongCluster(`refused: ${reason}`);
+          this.onInboundClose(c);
+        },
       },
     });
     this.inbound.add(connection);

@@ -25,6 +25,7 @@ const netHelp: Record<CounterName, string> = {
     "Authentic messages that are not MessagePack or fail the protocol schema (dropped).",
   unknownPeer:
     "Handshakes from or for a principal this replica holds no key for, or may not accept.",
+  wrongCluster: "Handshakes refused because the two ends belong to different clusters.",
   bytesIn: "Bytes received, handshakes included.",
   bytesOut: "Bytes written, handshakes included.",
   framesIn: "Authentic data frames received.",

@@ -41,7 +41,10 @@ export interface StartReplicaOptions {
   readonly service: AnyServiceDefinition;
   /** Address to bind instead of the configured host (e.g. "0.0.0.0"); the port is the configured one. */
   readonly host?: string;
-  /** The HTTP endpoint for /metrics and /status: default 127.0.0.1 on a free port; false: none. */
+  /**
+   * The HTTP endpoint for /metrics and /status: by default where the replica listens (its bind
+   * host), on a free port; false: none.
+   */
   readonly metrics?: { readonly host?: string; readonly port: number } | false;
   /** Structured JSON lines to stderr by default. */
   readonly logger?: Logger;
@@ -354,6 +357,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
       };
     }
     return {
+      clusterId: config.clusterId ?? null,
       replica: id,
       protocol: config.protocol,
       service: options.service.name,
@@ -402,7 +406,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
   };
 
   if (metricsOption !== false) {
-    const host = metricsOption.host ?? "127.0.0.1";
+    const host = metricsOption.host ?? bindHost;
     try {
       metricsServer = await MetricsServer.listen(host, metricsOption.port, { metrics, status });
     } catch (error) {

@@ -15,6 +15,8 @@ export interface LatencySummary {
 
 /** What `/status` serves and `Replica.status()` returns (docs/operations.md lists every field). */
 export interface ReplicaStatus {
+  /** The cluster id of the configuration this replica runs (null: the config names none). */
+  readonly clusterId: string | null;
   readonly replica: ReplicaId;
   readonly protocol: string;
   readonly service: string;

@@ -168,11 +168,13 @@ describe("lockstep up and lockstep status", () => {
     expect(err).toBe("");
     for (const pid of pids) expect(alive(pid), `replica pid ${pid}`).toBe(false);
 
-    // Nothing runs now: status says so and fails.
+    // Nothing runs now: status says what it knows (no endpoint answers) and fails.
     const down = await cli(["status", "--config", config]);
     expect(down.code).toBe(1);
-    expect(down.stdout).toMatch(/r0 +down \(connection refused\)/);
-    expect(down.stdout).toMatch(/no leader; 0\/3 replicas answering/);
+    expect(down.stdout).toMatch(
+      /r0 +no status endpoint reachable at 127\.0\.0\.1:\d+ \(connection refused\); the replica may be up/,
+    );
+    expect(down.stdout).toMatch(/no leader known; 0\/3 replicas answering \(3 status endpoint/);
   });
 
   it("replicas stop by themselves when up is killed with SIGKILL", async () => {
