@@ -333,7 +333,14 @@ const steps = {
 };
 
 steps.mixed = async (run, o) => {
-  for (const name of ["isolate-leader", "majority-minority", "one-way", "bridge", "pause", "kill"]) {
+  for (const name of [
+    "isolate-leader",
+    "majority-minority",
+    "one-way",
+    "bridge",
+    "pause",
+    "kill",
+  ]) {
     await steps[name](run, o);
   }
 };
@@ -362,7 +369,11 @@ function availability(history, events, windowMs) {
     .filter((e) => e.measure)
     .map((e) => {
       const first = writes.find((t) => t >= e.t);
-      const inWindow = [e.t, ...writes.filter((t) => t > e.t && t < e.t + windowMs), e.t + windowMs];
+      const inWindow = [
+        e.t,
+        ...writes.filter((t) => t > e.t && t < e.t + windowMs),
+        e.t + windowMs,
+      ];
       let gap = 0;
       for (let i = 1; i < inWindow.length; i++) gap = Math.max(gap, inWindow[i] - inWindow[i - 1]);
       return {
@@ -407,7 +418,8 @@ async function main() {
     ns.cleanup();
     return 0;
   }
-  if (!scenarios.includes(args.scenario)) usage(`--scenario must be one of ${scenarios.join(", ")}`);
+  if (!scenarios.includes(args.scenario))
+    usage(`--scenario must be one of ${scenarios.join(", ")}`);
   const int = (name, min, max) => {
     const v = Number(args[name]);
     if (!Number.isInteger(v) || v < min || v > max) usage(`--${name} must be ${min}..${max}`);

@@ -134,9 +134,7 @@ for await (const line of lines) {
         break;
       case "start": {
         stopAt = now() + (command.maxMs ?? 600_000);
-        load = Promise.all(
-          Array.from({ length: command.clients }, (_, i) => process1(i, command)),
-        );
+        load = Promise.all(Array.from({ length: command.clients }, (_, i) => process1(i, command)));
         reply({ started: true });
         break;
       }

@@ -42,7 +42,9 @@ export function unsupportedReason() {
     return "not running as root (network namespaces and iptables need root)";
   }
   for (const tool of ["ip", "iptables"]) {
-    const found = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"].some((d) => existsSync(`${d}/${tool}`));
+    const found = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"].some((d) =>
+      existsSync(`${d}/${tool}`),
+    );
     if (!found) return `${tool} is not installed (apt-get install -y iproute2 iptables)`;
   }
   const probe = `${prefix}probe`;
