@@ -322,9 +322,9 @@ const steps = {
     await sleep(o.isolateMs);
     run.heal();
     await sleep(1_000);
-    run.socketReport("1 s after the heal");
     run.kill(victim);
     run.event("kill", { replica: victim, afterHeal: true }, true);
+    run.socketReport("1 s after the heal, right after the kill");
     await sleep(4_000);
     run.startReplica(victim);
     run.event("restart", { replica: victim });

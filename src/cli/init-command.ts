@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { minimumReplicas, validateClusterConfig } from "../core/config.js";
+import { ConfigError, minimumReplicas, validateClusterConfig } from "../core/config.js";
 import type { ProtocolName } from "../core/protocol.js";
 import { writeClusterFolder } from "../runtime/cluster-folder.js";
 import { intOption, parseCommandArgs, UsageError } from "./args.js";
@@ -92,6 +92,11 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
       : Math.min(basePort + 100, 65535 - n) - basePort;
   const tickMs = intOption("init", "tick-ms", args["tick-ms"], 10, 1, 10_000);
   const clusterId = typeof args["cluster-id"] === "string" ? args["cluster-id"] : newClusterId();
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(clusterId)) {
+    throw new UsageError(
+      `init: --cluster-id: clusterId: expected 1 to 64 letters, digits, ".", "_" or "-", got ${JSON.stringify(clusterId)}`,
+    );
+  }
   const hosts: HostSpec[] =
     hostList ??
     Array.from({ length: n }, () => ({
@@ -135,14 +140,20 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
       `init: ${taken.join(", ")} already in use on this machine (another cluster running?); choose other ports (--base-port, or host:port in --hosts)`,
     );
   }
-  const config = validateClusterConfig({
-    clusterId,
-    protocol,
-    f,
-    replicas: addresses.map((a, id) => ({ id, ...a })),
-    tickMs,
-    settings: {},
-  });
+  let config: ReturnType<typeof validateClusterConfig>;
+  try {
+    config = validateClusterConfig({
+      clusterId,
+      protocol,
+      f,
+      replicas: addresses.map((a, id) => ({ id, ...a })),
+      tickMs,
+      settings: {},
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(`init: ${error.problems.join("; ")}`);
+    throw error;
+  }
   const { folder } = writeClusterFolder(dir, config);
   console.log(`wrote ${protocol} cluster ${clusterId} of ${n} replica(s) (f = ${f}) to ${dir}`);
   const machines = new Set(addresses.map((a) => a.host));
