@@ -321,9 +321,37 @@ const steps = {
     run.event("isolate", { replicas: [isolated] });
     await sleep(o.isolateMs);
     run.heal();
-    await sleep(1_000);
+    const healedAt = now();
+    // Diagnostics: when the leader's link to the healed follower is live again, and how far
+    // behind the follower still is when its partner dies.
+    let linkBackMs = null;
+    for (let i = 0; i < 20 && now() - healedAt < 900; i++) {
+      const leaderStatus = (await run.statuses()).find((s) => s.replica === leader);
+      const link = leaderStatus?.links?.find((l) => l.replica === isolated);
+      if (
+        link?.state === "live" ||
+        (!leaderStatus?.links && leaderStatus?.peersConnected?.includes(isolated))
+      ) {
+        linkBackMs = Math.round(now() - healedAt);
+        break;
+      }
+      await sleep(50);
+    }
+    await sleep(Math.max(0, 1_000 - (now() - healedAt)));
+    const before = await run.statuses();
+    const commit = before.find((s) => s.replica === leader)?.commitIndex ?? null;
+    const applied = before.find((s) => s.replica === isolated)?.appliedIndex ?? null;
     run.kill(victim);
-    run.event("kill", { replica: victim, afterHeal: true }, true);
+    run.event(
+      "kill",
+      {
+        replica: victim,
+        afterHeal: true,
+        leaderLinkBackMs: linkBackMs,
+        healedFollowerBehind: commit === null || applied === null ? null : commit - applied,
+      },
+      true,
+    );
     run.socketReport("1 s after the heal, right after the kill");
     await sleep(4_000);
     run.startReplica(victim);

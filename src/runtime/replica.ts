@@ -51,7 +51,8 @@ export interface StartReplicaOptions {
   readonly storage?: StorageOptions;
   /**
    * Network options (frame limits, queues, TLS, backoff, liveness). Here reconnect backoff
-   * defaults to 50..250 ms and the liveness interval to max(100 ms, 10 ticks).
+   * defaults to 50..150 ms, the liveness interval to max(100 ms, 10 ticks) and the connect
+   * timeout to 400 ms: a healed link is back within about half a second.
    */
   readonly net?: NetOptions;
   /**
@@ -224,8 +225,11 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
     ...options.net,
     // Short redial delays and pings scaled to the tick: a healed partition is back within about
     // a second (docs/net.md, "Liveness").
-    backoff: options.net?.backoff ?? { initialMs: 50, maxMs: 250 },
-    liveness: options.net?.liveness ?? { intervalMs: Math.max(100, 10 * config.tickMs) },
+    backoff: options.net?.backoff ?? { initialMs: 50, maxMs: 150 },
+    liveness: options.net?.liveness ?? {
+      intervalMs: Math.max(100, 10 * config.tickMs),
+      connectTimeoutMs: 400,
+    },
     self: id,
     config,
     keys: ring,
