@@ -1,26 +1,37 @@
 import { existsSync, readdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { minimumReplicas, validateClusterConfig } from "../core/config.js";
+import { ConfigError, minimumReplicas, validateClusterConfig } from "../core/config.js";
 import type { ProtocolName } from "../core/protocol.js";
 import { writeClusterFolder } from "../runtime/cluster-folder.js";
 import { intOption, parseCommandArgs, UsageError } from "./args.js";
+import { assignPorts, type HostSpec, newClusterId, parseHosts, portsInUse } from "./init-hosts.js";
 import { serviceOption } from "./service-option.js";
 
 export const initHelp = `lockstep init: write a cluster configuration and its keys
 
 Usage: lockstep init --protocol raft --replicas N --dir DIR [options]
+       lockstep init --protocol raft --hosts H1,H2,H3 --dir DIR [options]
 
   --protocol P     raft (crash faults, 2f+1 replicas) or single (one replica)
-  --replicas N     replicas (raft: 3, 5, 7...; f = (N-1)/2)
+  --replicas N     replicas (raft: 3, 5, 7...; f = (N-1)/2; default: one per --hosts entry)
   --dir DIR        folder to write (must be empty or new)
   --host HOST      address every replica listens on (default 127.0.0.1)
-  --base-port P    replica i listens on P+i (default 7400)
+  --hosts LIST     one replica per entry, on that machine: h1,h2,h3 or h1:7000,h2:7000
+                   ([v6addr]:port for IPv6); a host without a port gets the base port (its
+                   second replica base + 1, and so on)
+  --base-port P    replica i listens on P+i (default 7400, or the next free block of ports)
   --metrics-base-port P
-                   replica i serves /metrics and /status on P+i (default: base port + 100)
+                   replica i serves /metrics and /status on P+i (default: base port + 100),
+                   on its own host: lockstep status reads it there
   --tick-ms MS     logical clock tick (default 10)
   --service S      record the service the replicas run: kv, counter, lock, or the path of a
                    built service module (loaded now to check it); replica and up then default to it
+  --cluster-id ID  name of the cluster (default: a random ls-…); replicas and clients of
+                   another cluster are refused with a message naming both ids
   --help           this text
+
+Ports on this machine that something already listens on (another cluster running) are not
+handed out: without --base-port the next free block is used, with it init stops.
 
 Writes DIR/cluster.json, DIR/keys/cluster-keys.json (every secret: keep it private),
 DIR/keys/replica-<i>.json (what replica i needs) and DIR/keys/client-cli.json (a client key).`;
@@ -33,6 +44,8 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
     replicas: { type: "string" },
     dir: { type: "string" },
     host: { type: "string" },
+    hosts: { type: "string" },
+    "cluster-id": { type: "string" },
     "base-port": { type: "string" },
     "metrics-base-port": { type: "string" },
     "tick-ms": { type: "string" },
@@ -51,55 +64,118 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
   }
   if (typeof args.dir !== "string" || args.dir === "")
     throw new UsageError("init: --dir is required");
-  const n = intOption("init", "replicas", args.replicas, protocol === "single" ? 1 : 3, 1, 31);
+  if (args.hosts !== undefined && args.host !== undefined) {
+    throw new UsageError("init: give --host (every replica on one address) or --hosts, not both");
+  }
+  const hostList: HostSpec[] | undefined =
+    typeof args.hosts === "string" ? parseHosts(args.hosts) : undefined;
+  const n = intOption(
+    "init",
+    "replicas",
+    args.replicas,
+    hostList?.length ?? (protocol === "single" ? 1 : 3),
+    1,
+    31,
+  );
+  if (hostList && hostList.length !== n) {
+    throw new UsageError(`init: --hosts names ${hostList.length} hosts but --replicas is ${n}`);
+  }
   const f = protocol === "single" ? 0 : Math.floor((n - 1) / 2);
   if (protocol === "single" && n !== 1)
     throw new UsageError("init: protocol single runs exactly one replica");
   if (n < minimumReplicas(protocol as ProtocolName, Math.max(f, protocol === "raft" ? 1 : 0))) {
     throw new UsageError(`init: raft needs at least 3 replicas, got ${n}`);
   }
-  const basePort = intOption("init", "base-port", args["base-port"], 7400, 1, 65535 - n);
-  const metricsBasePort = intOption(
-    "init",
-    "metrics-base-port",
-    args["metrics-base-port"],
-    Math.min(basePort + 100, 65535 - n),
-    1,
-    65535 - n,
-  );
-  if (metricsBasePort < basePort + n && basePort < metricsBasePort + n) {
+  const basePortGiven = args["base-port"] !== undefined;
+  let basePort = intOption("init", "base-port", args["base-port"], 7400, 1, 65535 - n);
+  const metricsGiven = args["metrics-base-port"] !== undefined;
+  const metricsOffset = () =>
+    metricsGiven
+      ? intOption("init", "metrics-base-port", args["metrics-base-port"], 0, 1, 65535 - n) -
+        basePort
+      : Math.min(basePort + 100, 65535 - n) - basePort;
+  const tickMs = intOption("init", "tick-ms", args["tick-ms"], 10, 1, 10_000);
+  const clusterId = typeof args["cluster-id"] === "string" ? args["cluster-id"] : newClusterId();
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(clusterId)) {
     throw new UsageError(
-      `init: replica ports ${basePort}-${basePort + n - 1} and metrics ports ${metricsBasePort}-${metricsBasePort + n - 1} overlap`,
+      `init: --cluster-id: clusterId: expected 1 to 64 letters, digits, ".", "_" or "-", got ${JSON.stringify(clusterId)}`,
     );
   }
-  const tickMs = intOption("init", "tick-ms", args["tick-ms"], 10, 1, 10_000);
-  const host = typeof args.host === "string" ? args.host : "127.0.0.1";
+  const hosts: HostSpec[] =
+    hostList ??
+    Array.from({ length: n }, () => ({
+      host: typeof args.host === "string" ? args.host : "127.0.0.1",
+      port: undefined,
+    }));
   const dir = resolve(args.dir);
   if (existsSync(dir) && readdirSync(dir).length > 0) {
     throw new UsageError(`init: ${dir} is not empty; choose a new folder`);
   }
   const service =
     args.service === undefined ? undefined : (await serviceOption("init", args.service)).spec;
-  const config = validateClusterConfig({
-    protocol,
-    f,
-    replicas: Array.from({ length: n }, (_, id) => ({
-      id,
-      host,
-      port: basePort + id,
-      metricsPort: metricsBasePort + id,
-    })),
-    tickMs,
-    settings: {},
-    ...(service === undefined ? {} : { service }),
-  });
+  const plan = () => {
+    const offset = metricsOffset();
+    if (offset > -n && offset < n) {
+      throw new UsageError(
+        `init: replica ports ${basePort}-${basePort + n - 1} and metrics ports ${basePort + offset}-${basePort + offset + n - 1} overlap`,
+      );
+    }
+    return assignPorts(hosts, basePort, basePort + offset);
+  };
+  let addresses = plan();
+  // Ports another cluster (or anything else) holds on this machine are not handed out.
+  const everyPort = () => addresses.flatMap((a) => [a, { host: a.host, port: a.metricsPort }]);
+  let taken = await portsInUse(everyPort());
+  const explicitPorts = hosts.some((h) => h.port !== undefined);
+  for (
+    let attempt = 0;
+    taken.length > 0 && !basePortGiven && !explicitPorts && attempt < 50;
+    attempt++
+  ) {
+    const next = basePort + 10;
+    if (next > 65535 - n - 100) break;
+    console.error(
+      `init: ${taken.join(", ")} in use (another cluster running?); trying base port ${next}`,
+    );
+    basePort = next;
+    addresses = plan();
+    taken = await portsInUse(everyPort());
+  }
+  if (taken.length > 0) {
+    throw new UsageError(
+      `init: ${taken.join(", ")} already in use on this machine (another cluster running?); choose other ports (--base-port, or host:port in --hosts)`,
+    );
+  }
+  let config: ReturnType<typeof validateClusterConfig>;
+  try {
+    config = validateClusterConfig({
+      clusterId,
+      protocol,
+      f,
+      replicas: addresses.map((a, id) => ({ id, ...a })),
+      tickMs,
+      settings: {},
+      ...(service === undefined ? {} : { service }),
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(`init: ${error.problems.join("; ")}`);
+    throw error;
+  }
   const { folder } = writeClusterFolder(dir, config);
-  console.log(`wrote ${protocol} cluster of ${n} replica(s) (f = ${f}) to ${dir}`);
-  console.log(`run the whole cluster with:\n  npx lockstep up --config ${folder.configFile}`);
-  console.log("or start each replica with:");
-  for (let id = 0; id < n; id++) {
+  console.log(`wrote ${protocol} cluster ${clusterId} of ${n} replica(s) (f = ${f}) to ${dir}`);
+  const machines = new Set(addresses.map((a) => a.host));
+  if (machines.size > 1) {
     console.log(
-      `  npx lockstep replica --config ${folder.configFile} --keys ${folder.keyFile(id)} --id ${id} --data ${folder.dataDir(id)}`,
+      `copy cluster.json and keys/replica-<i>.json to each machine (replica i's key to machine i only), then start each replica there:`,
+    );
+  } else {
+    console.log(`run the whole cluster with:\n  npx lockstep up --config ${folder.configFile}`);
+    console.log("or start each replica with:");
+  }
+  for (let id = 0; id < n; id++) {
+    const on = machines.size > 1 ? `on ${addresses[id]!.host}: ` : "";
+    console.log(
+      `  ${on}npx lockstep replica --config ${folder.configFile} --keys ${folder.keyFile(id)} --id ${id} --data ${folder.dataDir(id)}`,
     );
   }
   return 0;

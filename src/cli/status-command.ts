@@ -25,6 +25,10 @@ start the replica with that --metrics-port.
   --timeout MS     give up on a replica after MS milliseconds (default 1000)
   --help           this text
 
+A status endpoint that cannot be reached is reported as such ("the replica may be up"): the
+endpoint listens where the replica listens unless it was started with --metrics-host. A replica
+of another cluster (its cluster id differs from the configuration's) is reported, not counted.
+
 Exit code: 0 when a majority answers and exactly one replica leads in the newest term, 1
 otherwise (with --watch: as of the last redraw), 2 on bad arguments or config.`;
 
@@ -43,11 +47,29 @@ async function probe(config: ClusterConfig, timeoutMs: number): Promise<ReplicaP
     config.replicas.map(async (r, replica): Promise<ReplicaProbe> => {
       if (r.metricsPort === undefined) return { replica, error: "no metricsPort in config" };
       if (r.host === undefined) return { replica, error: "no host in config" };
+      const at = `${r.host.includes(":") ? `[${r.host}]` : r.host}:${r.metricsPort}`;
+      let status: Awaited<ReturnType<typeof fetchReplicaStatus>>;
       try {
-        return { replica, status: await fetchReplicaStatus(r.host, r.metricsPort, timeoutMs) };
+        status = await fetchReplicaStatus(r.host, r.metricsPort, timeoutMs);
       } catch (error) {
-        return { replica, error: reason(error, timeoutMs) };
+        const why = reason(error, timeoutMs);
+        // An HTTP answer that is not a status is something else on that port, not silence.
+        const answered = why.startsWith("HTTP ") || why === "not a lockstep /status answer";
+        return answered
+          ? { replica, error: `${at}: ${why}` }
+          : { replica, error: why, unreachable: at };
       }
+      const theirs = status.clusterId ?? null;
+      if (config.clusterId !== undefined && theirs !== null && theirs !== config.clusterId) {
+        return {
+          replica,
+          error: `${at} answers for cluster ${theirs}, not ${config.clusterId} (another cluster on these ports?)`,
+        };
+      }
+      if (status.replica !== replica) {
+        return { replica, error: `${at} answers as replica ${status.replica}` };
+      }
+      return { replica, status };
     }),
   );
 }

@@ -1,13 +1,19 @@
 import type { ReplicaStatus } from "../runtime/status.js";
 
-/** What `lockstep status` learned about one replica: its /status, or why there is none. */
+/**
+ * What `lockstep status` learned about one replica: its /status, or why there is none.
+ * `unreachable` (host:port) marks a status endpoint that did not answer at all: that says
+ * nothing about the replica itself (the endpoint may listen elsewhere, or be firewalled).
+ */
 export type ReplicaProbe =
   | { readonly replica: number; readonly status: ReplicaStatus }
-  | { readonly replica: number; readonly error: string };
+  | { readonly replica: number; readonly error: string; readonly unreachable?: string };
 
 export interface ClusterHealth {
   readonly total: number;
   readonly answering: number;
+  /** Replicas whose status endpoint could not be reached (they may well be up). */
+  readonly unreachable: number;
   /** The newest term any answering replica is in. */
   readonly term: number | undefined;
   /** Replicas claiming leadership in that term (Raft allows at most one). */
@@ -23,6 +29,7 @@ export function assessCluster(probes: readonly ReplicaProbe[]): ClusterHealth {
   return {
     total: probes.length,
     answering: answers.length,
+    unreachable: probes.filter((p) => "unreachable" in p && p.unreachable !== undefined).length,
     term,
     leaders,
     healthy: answers.length > probes.length / 2 && leaders.length === 1,
@@ -79,9 +86,16 @@ function row(s: ReplicaStatus, leader: ReplicaStatus | undefined, total: number)
 /** The status table: one row per replica, unreachable ones as "down (reason)". */
 export function formatStatusTable(probes: readonly ReplicaProbe[], health: ClusterHealth): string {
   const leader = health.leaders.length === 1 ? health.leaders[0] : undefined;
-  const rows = probes.map((p) =>
-    "status" in p ? row(p.status, leader, probes.length) : [`r${p.replica}`, `down (${p.error})`],
-  );
+  const rows = probes.map((p) => {
+    if ("status" in p) return row(p.status, leader, probes.length);
+    if (p.unreachable !== undefined) {
+      return [
+        `r${p.replica}`,
+        `no status endpoint reachable at ${p.unreachable} (${p.error}); the replica may be up`,
+      ];
+    }
+    return [`r${p.replica}`, `unknown (${p.error})`];
+  });
   const widths = header.map((h, i) =>
     Math.max(h.length, ...rows.filter((r) => r.length === header.length).map((r) => r[i]!.length)),
   );
@@ -95,9 +109,17 @@ export function formatStatusTable(probes: readonly ReplicaProbe[], health: Clust
 /** "leader: r1 (term 4); 3/3 replicas answering", or why there is no single leader. */
 export function formatSummary(health: ClusterHealth): string {
   const answering = `${health.answering}/${health.total} replicas answering`;
-  const majority = health.answering > health.total / 2 ? "" : " (no majority)";
+  // Silence from a status endpoint is not a dead replica: say only what is known.
+  const majority =
+    health.answering > health.total / 2
+      ? ""
+      : health.unreachable > 0
+        ? ` (${health.unreachable} status endpoint(s) unreachable: those replicas may be up; check where their /status listens)`
+        : " (no majority)";
   const [leader, ...others] = health.leaders;
-  if (leader === undefined) return `no leader; ${answering}${majority}`;
+  if (leader === undefined) {
+    return `${health.answering > 0 ? "no leader" : "no leader known"}; ${answering}${majority}`;
+  }
   if (others.length > 0) {
     const names = health.leaders.map((s) => `r${s.replica}`).join(", ");
     return `no single leader: ${names} all claim term ${leader.term}; ${answering}${majority}`;

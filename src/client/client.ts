@@ -183,7 +183,10 @@ export class LockstepClient<
       };
       this.pending.set(opId, { resolve, reject, cleanup });
       if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
-        timer = setTimeout(() => this.settleError(opId, timeoutError(timeoutMs)), timeoutMs);
+        timer = setTimeout(
+          () => this.settleError(opId, timeoutError(timeoutMs, this.transport.refusal)),
+          timeoutMs,
+        );
       }
       signal?.addEventListener("abort", onAbort, { once: true });
       this.step(input(opId));

@@ -35,8 +35,14 @@ const indeterminateNote =
   "the operation may still take effect: the client keeps retrying it with the same sequence " +
   "number until it is answered or the client is closed";
 
-export function timeoutError(ms: number): LockstepError {
-  return new LockstepError("timeout", `no answer within ${ms} ms; ${indeterminateNote}`, true);
+/** `refusal`: a replica refused the client as another cluster's (said first: the likely cause). */
+export function timeoutError(ms: number, refusal?: string): LockstepError {
+  const cause = refusal === undefined ? "" : `${refusal}; `;
+  return new LockstepError(
+    "timeout",
+    `${cause}no answer within ${ms} ms; ${indeterminateNote}`,
+    true,
+  );
 }
 
 export function abortedError(sent: boolean, reason: unknown): LockstepError {

@@ -16,6 +16,12 @@ export interface ReplicaAddress {
 }
 
 export interface ClusterConfig {
+  /**
+   * Names the cluster (lockstep init writes a random one). Carried in every connection
+   * handshake: replicas and clients of different clusters refuse each other with a clear
+   * error. Optional: without one, nothing is checked (configurations from before ids).
+   */
+  readonly clusterId?: string;
   readonly protocol: ProtocolName;
   /** Faults tolerated: crashes for raft and primary-backup, arbitrary faults for pbft. */
   readonly f: number;
@@ -59,8 +65,26 @@ export class ConfigError extends Error {
 export function validateClusterConfig(raw: unknown): ClusterConfig {
   const problems: string[] = [];
   if (!isPlainObject(raw)) throw new ConfigError(["configuration must be an object"]);
-  const known = new Set(["protocol", "f", "replicas", "tickMs", "sessions", "settings", "service"]);
+  const known = new Set([
+    "clusterId",
+    "protocol",
+    "f",
+    "replicas",
+    "tickMs",
+    "sessions",
+    "settings",
+    "service",
+  ]);
   for (const key of Object.keys(raw)) if (!known.has(key)) problems.push(`${key}: unknown field`);
+  const clusterId = raw.clusterId;
+  if (
+    clusterId !== undefined &&
+    (typeof clusterId !== "string" || !/^[A-Za-z0-9._-]{1,64}$/.test(clusterId))
+  ) {
+    problems.push(
+      `clusterId: expected 1 to 64 letters, digits, ".", "_" or "-", got ${JSON.stringify(clusterId)}`,
+    );
+  }
 
   const protocol = raw.protocol;
   if (typeof protocol !== "string" || !protocolNames.includes(protocol as ProtocolName)) {
@@ -184,6 +208,7 @@ export function validateClusterConfig(raw: unknown): ClusterConfig {
   if (!isPlainObject(settings)) problems.push("settings: expected an object");
   if (problems.length > 0) throw new ConfigError(problems);
   return {
+    ...(clusterId === undefined ? {} : { clusterId: clusterId as string }),
     protocol: protocol as ProtocolName,
     f: f as number,
     replicas,

@@ -22,6 +22,8 @@ export type ChannelEvent =
   | { readonly type: "send"; readonly bytes: Uint8Array }
   | { readonly type: "established"; readonly peer: Principal }
   | { readonly type: "message"; readonly message: Uint8Array }
+  /** A liveness ping (a data frame carrying one empty message): proof the peer is there. */
+  | { readonly type: "ping" }
   | { readonly type: "closed"; readonly counter: CounterName; readonly detail: string };
 
 export interface ChannelOptions {
@@ -29,7 +31,11 @@ export interface ChannelOptions {
   readonly counters: NetCounters;
   /** Largest frame accepted once authenticated (default 16 MiB). */
   readonly maxFrameBytes?: number;
+  /** This side's cluster id (docs/net.md, "Cluster id"); none: no check. */
+  readonly clusterId?: string | undefined;
 }
+
+const emptyMessage = new Uint8Array(0);
 
 type State =
   | { readonly name: "dialing"; readonly handshake: DialerHandshake }
@@ -63,7 +69,7 @@ export class SecureChannel {
   static dial(options: ChannelOptions, target: Principal, nonce?: Uint8Array): SecureChannel {
     return new SecureChannel(options, {
       name: "dialing",
-      handshake: new DialerHandshake(options.keys, target, nonce),
+      handshake: new DialerHandshake(options.keys, target, nonce, options.clusterId),
     });
   }
 
@@ -75,7 +81,7 @@ export class SecureChannel {
   ): SecureChannel {
     return new SecureChannel(options, {
       name: "accepting",
-      handshake: new ResponderHandshake(options.keys, admit, nonce),
+      handshake: new ResponderHandshake(options.keys, admit, nonce, options.clusterId),
       helloSeen: false,
     });
   }
@@ -119,6 +125,16 @@ export class SecureChannel {
   sealBatch(messages: readonly Uint8Array[]): Uint8Array {
     if (this.state.name !== "open") throw new Error("channel is not established");
     return this.state.sealer.sealBatch(messages);
+  }
+
+  /**
+   * Seals a liveness ping: a data frame carrying exactly one empty message. No protocol
+   * message is empty (MessagePack encodes every value in at least one byte), so the receiver
+   * tells it apart without a new frame kind; it is authenticated and sequenced like any data
+   * frame. (An empty message inside a larger batch is still delivered as a message.)
+   */
+  sealPing(): Uint8Array {
+    return this.sealBatch([emptyMessage]);
   }
 
   /** The largest frame this channel accepts once established. */
@@ -183,6 +199,7 @@ export class SecureChannel {
         if (!state.helloSeen) {
           const result = state.handshake.onHello(frame);
           if (!result.ok) {
+            if (result.reply) events.push({ type: "send", bytes: result.reply });
             events.push(this.failed(result));
             return;
           }
@@ -206,6 +223,10 @@ export class SecureChannel {
         }
         this.counters.framesIn++;
         this.counters.messagesIn += result.messages.length;
+        if (result.messages.length === 1 && result.messages[0]!.length === 0) {
+          events.push({ type: "ping" });
+          return;
+        }
         for (const message of result.messages) events.push({ type: "message", message });
         return;
       }

@@ -36,6 +36,15 @@ export class ClientTransport<W extends WireTypes> {
   private readonly addresses = new Map<ReplicaId, HostPort>();
   private handler: ResponseHandler<W> = () => {};
   private closed = false;
+  private wrongCluster: string | undefined;
+
+  /**
+   * Why the last replica refused this client as another cluster's (its configuration names a
+   * different cluster id), if one did: the likely reason requests go unanswered.
+   */
+  get refusal(): string | undefined {
+    return this.wrongCluster;
+  }
 
   constructor(private readonly init: ClientTransportOptions<W>) {
     this.options = resolveNetOptions(init);
@@ -113,6 +122,10 @@ export class ClientTransport<W extends WireTypes> {
       maxFrameBytes: this.options.maxFrameBytes,
       handshakeTimeoutMs: this.options.handshakeTimeoutMs,
       backoff: this.options.backoff,
+      clusterId: this.init.config.clusterId,
+      onWrongCluster: (reason) => {
+        this.wrongCluster = `replica ${id}: ${reason}`;
+      },
       onMessage: (message) => this.onMessage(id, message),
       ...(this.options.onError ? { onError: this.options.onError } : {}),
     });

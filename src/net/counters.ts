@@ -18,6 +18,8 @@ export interface NetCounters {
   schemaRejected: number;
   /** A handshake naming a principal this node holds no key for, or addressed to someone else. */
   unknownPeer: number;
+  /** A handshake between different clusters (their cluster ids differ): refused on both ends. */
+  wrongCluster: number;
   bytesIn: number;
   bytesOut: number;
   /** Authentic data frames received / data frames handed to a socket (a frame carries a batch). */
@@ -32,6 +34,16 @@ export interface NetCounters {
   unroutable: number;
   /** Messages refused on send because their frame would exceed the frame limit. */
   oversizedSends: number;
+  /** Messages dropped from a send queue because they waited longer than its age bound. */
+  queueExpired: number;
+  /** Liveness pings sent / received (docs/net.md, "Liveness"). */
+  pingsOut: number;
+  pingsIn: number;
+  /**
+   * Peer connections closed by the liveness check: nothing received for the link timeout while
+   * we were sending, a write blocked that long, or a dial that did not connect in time.
+   */
+  linkTimeouts: number;
   /** Dial attempts after the first one to the same replica (each redial after a failure or a lost connection). */
   reconnects: number;
   /** Inbound connections refused because the connection limit was reached. */
@@ -53,6 +65,7 @@ export function createCounters(): NetCounters {
     unauthenticated: 0,
     schemaRejected: 0,
     unknownPeer: 0,
+    wrongCluster: 0,
     bytesIn: 0,
     bytesOut: 0,
     framesIn: 0,
@@ -62,6 +75,10 @@ export function createCounters(): NetCounters {
     queueDrops: 0,
     unroutable: 0,
     oversizedSends: 0,
+    queueExpired: 0,
+    pingsOut: 0,
+    pingsIn: 0,
+    linkTimeouts: 0,
     reconnects: 0,
     connectionsRejected: 0,
     tlsFailures: 0,
@@ -78,6 +95,7 @@ export const rejectionCounters: readonly CounterName[] = [
   "unauthenticated",
   "schemaRejected",
   "unknownPeer",
+  "wrongCluster",
 ];
 
 export function sumCounters(counters: NetCounters, names: readonly CounterName[]): number {

@@ -1,8 +1,9 @@
 import type { Principal } from "../core/crypto.js";
 import { Backoff, type BackoffOptions } from "./backoff.js";
 import { SecureChannel } from "./channel.js";
-import { Connection } from "./connection.js";
+import { Connection, type LinkActivity } from "./connection.js";
 import type { NetCounters } from "./counters.js";
+import type { ResolvedLiveness } from "./options.js";
 import type { SendQueue } from "./send-queue.js";
 import type { HandshakeKeys } from "./session-keys.js";
 import { dialSocket, type TlsOptions } from "./tls.js";
@@ -28,7 +29,13 @@ export interface DialedLinkOptions {
   readonly tls: TlsOptions | undefined;
   readonly maxFrameBytes: number;
   readonly handshakeTimeoutMs: number;
+  /** Pings, link timeout and connect timeout (docs/net.md, "Liveness"); none when undefined. */
+  readonly liveness?: ResolvedLiveness | undefined;
   readonly backoff?: BackoffOptions;
+  /** This side's cluster id, sent in HELLO (docs/net.md, "Cluster id"). */
+  readonly clusterId?: string | undefined;
+  /** Called when the peer refused us as another cluster's node (with the reason). */
+  readonly onWrongCluster?: (reason: string) => void;
   readonly onMessage: (message: Uint8Array) => void;
   readonly onError?: (error: unknown) => void;
 }
@@ -39,6 +46,7 @@ export class DialedLink {
   private started = false;
   private stopped = false;
   private attempts = 0;
+  private redials = 0;
   private readonly backoff: Backoff;
 
   constructor(private readonly options: DialedLinkOptions) {
@@ -52,6 +60,21 @@ export class DialedLink {
   /** Whether an authenticated connection is up. */
   get connected(): boolean {
     return this.connection?.established ?? false;
+  }
+
+  /** Traffic of the current connection (undefined when none is up). */
+  get activity(): LinkActivity | undefined {
+    return this.connected ? this.connection?.activity : undefined;
+  }
+
+  /** Whether a dial is under way (socket opened, handshake not finished). */
+  get connecting(): boolean {
+    return this.connection !== undefined && !this.connection.established;
+  }
+
+  /** Redials so far (after failures or lost connections). */
+  get reconnects(): number {
+    return this.redials;
   }
 
   /** Starts dialing (idempotent). */
@@ -78,7 +101,10 @@ export class DialedLink {
 
   private dial(): void {
     if (this.stopped || this.connection || this.timer) return;
-    if (this.attempts++ > 0) this.options.counters.reconnects++;
+    if (this.attempts++ > 0) {
+      this.options.counters.reconnects++;
+      this.redials++;
+    }
     const address = this.options.address();
     if (!address) {
       this.scheduleRedial();
@@ -88,7 +114,12 @@ export class DialedLink {
     let channel: SecureChannel;
     try {
       channel = SecureChannel.dial(
-        { keys: o.keys, counters: o.counters, maxFrameBytes: o.maxFrameBytes },
+        {
+          keys: o.keys,
+          counters: o.counters,
+          maxFrameBytes: o.maxFrameBytes,
+          clusterId: o.clusterId,
+        },
         o.target,
       );
     } catch (error) {
@@ -98,7 +129,20 @@ export class DialedLink {
       return;
     }
     const socket = dialSocket(o.tls, address.host, address.port, o.counters);
-    this.connection = new Connection({
+    // A SYN lost to a partition is retried by TCP only after 1 s, 3 s, 7 s...: give up sooner
+    // and dial again, so a healed link is back within about connectTimeoutMs + the backoff.
+    const liveness = o.liveness;
+    let connectTimer: NodeJS.Timeout | undefined;
+    if (liveness) {
+      connectTimer = setTimeout(() => {
+        o.counters.linkTimeouts++;
+        connection.close(`no TCP connection within ${liveness.connectTimeoutMs} ms`);
+      }, liveness.connectTimeoutMs);
+      connectTimer.unref();
+      socket.once("connect", () => clearTimeout(connectTimer));
+      socket.once("close", () => clearTimeout(connectTimer));
+    }
+    const connection = new Connection({
       socket,
       channel,
       counters: o.counters,
@@ -106,14 +150,19 @@ export class DialedLink {
       queue: o.queue,
       ...(o.onError ? { onError: o.onError } : {}),
       hooks: {
-        onEstablished: () => this.backoff.reset(),
+        onEstablished: (c) => {
+          this.backoff.reset();
+          if (liveness) c.startLiveness(liveness);
+        },
         onMessage: (_connection, message) => o.onMessage(message),
-        onClose: (connection) => {
+        onClose: (connection, reason) => {
           if (this.connection === connection) this.connection = undefined;
+          if (connection.refusal === "wrongCluster") o.onWrongCluster?.(reason);
           this.scheduleRedial();
         },
       },
     });
+    this.connection = connection;
   }
 
   private scheduleRedial(): void {

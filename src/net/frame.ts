@@ -18,6 +18,12 @@ export const FrameKind = {
   confirm: 3,
   /** Either way, after the handshake: sequence number + one encoded message. */
   data: 4,
+  /**
+   * Responder → dialer instead of CHALLENGE: "you reached another cluster", with the
+   * responder's cluster id. Unauthenticated (its tag is zeros): it only words the error a
+   * dialer reports; the connection closes either way.
+   */
+  refuse: 5,
 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
@@ -31,7 +37,7 @@ const smallChunkBytes = 4096;
 const maxTailBytes = 1 << 20;
 
 function isFrameKind(kind: number): kind is FrameKind {
-  return kind >= FrameKind.hello && kind <= FrameKind.data;
+  return kind >= FrameKind.hello && kind <= FrameKind.refuse;
 }
 
 export interface Frame {

@@ -25,6 +25,11 @@ import {
  * HKDF(link key, SHA-256(HELLO ‖ CHALLENGE ‖ CONFIRM)). A side that knows the other's public
  * key also demands its signature over the transcript, which binds a replica's identity even for
  * holders of a shared secret (docs/net.md, "What the keys prove").
+ *
+ * A dialer whose configuration names a cluster id appends it to HELLO (covered by the HELLO
+ * tag). A responder with another id answers REFUSE carrying its own id instead of CHALLENGE,
+ * so both ends can say "another cluster" rather than "bad key". Either side without an id
+ * skips the check (configurations written before cluster ids).
  */
 export const handshakeVersion = 1;
 export const nonceBytes = 32;
@@ -33,9 +38,31 @@ export const maxHandshakeFrameBytes = 1024;
 
 export type HandshakeFailure = {
   readonly ok: false;
-  readonly counter: "malformed" | "unknownPeer" | "unauthenticated";
+  readonly counter: "malformed" | "unknownPeer" | "unauthenticated" | "wrongCluster";
   readonly detail: string;
+  /** Bytes to send the dialer before closing (a REFUSE frame), if any. */
+  readonly reply?: Uint8Array;
 };
+
+/** Cluster ids: 1 to 64 of [A-Za-z0-9._-] (validateClusterConfig checks the same). */
+const maxClusterIdBytes = 64;
+
+/** A REFUSE frame telling a dialer which cluster it reached (unauthenticated: zero tag). */
+function encodeRefuse(clusterId: string): Uint8Array {
+  const id = Buffer.from(clusterId, "utf8");
+  return encodeFrame(
+    FrameKind.refuse,
+    Buffer.concat([Uint8Array.of(id.length), id]),
+    () => new Uint8Array(tagBytes),
+  );
+}
+
+function decodeRefuse(body: Uint8Array): string | undefined {
+  if (body.length < 1 || body[0] !== body.length - 1 || body[0]! > maxClusterIdBytes) {
+    return undefined;
+  }
+  return Buffer.from(body.subarray(1)).toString("utf8");
+}
 
 export interface SessionSecret {
   readonly key: KeyObject;
@@ -74,10 +101,17 @@ function readSignature(bytes: Uint8Array): Uint8Array | undefined {
   return bytes.subarray(2);
 }
 
-function encodeHello(nonce: Uint8Array, dialer: Principal, responder: Principal): Uint8Array {
+function encodeHello(
+  nonce: Uint8Array,
+  dialer: Principal,
+  responder: Principal,
+  clusterId: string | undefined,
+): Uint8Array {
   const d = Buffer.from(dialer, "utf8");
   const r = Buffer.from(responder, "utf8");
   if (d.length > 255 || r.length > 255) throw new RangeError("principal longer than 255 bytes");
+  const c = Buffer.from(clusterId ?? "", "utf8");
+  if (c.length > maxClusterIdBytes) throw new RangeError("cluster id longer than 64 bytes");
   return Buffer.concat([
     Uint8Array.of(handshakeVersion),
     nonce,
@@ -85,12 +119,14 @@ function encodeHello(nonce: Uint8Array, dialer: Principal, responder: Principal)
     d,
     Uint8Array.of(r.length),
     r,
+    // Without a cluster id the HELLO is exactly the one of earlier versions.
+    ...(c.length > 0 ? [Uint8Array.of(c.length), c] : []),
   ]);
 }
 
 function decodeHello(
   body: Uint8Array,
-): { nonce: Uint8Array; dialer: string; responder: string } | string {
+): { nonce: Uint8Array; dialer: string; responder: string; clusterId?: string } | string {
   if (body.length < 1 + nonceBytes + 2) return "HELLO too short";
   if (body[0] !== handshakeVersion) return `unsupported handshake version ${body[0]}`;
   let at = 1;
@@ -101,9 +137,16 @@ function decodeHello(
   const dialer = Buffer.from(body.subarray(at, at + dLength)).toString("utf8");
   at += dLength;
   const rLength = body[at++]!;
-  if (at + rLength !== body.length) return "HELLO responder name does not end the frame";
+  if (at + rLength > body.length) return "HELLO responder name overruns the frame";
   const responder = Buffer.from(body.subarray(at, at + rLength)).toString("utf8");
-  return { nonce, dialer, responder };
+  at += rLength;
+  if (at === body.length) return { nonce, dialer, responder };
+  const cLength = body[at++]!;
+  if (cLength === 0 || cLength > maxClusterIdBytes || at + cLength !== body.length) {
+    return "HELLO cluster id does not end the frame";
+  }
+  const clusterId = Buffer.from(body.subarray(at)).toString("utf8");
+  return { nonce, dialer, responder, clusterId };
 }
 
 /** The dialing side: sends HELLO, checks CHALLENGE, answers CONFIRM. */
@@ -117,18 +160,30 @@ export class DialerHandshake {
     private readonly keys: HandshakeKeys,
     readonly target: Principal,
     nonce: Uint8Array = randomBytes(nonceBytes),
+    private readonly clusterId?: string,
   ) {
     const pairKey = keys.pairKey(target);
     if (!pairKey) throw new Error(`${keys.self} holds no key shared with ${target}`);
     this.linkKey = deriveLinkKey(pairKey, keys.self, target);
-    this.hello = encodeFrame(FrameKind.hello, encodeHello(nonce, keys.self, target), (signed) =>
-      labeledMac(this.linkKey, "hello", [signed]),
+    this.hello = encodeFrame(
+      FrameKind.hello,
+      encodeHello(nonce, keys.self, target, clusterId),
+      (signed) => labeledMac(this.linkKey, "hello", [signed]),
     );
   }
 
   onChallenge(
     frame: Frame,
   ): { ok: true; confirm: Uint8Array; session: SessionSecret } | HandshakeFailure {
+    if (frame.kind === FrameKind.refuse) {
+      const theirs = decodeRefuse(frame.body);
+      return fail(
+        "wrongCluster",
+        theirs === undefined
+          ? `${this.target} refused the connection (malformed REFUSE)`
+          : `${this.target} at this address belongs to cluster "${theirs}", not "${this.clusterId ?? ""}" (another cluster's replica on the configured port?)`,
+      );
+    }
     if (frame.kind !== FrameKind.challenge) {
       return fail("unauthenticated", `expected CHALLENGE, got frame kind ${frame.kind}`);
     }
@@ -171,6 +226,7 @@ export class ResponderHandshake {
     private readonly keys: HandshakeKeys,
     private readonly admit: (peer: ParsedPrincipal) => boolean,
     private readonly nonce: Uint8Array = randomBytes(nonceBytes),
+    private readonly clusterId?: string,
   ) {}
 
   onHello(frame: Frame): { ok: true; challenge: Uint8Array; peer: Principal } | HandshakeFailure {
@@ -182,6 +238,17 @@ export class ResponderHandshake {
     const who = parsePrincipal(hello.dialer);
     if (!who) return fail("malformed", `HELLO names no principal: ${JSON.stringify(hello.dialer)}`);
     const dialer = hello.dialer as Principal;
+    // Checked before the key: another cluster's keys would only fail as "does not prove its
+    // key", which hides the real mistake from both operators.
+    if (hello.clusterId !== undefined && this.clusterId && hello.clusterId !== this.clusterId) {
+      return {
+        ...fail(
+          "wrongCluster",
+          `${dialer} dialed from cluster "${hello.clusterId}"; this is cluster "${this.clusterId}"`,
+        ),
+        reply: encodeRefuse(this.clusterId),
+      };
+    }
     if (hello.responder !== this.keys.self) {
       return fail(
         "unknownPeer",

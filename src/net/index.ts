@@ -2,7 +2,13 @@
 export { Backoff, type BackoffOptions } from "./backoff.js";
 export { type ChannelEvent, type ChannelOptions, SecureChannel } from "./channel.js";
 export { ClientTransport, type ClientTransportOptions } from "./client-connection.js";
-export { Connection, type ConnectionHooks, type ConnectionOptions } from "./connection.js";
+export {
+  Connection,
+  type ConnectionHooks,
+  type ConnectionOptions,
+  type LinkActivity,
+  type LivenessOptions,
+} from "./connection.js";
 export {
   type CounterName,
   createCounters,
@@ -51,7 +57,7 @@ export {
   replicaKeyFile,
   writeKeyFile,
 } from "./keys.js";
-export type { NetOptions } from "./options.js";
+export { defaultLiveness, type LivenessSettings, type NetOptions } from "./options.js";
 export { isPrincipal, type ParsedPrincipal, parsePrincipal } from "./principal.js";
 export { defaultQueueLimits, type QueueLimits, SendQueue } from "./send-queue.js";
 export {
@@ -63,4 +69,9 @@ export {
 } from "./session.js";
 export { type HandshakeKeys, handshakeKeys } from "./session-keys.js";
 export type { TlsOptions } from "./tls.js";
-export { ReplicaTransport, type ReplicaTransportOptions } from "./transport.js";
+export {
+  type PeerLinkState,
+  type PeerLinkStatus,
+  ReplicaTransport,
+  type ReplicaTransportOptions,
+} from "./transport.js";

@@ -56,6 +56,23 @@ type ClientHandler<W extends WireTypes> = (
   route: ClientRoute,
 ) => void;
 
+/**
+ * A peer link as `/status` shows it: `live` carried a frame within the liveness timeout,
+ * `silent` has a connection that did not, `connecting` is dialing, `down` has none.
+ */
+export type PeerLinkState = "live" | "silent" | "connecting" | "down";
+
+export interface PeerLinkStatus {
+  readonly replica: ReplicaId;
+  readonly state: PeerLinkState;
+  /** Milliseconds since bytes last arrived on the current connection (null: none up). */
+  readonly lastFrameAgoMs: number | null;
+  /** Messages waiting for this replica. */
+  readonly queued: number;
+  /** Redials by this replica (it dials higher ids); null where the peer dials us. */
+  readonly reconnects: number | null;
+}
+
 /** One authenticated client connection (a serial number, never reused by this transport). */
 export type ClientRoute = number;
 
@@ -115,6 +132,7 @@ export class ReplicaTransport<W extends WireTypes> {
   private peerHandler: PeerHandler<W> = () => {};
   private clientHandler: ClientHandler<W> = () => {};
   private closed = false;
+  private wrongClusterReportedAt = -Infinity;
 
   constructor(private readonly init: ReplicaTransportOptions<W>) {
     this.options = resolveNetOptions(init);
@@ -133,7 +151,11 @@ export class ReplicaTransport<W extends WireTypes> {
       }
       if (replica.id === init.self) continue;
       const id = replica.id;
-      const queue = new SendQueue(this.options.queue, () => this.counters.queueDrops++);
+      const queue = new SendQueue(
+        this.options.queue,
+        () => this.counters.queueDrops++,
+        () => this.counters.queueExpired++,
+      );
       const dialed =
         init.self < id
           ? new DialedLink({
@@ -145,7 +167,11 @@ export class ReplicaTransport<W extends WireTypes> {
               tls: this.options.tls,
               maxFrameBytes: this.options.maxFrameBytes,
               handshakeTimeoutMs: this.options.handshakeTimeoutMs,
+              liveness: this.options.liveness,
               backoff: this.options.backoff,
+              clusterId: init.config.clusterId,
+              onWrongCluster: (reason) =>
+                this.reportWrongCluster(`replica ${id} refused us: ${reason}`),
               onMessage: (message) => this.onPeerMessage(id, message),
               ...(this.options.onError ? { onError: this.options.onError } : {}),
             })
@@ -265,6 +291,42 @@ export class ReplicaTransport<W extends WireTypes> {
     return up;
   }
 
+  /**
+   * Replicas whose link carried a frame from them within the liveness timeout (or, with
+   * liveness off, that have an authenticated connection up): what `/status` counts as
+   * connected. An open socket to an isolated replica does not count.
+   */
+  livePeers(): ReplicaId[] {
+    return this.peerLinks()
+      .filter((l) => l.state === "live")
+      .map((l) => l.replica);
+  }
+
+  /** Each other replica's link: its state, when a frame last arrived, redials (docs/net.md). */
+  peerLinks(): PeerLinkStatus[] {
+    const now = performance.now();
+    const timeoutMs = this.options.liveness?.timeoutMs;
+    return [...this.peers.values()].map((link) => {
+      const connection = link.dialed ? undefined : link.accepted;
+      const up = link.dialed ? link.dialed.connected : (connection?.established ?? false);
+      const activity = link.dialed ? link.dialed.activity : connection?.activity;
+      const lastReceivedAt = up ? activity?.lastReceivedAt : undefined;
+      const silentMs = lastReceivedAt === undefined ? null : Math.round(now - lastReceivedAt);
+      let state: PeerLinkState;
+      if (!up) state = link.dialed?.connecting ? "connecting" : "down";
+      else if (timeoutMs !== undefined && (silentMs === null || silentMs > timeoutMs)) {
+        state = "silent";
+      } else state = "live";
+      return {
+        replica: link.id,
+        state,
+        lastFrameAgoMs: silentMs,
+        queued: link.queue.length,
+        reconnects: link.dialed?.reconnects ?? null,
+      };
+    });
+  }
+
   /** Clients (principals) with an authenticated connection up now. */
   connectedClients(): ClientId[] {
     return [...this.routesOf.keys()];
@@ -299,6 +361,14 @@ export class ReplicaTransport<W extends WireTypes> {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /** Reports a cross-cluster handshake through onError, at most once per 10 s (redials repeat it). */
+  private reportWrongCluster(message: string): void {
+    const now = performance.now();
+    if (now - this.wrongClusterReportedAt < 10_000) return;
+    this.wrongClusterReportedAt = now;
+    this.options.onError?.(new Error(message));
+  }
+
   private encode(msg: unknown): Uint8Array | undefined {
     const bytes = encode(msg);
     if (bytes.length + dataFrameOverhead > this.options.maxFrameBytes) {
@@ -316,7 +386,12 @@ export class ReplicaTransport<W extends WireTypes> {
     const acceptClients = this.init.acceptClients ?? true;
     const self = this.init.self;
     const channel = SecureChannel.accept(
-      { keys: this.keys, counters: this.counters, maxFrameBytes: this.options.maxFrameBytes },
+      {
+        keys: this.keys,
+        counters: this.counters,
+        maxFrameBytes: this.options.maxFrameBytes,
+        clusterId: this.init.config.clusterId,
+      },
       // Replicas with a lower id dial us; a higher id waits for our dial (one connection per pair).
       (peer) =>
         peer.type === "client" ? acceptClients : peer.id < self && this.peers.has(peer.id),
@@ -330,7 +405,10 @@ export class ReplicaTransport<W extends WireTypes> {
       hooks: {
         onEstablished: (c) => this.onEstablished(c),
         onMessage: (c, message) => this.onInboundMessage(c, message),
-        onClose: (c) => this.onInboundClose(c),
+        onClose: (c, reason) => {
+          if (c.refusal === "wrongCluster") this.reportWrongCluster(`refused: ${reason}`);
+          this.onInboundClose(c);
+        },
       },
     });
     this.inbound.add(connection);
@@ -351,6 +429,7 @@ export class ReplicaTransport<W extends WireTypes> {
       // The newest authenticated connection wins: the old one is from before a restart.
       if (link.accepted && link.accepted !== connection) link.accepted.close("replaced");
       link.accepted = connection;
+      if (this.options.liveness) connection.startLiveness(this.options.liveness);
       connection.attachQueue(link.queue);
       return;
     }

@@ -214,7 +214,9 @@ export class LocalCluster {
     const child = this.children[id];
     if (!child?.alive || child.metricsPort === undefined) return undefined;
     try {
-      return await fetchReplicaStatus("127.0.0.1", child.metricsPort, timeoutMs);
+      // The replica serves /status where it listens (its configured host) by default.
+      const host = this.options.config.replicas[id]?.host ?? "127.0.0.1";
+      return await fetchReplicaStatus(host, child.metricsPort, timeoutMs);
     } catch {
       return undefined;
     }

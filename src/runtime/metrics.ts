@@ -25,6 +25,7 @@ const netHelp: Record<CounterName, string> = {
     "Authentic messages that are not MessagePack or fail the protocol schema (dropped).",
   unknownPeer:
     "Handshakes from or for a principal this replica holds no key for, or may not accept.",
+  wrongCluster: "Handshakes refused because the two ends belong to different clusters.",
   bytesIn: "Bytes received, handshakes included.",
   bytesOut: "Bytes written, handshakes included.",
   framesIn: "Authentic data frames received.",
@@ -34,6 +35,11 @@ const netHelp: Record<CounterName, string> = {
   queueDrops: "Messages dropped from a full send queue, or left queued when a connection closed.",
   unroutable: "Messages for a client or replica with no connection here (dropped).",
   oversizedSends: "Messages refused on send because their frame would exceed the frame limit.",
+  queueExpired: "Messages dropped from a send queue after waiting longer than its age bound.",
+  pingsOut: "Liveness pings sent on idle peer links.",
+  pingsIn: "Liveness pings received.",
+  linkTimeouts:
+    "Peer connections closed by the liveness check (silent peer, blocked write, dial timeout).",
   reconnects: "Dial attempts after the first one to the same replica.",
   connectionsRejected: "Inbound connections refused by the connection limit.",
   tlsFailures: "TLS handshakes that failed.",
@@ -124,10 +130,35 @@ export function formatMetrics(status: ReplicaStatus, histograms: MetricHistogram
   );
   w.gauge(
     "lockstep_peers_connected",
-    "Replicas with an authenticated connection up.",
+    "Replicas whose link carried a frame within the liveness timeout.",
     status.peersConnected.length,
     base,
   );
+  for (const link of status.links ?? []) {
+    w.gauge(
+      "lockstep_peer_link_live",
+      "1 when the link to this peer carried a frame within the liveness timeout, else 0.",
+      link.state === "live" ? 1 : 0,
+      { ...base, peer: link.replica },
+    );
+  }
+  for (const link of status.links ?? []) {
+    w.gauge(
+      "lockstep_peer_last_frame_seconds",
+      "Seconds since bytes last arrived on the link to this peer; -1 when no connection is up.",
+      link.lastFrameAgoMs === null ? -1 : link.lastFrameAgoMs / 1000,
+      { ...base, peer: link.replica },
+    );
+  }
+  for (const link of status.links ?? []) {
+    if (link.reconnects === null) continue;
+    w.counter(
+      "lockstep_peer_reconnects_total",
+      "Redials of the link to this peer (this replica dials peers with a higher id).",
+      link.reconnects,
+      { ...base, peer: link.replica },
+    );
+  }
   w.gauge(
     "lockstep_clients_connected",
     "Clients with an authenticated connection up.",

@@ -27,7 +27,8 @@ Options:
   --host HOST          bind this address instead of the configured host (port stays)
   --metrics-port P     serve /metrics and /status on P (0: a free port, logged; default: the
                        replica's metricsPort in the configuration, else 0)
-  --metrics-host HOST  address of the metrics endpoint (default 127.0.0.1)
+  --metrics-host HOST  address of the metrics endpoint (default: where the replica listens,
+                       its --host or configured host, so lockstep status reaches it there)
   --no-metrics         no metrics endpoint
   --log-level LEVEL    debug, info, warn or error (default info)
   --help               this text`;
@@ -43,7 +44,9 @@ export interface ReplicaArgs {
   readonly service: string | undefined;
   readonly host: string | undefined;
   /** port undefined: the configuration's metricsPort for this replica, else a free port. */
-  readonly metrics: { readonly host: string; readonly port: number | undefined } | false;
+  readonly metrics:
+    | { readonly host: string | undefined; readonly port: number | undefined }
+    | false;
   readonly logLevel: LogLevel;
 }
 
@@ -121,7 +124,7 @@ export function parseReplicaArgs(argv: readonly string[]): ReplicaArgs {
     values["no-metrics"] === true
       ? (false as const)
       : {
-          host: str("metrics-host") ?? "127.0.0.1",
+          host: str("metrics-host"),
           port:
             metricsPortText === undefined
               ? undefined

@@ -43,12 +43,19 @@ export interface StartReplicaOptions {
   readonly service: AnyServiceDefinition;
   /** Address to bind instead of the configured host (e.g. "0.0.0.0"); the port is the configured one. */
   readonly host?: string;
-  /** The HTTP endpoint for /metrics and /status: default 127.0.0.1 on a free port; false: none. */
+  /**
+   * The HTTP endpoint for /metrics and /status: by default where the replica listens (its bind
+   * host), on a free port; false: none.
+   */
   readonly metrics?: { readonly host?: string; readonly port: number } | false;
   /** Structured JSON lines to stderr by default. */
   readonly logger?: Logger;
   readonly storage?: StorageOptions;
-  /** Network options (frame limits, queues, TLS, backoff; reconnect backoff defaults to 50 ms..1 s here). */
+  /**
+   * Network options (frame limits, queues, TLS, backoff, liveness). Here reconnect backoff
+   * defaults to 50..150 ms, the liveness interval to max(100 ms, 10 ticks) and the connect
+   * timeout to 400 ms: a healed link is back within about half a second.
+   */
   readonly net?: NetOptions;
   /**
    * Called once when the replica must stop serving: storage failed (fail-stop after a failed
@@ -224,7 +231,13 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
 
   const transport = new ReplicaTransport<WireTypes>({
     ...options.net,
-    backoff: options.net?.backoff ?? { initialMs: 50, maxMs: 1_000 },
+    // Short redial delays and pings scaled to the tick: a healed partition is back within about
+    // a second (docs/net.md, "Liveness").
+    backoff: options.net?.backoff ?? { initialMs: 50, maxMs: 150 },
+    liveness: options.net?.liveness ?? {
+      intervalMs: Math.max(100, 10 * config.tickMs),
+      connectTimeoutMs: 400,
+    },
     self: id,
     config,
     keys: ring,
@@ -357,6 +370,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
       };
     }
     return {
+      clusterId: config.clusterId ?? null,
       replica: id,
       protocol: config.protocol,
       service: options.service.name,
@@ -388,7 +402,8 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
         latency: latencies,
         replies: latency.replyCounts(),
       },
-      peersConnected: transport.connectedPeers(),
+      peersConnected: transport.livePeers(),
+      links: transport.peerLinks(),
       clientsConnected: transport.clientConnections(),
       net: { ...transport.counters },
       storage: { ...storage.stats, persistLatency: summary(persistLatency.histogram) },
@@ -404,7 +419,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
   };
 
   if (metricsOption !== false) {
-    const host = metricsOption.host ?? "127.0.0.1";
+    const host = metricsOption.host ?? bindHost;
     try {
       metricsServer = await MetricsServer.listen(host, metricsOption.port, { metrics, status });
     } catch (error) {

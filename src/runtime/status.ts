@@ -1,6 +1,7 @@
 import type { ReplicaId } from "../core/ids.js";
 import type { Value } from "../core/value.js";
 import type { NetCounters } from "../net/counters.js";
+import type { PeerLinkStatus } from "../net/transport.js";
 import type { RecoveryReport } from "../storage/recovery-report.js";
 import type { StorageStats } from "../storage/stats.js";
 
@@ -14,6 +15,8 @@ export interface LatencySummary {
 
 /** What `/status` serves and `Replica.status()` returns (docs/operations.md lists every field). */
 export interface ReplicaStatus {
+  /** The cluster id of the configuration this replica runs (null: the config names none). */
+  readonly clusterId: string | null;
   readonly replica: ReplicaId;
   readonly protocol: string;
   readonly service: string;
@@ -56,7 +59,10 @@ export interface ReplicaStatus {
     readonly latency: { readonly [kind: string]: LatencySummary };
     readonly replies: readonly { kind: string; result: string; count: number }[];
   };
+  /** Replicas whose link carried a frame within the liveness timeout (not merely an open socket). */
   readonly peersConnected: readonly ReplicaId[];
+  /** Every other replica's link: live, silent, connecting or down (docs/net.md, "Liveness"). */
+  readonly links: readonly PeerLinkStatus[];
   /** Authenticated client connections (clients that share a key hold one each). */
   readonly clientsConnected: number;
   readonly net: NetCounters;

@@ -141,6 +141,104 @@ describe("lockstep init and lockstep replica", () => {
     expect(stderr.trim().split("\n")).toHaveLength(1);
   });
 
+  it("init --hosts: one replica per host, ports per host, metrics on the same host, a cluster id", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lockstep-init-"));
+    dirs.push(dir);
+    const cluster = join(dir, "c");
+    const init = runCli([
+      "init",
+      "--protocol",
+      "raft",
+      "--hosts",
+      "10.9.0.1,10.9.0.2:7000,[fd00::1]:7001,10.9.0.1,db5.example",
+      "--dir",
+      cluster,
+    ]);
+    expect(init.code, init.stderr).toBe(0);
+    const config = loadClusterConfig(join(cluster, "cluster.json"));
+    expect(config.replicas.map((r) => [r.host, r.port, r.metricsPort])).toEqual([
+      ["10.9.0.1", 7400, 7500],
+      ["10.9.0.2", 7000, 7100],
+      ["fd00::1", 7001, 7101],
+      ["10.9.0.1", 7401, 7501],
+      ["db5.example", 7400, 7500],
+    ]);
+    expect(config.f).toBe(2);
+    expect(config.clusterId).toMatch(/^ls-[0-9a-f]{12}$/);
+    expect(init.stdout).toContain(`wrote raft cluster ${config.clusterId} of 5 replica(s)`);
+    expect(init.stdout).toMatch(/on 10\.9\.0\.2: npx lockstep replica .* --id 1 /);
+
+    const named = join(dir, "named");
+    const withId = runCli(
+      ["init", "--protocol", "raft", "--hosts", "h1,h2,h3", "--cluster-id", "prod-eu.1"].concat([
+        "--dir",
+        named,
+      ]),
+    );
+    expect(withId.code, withId.stderr).toBe(0);
+    expect(loadClusterConfig(join(named, "cluster.json")).clusterId).toBe("prod-eu.1");
+  });
+
+  it.each([
+    [["--hosts", "a,b", "--replicas", "3"], /--hosts names 2 hosts but --replicas is 3/],
+    [["--hosts", "a,b,c", "--host", "a"], /--host .* or --hosts, not both/],
+    [["--hosts", "a,,c"], /comma-separated list of hosts/],
+    [["--hosts", "a:99999,b,c"], /bad port in "a:99999"/],
+    [["--hosts", "a,b,c", "--cluster-id", "no spaces"], /clusterId: expected 1 to 64/],
+  ])("init %j is refused with one line and exit 2", (extra, message) => {
+    const dir = mkdtempSync(join(tmpdir(), "lockstep-init-"));
+    dirs.push(dir);
+    const { code, stderr } = runCli([
+      "init",
+      "--protocol",
+      "raft",
+      "--dir",
+      join(dir, "c"),
+      ...extra,
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("does not hand out a port something on this machine listens on", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lockstep-init-"));
+    dirs.push(dir);
+    const base = await freeBasePort();
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(base + 1, "127.0.0.1", resolve));
+    try {
+      const given = runCli([
+        "init",
+        "--protocol",
+        "raft",
+        "--base-port",
+        String(base),
+        "--dir",
+        join(dir, "a"),
+      ]);
+      expect(given.code).toBe(2);
+      expect(given.stderr).toMatch(
+        new RegExp(
+          `127\\.0\\.0\\.1:${base + 1} already in use on this machine \\(another cluster running\\?\\)`,
+        ),
+      );
+      const explicit = runCli([
+        "init",
+        "--protocol",
+        "raft",
+        "--hosts",
+        `127.0.0.1:${base + 1},127.0.0.1:${base + 2},127.0.0.1:${base + 3}`,
+        "--dir",
+        join(dir, "b"),
+      ]);
+      expect(explicit.code).toBe(2);
+      expect(explicit.stderr).toMatch(/already in use/);
+    } finally {
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
+    }
+  });
+
   it("refuses to write into a folder that is not empty", () => {
     const dir = mkdtempSync(join(tmpdir(), "lockstep-init-"));
     dirs.push(dir);

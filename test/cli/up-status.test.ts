@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -135,6 +136,23 @@ describe("lockstep up and lockstep status", () => {
       new RegExp(`leader: r${leaders[0]!.replica} \\(term \\d+\\); 3/3 replicas answering`),
     );
     expect(out).toMatch(/cluster ready: leader r\d, term \d+/);
+    // Every replica reports the cluster id init wrote, and live links to both peers.
+    const written = JSON.parse(readFileSync(config, "utf8")) as { clusterId: string };
+    for (const s of first) {
+      if (!("role" in s)) continue;
+      expect(s.clusterId).toBe(written.clusterId);
+    }
+
+    // The same ports seen through another cluster's configuration: reported, never counted.
+    const other = join(folder, "other-cluster.json");
+    writeFileSync(other, JSON.stringify({ ...written, clusterId: "someone-else" }));
+    const foreign = await cli(["status", "--config", other]);
+    expect(foreign.code).toBe(1);
+    expect(foreign.stdout).toMatch(
+      new RegExp(
+        `r0 +unknown \\(127\\.0\\.0\\.1:\\d+ answers for cluster ${written.clusterId}, not someone-else`,
+      ),
+    );
 
     // SIGKILL the leader: up restarts it under a new pid and the cluster elects again.
     const victim = leaders[0]!;
@@ -168,12 +186,43 @@ describe("lockstep up and lockstep status", () => {
     expect(err).toBe("");
     for (const pid of pids) expect(alive(pid), `replica pid ${pid}`).toBe(false);
 
-    // Nothing runs now: status says so and fails.
+    // Nothing runs now: status says what it knows (no endpoint answers) and fails.
     const down = await cli(["status", "--config", config]);
     expect(down.code).toBe(1);
-    expect(down.stdout).toMatch(/r0 +down \(connection refused\)/);
-    expect(down.stdout).toMatch(/no leader; 0\/3 replicas answering/);
+    expect(down.stdout).toMatch(
+      /r0 +no status endpoint reachable at 127\.0\.0\.1:\d+ \(connection refused\); the replica may be up/,
+    );
+    expect(down.stdout).toMatch(/no leader known; 0\/3 replicas answering \(3 status endpoint/);
   });
+
+  it("up exits 1 once every replica is down for good (here: each one's port is taken)", async () => {
+    const folder = await initCluster();
+    const config = join(folder, "cluster.json");
+    const ports = (JSON.parse(readFileSync(config, "utf8")) as { replicas: { port: number }[] })
+      .replicas;
+    const holders = await Promise.all(
+      ports.map(
+        ({ port }) =>
+          new Promise<Server>((resolve) => {
+            const server = createServer();
+            server.listen(port, "127.0.0.1", () => resolve(server));
+          }),
+      ),
+    );
+    try {
+      const up = spawn(process.execPath, [cliPath, "up", "--config", config], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      ups.push(up);
+      let out = "";
+      up.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+      expect(await exitOf(up, 60_000)).toBe(1);
+      expect(out).toMatch(/every replica is down for good/);
+      expect(out).toMatch(/EADDRINUSE/);
+    } finally {
+      await Promise.all(holders.map((h) => new Promise((resolve) => h.close(resolve))));
+    }
+  }, 90_000);
 
   it("replicas stop by themselves when up is killed with SIGKILL", async () => {
     const folder = await initCluster();

@@ -12,6 +12,26 @@ describe("SendQueue", () => {
     expect([q.shift()![0], q.shift()![0], q.shift()![0], q.shift()]).toEqual([2, 3, 4, undefined]);
   });
 
+  it("drops messages older than maxAgeMs on push and on expire(), counting them apart", () => {
+    let now = 0;
+    const full: number[] = [];
+    const stale: number[] = [];
+    const q = new SendQueue(
+      { maxMessages: 100, maxBytes: 1_000, maxAgeMs: 50 },
+      (m) => full.push(m[0]!),
+      (m) => stale.push(m[0]!),
+      () => now,
+    );
+    q.push(Uint8Array.of(1));
+    now = 30;
+    q.push(Uint8Array.of(2));
+    now = 51;
+    expect(q.expire()).toBe(1);
+    now = 100;
+    q.push(Uint8Array.of(3));
+    expect([stale, full, q.length, q.peek()![0]]).toEqual([[1, 2], [], 1, 3]);
+  });
+
   it("drops the oldest beyond the byte limit, but takes a single oversized message alone", () => {
     let drops = 0;
     const q = new SendQueue({ maxMessages: 100, maxBytes: 10 }, () => drops++);

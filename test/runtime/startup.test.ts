@@ -109,7 +109,12 @@ describe("building blocks", () => {
       id: 1,
       dataDir: "d",
       service: undefined, // the configuration's service, else kv (loadReplicaOptions decides)
-      metrics: { host: "127.0.0.1", port: undefined },
+      // No --metrics-host: the endpoint listens where the replica does (decided at start).
+      metrics: { host: undefined, port: undefined },
+    });
+    expect(parseReplicaArgs([...base, "--metrics-host", "10.0.0.5"]).metrics).toEqual({
+      host: "10.0.0.5",
+      port: undefined,
     });
     expect(
       parseReplicaArgs([...base, "--metrics-port", "9100", "--service", "lock"]),
