@@ -360,7 +360,7 @@ export class Cluster {
   tick(id: ReplicaId): Output[] {
     const node = this.node(id);
     node.now += this.config.tickMs;
-    return this.step(id, { type: "tick", now: node.now });
+    return this.step(id, { type: "tick", now: node.now, mono: node.now });
   }
 
   /** Ticks every live node once and delivers everything; `rounds` times. */
@@ -414,8 +414,9 @@ export class Cluster {
       .entries.find((e) => e.index === index);
   }
 
-  client(id: ReplicaId, msg: ClientRequestMessage): Output[] {
-    return this.step(id, { type: "client", client: msg.client, msg });
+  /** A client message; `mono` is the node's monotonic clock when it arrives (default: its last tick). */
+  client(id: ReplicaId, msg: ClientRequestMessage, mono = this.node(id).now): Output[] {
+    return this.step(id, { type: "client", client: msg.client, msg, mono });
   }
 
   /** Registers a session (seq 0) at `at` and runs until its reply arrives. */
