@@ -434,6 +434,10 @@ export class Simulation {
   private start(r: SimReplica): void {
     r.up = true;
     r.incarnation++;
+    // A new process starts its monotonic clock afresh (performance.now() counts from startup),
+    // possibly below what the previous incarnation saw.
+    this.monoOf(r);
+    r.monoMs = this.random.int(1000);
     const durable = r.disk.recover();
     const service = new ReplicatedService(this.kit.definition, this.config.sessions);
     if (durable.snapshot) service.restore(durable.snapshot.data);
