@@ -93,7 +93,7 @@ function entryText(e: LogEntry): string {
     body = `config v=${m.voters.join(",")}${m.learners.length ? ` l=${m.learners.join(",")}` : ""}`;
   } else if (p.type === "commands") {
     body = `cmds(${p.commands.map((c) => `${c.client}:${c.seq}${c.cmd === null ? "" : ` ${show(c.cmd)}`}`).join("; ")})`;
-  } else body = p.type;
+  } else body = "?";
   return `${e.index}@${e.term} ${body}`;
 }
 
