@@ -6,4 +6,23 @@
  * Limits a user may tune per cluster live in the protocols' settings instead; the values here
  * are the hard ceilings and the defaults that are not worth a setting.
  */
-export const limits = {} as const;
+export const limits = {
+  // ---- Raft (src/protocols/raft). Pending commands and pending reads are bounded by the
+  // `maxPendingRequests` setting; the queues below have fixed bounds.
+  /** Membership requests a Raft leader holds until the committed membership satisfies them; beyond it: `busy`. */
+  raftMaxAdminWaiters: 64,
+  /** A membership request waits at most this many election timeouts, then is forgotten (its client retries; the ops are idempotent). */
+  raftAdminWaiterElectionTimeouts: 20,
+  /** Clients waiting on one leadership transfer; beyond it: `busy`. */
+  raftMaxTransferWaiters: 64,
+  /** Send times of heartbeat rounds a Raft leader remembers for leases (older rounds count as never acknowledged). */
+  raftHeartbeatRoundsKept: 256,
+  /** A replica removed from the membership still gets the log for this many election timeouts, so it learns of its removal. */
+  raftRemovedGraceElectionTimeouts: 2,
+  /** Lease reads stay off for this many election timeouts after a transfer that sent TimeoutNow was given up. */
+  raftLeaseBlockElectionTimeouts: 2,
+  /** Largest snapshot a Raft follower accepts over InstallSnapshot (bytes); a larger declared total is refused and counted. */
+  raftMaxSnapshotBytes: 2 ** 31,
+  /** Chunks of an incoming snapshot held as separate pieces; at the bound they are joined into one piece of the bytes received. */
+  raftMaxSnapshotPieces: 1024,
+} as const;

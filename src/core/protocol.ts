@@ -61,10 +61,23 @@ export const emptyDurableState: DurableState = {
 export type CoreInput<W extends WireTypes> =
   /** A message from another replica, already decoded and schema-checked (and channel-authenticated). */
   | { readonly type: "peer"; readonly from: ReplicaId; readonly msg: W["peer"] }
-  /** A message from a client, decoded and schema-checked. */
-  | { readonly type: "client"; readonly client: ClientId; readonly msg: W["request"] }
-  /** One tick of the logical clock. `now` is this node's clock in ms (it may be skewed); cores use it only to stamp entries and for opt-in leases. */
-  | { readonly type: "tick"; readonly now: number }
+  /**
+   * A message from a client, decoded and schema-checked. `mono` is the driver's monotonic clock
+   * (ms) when the message was taken in: a read served from a lease is checked at this time, not
+   * at the last tick (which, after a process pause, is from before the pause).
+   */
+  | {
+      readonly type: "client";
+      readonly client: ClientId;
+      readonly msg: W["request"];
+      readonly mono: number;
+    }
+  /**
+   * One tick of the logical clock. `now` is this node's wall clock in ms (it may be skewed or
+   * jump); cores use it only to stamp entries. `mono` is the driver's monotonic clock in ms
+   * (never goes back, may drift within the protocol's bound), for leases.
+   */
+  | { readonly type: "tick"; readonly now: number; readonly mono: number }
   /** Every persist output with id ≤ upTo is durable. */
   | { readonly type: "persisted"; readonly upTo: number }
   /** The driver applied entries up to `upTo` (in an earlier `apply` output); here are the results. */
@@ -133,6 +146,8 @@ export interface ProtocolCore<W extends WireTypes> {
   readonly id: ReplicaId;
   step(input: CoreInput<W>): readonly CoreOutput<W>[];
   status(): CoreStatus;
+  /** Throws when a protocol invariant does not hold; the simulator calls it after every step. */
+  assertInvariants?(): void;
 }
 
 export interface ReplicaOptions {

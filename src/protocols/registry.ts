@@ -35,11 +35,17 @@ function pick<T>(random: Random, choices: readonly T[]): T {
 // InstallSnapshot, and a spread of the settings a user may change.
 function raftSimSettings(random: Random): { readonly [key: string]: Value } {
   const electionTicks = pick(random, [5, 10, 20]);
+  const checkQuorum = random.chance(0.6);
+  // Lease reads in a share of the seeds that can have them (they need check-quorum). The
+  // simulator's clocks run at rates 0.9 to 1.1, up to 22% apart: the drift bound covers that.
+  const leaseReads = checkQuorum && random.chance(0.5);
   return {
     electionTicks,
     heartbeatTicks: Math.max(1, Math.floor(electionTicks / pick(random, [2, 4, 5]))),
     preVote: random.chance(0.7),
-    checkQuorum: random.chance(0.6),
+    checkQuorum,
+    leaseReads,
+    maxClockDrift: leaseReads ? 0.25 : 0.1,
     maxInflight: pick(random, [1, 4, 64]),
     maxEntriesPerMessage: pick(random, [1, 8, 64]),
     maxBatchCommands: pick(random, [1, 16, 256]),

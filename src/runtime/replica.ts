@@ -341,7 +341,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
     }
     routes.learn(client, principal, route);
     if (!stopped) latency.onRequest(msg);
-    input({ type: "client", client, msg });
+    input({ type: "client", client, msg, mono: performance.now() });
   });
 
   // ---- network
@@ -434,7 +434,8 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
 
   transport.connectPeers();
   timer = setInterval(() => {
-    input({ type: "tick", now: Date.now() });
+    // Wall time stamps entries; leases use the monotonic clock (an NTP step must not move it).
+    input({ type: "tick", now: Date.now(), mono: performance.now() });
     if (!stopped) watch.check(core.status());
   }, config.tickMs);
 

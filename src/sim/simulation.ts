@@ -51,7 +51,9 @@ type SimEvent =
   | { readonly k: "restart"; readonly node: number }
   | { readonly k: "adminTick" }
   | { readonly k: "electionWatch" }
-  | { readonly k: "endFaults" };
+  | { readonly k: "endFaults" }
+  /** Heals partition `partition` if it is still the one in force. */
+  | { readonly k: "heal"; readonly partition: string };
 
 /**
  * Swarm testing (Groce et al. 2012): every seed draws its own mix and pace of faults, so some
@@ -83,7 +85,15 @@ interface SimReplica {
   readonly random: Random;
   clockOffsetMs: number;
   clockRate: number;
+  /** The monotonic clock (ms) as of virtual time monoAt: it runs at clockRate and never jumps. */
+  monoMs: number;
+  monoAt: number;
   pausedUntil: number;
+  /**
+   * This pause ends like a real SIGCONT often does: what queued up during the pause (socket
+   * input) is handled before the next timer tick, so the core's last tick is from before it.
+   */
+  inputsBeforeTick: boolean;
 }
 
 export interface SimStats {
@@ -209,7 +219,10 @@ export class Simulation {
         random: this.random.fork(),
         clockOffsetMs: 1_000_000 + this.random.int(1000),
         clockRate: 1,
+        monoMs: 0,
+        monoAt: 0,
         pausedUntil: 0,
+        inputsBeforeTick: false,
       });
     }
     for (let i = 0; i < options.clients; i++) {
@@ -288,12 +301,20 @@ export class Simulation {
     return Math.floor(r.clockOffsetMs + (this.now / us) * r.clockRate);
   }
 
+  /** The replica's monotonic clock now: what performance.now() is to a real replica. */
+  private monoOf(r: SimReplica): number {
+    r.monoMs += ((this.now - r.monoAt) / us) * r.clockRate;
+    r.monoAt = this.now;
+    return r.monoMs;
+  }
+
   run(): SimResult {
     const started = performance.now();
     this.trace(
       () =>
         `fault profile ${JSON.stringify({ ...this.profile, kinds: this.profile.kinds.join(",") })}`,
     );
+    this.trace(() => `settings ${JSON.stringify(this.config.settings ?? {})}`);
     for (const r of this.replicas) this.start(r);
     for (const c of this.clients) {
       this.schedule(this.random.int(20 * us), { k: "invoke", client: c.index });
@@ -343,7 +364,8 @@ export class Simulation {
         const r = this.replicas[e.node]!;
         if (!r.up || r.incarnation !== e.inc) return;
         if (this.deferIfPaused(r, e)) return;
-        r.node!.handle({ type: "tick", now: this.clockOf(r) });
+        r.inputsBeforeTick = false;
+        r.node!.handle({ type: "tick", now: this.clockOf(r), mono: this.monoOf(r) });
         this.schedule(this.tickPeriodUs(r), e);
         return;
       }
@@ -369,7 +391,7 @@ export class Simulation {
         return;
       case "electionWatch":
         if (this.phase !== "load") return;
-        this.watchElections();
+        if (this.now >= this.scenarioUntil) this.watchElections();
         this.schedule(1 * us + this.random.int(2 * us), e);
         return;
       case "adminTick":
@@ -379,7 +401,7 @@ export class Simulation {
         return;
       case "nemesis":
         if (this.phase !== "load") return;
-        this.nemesis();
+        if (this.now >= this.scenarioUntil) this.nemesis();
         this.schedule(this.nemesisDelay(), e);
         return;
       case "restart": {
@@ -390,13 +412,20 @@ export class Simulation {
       case "endFaults":
         this.endFaults();
         return;
+      case "heal":
+        if (this.phase === "load" && this.network.partition === e.partition) {
+          this.network.heal();
+          this.trace(() => `healed ${e.partition}`);
+        }
+        return;
     }
   }
 
   private deferIfPaused(r: SimReplica, e: SimEvent): boolean {
     if (r.pausedUntil <= this.now) return false;
     // A paused process handles nothing; what arrived waits in its socket buffers and timers.
-    this.queue.push(r.pausedUntil, e);
+    // After some pauses the tick comes just after everything that waited.
+    this.queue.push(r.pausedUntil + (e.k === "tick" && r.inputsBeforeTick ? 1 : 0), e);
     return true;
   }
 
@@ -405,6 +434,10 @@ export class Simulation {
   private start(r: SimReplica): void {
     r.up = true;
     r.incarnation++;
+    // A new process starts its monotonic clock afresh (performance.now() counts from startup),
+    // possibly below what the previous incarnation saw.
+    this.monoOf(r);
+    r.monoMs = this.random.int(1000);
     const durable = r.disk.recover();
     const service = new ReplicatedService(this.kit.definition, this.config.sessions);
     if (durable.snapshot) service.restore(durable.snapshot.data);
@@ -474,6 +507,7 @@ export class Simulation {
     r.up = false;
     r.node = undefined;
     r.pausedUntil = 0;
+    r.inputsBeforeTick = false;
     const torn = r.disk.tornTails;
     r.disk.crash(machine, this.random);
     this.stats.crashes++;
@@ -535,12 +569,16 @@ export class Simulation {
       r.node!.handle({ type: "peer", from: e.from, msg });
       // Crash points right after a replica acted on a message: where it has answered (a vote,
       // an ack) but its next durable write has not happened yet.
-      if (this.profile.electionStorm && this.random.chance(0.006)) {
+      if (
+        this.profile.electionStorm &&
+        this.now >= this.scenarioUntil &&
+        this.random.chance(0.006)
+      ) {
         this.trace(() => `storm: crash r${r.id} right after a message from r${e.from}`);
         this.crash(r, 2 * us + this.random.int(30 * us));
       }
     } else {
-      r.node!.handle({ type: "client", client: e.client, msg });
+      r.node!.handle({ type: "client", client: e.client, msg, mono: this.monoOf(r) });
     }
   }
 
@@ -584,8 +622,11 @@ export class Simulation {
           `done ${c.name} ${JSON.stringify(out.result)}${indeterminate ? " (indeterminate)" : ""}`,
       );
       if (out.result.ok && via !== undefined) this.checkAccepted(via, out.result);
+      // Clients mostly keep busy, and now and then think for a while (so that a client may
+      // come back to a leader it knew after the cluster has moved on without it).
+      const think = this.random.chance(0.01) ? 1000 : 10;
       if (this.phase === "load")
-        this.schedule(this.random.int(10 * us), { k: "invoke", client: c.index });
+        this.schedule(this.random.int(think * us), { k: "invoke", client: c.index });
     }
   }
 
@@ -662,6 +703,35 @@ export class Simulation {
     return up[this.random.int(up.length)];
   }
 
+  /**
+   * The process-pause fault of issue 11: the leader stops (SIGSTOP) while cut off from the other
+   * replicas, long enough for them to elect a new leader, and on resuming handles the client
+   * requests that queued up before its next tick. A lease checked against the last tick's clock
+   * looks fresh then, and reads go stale.
+   */
+  private pauseStaleLeader(victim: SimReplica): void {
+    this.network.apply("isolate-leader", this.random, victim.id);
+    this.stats.partitions++;
+    victim.pausedUntil = this.now + 300 * us + this.random.int(1200 * us);
+    victim.inputsBeforeTick = true;
+    this.stats.pauses++;
+    const healAfter = victim.pausedUntil - this.now + 50 * us + this.random.int(500 * us);
+    this.scenarioUntil = this.now + healAfter;
+    this.schedule(healAfter, { k: "heal", partition: this.network.partition });
+    this.trace(
+      () =>
+        `pause leader r${victim.id} cut off from peers until ${(victim.pausedUntil / us).toFixed(3)}, inputs before its next tick`,
+    );
+  }
+
+  /** Every replica up and running: a scenario fault can start (it replaces any partition). */
+  private calm(): boolean {
+    return this.replicas.every((r) => r.up && r.pausedUntil <= this.now);
+  }
+
+  /** Until then a scenario fault (pauseStaleLeader) plays out alone: no other fault starts. */
+  private scenarioUntil = 0;
+
   private leader(): number | undefined {
     let best: { id: number; status: CoreStatus } | undefined;
     for (const r of this.replicas) {
@@ -708,8 +778,11 @@ export class Simulation {
         break;
       }
       case "pause": {
+        const leader = this.leader();
         const victim = this.pickVictim();
-        if (victim) {
+        if (leader !== undefined && this.calm() && this.random.chance(0.5)) {
+          this.pauseStaleLeader(this.replicas[leader]!);
+        } else if (victim) {
           victim.pausedUntil = this.now + 20 * us + this.random.int(this.profile.pauseMaxUs);
           this.stats.pauses++;
           this.trace(() => `pause r${victim.id} until ${(victim.pausedUntil / us).toFixed(3)}`);
@@ -717,7 +790,14 @@ export class Simulation {
         break;
       }
       case "clock": {
-        const victim = this.replicas[this.random.int(this.n)]!;
+        // Clock changes during leadership matter most (leases): aim at the leader as often as
+        // crashes and pauses do.
+        const leader = this.leader();
+        const victim =
+          leader !== undefined && this.random.chance(this.profile.targetLeader)
+            ? this.replicas[leader]!
+            : this.replicas[this.random.int(this.n)]!;
+        this.monoOf(victim); // the monotonic clock changes rate from here on, without a jump
         victim.clockRate = 0.9 + this.random.next() * 0.2;
         victim.clockOffsetMs += this.random.int(2001) - 1000;
         this.trace(() => `clock r${victim.id} rate=${victim.clockRate.toFixed(3)}`);
@@ -746,7 +826,14 @@ export class Simulation {
       .map((r) => r.id)
       .filter((id) => !voters.includes(id) && !learners?.includes(id));
     let admin_op: AdminOp;
-    if (outside.length > 0 && (voters.length <= rules.minVoters || this.random.chance(0.5))) {
+    const others = voters.filter((id) => id !== leader);
+    if (others.length > 0 && this.random.chance(0.2)) {
+      // Leadership transfers under load (the target campaigns past the voters' stickiness).
+      admin_op = { op: "transfer", to: others[this.random.int(others.length)]! };
+    } else if (
+      outside.length > 0 &&
+      (voters.length <= rules.minVoters || this.random.chance(0.5))
+    ) {
       admin_op = { op: "add", replica: outside[this.random.int(outside.length)]! };
     } else if (voters.length > rules.minVoters) {
       admin_op = { op: "remove", replica: voters[this.random.int(voters.length)]! };

@@ -98,7 +98,7 @@ describe("ReplicaNode holds messages until the persist they depend on is durable
           ]
         : [],
     );
-    node.handle({ type: "tick", now: 0 });
+    node.handle({ type: "tick", now: 0, mono: 0 });
     expect(
       env.events.filter((e) => e.kind === "persist").map((e) => (e as { id: number }).id),
     ).toEqual([1, 2]);
@@ -126,7 +126,7 @@ describe("ReplicaNode holds messages until the persist they depend on is durable
           ]
         : [],
     );
-    node.handle({ type: "tick", now: 0 });
+    node.handle({ type: "tick", now: 0, mono: 0 });
     expect(env.events).toEqual([]);
     node.durable(5);
     expect(env.events.map((e) => e.kind)).toEqual(["client", "peer"]);
@@ -140,7 +140,7 @@ describe("ReplicaNode holds messages until the persist they depend on is durable
       input.type === "tick" ? [{ type: "send", to: 0, msg: "y", after: 5 }] : [],
     );
     later.node.durable(5);
-    later.node.handle({ type: "tick", now: 1 });
+    later.node.handle({ type: "tick", now: 1, mono: 1 });
     expect(later.env.peers()).toEqual(["y"]);
   });
 
@@ -157,7 +157,7 @@ describe("ReplicaNode holds messages until the persist they depend on is durable
       return [];
     });
     env.onPersist = (id) => node.durable(id);
-    node.handle({ type: "tick", now: 0 });
+    node.handle({ type: "tick", now: 0, mono: 0 });
     // the "send" output was carried out after durable(1) already ran, so it goes straight out
     expect(env.peers()).toEqual(["held", "after-persisted"]);
     expect(core.inputs.map((i) => i.type)).toEqual(["tick", "persisted"]);
@@ -181,7 +181,7 @@ describe("ReplicaNode drives the service", () => {
     const node = new ReplicaNode<Wire>(core, service, new RecordingEnv(), {
       onApply: (e) => seen.push(e.index),
     });
-    node.handle({ type: "tick", now: 0 });
+    node.handle({ type: "tick", now: 0, mono: 0 });
     expect(seen).toEqual([1, 2]);
     expect(service.appliedIndex).toBe(2);
     const applied = core.inputs.filter((i) => i.type === "applied");
@@ -215,9 +215,9 @@ describe("ReplicaNode drives the service", () => {
       },
       { onQuery: (_c, _q, at) => queries.push(at) },
     );
-    node.handle({ type: "tick", now: 0 });
+    node.handle({ type: "tick", now: 0, mono: 0 });
     expect(core.inputs.some((i) => i.type === "queryDone")).toBe(false);
-    node.handle({ type: "tick", now: 1 });
+    node.handle({ type: "tick", now: 1, mono: 1 });
     const done = core.inputs.filter((i) => i.type === "queryDone");
     expect(done).toEqual([
       {
@@ -239,7 +239,7 @@ describe("ReplicaNode drives the service", () => {
           ]
         : [],
     );
-    node.handle({ type: "tick", now: 1 });
+    node.handle({ type: "tick", now: 1, mono: 1 });
     const taken = core.inputs.find((i) => i.type === "snapshotTaken");
     expect(taken).toMatchObject({ type: "snapshotTaken", index: 1 });
     const copy = new ReplicatedService(kvService);
@@ -249,7 +249,7 @@ describe("ReplicaNode drives the service", () => {
     const other = setup((input) =>
       input.type === "tick" ? [{ type: "takeSnapshot", index: 3 }] : [],
     );
-    expect(() => other.node.handle({ type: "tick", now: 0 })).toThrow(/takeSnapshot at 3/);
+    expect(() => other.node.handle({ type: "tick", now: 0, mono: 0 })).toThrow(/takeSnapshot at 3/);
   });
 
   it("installs a snapshot and checks that it holds the index it claims", () => {
@@ -268,7 +268,7 @@ describe("ReplicaNode drives the service", () => {
           : [],
       { onInstallSnapshot: (m) => installed.push(m.index) },
     );
-    node.handle({ type: "tick", now: 2 });
+    node.handle({ type: "tick", now: 2, mono: 2 });
     expect(service.appliedIndex).toBe(2);
     expect(service.query({ op: "get", key: "k" })).toEqual({
       ok: true,
@@ -279,6 +279,8 @@ describe("ReplicaNode drives the service", () => {
     expect(core.inputs.find((i) => i.type === "queryDone")).toMatchObject({
       result: { ok: true, value: { ok: true, value: "snap" } },
     });
-    expect(() => node.handle({ type: "tick", now: 5 })).toThrow(/claims index 5 but holds 2/);
+    expect(() => node.handle({ type: "tick", now: 5, mono: 5 })).toThrow(
+      /claims index 5 but holds 2/,
+    );
   });
 });

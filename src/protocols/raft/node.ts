@@ -1,13 +1,14 @@
-import type { AdminOp, ClientReplyMessage } from "../../core/client-messages.js";
-import type { ClientId, LogIndex, ReplicaId, Seq, Term } from "../../core/ids.js";
-import type { LoggedCommand } from "../../core/log-entry.js";
+import type { ClientReplyMessage } from "../../core/client-messages.js";
+import type { ClientId, LogIndex, ReplicaId, Term } from "../../core/ids.js";
 import type { Random } from "../../core/prng.js";
 import type { CoreOutput, PersistOp, SnapshotMeta } from "../../core/protocol.js";
-import type { Value } from "../../core/value.js";
+import { AdminWaiters } from "./confchange.js";
 import type { RaftLog } from "./log.js";
 import { type ConfigHistory, isMember, isVoter } from "./membership.js";
 import type { RaftMessage, RaftWire } from "./messages.js";
 import type { Progress } from "./progress.js";
+import { Proposals } from "./proposals.js";
+import { ReadOnly } from "./read-only.js";
 import type { RaftSettings } from "./settings.js";
 import {
   invariant,
@@ -17,54 +18,28 @@ import {
   type RaftRole,
 } from "./types.js";
 
-/** A client command this replica received and will answer once it is applied. */
-export interface PendingCommand {
-  readonly client: ClientId;
-  readonly seq: Seq;
-  /** Term in which this replica put it into its log (or batch). */
-  readonly term: Term;
-}
-
-export interface PendingRead {
-  readonly client: ClientId;
-  readonly qid: number;
-  readonly q: Value;
-}
-
-/** A batch of reads waiting for a quorum to echo heartbeat round `round` (ReadIndex). */
-export interface ReadRound {
-  readonly round: number;
-  readonly readIndex: LogIndex;
-  readonly reads: readonly PendingRead[];
-}
-
-/** An admin request answered once the committed membership satisfies it. */
-export interface AdminWaiter {
-  readonly client: ClientId;
-  readonly aid: number;
-  readonly op: AdminOp;
-  age: number;
-}
-
 export interface TransferState {
   readonly to: ReplicaId;
   elapsed: number;
   timeoutSent: boolean;
+  /** Bounded by limits.raftMaxTransferWaiters. */
   readonly waiters: { client: ClientId; aid: number }[];
 }
 
 export interface IncomingSnapshot {
   readonly index: LogIndex;
   readonly term: Term;
+  /** Declared size; never allocated up front (see snapshot.ts). */
   readonly total: number;
-  readonly chunks: Uint8Array[];
+  /** What arrived, in order; at most limits.raftMaxSnapshotPieces pieces. */
+  chunks: Uint8Array[];
   received: number;
 }
 
 /**
  * The whole state of one Raft replica and the primitives every rule uses (emitting outputs,
- * persisting, committing). The rules themselves live in election.ts, replication.ts and the
- * other modules, as functions of a RaftNode; core.ts dispatches inputs to them.
+ * persisting, committing). The rules live in the modules that import this one; raft.ts is the
+ * orchestrator that steps inputs and changes roles, and nothing here calls back into it.
  */
 export class RaftNode {
   // ---- durable (mirrored in persist ops)
@@ -85,8 +60,13 @@ export class RaftNode {
   appliedRequested: LogIndex = 0;
   /** Highest index the driver reported applied. */
   applied: LogIndex = 0;
-  /** The clock of the last tick (ms), for entry times and leases. */
+  /** The wall clock of the last tick (ms), for entry times only. */
   now = 0;
+  /**
+   * The driver's monotonic clock (ms) as of the latest input that carried it (ticks and client
+   * messages), for leases: heartbeat rounds are stamped with it when they are sent.
+   */
+  mono = 0;
   /** Largest entry time seen, so entry times never decrease. */
   lastEntryTime = 0;
   ticksSinceStart = 0;
@@ -117,12 +97,8 @@ export class RaftNode {
   termStartIndex: LogIndex = 0;
   /** The last term this replica led (used only by a planted bug). */
   ledTerm: Term = -1;
-  batch: LoggedCommand[] = [];
   round = 0;
-  /** Send time (ms) of recent heartbeat rounds, for leases. */
-  roundSentAt = new Map<number, number>();
-  readQueue: PendingRead[] = [];
-  readRounds: ReadRound[] = [];
+  readonly readOnly = new ReadOnly();
   transfer: TransferState | undefined;
   /**
    * Ticks during which lease reads are off: a transfer target campaigns past the voters'
@@ -132,14 +108,16 @@ export class RaftNode {
 
   // ---- follower
   incoming: IncomingSnapshot | undefined;
+  /** InstallSnapshot chunks refused because the declared total is above limits.raftMaxSnapshotBytes. */
+  refusedSnapshotChunks = 0;
 
   // ---- snapshots
   /** Index of a takeSnapshot output not yet answered. */
   snapshotRequested: LogIndex | undefined;
 
   // ---- clients
-  pending = new Map<string, PendingCommand>();
-  adminWaiters: AdminWaiter[] = [];
+  readonly proposals: Proposals;
+  readonly adminWaiters = new AdminWaiters();
 
   private out: CoreOutput<RaftWire>[] = [];
 
@@ -154,6 +132,7 @@ export class RaftNode {
     readonly configs: ConfigHistory,
   ) {
     this.randomizedElectionTimeout = this.drawElectionTimeout();
+    this.proposals = new Proposals(settings.maxPendingRequests);
   }
 
   // ---------------------------------------------------------------- derived state

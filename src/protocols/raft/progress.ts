@@ -1,4 +1,4 @@
-import type { LogIndex } from "../../core/ids.js";
+import type { LogIndex, ReplicaId } from "../../core/ids.js";
 
 /**
  * How a leader replicates to one follower (the shape of etcd's Progress):
@@ -88,5 +88,31 @@ export class Progress {
       next: this.next,
       inflight: this.inflight.length,
     };
+  }
+}
+
+/**
+ * The leader's progress tracker: one Progress per replica it replicates to. `targets` (the
+ * members of the latest and of the committed membership, without the leader) each get one; a
+ * replica that left keeps its Progress for a grace period (see tickRemoved) so that it learns
+ * its removal committed and goes passive.
+ */
+export function syncTargets(
+  tracker: Map<ReplicaId, Progress>,
+  targets: ReadonlySet<ReplicaId>,
+  nextIndex: LogIndex,
+): void {
+  for (const id of targets) {
+    const pr = tracker.get(id);
+    if (!pr) tracker.set(id, new Progress(nextIndex));
+    else pr.removedFor = -1;
+  }
+  for (const [id, pr] of tracker) if (!targets.has(id) && pr.removedFor < 0) pr.removedFor = 0;
+}
+
+/** Stops tracking removed replicas once their grace period of `graceTicks` has passed. */
+export function tickRemoved(tracker: Map<ReplicaId, Progress>, graceTicks: number): void {
+  for (const [id, pr] of tracker) {
+    if (pr.removedFor >= 0 && ++pr.removedFor > graceTicks) tracker.delete(id);
   }
 }

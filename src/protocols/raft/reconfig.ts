@@ -1,41 +1,41 @@
-import type { AdminOp, AdminRequest, ReplyResult } from "../../core/client-messages.js";
+import type { AdminRequest, ReplyResult } from "../../core/client-messages.js";
 import type { ReplicaId } from "../../core/ids.js";
-import { becomeFollower } from "./election.js";
-import { isMember, isVoter, makeMembership, members } from "./membership.js";
+import { limits } from "../../core/limits.js";
+import { changedMembership, promotion, satisfied } from "./confchange.js";
+import { isVoter, members } from "./membership.js";
 import type { RaftNode } from "./node.js";
-import { Progress } from "./progress.js";
-import { confirmReads } from "./read-index.js";
-import { appendAsLeader, broadcastAppend, maybeCommit } from "./replication.js";
+import { syncTargets, tickRemoved } from "./progress.js";
 import { abortTransfer, handleTransfer } from "./transfer.js";
 import type { Membership } from "./types.js";
 
 /**
- * Membership changes one server at a time (dissertation 4.1-4.3). A config entry takes effect
- * when appended. The leader allows one uncommitted change at a time and only after committing
- * an entry of its own term. `add` brings a replica in as a learner; the leader promotes it to
- * voter with a second change once it has caught up. A removed leader steps down once the change
- * commits. Admin requests are answered when the committed membership satisfies them.
+ * Membership changes on a leader (dissertation 4.1-4.3). A config entry takes effect when
+ * appended. The leader allows one uncommitted change at a time and only after committing an
+ * entry of its own term. `add` brings a replica in as a learner; the leader promotes it to voter
+ * with a second change once it has caught up. A removed leader steps down once the change
+ * commits. Admin requests are answered when the committed membership satisfies them. This
+ * module answers requests and decides; raft.ts appends the config entries and steps down.
  */
 
-const maxAdminWaiters = 64;
-
-function satisfied(op: AdminOp, m: Membership): boolean {
-  if (op.op === "add") return isVoter(m, op.replica);
-  if (op.op === "remove") return !isMember(m, op.replica);
-  return false;
-}
-
-export function handleAdmin(n: RaftNode, msg: AdminRequest): void {
+/**
+ * Takes an admin request. Answers it when it can (errors, already satisfied, transfers) and
+ * returns undefined; otherwise returns the membership to append (undefined `next` when the
+ * change is already under way) and the caller appends it and then calls addAdminWaiter.
+ */
+export function handleAdmin(
+  n: RaftNode,
+  msg: AdminRequest,
+): { readonly next: Membership | undefined } | undefined {
   const { client, aid, admin } = msg;
   const answer = (result: ReplyResult): void =>
     n.reply(client, { type: "adminReply", client, aid, result });
   if (n.role !== "leader") {
     answer(n.notLeader());
-    return;
+    return undefined;
   }
   if (admin.op === "transfer") {
     handleTransfer(n, client, aid, admin.to);
-    return;
+    return undefined;
   }
   const replica = admin.replica;
   if (replica >= n.replicaCount) {
@@ -44,46 +44,40 @@ export function handleAdmin(n: RaftNode, msg: AdminRequest): void {
       error: "invalid",
       message: `replica ${replica} is not in the address book`,
     });
-    return;
+    return undefined;
   }
   if (satisfied(admin, n.configs.at(n.commitIndex))) {
     answer({ ok: true, value: null });
-    return;
+    return undefined;
   }
-  if (n.adminWaiters.length >= maxAdminWaiters) {
+  if (n.adminWaiters.full) {
     answer({ ok: false, error: "busy", message: "too many membership requests waiting" });
-    return;
+    return undefined;
   }
   const latest = n.membership;
   // Already under way (uncommitted, or a learner awaiting promotion): wait for it.
   const underWay =
     satisfied(admin, latest) || (admin.op === "add" && latest.learners.includes(replica));
-  if (!underWay) {
-    const problem = changeBlocked(n);
-    if (problem) {
-      answer({ ok: false, error: "busy", message: problem });
-      return;
-    }
-    let next: Membership;
-    if (admin.op === "add") {
-      next = makeMembership(latest.voters, [...latest.learners, replica]);
-    } else {
-      next = makeMembership(
-        latest.voters.filter((id) => id !== replica),
-        latest.learners.filter((id) => id !== replica),
-      );
-      if (next.voters.length === 0) {
-        answer({ ok: false, error: "invalid", message: "cannot remove the last voter" });
-        return;
-      }
-    }
-    appendConfig(n, next);
+  if (underWay) return { next: undefined };
+  const problem = changeBlocked(n);
+  if (problem) {
+    answer({ ok: false, error: "busy", message: problem });
+    return undefined;
   }
-  n.adminWaiters.push({ client, aid, op: admin, age: 0 });
+  const next = changedMembership(latest, admin);
+  if (typeof next === "string") {
+    answer({ ok: false, error: "invalid", message: next });
+    return undefined;
+  }
+  return { next };
+}
+
+export function addAdminWaiter(n: RaftNode, msg: AdminRequest): void {
+  n.adminWaiters.add(msg.client, msg.aid, msg.admin);
 }
 
 /** Why the leader cannot start a membership change now, if it cannot. */
-function changeBlocked(n: RaftNode): string | undefined {
+export function changeBlocked(n: RaftNode): string | undefined {
   if (!n.committedInTerm) return "the new leader has not committed an entry of its term yet";
   if (n.configs.latestIndex > n.commitIndex) {
     return `membership change at ${n.configs.latestIndex} is not committed yet`;
@@ -92,29 +86,15 @@ function changeBlocked(n: RaftNode): string | undefined {
   return undefined;
 }
 
-function appendConfig(n: RaftNode, next: Membership): void {
-  appendAsLeader(n, { type: "config", config: next });
-  broadcastAppend(n);
-  // A smaller voter set may already have a quorum for older entries or for pending reads.
-  maybeCommit(n);
-  confirmReads(n);
-}
-
 /**
  * Keeps one Progress per replica the leader replicates to: members of the latest membership
- * and of the committed one. A removed replica is kept for a grace period (see
- * tickRemovedProgress) so that it learns its removal committed and goes passive.
+ * and of the committed one (progress.ts keeps a removed replica for a grace period).
  */
 export function syncProgress(n: RaftNode): void {
   if (n.role !== "leader") return;
   const targets = new Set([...members(n.membership), ...members(n.configs.at(n.commitIndex))]);
   targets.delete(n.id);
-  for (const id of targets) {
-    const pr = n.progress.get(id);
-    if (!pr) n.progress.set(id, new Progress(n.log.lastIndex + 1));
-    else pr.removedFor = -1;
-  }
-  for (const [id, pr] of n.progress) if (!targets.has(id) && pr.removedFor < 0) pr.removedFor = 0;
+  syncTargets(n.progress, targets, n.log.lastIndex + 1);
   if (n.transfer && !isVoter(n.membership, n.transfer.to)) {
     abortTransfer(n, {
       ok: false,
@@ -124,36 +104,27 @@ export function syncProgress(n: RaftNode): void {
   }
 }
 
-/** Stops replicating to removed replicas two election timeouts after their removal. */
+/** Stops replicating to removed replicas some election timeouts after their removal. */
 export function tickRemovedProgress(n: RaftNode): void {
-  for (const [id, pr] of n.progress) {
-    if (pr.removedFor >= 0 && ++pr.removedFor > 2 * n.settings.electionTicks) n.progress.delete(id);
-  }
+  tickRemoved(n.progress, limits.raftRemovedGraceElectionTimeouts * n.settings.electionTicks);
 }
 
-/** Promotes one caught-up learner to voter, when no other change is pending. */
-export function maybePromoteLearner(n: RaftNode): void {
-  if (n.role !== "leader" || changeBlocked(n)) return;
-  const latest = n.membership;
-  for (const learner of latest.learners) {
-    const pr = n.progress.get(learner);
-    if (!pr || pr.match + n.settings.learnerCatchUpEntries < n.log.lastIndex) continue;
-    appendConfig(
-      n,
-      makeMembership(
-        [...latest.voters, learner],
-        latest.learners.filter((id) => id !== learner),
-      ),
-    );
-    return;
-  }
+/** The membership promoting one caught-up learner to voter, when no other change is pending. */
+export function learnerPromotion(n: RaftNode): Membership | undefined {
+  if (n.role !== "leader" || changeBlocked(n)) return undefined;
+  return promotion(
+    n.membership,
+    (id) => n.progress.get(id)?.match,
+    n.log.lastIndex,
+    n.settings.learnerCatchUpEntries,
+  );
 }
 
 /**
- * A leader whose removal has committed steps down (dissertation 4.2.2); to shorten the gap it
- * first asks the most up-to-date voter to campaign at once.
+ * Whether this leader's removal has committed, so it must step down (dissertation 4.2.2); to
+ * shorten the gap it first asks the most up-to-date voter to campaign at once.
  */
-export function stepDownIfRemoved(n: RaftNode): boolean {
+export function handOffIfRemoved(n: RaftNode): boolean {
   if (n.role !== "leader" || n.isVoter || n.configs.latestIndex > n.commitIndex) return false;
   let best: ReplicaId | undefined;
   for (const voter of n.membership.voters) {
@@ -163,28 +134,23 @@ export function stepDownIfRemoved(n: RaftNode): boolean {
   if (best !== undefined && n.progress.get(best)?.match === n.log.lastIndex) {
     n.send(best, { type: "timeoutNow", term: n.term });
   }
-  becomeFollower(n, n.term, undefined);
   return true;
 }
 
 /** Answers admin requests that the committed membership now satisfies. */
 export function answerAdminWaiters(n: RaftNode): void {
   if (n.adminWaiters.length === 0) return;
-  const committed = n.configs.at(n.commitIndex);
-  n.adminWaiters = n.adminWaiters.filter((w) => {
-    if (!satisfied(w.op, committed)) return true;
+  for (const w of n.adminWaiters.takeSatisfied(n.configs.at(n.commitIndex))) {
     n.reply(w.client, {
       type: "adminReply",
       client: w.client,
       aid: w.aid,
       result: { ok: true, value: null },
     });
-    return false;
-  });
+  }
 }
 
 /** Waiters are dropped after a while (their client retries; membership ops are idempotent). */
 export function tickAdminWaiters(n: RaftNode): void {
-  const limit = 20 * n.settings.electionTicks;
-  n.adminWaiters = n.adminWaiters.filter((w) => ++w.age < limit);
+  n.adminWaiters.tick(n.settings.electionTicks);
 }

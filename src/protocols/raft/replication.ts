@@ -1,23 +1,17 @@
 import type { LogIndex, ReplicaId } from "../../core/ids.js";
 import type { EntryPayload, LogEntry } from "../../core/log-entry.js";
 import type { Value } from "../../core/value.js";
-import { advanceCommit } from "./commit.js";
-import { becomeFollower } from "./election.js";
-import { quorumValue } from "./membership.js";
 import type { AppendReply, AppendRequest } from "./messages.js";
 import type { RaftNode } from "./node.js";
 import type { Progress } from "./progress.js";
-import { confirmReads } from "./read-index.js";
-import { syncProgress } from "./reconfig.js";
-import { flushBatch } from "./sessions.js";
 import { sendSnapshotChunk, startSnapshot } from "./snapshot.js";
-import { maybeSendTimeoutNow } from "./transfer.js";
 import { invariant } from "./types.js";
 
 /**
  * Log replication (dissertation 3.5): the leader's side (appending, pipelined AppendEntries,
- * fast backtracking, the commit rule) and the follower's side (consistency check, conflict
- * truncation, durable acknowledgements).
+ * heartbeat rounds, fast backtracking) and the follower's side (consistency check, conflict
+ * truncation, durable acknowledgements). These send and append; what follows from an
+ * acknowledgement or a new commit index (the commit rule, reads, transfers) is raft.ts's.
  */
 
 // ------------------------------------------------------------------ appending
@@ -49,7 +43,6 @@ export function appendAsLeader(n: RaftNode, payload: EntryPayload): LogEntry {
     payload,
   };
   appendToLog(n, [entry]);
-  if (payload.type === "config") syncProgress(n);
   return entry;
 }
 
@@ -164,48 +157,22 @@ export function sendHeartbeat(n: RaftNode, peer: ReplicaId, pr: Progress): void 
   });
 }
 
-/** A new heartbeat round: every member gets a heartbeat; replies echo the round. */
-export function broadcastHeartbeat(n: RaftNode): void {
+/**
+ * Starts a heartbeat round, the one way a round starts (the periodic heartbeat and a ReadIndex
+ * confirmation alike): a new round number, its send time on the monotonic clock (a lease counts
+ * from when the confirming heartbeat was sent), and a heartbeat to every replica tracked.
+ */
+export function startHeartbeatRound(n: RaftNode): number {
   n.round++;
-  n.roundSentAt.set(n.round, n.now);
-  while (n.roundSentAt.size > 256) n.roundSentAt.delete(n.roundSentAt.keys().next().value!);
+  n.readOnly.recordRound(n.round, n.mono);
   for (const [peer, pr] of n.progress) sendHeartbeat(n, peer, pr);
+  return n.round;
 }
 
 // ------------------------------------------------------------------ leader: acknowledgements
 
-export function handleAppendReply(n: RaftNode, from: ReplicaId, msg: AppendReply): void {
-  const pr = n.progress.get(from);
-  if (!pr) return;
-  pr.recentActive = true;
-  if (msg.round > pr.ackedRound) pr.ackedRound = Math.min(msg.round, n.round);
-  if (msg.success) {
-    invariant(
-      msg.matchIndex <= n.log.lastIndex,
-      () =>
-        `replica ${from} claims to match ${msg.matchIndex} beyond leader's last ${n.log.lastIndex}`,
-    );
-    const moved = pr.acknowledge(msg.matchIndex);
-    // A success that answers the outstanding probe (not, say, a heartbeat) starts streaming.
-    if (pr.state === "probe" && msg.matchIndex >= pr.next - 1) pr.becomeReplicate();
-    else if (pr.state === "snapshot" && pr.match >= pr.snapshotIndex) pr.becomeReplicate();
-    if (moved) maybeCommit(n);
-    if (n.role !== "leader") return;
-    // Commands that arrived while this round was in flight go out now (sessions.ts).
-    flushBatch(n);
-    maybeSendTimeoutNow(n);
-  } else {
-    if (msg.rejectedIndex <= pr.match) return; // stale: that prefix is known to match
-    if (pr.state === "probe" && msg.rejectedIndex !== pr.next - 1) return; // answers an older probe
-    if (pr.state === "snapshot") return;
-    pr.becomeProbe(nextFromHint(n, pr, msg));
-  }
-  confirmReads(n);
-  if (n.role === "leader") replicateTo(n, from);
-}
-
 /** Where to probe next after a rejection, using the follower's conflict hint (dissertation 5.3). */
-function nextFromHint(n: RaftNode, pr: Progress, msg: AppendReply): LogIndex {
+export function nextFromHint(n: RaftNode, pr: Progress, msg: AppendReply): LogIndex {
   let next = msg.conflictIndex;
   if (msg.conflictTerm > 0) {
     const last = n.log.lastIndexOfTerm(msg.conflictTerm, msg.rejectedIndex);
@@ -214,43 +181,20 @@ function nextFromHint(n: RaftNode, pr: Progress, msg: AppendReply): LogIndex {
   return Math.max(pr.match + 1, Math.min(next, msg.rejectedIndex));
 }
 
-/**
- * The commit rule (dissertation 3.6.2, Figure 8): the highest index stored on a quorum of
- * voters commits, but only if its entry is from the leader's current term. The leader counts
- * itself only for entries it has made durable.
- */
-export function maybeCommit(n: RaftNode): void {
-  if (n.role !== "leader") return;
-  const index = quorumValue(n.membership, (id) =>
-    id === n.id ? n.durableIndex : (n.progress.get(id)?.match ?? 0),
-  );
-  if (index <= n.commitIndex) return;
-  // PLANTED BUG commit-old-term-by-counting: skip the current-term check.
-  if (n.log.term(index) !== n.term && n.bug !== "commit-old-term-by-counting") return;
-  advanceCommit(n, index);
-}
-
 // ------------------------------------------------------------------ follower
 
-export function handleAppend(n: RaftNode, from: ReplicaId, msg: AppendRequest): void {
-  invariant(
-    n.role !== "leader",
-    () => `replica ${n.id} is leader of term ${n.term} and got AppendEntries from ${from}`,
-  );
-  if (n.role !== "follower") becomeFollower(n, n.term, from);
-  else n.setLeader(from);
-  n.electionElapsed = 0;
-  acceptAppend(n, from, msg, n.term);
-}
-
-/** The consistency check and the append itself; replies in `replyTerm`. */
-export function acceptAppend(
+/**
+ * The consistency check and the append itself; a rejection is answered here in `replyTerm`.
+ * Returns the index up to which the log now matches the leader's (undefined when rejected or
+ * malformed): the caller advances the commit index and then acknowledges (ackAppend).
+ */
+export function appendFromLeader(
   n: RaftNode,
   from: ReplicaId,
   msg: AppendRequest,
   replyTerm: number,
-): void {
-  if (!wellFormed(msg)) return;
+): LogIndex | undefined {
+  if (!wellFormed(msg)) return undefined;
   let prevIndex = msg.prevIndex;
   let entries = msg.entries;
   const reject = (conflictIndex: LogIndex, conflictTerm: number): void => {
@@ -276,12 +220,12 @@ export function acceptAppend(
     if (term === undefined) {
       if (prevIndex > n.log.lastIndex) reject(n.log.lastIndex + 1, 0);
       else reject(n.commitIndex + 1, 0);
-      return;
+      return undefined;
     }
     if (term !== msg.prevTerm) {
       const first = Math.max(n.log.firstIndexOfTermRun(prevIndex, term), n.commitIndex + 1);
       reject(first, term);
-      return;
+      return undefined;
     }
   }
 
@@ -304,10 +248,17 @@ export function acceptAppend(
     break;
   }
 
-  const lastNew = prevIndex + entries.length;
-  const commit = Math.min(msg.commit, lastNew);
-  if (commit > n.commitIndex) advanceCommit(n, commit);
+  return prevIndex + entries.length;
+}
 
+/** Acknowledges AppendEntries that matched up to `lastNew`. */
+export function ackAppend(
+  n: RaftNode,
+  from: ReplicaId,
+  msg: AppendRequest,
+  replyTerm: number,
+  lastNew: LogIndex,
+): void {
   // The acknowledgement leaves only once the entries (and any new term) are durable.
   let after = n.durableAfter();
   // PLANTED BUG ack-before-persist: acknowledge entries that may still be lost in a crash.

@@ -1,8 +1,7 @@
 import type { CommandRequest } from "../../core/client-messages.js";
-import type { ClientId, Seq } from "../../core/ids.js";
 import type { AppliedCommand } from "../../core/replicated-service.js";
-import { hasQuorum } from "./membership.js";
 import type { RaftNode } from "./node.js";
+import { hasQuorum } from "./quorum.js";
 import { appendAsLeader, broadcastAppend } from "./replication.js";
 
 /**
@@ -10,10 +9,6 @@ import { appendAsLeader, broadcastAppend } from "./replication.js";
  * LoggedCommands; the replicated session table (applied by the driver) makes them exactly-once.
  * A replica answers a command only if it received it, once the driver reports its result.
  */
-
-function key(client: ClientId, seq: Seq): string {
-  return `${seq}:${client}`;
-}
 
 export function handleCommand(n: RaftNode, msg: CommandRequest): void {
   const { client, seq } = msg;
@@ -33,22 +28,10 @@ export function handleCommand(n: RaftNode, msg: CommandRequest): void {
     n.reply(client, { type: "reply", client, seq, result });
     return;
   }
-  const k = key(client, seq);
-  const known = n.pending.get(k);
-  if (known && known.term === n.term) {
-    // A retry of a command already in this leader's log or batch: it will be answered once.
-    n.pending.delete(k);
-    n.pending.set(k, known);
-    return;
-  }
-  // Bounded: forgetting the oldest only costs its client a retry (answered from the session table).
-  n.pending.delete(k);
-  while (n.pending.size >= n.settings.maxPendingRequests) {
-    n.pending.delete(n.pending.keys().next().value!);
-  }
-  n.pending.set(k, { client, seq, term: n.term });
-  n.batch.push({ client, seq, ackedBelow: msg.ackedBelow, cmd: seq === 0 ? null : msg.cmd });
-  if (n.batch.length >= n.settings.maxBatchCommands || !replicationBusy(n)) flushBatch(n);
+  // A retry of a command already in this leader's log or batch is answered once (proposals.ts).
+  const command = { client, seq, ackedBelow: msg.ackedBelow, cmd: seq === 0 ? null : msg.cmd };
+  if (!n.proposals.add(command, n.term)) return;
+  if (n.proposals.batchLength >= n.settings.maxBatchCommands || !replicationBusy(n)) flushBatch(n);
 }
 
 /**
@@ -69,27 +52,22 @@ function replicationBusy(n: RaftNode): boolean {
 
 /** Turns the commands received since the last flush into one log entry and sends it. */
 export function flushBatch(n: RaftNode): void {
-  if (n.role !== "leader" || n.batch.length === 0) return;
-  const commands = n.batch;
-  n.batch = [];
+  if (n.role !== "leader" || n.proposals.batchLength === 0) return;
+  const commands = n.proposals.takeBatch();
   appendAsLeader(n, { type: "commands", commands });
   broadcastAppend(n);
 }
 
 /** Commands that never reached the log when leadership was lost: they did not take effect. */
 export function dropBatch(n: RaftNode): void {
-  for (const c of n.batch) {
-    n.pending.delete(key(c.client, c.seq));
+  for (const c of n.proposals.dropBatch()) {
     n.reply(c.client, { type: "reply", client: c.client, seq: c.seq, result: n.notLeader() });
   }
-  n.batch = [];
 }
 
 export function answerApplied(n: RaftNode, results: readonly AppliedCommand[]): void {
   for (const r of results) {
-    const k = key(r.client, r.seq);
-    if (!n.pending.has(k)) continue;
-    n.pending.delete(k);
+    if (!n.proposals.answer(r.client, r.seq)) continue;
     n.reply(r.client, { type: "reply", client: r.client, seq: r.seq, result: r.result });
   }
 }

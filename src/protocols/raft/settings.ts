@@ -37,7 +37,7 @@ export interface RaftSettings {
   readonly maxClockDrift: number;
   /** Ticks without progress before a leader resends to a follower (probe, pipeline or snapshot chunk). */
   readonly retransmitTicks: number;
-  /** Bound on the client requests (commands, reads, admin ops) a replica remembers to answer. */
+  /** Bound on the commands and on the reads a replica remembers to answer (admin requests: limits.raftMaxAdminWaiters). */
   readonly maxPendingRequests: number;
   /** Voting members at the start; undefined = every replica of the address book. */
   readonly initialVoters: readonly number[] | undefined;

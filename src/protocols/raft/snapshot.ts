@@ -1,12 +1,10 @@
 import type { LogIndex, ReplicaId } from "../../core/ids.js";
+import { limits } from "../../core/limits.js";
 import type { SnapshotMeta } from "../../core/protocol.js";
-import { becomeFollower } from "./election.js";
 import { parseMembership } from "./membership.js";
 import type { SnapshotChunk, SnapshotReply } from "./messages.js";
 import type { RaftNode } from "./node.js";
 import type { Progress } from "./progress.js";
-import { answerAdminWaiters } from "./reconfig.js";
-import { maybeCommit, replicateTo } from "./replication.js";
 import { invariant } from "./types.js";
 
 /**
@@ -85,53 +83,52 @@ export function sendSnapshotChunk(n: RaftNode, peer: ReplicaId, pr: Progress): v
   pr.stalled = 0;
 }
 
-export function handleSnapshotReply(n: RaftNode, from: ReplicaId, msg: SnapshotReply): void {
-  const pr = n.progress.get(from);
-  if (!pr) return;
-  pr.recentActive = true;
-  if (msg.done) {
-    invariant(
-      msg.index <= n.log.lastIndex,
-      () => `replica ${from} installed snapshot beyond leader's log`,
-    );
-    pr.acknowledge(msg.index);
-    // Back to AppendEntries from there (a newer snapshot is sent if that is needed now).
-    if (pr.state === "snapshot") pr.becomeProbe(pr.match + 1);
-    maybeCommit(n);
-  } else {
-    if (pr.state !== "snapshot" || msg.index !== pr.snapshotIndex) return;
-    pr.snapshotOffset = msg.received;
-    pr.probeSent = false;
-    pr.stalled = 0;
-  }
-  if (n.role === "leader") replicateTo(n, from);
-}
-
 // ------------------------------------------------------------------ follower
 
-export function handleSnapshotChunk(n: RaftNode, from: ReplicaId, msg: SnapshotChunk): void {
-  invariant(
-    n.role !== "leader",
-    () => `replica ${n.id} is leader of term ${n.term} and got InstallSnapshot from ${from}`,
-  );
-  if (n.role !== "follower") becomeFollower(n, n.term, from);
-  else n.setLeader(from);
-  n.electionElapsed = 0;
-  const reply = (received: number, done: boolean, after = 0): void => {
-    const r: SnapshotReply = {
-      type: "snapshotReply",
-      term: n.term,
-      index: msg.index,
-      received,
-      done,
-    };
-    n.send(from, r, after);
-  };
+/** A snapshot whose chunks have all arrived, ready to install. */
+export interface AssembledSnapshot {
+  readonly meta: SnapshotMeta;
+  readonly data: Uint8Array;
+  readonly time: number;
+}
+
+export function sendSnapshotReply(
+  n: RaftNode,
+  to: ReplicaId,
+  index: LogIndex,
+  received: number,
+  done: boolean,
+  after = 0,
+): void {
+  const r: SnapshotReply = { type: "snapshotReply", term: n.term, index, received, done };
+  n.send(to, r, after);
+}
+
+/**
+ * Takes one InstallSnapshot chunk from the current leader. The pieces are kept as they arrive
+ * (never an allocation of the declared total, which a peer could set to 2^40): a total above
+ * limits.raftMaxSnapshotBytes is refused and counted, and once the pieces reach
+ * limits.raftMaxSnapshotPieces they are joined into one piece of the bytes received. Replies to
+ * every chunk except the last; returns the snapshot when it is complete.
+ */
+export function receiveSnapshotChunk(
+  n: RaftNode,
+  from: ReplicaId,
+  msg: SnapshotChunk,
+): AssembledSnapshot | undefined {
+  const reply = (received: number, done: boolean, after = 0): void =>
+    sendSnapshotReply(n, from, msg.index, received, done, after);
 
   if (msg.index <= n.commitIndex) {
     // Our state already covers it (a duplicate, or we caught up another way).
     reply(msg.total, true, n.durableAfter());
-    return;
+    return undefined;
+  }
+  if (msg.total > limits.raftMaxSnapshotBytes) {
+    n.refusedSnapshotChunks++;
+    n.incoming = undefined;
+    reply(0, false);
+    return undefined;
   }
   if (msg.offset === 0) {
     n.incoming = {
@@ -150,25 +147,37 @@ export function handleSnapshotChunk(n: RaftNode, from: ReplicaId, msg: SnapshotC
     inc.total === msg.total;
   if (!same) {
     reply(0, false);
-    return;
+    return undefined;
   }
   if (msg.offset === inc.received && msg.offset + msg.data.length <= inc.total) {
+    if (inc.chunks.length >= limits.raftMaxSnapshotPieces) inc.chunks = [joinPieces(inc.chunks)];
     inc.chunks.push(msg.data.slice());
     inc.received += msg.data.length;
   }
   if (inc.received < inc.total || !msg.done) {
     reply(inc.received, false);
-    return;
-  }
-  const data = new Uint8Array(inc.total);
-  let at = 0;
-  for (const chunk of inc.chunks) {
-    data.set(chunk, at);
-    at += chunk.length;
+    return undefined;
   }
   n.incoming = undefined;
-  installSnapshot(n, { index: msg.index, term: msg.snapTerm, config: msg.config }, data, msg.time);
-  reply(inc.total, true, n.durableAfter());
+  return {
+    meta: { index: msg.index, term: msg.snapTerm, config: msg.config },
+    data: joinPieces(inc.chunks),
+    time: msg.time,
+  };
+}
+
+/** One buffer of the pieces' bytes (sized by what arrived, not by what was declared). */
+function joinPieces(pieces: readonly Uint8Array[]): Uint8Array {
+  if (pieces.length === 1) return pieces[0]!;
+  let size = 0;
+  for (const p of pieces) size += p.length;
+  const data = new Uint8Array(size);
+  let at = 0;
+  for (const p of pieces) {
+    data.set(p, at);
+    at += p.length;
+  }
+  return data;
 }
 
 /**
@@ -176,7 +185,12 @@ export function handleSnapshotChunk(n: RaftNode, from: ReplicaId, msg: SnapshotC
  * snapshot's last entry, otherwise the whole log goes. The snapshot is persisted, and the driver
  * restores the service from it (installSnapshot output) before any later apply.
  */
-function installSnapshot(n: RaftNode, meta: SnapshotMeta, data: Uint8Array, time: number): void {
+export function installSnapshot(
+  n: RaftNode,
+  meta: SnapshotMeta,
+  data: Uint8Array,
+  time: number,
+): void {
   invariant(
     meta.index > n.commitIndex,
     () => `installing snapshot ${meta.index} at or below commit ${n.commitIndex}`,
@@ -201,5 +215,4 @@ function installSnapshot(n: RaftNode, meta: SnapshotMeta, data: Uint8Array, time
   n.appliedRequested = meta.index;
   n.applied = Math.max(n.applied, meta.index);
   n.emit({ type: "installSnapshot", meta, data });
-  answerAdminWaiters(n);
 }

@@ -1,5 +1,6 @@
 import type { ReplyResult } from "../../core/client-messages.js";
 import type { ClientId, ReplicaId } from "../../core/ids.js";
+import { limits } from "../../core/limits.js";
 import { isVoter } from "./membership.js";
 import type { RaftNode } from "./node.js";
 import { replicateTo } from "./replication.js";
@@ -23,8 +24,11 @@ export function handleTransfer(n: RaftNode, client: ClientId, aid: number, to: R
     return;
   }
   if (n.transfer) {
-    if (n.transfer.to === to) n.transfer.waiters.push({ client, aid });
-    else
+    if (n.transfer.to === to) {
+      if (n.transfer.waiters.length >= limits.raftMaxTransferWaiters)
+        answer({ ok: false, error: "busy", message: "too many clients waiting on this transfer" });
+      else n.transfer.waiters.push({ client, aid });
+    } else
       answer({ ok: false, error: "busy", message: `transferring leadership to ${n.transfer.to}` });
     return;
   }
@@ -65,7 +69,8 @@ export function abortTransfer(n: RaftNode, result: ReplyResult): void {
   if (!t) return;
   n.transfer = undefined;
   // The target's election (which voters do not resist) may still be running.
-  if (t.timeoutSent) n.leaseBlockedTicks = 2 * n.settings.electionTicks;
+  if (t.timeoutSent)
+    n.leaseBlockedTicks = limits.raftLeaseBlockElectionTimeouts * n.settings.electionTicks;
   for (const w of t.waiters)
     n.reply(w.client, { type: "adminReply", client: w.client, aid: w.aid, result });
 }

@@ -47,7 +47,12 @@ export type RaftPlantedBug =
   /** Grant votes and pre-votes without checking that the candidate's log is at least as up to date. */
   | "vote-without-log-check"
   /** Acknowledge AppendEntries before the entries are durable (after = 0). */
-  | "ack-before-persist";
+  | "ack-before-persist"
+  /**
+   * Check a read's lease against the clock of the last tick rather than the time the read
+   * arrived (lockstep before issue 11): after a process pause the lease looks fresh.
+   */
+  | "lease-read-stale-clock";
 
 export const raftPlantedBugs: readonly RaftPlantedBug[] = [
   "commit-old-term-by-counting",
@@ -58,6 +63,7 @@ export const raftPlantedBugs: readonly RaftPlantedBug[] = [
   "read-index-without-quorum",
   "vote-without-log-check",
   "ack-before-persist",
+  "lease-read-stale-clock",
 ];
 
 /** Throws when a protocol invariant does not hold: a bug in this core (or a planted one). */

@@ -5,7 +5,7 @@ import { Cluster, disk, entry, peer, persists, sends, soloCore } from "./harness
 /** Ticks a lone core until it emits something; returns those outputs. */
 function tickUntilOutput(core: RaftCore, limit = 100) {
   for (let t = 1; t <= limit; t++) {
-    const out = core.step({ type: "tick", now: t * 10 });
+    const out = core.step({ type: "tick", now: t * 10, mono: t * 10 });
     if (out.length > 0) return out;
   }
   throw new Error("no output");

@@ -1,9 +1,9 @@
 /**
- * A tiny in-memory driver for Raft cores, for unit tests that read like traces. It delivers
- * `send` outputs between cores (FIFO, with partitions and drop filters), keeps a disk per node
- * (DurableStateBuilder) that honours `persist` / `after` (immediately, or only when a test
- * flushes it), applies `apply` outputs to a ReplicatedService running a small key-value state
- * machine, and feeds `persisted`, `applied`, `queryDone` and `snapshotTaken` back.
+ * An in-memory cluster of Raft replicas for unit tests and trace tests. Each replica is a
+ * RaftCore driven by the project's own ReplicaNode (the driver the simulator and the runtime
+ * use, so queries, applies, snapshots and held messages behave exactly as there); this file
+ * only adds a network (FIFO, with partitions and drop filters), a disk per node
+ * (DurableStateBuilder) that becomes durable at once or when a test flushes it, and clocks.
  */
 import type {
   ClientReplyMessage,
@@ -15,7 +15,13 @@ import { DurableStateBuilder } from "../../../src/core/durable-state-builder.js"
 import type { ClientId, ReplicaId } from "../../../src/core/ids.js";
 import type { LogEntry } from "../../../src/core/log-entry.js";
 import { createRandom } from "../../../src/core/prng.js";
-import type { CoreInput, CoreOutput, DurableState } from "../../../src/core/protocol.js";
+import type {
+  CoreInput,
+  CoreOutput,
+  CoreStatus,
+  DurableState,
+  ProtocolCore,
+} from "../../../src/core/protocol.js";
 import { ReplicatedService } from "../../../src/core/replicated-service.js";
 import type { AnyServiceDefinition, StateMachine } from "../../../src/core/state-machine.js";
 import type { Value } from "../../../src/core/value.js";
@@ -23,6 +29,7 @@ import { decode, encode } from "../../../src/platform/codec.js";
 import { RaftCore } from "../../../src/protocols/raft/core.js";
 import type { RaftMessage, RaftWire } from "../../../src/protocols/raft/messages.js";
 import type { RaftPlantedBug } from "../../../src/protocols/raft/types.js";
+import { ReplicaNode } from "../../../src/replica/replica-node.js";
 
 // ---------------------------------------------------------------- a test state machine
 
@@ -81,21 +88,23 @@ type Input = CoreInput<RaftWire>;
 export interface SimNode {
   readonly id: ReplicaId;
   core: RaftCore;
-  service: ReplicatedService;
+  /** The driver: the same ReplicaNode the simulator and the real runtime use. */
+  replica: ReplicaNode<RaftWire>;
   /** What survives a crash: persists made durable, in order. */
   disk: DurableStateBuilder;
   /** Persists issued but not durable yet (only when autoPersist is off). */
   unflushed: { id: number; ops: Extract<Output, { type: "persist" }>["ops"] }[];
   durableUpTo: number;
-  /** Sends and replies waiting for their `after` persist. */
-  held: Output[];
-  /** Every output this incarnation produced, in order. */
+  /** Every output this incarnation's core produced, in order. */
   trace: Output[];
   alive: boolean;
   autoPersist: boolean;
+  /** This node's clock (ms): ticks carry it as both wall and monotonic time. */
   now: number;
   /** Highest persist id seen, to check that ids increase by one. */
   lastPersistId: number;
+  /** The replicated service the driver applies to. */
+  readonly service: ReplicatedService;
 }
 
 export interface InFlight {
@@ -112,6 +121,33 @@ export interface ClusterOptions {
   readonly bug?: RaftPlantedBug | ((id: ReplicaId) => RaftPlantedBug | undefined);
   /** Initial disks (for crafted logs). */
   readonly durable?: (id: ReplicaId) => DurableState | undefined;
+}
+
+/**
+ * The core as ReplicaNode sees it, recording every step's outputs for the test and checking
+ * what a driver relies on (persist ids in order, `after` naming an issued persist) and the
+ * core's own invariants after every step.
+ */
+class RecordingCore implements ProtocolCore<RaftWire> {
+  constructor(
+    readonly inner: RaftCore,
+    private readonly onOutputs: (outputs: readonly Output[]) => void,
+  ) {}
+
+  get id(): ReplicaId {
+    return this.inner.id;
+  }
+
+  step(input: Input): readonly Output[] {
+    const outputs = this.inner.step(input);
+    this.inner.assertInvariants();
+    this.onOutputs(outputs);
+    return outputs;
+  }
+
+  status(): CoreStatus {
+    return this.inner.status();
+  }
 }
 
 export class Cluster {
@@ -147,16 +183,18 @@ export class Cluster {
       const node: SimNode = {
         id,
         core: undefined as unknown as RaftCore,
-        service: new ReplicatedService(kvService),
+        replica: undefined as unknown as ReplicaNode<RaftWire>,
         disk,
         unflushed: [],
         durableUpTo: 0,
-        held: [],
         trace: [],
         alive: true,
         autoPersist: true,
         now: 0,
         lastPersistId: 0,
+        get service() {
+          return this.replica.service;
+        },
       };
       this.nodes.push(node);
       this.boot(node);
@@ -168,11 +206,11 @@ export class Cluster {
     return typeof bug === "function" ? bug(id) : bug;
   }
 
-  /** Starts a node from its disk (first boot or restart). */
+  /** Starts a node from its disk (first boot or restart), driven by a fresh ReplicaNode. */
   private boot(node: SimNode): void {
     const durable = node.disk.build();
-    node.service = new ReplicatedService(kvService);
-    if (durable.snapshot) node.service.restore(durable.snapshot.data);
+    const service = new ReplicatedService(kvService);
+    if (durable.snapshot) service.restore(durable.snapshot.data);
     node.core = new RaftCore(
       {
         id: node.id,
@@ -185,9 +223,46 @@ export class Cluster {
     );
     node.unflushed = [];
     node.durableUpTo = 0;
-    node.held = [];
     node.lastPersistId = 0;
     node.alive = true;
+    const core = new RecordingCore(node.core, (outputs) => this.recorded(node, outputs));
+    node.replica = new ReplicaNode<RaftWire>(
+      core,
+      service,
+      {
+        sendPeer: (to, msg) => {
+          if (node.replica === replica) this.network.push({ from: node.id, to, msg });
+        },
+        sendClient: (client, msg) => {
+          if (node.replica === replica) this.replies.push({ from: node.id, client, msg });
+        },
+        persist: (id, ops) => {
+          if (node.replica !== replica) return;
+          node.unflushed.push({ id, ops });
+          if (node.autoPersist) this.makeDurable(node, id);
+        },
+      },
+      { onApply: (entry) => this.onApply?.(node.id, entry) },
+    );
+    const replica = node.replica;
+  }
+
+  private recorded(node: SimNode, outputs: readonly Output[]): void {
+    // Sanity bounds: a core that floods the network or its driver is a bug.
+    if (outputs.length > 5000)
+      throw new Error(`node ${node.id}: ${outputs.length} outputs in one step`);
+    if (this.network.length > 20_000) throw new Error("network flooded");
+    for (const o of outputs) {
+      if (o.type === "persist") {
+        if (o.id !== node.lastPersistId + 1)
+          throw new Error(`node ${node.id}: persist id ${o.id} after ${node.lastPersistId}`);
+        node.lastPersistId = o.id;
+      } else if ((o.type === "send" || o.type === "reply") && o.after > node.lastPersistId) {
+        throw new Error(`node ${node.id}: ${o.type} waits for persist ${o.after} not issued yet`);
+      }
+      node.trace.push(o);
+    }
+    this.onStep?.(node);
   }
 
   node(id: ReplicaId): SimNode {
@@ -198,119 +273,39 @@ export class Cluster {
     return this.node(id).core.status();
   }
 
-  /** Feeds one input to a node and carries out everything that follows locally. */
+  /**
+   * Feeds one input to a node's ReplicaNode, which carries out everything that follows locally
+   * (applies, queries once applied, snapshots, held messages); returns the core's outputs.
+   */
   step(id: ReplicaId, input: Input): Output[] {
     const node = this.node(id);
     if (!node.alive) return [];
-    const queue: Input[] = [input];
-    const produced: Output[] = [];
-    // Sanity bounds: a core that loops on its own feedback or floods the network is a bug.
-    let steps = 0;
-    while (queue.length > 0) {
-      if (++steps > 100_000) throw new Error(`node ${node.id}: endless local feedback`);
-      const next = queue.shift()!;
-      const outputs = node.core.step(next);
-      if (outputs.length > 5000)
-        throw new Error(`node ${node.id}: ${outputs.length} outputs in one step`);
-      if (this.network.length > 20_000) throw new Error("network flooded");
-      this.onStep?.(node);
-      for (const o of outputs) {
-        produced.push(o);
-        node.trace.push(o);
-        this.carryOut(node, o, queue);
-      }
-    }
-    return produced;
+    const start = node.trace.length;
+    node.replica.handle(input);
+    return node.trace.slice(start);
   }
 
-  private carryOut(node: SimNode, o: Output, queue: Input[]): void {
-    switch (o.type) {
-      case "persist":
-        if (o.id !== node.lastPersistId + 1) {
-          throw new Error(`node ${node.id}: persist id ${o.id} after ${node.lastPersistId}`);
-        }
-        node.lastPersistId = o.id;
-        node.unflushed.push({ id: o.id, ops: o.ops });
-        if (node.autoPersist) this.makeDurable(node, o.id, queue);
-        break;
-      case "send":
-      case "reply":
-        if (o.after > node.lastPersistId) {
-          throw new Error(`node ${node.id}: ${o.type} waits for persist ${o.after} not issued yet`);
-        }
-        if (o.after <= node.durableUpTo) this.release(node, o);
-        else node.held.push(o);
-        break;
-      case "apply":
-        for (const entry of o.entries) {
-          this.onApply?.(node.id, entry);
-          const results = node.service.applyEntry(entry);
-          queue.push({ type: "applied", upTo: entry.index, results });
-        }
-        break;
-      case "query": {
-        if (node.service.appliedIndex < o.atIndex) {
-          throw new Error(
-            `node ${node.id}: query at ${o.atIndex} but applied ${node.service.appliedIndex}`,
-          );
-        }
-        queue.push({
-          type: "queryDone",
-          client: o.client,
-          qid: o.qid,
-          result: node.service.query(o.q),
-        });
-        break;
-      }
-      case "takeSnapshot":
-        if (node.service.appliedIndex !== o.index) {
-          throw new Error(
-            `node ${node.id}: snapshot at ${o.index} but applied ${node.service.appliedIndex}`,
-          );
-        }
-        queue.push({ type: "snapshotTaken", index: o.index, data: node.service.snapshot() });
-        break;
-      case "installSnapshot":
-        node.service.restore(o.data);
-        break;
-    }
-  }
-
-  private release(node: SimNode, o: Output): void {
-    if (o.type === "send") this.network.push({ from: node.id, to: o.to, msg: o.msg });
-    else if (o.type === "reply") this.replies.push({ from: node.id, client: o.client, msg: o.msg });
-  }
-
-  private makeDurable(node: SimNode, upTo: number, queue: Input[]): void {
+  /** Writes the persists up to `upTo` to the node's disk and tells its driver. */
+  private makeDurable(node: SimNode, upTo: number): void {
     while (node.unflushed.length > 0 && node.unflushed[0]!.id <= upTo) {
       const p = node.unflushed.shift()!;
       for (const op of p.ops) node.disk.apply(op);
       node.durableUpTo = p.id;
     }
-    const still: Output[] = [];
-    for (const o of node.held) {
-      if (o.type !== "send" && o.type !== "reply") continue;
-      if (o.after <= node.durableUpTo) this.release(node, o);
-      else still.push(o);
-    }
-    node.held = still;
-    queue.push({ type: "persisted", upTo: node.durableUpTo });
+    node.replica.durable(node.durableUpTo);
   }
 
   /** Makes a node's outstanding persists durable (for nodes with autoPersist off). */
   flushDisk(id: ReplicaId, upTo = Number.MAX_SAFE_INTEGER): void {
     const node = this.node(id);
     if (!node.alive || node.unflushed.length === 0) return;
-    const queue: Input[] = [];
-    this.makeDurable(node, Math.min(upTo, node.lastPersistId), queue);
-    for (const input of queue) this.step(id, input);
+    this.makeDurable(node, Math.min(upTo, node.lastPersistId));
   }
 
   crash(id: ReplicaId): void {
     const node = this.node(id);
     node.alive = false;
     node.unflushed = [];
-    node.held = [];
   }
 
   restart(id: ReplicaId): void {
@@ -360,7 +355,7 @@ export class Cluster {
   tick(id: ReplicaId): Output[] {
     const node = this.node(id);
     node.now += this.config.tickMs;
-    return this.step(id, { type: "tick", now: node.now });
+    return this.step(id, { type: "tick", now: node.now, mono: node.now });
   }
 
   /** Ticks every live node once and delivers everything; `rounds` times. */
@@ -414,8 +409,9 @@ export class Cluster {
       .entries.find((e) => e.index === index);
   }
 
-  client(id: ReplicaId, msg: ClientRequestMessage): Output[] {
-    return this.step(id, { type: "client", client: msg.client, msg });
+  /** A client message; `mono` is the node's monotonic clock when it arrives (default: its last tick). */
+  client(id: ReplicaId, msg: ClientRequestMessage, mono = this.node(id).now): Output[] {
+    return this.step(id, { type: "client", client: msg.client, msg, mono });
   }
 
   /** Registers a session (seq 0) at `at` and runs until its reply arrives. */

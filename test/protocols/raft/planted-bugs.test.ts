@@ -102,6 +102,21 @@ const scenarios: Record<RaftPlantedBug, (bug: RaftPlantedBug | undefined) => unk
     return c.repliesTo("r").map((r) => r.msg); // correct: nothing yet; broken: the stale value 1
   },
 
+  // A lease-read leader paused for 10 s gets a read before its next tick: the lease has expired
+  // by the clock at the read, but not by the clock of the last tick.
+  "lease-read-stale-clock": (bug) => {
+    const c = new Cluster({ n: 3, bug, settings: { leaseReads: true } });
+    const l = c.elect();
+    c.run(3);
+    const pausedFor = 10_000;
+    const out = c.client(
+      l,
+      { type: "query", client: "r", qid: 1, q: { get: "k" } },
+      c.node(l).now + pausedFor,
+    );
+    return out.filter((o) => o.type === "query").length; // correct: 0 (a ReadIndex round); broken: 1
+  },
+
   "vote-without-log-check": (bug) => {
     const core = soloCore(0, 3, { bug, durable: disk(2, null, [entry(1, 1), entry(2, 2)]) });
     return sends(core.step(peer(1, vote(3, 1, 1))))[0]?.msg;
@@ -166,6 +181,8 @@ describe("planted bugs", () => {
     expect(scenarios["read-index-without-quorum"]("read-index-without-quorum")).toEqual([
       { type: "queryReply", client: "r", qid: 1, result: { ok: true, value: 1 } },
     ]);
+    expect(scenarios["lease-read-stale-clock"](undefined)).toBe(0);
+    expect(scenarios["lease-read-stale-clock"]("lease-read-stale-clock")).toBe(1);
     expect(scenarios["vote-without-log-check"](undefined)).toMatchObject({ granted: false });
     expect(scenarios["vote-without-log-check"]("vote-without-log-check")).toMatchObject({
       granted: true,

@@ -122,6 +122,7 @@ describe("client sessions and exactly-once commands", () => {
       type: "client",
       client: "mallory",
       msg: { type: "request", client: "alice", seq: 0, ackedBelow: 0, cmd: null },
+      mono: 0,
     });
     expect(out).toEqual([]);
   });

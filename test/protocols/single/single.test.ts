@@ -79,7 +79,7 @@ function start(
     onSnapshot: (index) => snapshots.push(index),
   });
   const send = (client: string, msg: ClientRequestMessage) =>
-    node.handle({ type: "client", client, msg });
+    node.handle({ type: "client", client, msg, mono: 0 });
   const register = (client: string) =>
     send(client, { type: "request", client, seq: 0, ackedBelow: 0, cmd: null });
   const command = (client: string, seq: number, cmd: Value, ackedBelow = seq) =>
@@ -115,7 +115,7 @@ const kvOk = (value: Value): ReplyResult => ({ ok: true, value });
 describe("single protocol: durability before replies", () => {
   it("logs a request, and replies only after its persist is reported durable", () => {
     const r = start();
-    r.node.handle({ type: "tick", now: 500 });
+    r.node.handle({ type: "tick", now: 500, mono: 500 });
     r.register("c");
     expect(r.env.replies()).toEqual([]);
     const [p1] = r.env.persists();
@@ -215,11 +215,11 @@ describe("single protocol: durability before replies", () => {
 
   it("stamps entries with a time that never decreases, from the ticks", () => {
     const r = start();
-    r.node.handle({ type: "tick", now: 100 });
+    r.node.handle({ type: "tick", now: 100, mono: 100 });
     r.register("c");
-    r.node.handle({ type: "tick", now: 50 }); // a clock that steps back
+    r.node.handle({ type: "tick", now: 50, mono: 50 }); // a clock that steps back
     r.command("c", 1, putCmd("k", "v"));
-    r.node.handle({ type: "tick", now: 300 });
+    r.node.handle({ type: "tick", now: 300, mono: 300 });
     r.command("c", 2, putCmd("k", "w"));
     const times = r.env
       .persists()
@@ -314,7 +314,7 @@ describe("single protocol: snapshots", () => {
 describe("single protocol: restart", () => {
   function runSome(settings: { [key: string]: Value } = {}) {
     const r = start({ settings });
-    r.node.handle({ type: "tick", now: 1000 });
+    r.node.handle({ type: "tick", now: 1000, mono: 1000 });
     r.register("c");
     r.sync();
     r.command("c", 1, putCmd("k", "v1"));
