@@ -35,7 +35,8 @@ function node() {
     sendClient: (_client, msg) => replies.push(msg),
     persist: () => {},
   });
-  const request = (msg: ClientRequestMessage) => n.handle({ type: "client", client: "c", msg });
+  const request = (msg: ClientRequestMessage) =>
+    n.handle({ type: "client", client: "c", msg, mono: 0 });
   return { core, replies, request };
 }
 
