@@ -28,8 +28,8 @@ export { DecodeError, decode, encode } from "./core/codec.js";
 export {
   type ClusterConfig,
   ConfigError,
-  minimumReplicas,
   type ReplicaAddress,
+  type ReplicaCountLookup,
   simulatedCluster,
   validateClusterConfig,
 } from "./core/config.js";
@@ -45,14 +45,31 @@ export type {
   CoreInput,
   CoreOutput,
   CoreStatus,
+  DurableRules,
   DurableState,
+  ExternalAnswer,
+  ExternalHandler,
+  ExternalRequest,
+  ExternalResult,
   PersistOp,
   ProtocolCore,
   ProtocolDefinition,
   ProtocolName,
+  ReplicaCountRule,
+  ReplyQuorums,
   SnapshotMeta,
+  StatusDeclaration,
   WireTypes,
 } from "./core/protocol.js";
+export {
+  checkProposal,
+  checkProposedTime,
+  deriveSeed,
+  proposeTime,
+  type SeedSource,
+  type TimeCheck,
+} from "./core/nondeterminism.js";
+export { ReplyVoter, trustOneReply } from "./core/reply-voter.js";
 export { type AppliedCommand, ReplicatedService } from "./core/replicated-service.js";
 export { defaultSessionLimits, type SessionLimits, SessionTable } from "./core/session-table.js";
 export type {
@@ -70,7 +87,14 @@ export {
   writeKeyFile,
 } from "./net/index.js";
 export { createRaftProtocol, raftPlantedBugs, raftProtocol } from "./protocols/raft/index.js";
-export { findProtocol, protocolRegistry, type RegisteredProtocol } from "./protocols/registry.js";
+export {
+  type Adversary,
+  findProtocol,
+  protocolRegistry,
+  type RegisteredProtocol,
+  replicaCountOf,
+  validateConfig,
+} from "./protocols/registry.js";
 export { createSingleProtocol, singleProtocol } from "./protocols/single/index.js";
 export {
   type ReplicaEnvironment,

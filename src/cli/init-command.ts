@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { minimumReplicas, validateClusterConfig } from "../core/config.js";
+import { validateClusterConfig } from "../core/config.js";
+import { replicaCountOf } from "../protocols/registry.js";
 import type { ProtocolName } from "../core/protocol.js";
 import { writeClusterFolder } from "../runtime/cluster-folder.js";
 import { intOption, parseCommandArgs, UsageError } from "./args.js";
@@ -47,12 +48,19 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
   }
   if (typeof args.dir !== "string" || args.dir === "")
     throw new UsageError("init: --dir is required");
-  const n = intOption("init", "replicas", args.replicas, protocol === "single" ? 1 : 3, 1, 31);
-  const f = protocol === "single" ? 0 : Math.floor((n - 1) / 2);
-  if (protocol === "single" && n !== 1)
-    throw new UsageError("init: protocol single runs exactly one replica");
-  if (n < minimumReplicas(protocol as ProtocolName, Math.max(f, protocol === "raft" ? 1 : 0))) {
-    throw new UsageError(`init: raft needs at least 3 replicas, got ${n}`);
+  const rule = replicaCountOf(protocol as ProtocolName);
+  if (!rule) throw new UsageError(`init: protocol ${protocol} is not available in this build`);
+  // The default and the smallest cluster `init` writes: one that tolerates one fault, unless
+  // the protocol tolerates none (single).
+  const smallest = rule.replicasFor(Math.min(1, rule.maxF ?? 1));
+  const n = intOption("init", "replicas", args.replicas, smallest, 1, 31);
+  const f = rule.faultsTolerated(n);
+  if (rule.maxF === 0 && n !== smallest)
+    throw new UsageError(
+      `init: protocol ${protocol} runs exactly ${smallest === 1 ? "one replica" : `${smallest} replicas`}`,
+    );
+  if (n < smallest) {
+    throw new UsageError(`init: ${protocol} needs at least ${smallest} replicas, got ${n}`);
   }
   const basePort = intOption("init", "base-port", args["base-port"], 7400, 1, 65535 - n);
   const metricsBasePort = intOption(
@@ -85,7 +93,7 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
     })),
     tickMs,
     settings: {},
-  });
+  }, replicaCountOf);
   const { folder } = writeClusterFolder(dir, config);
   console.log(`wrote ${protocol} cluster of ${n} replica(s) (f = ${f}) to ${dir}`);
   console.log(`run the whole cluster with:\n  npx lockstep up --config ${folder.configFile}`);

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { AdminOp, ReplyResult } from "../core/client-messages.js";
 import type { ClientOperation } from "../core/client-operation.js";
 import type { ClusterConfig } from "../core/config.js";
-import type { ClientId } from "../core/ids.js";
+import type { ClientId, ReplicaId } from "../core/ids.js";
 import { NodeCrypto } from "../core/node-crypto.js";
 import { createRandom } from "../core/prng.js";
 import type { ClientCore, ClientInput, ProtocolDefinition, WireTypes } from "../core/protocol.js";
@@ -78,6 +78,8 @@ export class LockstepClient<
     readonly sessionId: ClientId,
     private readonly defaultTimeoutMs: number,
     tickMs: number,
+    /** Every replica in the configuration: where a `broadcast` output goes. */
+    private readonly replicaIds: readonly ReplicaId[] = [],
   ) {
     transport.onResponse((from, msg) => this.step({ type: "response", from, msg }));
     this.timer = setInterval(() => this.step({ type: "tick", now: Date.now() }), tickMs);
@@ -174,6 +176,8 @@ export class LockstepClient<
     }
     for (const out of outputs) {
       if (out.type === "send") this.transport.send(out.to, out.msg);
+      else if (out.type === "broadcast")
+        for (const id of this.replicaIds) this.transport.send(id, out.msg);
       else this.settle(out.opId, out.result, out.indeterminate ?? false);
     }
   }
@@ -255,5 +259,6 @@ export async function connect<
     sessionId,
     timeoutMs,
     config.tickMs,
+    config.replicas.map((r) => r.id),
   );
 }

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { type ClusterConfig, validateClusterConfig } from "../core/config.js";
+import { replicaCountOf } from "../protocols/registry.js";
 import type { ProtocolName } from "../core/protocol.js";
 import type { SessionLimits } from "../core/session-table.js";
 import {
@@ -95,9 +96,12 @@ export async function localClusterConfig(
   extra: { readonly sessions?: Partial<SessionLimits> } = {},
 ): Promise<ClusterConfig> {
   const ports = await freePorts(2 * n);
-  return validateClusterConfig({
+  const rule = replicaCountOf(protocol);
+  if (!rule) throw new Error(`protocol ${protocol} is not available in this build`);
+  return validateClusterConfig(
+    {
     protocol,
-    f: protocol === "single" ? 0 : Math.floor((n - 1) / 2),
+    f: rule.faultsTolerated(n),
     tickMs: 10,
     replicas: Array.from({ length: n }, (_, id) => ({
       id,
@@ -107,5 +111,7 @@ export async function localClusterConfig(
     })),
     ...extra,
     settings: {},
-  });
+  },
+    replicaCountOf,
+  );
 }

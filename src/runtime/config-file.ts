@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { type ClusterConfig, ConfigError, validateClusterConfig } from "../core/config.js";
+import { replicaCountOf } from "../protocols/registry.js";
 import type { ReplicaId } from "../core/ids.js";
 
 /** A cluster configuration file that cannot be read or is not a valid configuration. */
@@ -34,7 +35,7 @@ export function loadClusterConfig(file: string): ClusterConfig {
     throw new ConfigFileError(file, [`not JSON: ${(error as Error).message}`]);
   }
   try {
-    return validateClusterConfig(raw);
+    return validateClusterConfig(raw, replicaCountOf);
   } catch (error) {
     if (error instanceof ConfigError) throw new ConfigFileError(file, error.problems);
     throw error;

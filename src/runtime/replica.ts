@@ -1,13 +1,9 @@
 import type { ClusterConfig } from "../core/config.js";
 import type { ClientId, ReplicaId } from "../core/ids.js";
 import { NodeCrypto } from "../core/node-crypto.js";
-import {
-  type CoreInput,
-  emptyDurableState,
-  type ProtocolCore,
-  type WireTypes,
-} from "../core/protocol.js";
+import type { CoreInput, ExternalHandler, ProtocolCore, WireTypes } from "../core/protocol.js";
 import { ReplicatedService } from "../core/replicated-service.js";
+import { runExternal } from "../replica/replica-node.js";
 import type { AnyServiceDefinition } from "../core/state-machine.js";
 import { type CounterName, rejectionCounters } from "../net/counters.js";
 import { type KeyFile, keyRingFor } from "../net/keys.js";
@@ -16,7 +12,7 @@ import { ReplicaTransport } from "../net/transport.js";
 import { findProtocol } from "../protocols/registry.js";
 import { ReplicaNode } from "../replica/replica-node.js";
 import { FileStorage } from "../storage/file-storage.js";
-import type { RecoveryReport } from "../storage/recovery-report.js";
+import type { RecoveryReport } from "../durable/recovery-report.js";
 import type { StorageOptions } from "../storage/storage.js";
 import { ClientRoutes } from "./client-routes.js";
 import { runtimeConfigProblems } from "./config-file.js";
@@ -46,6 +42,11 @@ export interface StartReplicaOptions {
   /** Structured JSON lines to stderr by default. */
   readonly logger?: Logger;
   readonly storage?: StorageOptions;
+  /**
+   * Carries out the protocol's external requests (primary/backup: the arbiter's test-and-set).
+   * Without one, every external request is answered `{ ok: false }`.
+   */
+  readonly external?: ExternalHandler;
   /** Network options (frame limits, queues, TLS, backoff; reconnect backoff defaults to 50 ms..1 s here). */
   readonly net?: NetOptions;
   /**
@@ -115,17 +116,9 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
     throw new StartupError("keys", firstLine(error));
   }
   const crypto = new NodeCrypto(ring);
-  try {
-    // Constructing a core checks the protocol settings; this one is thrown away.
-    definition.createReplica({
-      id,
-      config,
-      random: runtimeRandom(),
-      crypto,
-      durable: emptyDurableState,
-    });
-  } catch (error) {
-    throw new StartupError("config", `${config.protocol} settings: ${firstLine(error)}`);
+  const settingsProblems = definition.validateSettings(config);
+  if (settingsProblems.length > 0) {
+    throw new StartupError("config", `${config.protocol} settings: ${settingsProblems.join("; ")}`);
   }
   const address = config.replicas.find((r) => r.id === id)!;
   const bindHost = options.host ?? address.host!;
@@ -145,7 +138,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
   const recoveryStart = performance.now();
   let opened: Awaited<ReturnType<typeof FileStorage.open>>;
   try {
-    opened = await FileStorage.open(options.dataDir, options.storage);
+    opened = await FileStorage.open(options.dataDir, definition.durableRules, options.storage);
   } catch (error) {
     throw new StartupError("storage", `data directory ${options.dataDir}: ${firstLine(error)}`, {
       cause: error,
@@ -241,6 +234,10 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
         persistLatency.started(persistId);
         storage.append(persistId, ops);
       },
+      ...(options.external && {
+        external: (externalId: number, request: unknown) =>
+          runExternal(options.external!, id, (result) => node.answer(externalId, result), request),
+      }),
     },
     {
       onApply: (_entry, results) => {
@@ -257,7 +254,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
         snapshotsInstalled++;
         lastInstalledIndex = meta.index;
         snapshotIndex = Math.max(snapshotIndex, meta.index);
-        log.info("snapshot installed", { index: meta.index, term: meta.term });
+        log.info("snapshot installed", { index: meta.index });
       },
     },
   );

@@ -12,8 +12,8 @@ export {
   type RecoverySource,
   recover,
   type SegmentInfo,
-} from "./recovery.js";
-export type { RecoveryReport } from "./recovery-report.js";
+} from "../durable/recovery.js";
+export type { RecoveryReport } from "../durable/recovery-report.js";
 export type { StorageCounters, StorageStats } from "./stats.js";
 export {
   defaultKeepSnapshots,

@@ -1,11 +1,11 @@
 import { constants, promises as fs } from "node:fs";
 import * as path from "node:path";
 import type { Value } from "../core/value.js";
-import { segmentFileName } from "./file-names.js";
+import { segmentFileName } from "../durable/file-names.js";
 import { fsyncDirectory } from "./fs-directory.js";
-import type { RecoveryResult } from "./recovery.js";
+import type { RecoveryResult } from "../durable/recovery.js";
 import type { StorageCounters } from "./stats.js";
-import { encodeWalRecord, maxAppendedIndex, type WalOp } from "./wal-record.js";
+import { encodeWalRecord, maxAppendedIndex, type WalOp } from "../durable/wal-record.js";
 
 /**
  * Segments are opened with O_DSYNC where the platform has it: each write() then returns only

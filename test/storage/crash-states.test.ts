@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRandom } from "../../src/core/prng.js";
 import type { DurableState, PersistOp } from "../../src/core/protocol.js";
 import { StorageCorruptionError } from "../../src/storage/errors.js";
-import { segmentFileName } from "../../src/storage/file-names.js";
+import { segmentFileName } from "../../src/durable/file-names.js";
 import { FileStorage } from "../../src/storage/file-storage.js";
-import { type RecoveryResult, recover } from "../../src/storage/recovery.js";
-import { encodeWalRecord } from "../../src/storage/wal-record.js";
+import { type RecoveryResult, recover } from "../../src/durable/recovery.js";
+import { encodeWalRecord } from "../../src/durable/wal-record.js";
 import {
   expectedState,
   memorySource,

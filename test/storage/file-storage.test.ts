@@ -5,7 +5,7 @@ import type { LogEntry } from "../../src/core/log-entry.js";
 import type { PersistOp } from "../../src/core/protocol.js";
 import { StorageClosedError, StorageFailedError } from "../../src/storage/errors.js";
 import { FileStorage } from "../../src/storage/file-storage.js";
-import { recover } from "../../src/storage/recovery.js";
+import { recover } from "../../src/durable/recovery.js";
 import { WalWriter } from "../../src/storage/wal-writer.js";
 import {
   expectedState,

@@ -6,8 +6,8 @@ import type { LogEntry } from "../../src/core/log-entry.js";
 import { createRandom, type Random } from "../../src/core/prng.js";
 import type { DurableState, PersistOp } from "../../src/core/protocol.js";
 import { readRecords, recordHeaderBytes } from "../../src/core/record-framing.js";
-import { lockFileName } from "../../src/storage/file-names.js";
-import type { RecoverySource } from "../../src/storage/recovery.js";
+import { lockFileName } from "../../src/durable/file-names.js";
+import type { RecoverySource } from "../../src/durable/recovery.js";
 
 export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-storage-"));

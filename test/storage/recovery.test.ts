@@ -5,9 +5,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { LogEntry } from "../../src/core/log-entry.js";
 import type { PersistOp } from "../../src/core/protocol.js";
 import { StorageCorruptionError, StorageLockedError } from "../../src/storage/errors.js";
-import { snapshotFileName, snapshotTempFileName } from "../../src/storage/file-names.js";
+import { snapshotFileName, snapshotTempFileName } from "../../src/durable/file-names.js";
 import { FileStorage } from "../../src/storage/file-storage.js";
-import { decodeSnapshotFile, encodeSnapshotFile } from "../../src/storage/snapshot-file.js";
+import { decodeSnapshotFile, encodeSnapshotFile } from "../../src/durable/snapshot-file.js";
 import { writeSnapshotFile } from "../../src/storage/snapshot-writer.js";
 import { expectedState, removeDir, tempDir } from "./helpers.js";
 

@@ -34,6 +34,7 @@ import {
   type RaftPlantedBug,
   type RaftStatusRole,
 } from "./types.js";
+import { snapshotTerm } from "./snapshot-meta.js";
 
 /**
  * A Raft replica as a sans-IO core: inputs in, outputs out, no clocks or I/O (see
@@ -57,7 +58,7 @@ export class RaftCore implements ProtocolCore<RaftWire> {
     const durable = options.durable;
     const snap = durable.snapshot;
     const base = snap?.meta.index ?? 0;
-    const log = new RaftLog(base, snap?.meta.term ?? 0);
+    const log = new RaftLog(base, snap ? snapshotTerm(snap.meta) : 0);
     const configs = new ConfigHistory(
       base,
       snap ? parseMembership(snap.meta.config, replicaCount) : initial,

@@ -8,6 +8,7 @@ import type { Progress } from "./progress.js";
 import { answerAdminWaiters } from "./reconfig.js";
 import { maybeCommit, replicateTo } from "./replication.js";
 import { invariant } from "./types.js";
+import { raftSnapshotMeta, snapshotTerm } from "./snapshot-meta.js";
 
 /**
  * Log compaction by snapshots (dissertation chapter 5): every `snapshotEvery` applied entries
@@ -34,7 +35,7 @@ export function onSnapshotTaken(n: RaftNode, index: LogIndex, data: Uint8Array):
   );
   const term = n.log.term(index);
   if (term === undefined) return;
-  const meta: SnapshotMeta = { index, term, config: n.configs.at(index) };
+  const meta: SnapshotMeta = raftSnapshotMeta(index, term, n.configs.at(index));
   n.snapshot = { meta, data };
   n.snapshotTime = n.log.entry(index)?.time ?? n.snapshotTime;
   n.persist({ type: "snapshot", meta, data });
@@ -72,7 +73,7 @@ export function sendSnapshotChunk(n: RaftNode, peer: ReplicaId, pr: Progress): v
     type: "snapshot",
     term: n.term,
     index: snap.meta.index,
-    snapTerm: snap.meta.term,
+    snapTerm: snapshotTerm(snap.meta),
     config: parseMembership(snap.meta.config, n.replicaCount),
     time: n.snapshotTime,
     total,
@@ -167,7 +168,7 @@ export function handleSnapshotChunk(n: RaftNode, from: ReplicaId, msg: SnapshotC
     at += chunk.length;
   }
   n.incoming = undefined;
-  installSnapshot(n, { index: msg.index, term: msg.snapTerm, config: msg.config }, data, msg.time);
+  installSnapshot(n, raftSnapshotMeta(msg.index, msg.snapTerm, msg.config), data, msg.time);
   reply(inc.total, true, n.durableAfter());
 }
 
@@ -182,12 +183,13 @@ function installSnapshot(n: RaftNode, meta: SnapshotMeta, data: Uint8Array, time
     () => `installing snapshot ${meta.index} at or below commit ${n.commitIndex}`,
   );
   const config = parseMembership(meta.config, n.replicaCount);
-  const keep = n.log.term(meta.index) === meta.term;
+  const term = snapshotTerm(meta);
+  const keep = n.log.term(meta.index) === term;
   if (keep) {
     n.log.compactTo(meta.index);
   } else {
     n.onLogTruncated(n.commitIndex + 1);
-    n.log.reset(meta.index, meta.term);
+    n.log.reset(meta.index, term);
     n.persist({ type: "truncate", from: meta.index + 1 });
   }
   n.configs.reset(meta.index, config, keep);
