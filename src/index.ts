@@ -37,6 +37,14 @@ export type { Crypto, Principal } from "./core/crypto.js";
 export type { ClientId, LogIndex, ReplicaId, Seq, Term } from "./core/ids.js";
 export type { EntryPayload, LogEntry, LoggedCommand } from "./core/log-entry.js";
 export { generateSigningKeyPair, type KeyRing, NodeCrypto } from "./core/node-crypto.js";
+export {
+  checkProposal,
+  checkProposedTime,
+  deriveSeed,
+  proposeTime,
+  type SeedSource,
+  type TimeCheck,
+} from "./core/nondeterminism.js";
 export { createRandom, type Random } from "./core/prng.js";
 export type {
   ClientCore,
@@ -61,16 +69,8 @@ export type {
   StatusDeclaration,
   WireTypes,
 } from "./core/protocol.js";
-export {
-  checkProposal,
-  checkProposedTime,
-  deriveSeed,
-  proposeTime,
-  type SeedSource,
-  type TimeCheck,
-} from "./core/nondeterminism.js";
-export { ReplyVoter, trustOneReply } from "./core/reply-voter.js";
 export { type AppliedCommand, ReplicatedService } from "./core/replicated-service.js";
+export { ReplyVoter, trustOneReply } from "./core/reply-voter.js";
 export { defaultSessionLimits, type SessionLimits, SessionTable } from "./core/session-table.js";
 export type {
   AnyServiceDefinition,

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { validateClusterConfig } from "../core/config.js";
-import { replicaCountOf } from "../protocols/registry.js";
 import type { ProtocolName } from "../core/protocol.js";
+import { replicaCountOf } from "../protocols/registry.js";
 import { writeClusterFolder } from "../runtime/cluster-folder.js";
 import { intOption, parseCommandArgs, UsageError } from "./args.js";
 
@@ -82,18 +82,21 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
   if (existsSync(dir) && readdirSync(dir).length > 0) {
     throw new UsageError(`init: ${dir} is not empty; choose a new folder`);
   }
-  const config = validateClusterConfig({
-    protocol,
-    f,
-    replicas: Array.from({ length: n }, (_, id) => ({
-      id,
-      host,
-      port: basePort + id,
-      metricsPort: metricsBasePort + id,
-    })),
-    tickMs,
-    settings: {},
-  }, replicaCountOf);
+  const config = validateClusterConfig(
+    {
+      protocol,
+      f,
+      replicas: Array.from({ length: n }, (_, id) => ({
+        id,
+        host,
+        port: basePort + id,
+        metricsPort: metricsBasePort + id,
+      })),
+      tickMs,
+      settings: {},
+    },
+    replicaCountOf,
+  );
   const { folder } = writeClusterFolder(dir, config);
   console.log(`wrote ${protocol} cluster of ${n} replica(s) (f = ${f}) to ${dir}`);
   console.log(`run the whole cluster with:\n  npx lockstep up --config ${folder.configFile}`);

@@ -95,7 +95,9 @@ export class DurableStateBuilder {
   }
 
   build(): DurableState {
-    const records = new Map([...this.records].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+    const records = new Map(
+      [...this.records].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
+    );
     return {
       hardState: this.hardState,
       snapshot: this.snapshot,

@@ -1,6 +1,6 @@
 import type { EntryNondeterminism } from "./apply-context.js";
-import type { Crypto } from "./crypto.js";
 import { encode } from "./codec.js";
+import type { Crypto } from "./crypto.js";
 
 /**
  * Nondeterminism a primary proposes and the other replicas check (Castro & Liskov, PBFT §4.6).
@@ -40,7 +40,8 @@ export function checkProposedTime(
   localClock: number,
   maxAheadMs: number,
 ): TimeCheck {
-  if (!Number.isSafeInteger(proposed) || proposed < 0) return { ok: false, reason: "not-an-integer" };
+  if (!Number.isSafeInteger(proposed) || proposed < 0)
+    return { ok: false, reason: "not-an-integer" };
   if (proposed < previous) return { ok: false, reason: "before-previous" };
   if (proposed > localClock + maxAheadMs) return { ok: false, reason: "too-far-ahead" };
   return { ok: true };

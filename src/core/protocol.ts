@@ -238,9 +238,9 @@ export interface StatusDeclaration {
   /** This replica is trying to change who leads (Raft candidate, PBFT view change, P/B asking the arbiter). */
   campaigning(status: CoreStatus): boolean;
   /** The members as this replica knows them, if the protocol has membership. */
-  members(status: CoreStatus):
-    | { readonly voters: readonly ReplicaId[]; readonly learners: readonly ReplicaId[] }
-    | undefined;
+  members(
+    status: CoreStatus,
+  ): { readonly voters: readonly ReplicaId[]; readonly learners: readonly ReplicaId[] } | undefined;
 }
 
 export interface ProtocolCore<W extends WireTypes> {

@@ -21,9 +21,9 @@ import { decodeSnapshotFile } from "./snapshot-file.js";
 import {
   decodeWalRecord,
   maxAppendedIndex,
+  WalFormatError,
   type WalOp,
   type WalRecord,
-  WalFormatError,
 } from "./wal-record.js";
 
 /**

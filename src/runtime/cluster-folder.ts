@@ -2,7 +2,6 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { type ClusterConfig, validateClusterConfig } from "../core/config.js";
-import { replicaCountOf } from "../protocols/registry.js";
 import type { ProtocolName } from "../core/protocol.js";
 import type { SessionLimits } from "../core/session-table.js";
 import {
@@ -12,6 +11,7 @@ import {
   replicaKeyFile,
   writeKeyFile,
 } from "../net/keys.js";
+import { replicaCountOf } from "../protocols/registry.js";
 
 /**
  * The folder layout `lockstep init` writes and `lockstep up`, `bench` and the demo run from:
@@ -100,18 +100,18 @@ export async function localClusterConfig(
   if (!rule) throw new Error(`protocol ${protocol} is not available in this build`);
   return validateClusterConfig(
     {
-    protocol,
-    f: rule.faultsTolerated(n),
-    tickMs: 10,
-    replicas: Array.from({ length: n }, (_, id) => ({
-      id,
-      host: "127.0.0.1",
-      port: ports[id],
-      metricsPort: ports[n + id],
-    })),
-    ...extra,
-    settings: {},
-  },
+      protocol,
+      f: rule.faultsTolerated(n),
+      tickMs: 10,
+      replicas: Array.from({ length: n }, (_, id) => ({
+        id,
+        host: "127.0.0.1",
+        port: ports[id],
+        metricsPort: ports[n + id],
+      })),
+      ...extra,
+      settings: {},
+    },
     replicaCountOf,
   );
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { type ClusterConfig, ConfigError, validateClusterConfig } from "../core/config.js";
-import { replicaCountOf } from "../protocols/registry.js";
 import type { ReplicaId } from "../core/ids.js";
+import { replicaCountOf } from "../protocols/registry.js";
 
 /** A cluster configuration file that cannot be read or is not a valid configuration. */
 export class ConfigFileError extends Error {

@@ -1,7 +1,7 @@
 import type { ReplicaId } from "../core/ids.js";
 import type { Value } from "../core/value.js";
-import type { NetCounters } from "../net/counters.js";
 import type { RecoveryReport } from "../durable/recovery-report.js";
+import type { NetCounters } from "../net/counters.js";
 import type { StorageStats } from "../storage/stats.js";
 
 /** Latency summary of one request kind, in seconds (bucket upper bounds: estimates). */

@@ -111,6 +111,12 @@ export interface SimStats {
   snapshots: number;
   snapshotInstalls: number;
   membershipChanges: number;
+  /** Restarts that found the newest snapshot file rotten and recovered from an older one. */
+  snapshotFallbacks: number;
+  /** Restarts where recovery refused the disk (a rotten snapshot the log did not cover). */
+  recoveryRefusals: number;
+  /** WAL segments deleted by compaction on the simulated disks. */
+  segmentsDeleted: number;
   externalRequests: number;
   /** Replicas the protocol's adversary made faulty in this run. */
   faultyReplicas: number;
@@ -185,6 +191,9 @@ export class Simulation {
     snapshots: 0,
     snapshotInstalls: 0,
     membershipChanges: 0,
+    snapshotFallbacks: 0,
+    recoveryRefusals: 0,
+    segmentsDeleted: 0,
     externalRequests: 0,
     faultyReplicas: 0,
     operations: 0,
@@ -220,13 +229,19 @@ export class Simulation {
     this.checker = new ReplicationChecker(() => this.now);
     this.faulty = new Set(this.protocol.adversary?.pick(this.random, this.n, f) ?? []);
     this.external = this.protocol.simExternal?.();
+    // One disk layout per run: small segments and few kept snapshots make compaction (and with
+    // it recovery's floor clipping and snapshot fallback) happen within a few seconds.
+    const layout = {
+      segmentRecords: [4, 32, 1_000_000][this.random.int(3)]!,
+      keepSnapshots: [1, 2, 3][this.random.int(3)]!,
+    };
     for (let id = 0; id < this.n; id++) {
       this.replicas.push({
         id,
         up: false,
         incarnation: 0,
         node: undefined,
-        disk: new SimDisk(),
+        disk: new SimDisk(this.definition.durableRules, layout),
         random: this.random.fork(),
         clockOffsetMs: 1_000_000 + this.random.int(1000),
         clockRate: 1,
@@ -433,7 +448,13 @@ export class Simulation {
   private start(r: SimReplica): void {
     r.up = true;
     r.incarnation++;
-    const durable = r.disk.recover();
+    const recovered = r.disk.recover();
+    const durable = recovered.state;
+    this.stats.snapshotFallbacks += recovered.report.fallbacks.length;
+    if (recovered.refused !== undefined) {
+      this.stats.recoveryRefusals++;
+      this.trace(() => `recovery of r${r.id} refused (${recovered.refused}); snapshot restored`);
+    }
     const service = new ReplicatedService(this.kit.definition, this.config.sessions);
     if (durable.snapshot) service.restore(durable.snapshot.data);
     const created = this.definition.createReplica({
@@ -444,9 +465,7 @@ export class Simulation {
       durable,
     });
     const adversary = this.faulty.has(r.id) ? this.protocol.adversary : undefined;
-    const core = adversary
-      ? adversary.wrap(created, r.random.fork())
-      : checkingInvariants(created);
+    const core = adversary ? adversary.wrap(created, r.random.fork()) : checkingInvariants(created);
     const inc = r.incarnation;
     const node = new ReplicaNode<WireTypes>(
       core,
@@ -465,18 +484,20 @@ export class Simulation {
         persist: (id, ops) => this.persist(r, inc, id, ops),
         external: (id, request) => this.callExternal(r, inc, id, request),
       },
-      adversary ? {} : {
-        onApply: (entry, results) => this.checker.onApply(r.id, entry, results),
-        onQuery: (client, qid, _at, result) => this.checker.onQuery(client, qid, result),
-        onSnapshot: (index, data) => {
-          this.stats.snapshots++;
-          this.checker.onSnapshot(r.id, index, data);
-        },
-        onInstallSnapshot: (meta) => {
-          this.stats.snapshotInstalls++;
-          this.checker.resetReplica(r.id, meta.index);
-        },
-      },
+      adversary
+        ? {}
+        : {
+            onApply: (entry, results) => this.checker.onApply(r.id, entry, results),
+            onQuery: (client, qid, _at, result) => this.checker.onQuery(client, qid, result),
+            onSnapshot: (index, data) => {
+              this.stats.snapshots++;
+              this.checker.onSnapshot(r.id, index, data);
+            },
+            onInstallSnapshot: (meta) => {
+              this.stats.snapshotInstalls++;
+              this.checker.resetReplica(r.id, meta.index);
+            },
+          },
     );
     r.node = node;
     this.checker.resetReplica(r.id, service.appliedIndex);
@@ -509,7 +530,9 @@ export class Simulation {
     this.hash.u32(0xe8e1);
     this.hash.number(r.id);
     this.hash.bytes(encode([id, request ?? null, result as unknown as Value]));
-    this.trace(() => `external r${r.id} #${id} ${JSON.stringify(request)} -> ${JSON.stringify(result)}`);
+    this.trace(
+      () => `external r${r.id} #${id} ${JSON.stringify(request)} -> ${JSON.stringify(result)}`,
+    );
     const lost = this.network.partition !== "none" && this.random.chance(0.3);
     if (lost) return;
     this.schedule(this.network.delay(this.random) * 2, {
@@ -540,7 +563,7 @@ export class Simulation {
     r.node = undefined;
     r.pausedUntil = 0;
     const torn = r.disk.tornTails;
-    r.disk.crash(machine, this.random);
+    r.disk.crash(machine, this.random, machine && this.random.chance(0.1));
     this.stats.crashes++;
     if (machine) this.stats.machineCrashes++;
     this.stats.tornTails += r.disk.tornTails - torn;
@@ -901,6 +924,7 @@ export class Simulation {
         );
     }
     this.stats.faultyReplicas = this.faulty.size;
+    for (const r of this.replicas) this.stats.segmentsDeleted += r.disk.segmentsDeleted;
     this.stats.elapsedMs = performance.now() - started;
     const violations = [...this.checker.violations, ...this.violations];
     return {

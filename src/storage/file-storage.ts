@@ -2,12 +2,13 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { limits } from "../core/limits.js";
 import type { DurableRules, DurableState, PersistOp, SnapshotMeta } from "../core/protocol.js";
-import { DirectoryLock } from "./directory-lock.js";
-import { StorageClosedError, StorageFailedError } from "./errors.js";
 import { parseSnapshotFileName } from "../durable/file-names.js";
-import { directorySource, fsyncDirectory } from "./fs-directory.js";
 import { recover } from "../durable/recovery.js";
 import type { RecoveryReport } from "../durable/recovery-report.js";
+import { checkWalOps, toWalOp, type WalOp } from "../durable/wal-record.js";
+import { DirectoryLock } from "./directory-lock.js";
+import { StorageClosedError, StorageFailedError } from "./errors.js";
+import { directorySource, fsyncDirectory } from "./fs-directory.js";
 import { writeSnapshotFile } from "./snapshot-writer.js";
 import { emptyCounters, type StorageCounters, type StorageStats, withRates } from "./stats.js";
 import {
@@ -16,7 +17,6 @@ import {
   type Storage,
   type StorageOptions,
 } from "./storage.js";
-import { checkWalOps, toWalOp, type WalOp } from "../durable/wal-record.js";
 import { WalWriter } from "./wal-writer.js";
 
 interface Pending {

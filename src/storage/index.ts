@@ -1,11 +1,5 @@
 // Durable storage for replicas: write-ahead log, snapshots, recovery. See docs/storage.md.
-export {
-  StorageClosedError,
-  StorageCorruptionError,
-  StorageFailedError,
-  StorageLockedError,
-} from "./errors.js";
-export { FileStorage } from "./file-storage.js";
+
 export {
   type CommittedSnapshot,
   type RecoveryResult,
@@ -14,6 +8,13 @@ export {
   type SegmentInfo,
 } from "../durable/recovery.js";
 export type { RecoveryReport } from "../durable/recovery-report.js";
+export {
+  StorageClosedError,
+  StorageCorruptionError,
+  StorageFailedError,
+  StorageLockedError,
+} from "./errors.js";
+export { FileStorage } from "./file-storage.js";
 export type { StorageCounters, StorageStats } from "./stats.js";
 export {
   defaultKeepSnapshots,

@@ -28,13 +28,13 @@ import { acceptAppend, handleAppend, handleAppendReply, maybeCommit } from "./re
 import { answerApplied, handleCommand } from "./sessions.js";
 import { parseRaftSettings } from "./settings.js";
 import { handleSnapshotChunk, handleSnapshotReply, onSnapshotTaken } from "./snapshot.js";
+import { snapshotTerm } from "./snapshot-meta.js";
 import {
   invariant,
   type RaftHardState,
   type RaftPlantedBug,
   type RaftStatusRole,
 } from "./types.js";
-import { snapshotTerm } from "./snapshot-meta.js";
 
 /**
  * A Raft replica as a sans-IO core: inputs in, outputs out, no clocks or I/O (see

@@ -19,7 +19,6 @@ export {
   validateRaftSettings,
 } from "./contract.js";
 export { RaftCore } from "./core.js";
-export { raftSnapshotMeta, snapshotTerm } from "./snapshot-meta.js";
 export type {
   AppendReply,
   AppendRequest,
@@ -33,6 +32,7 @@ export type {
 } from "./messages.js";
 export { raftMessageLimits, raftPeerMessageSchema } from "./messages.js";
 export { defaultRaftSettings, parseRaftSettings, type RaftSettings } from "./settings.js";
+export { raftSnapshotMeta, snapshotTerm } from "./snapshot-meta.js";
 export {
   type Membership,
   type RaftHardState,

@@ -7,8 +7,8 @@ import type { RaftNode } from "./node.js";
 import type { Progress } from "./progress.js";
 import { answerAdminWaiters } from "./reconfig.js";
 import { maybeCommit, replicateTo } from "./replication.js";
-import { invariant } from "./types.js";
 import { raftSnapshotMeta, snapshotTerm } from "./snapshot-meta.js";
+import { invariant } from "./types.js";
 
 /**
  * Log compaction by snapshots (dissertation chapter 5): every `snapshotEvery` applied entries

@@ -1,6 +1,7 @@
 import type { ClientRequestMessage } from "../../core/client-messages.js";
 import type { ClientId, LogIndex } from "../../core/ids.js";
 import type { LeaderClientWire } from "../../core/leader-client.js";
+import { limits } from "../../core/limits.js";
 import type { LogEntry, LoggedCommand } from "../../core/log-entry.js";
 import type { Random } from "../../core/prng.js";
 import type {
@@ -11,7 +12,6 @@ import type {
   ReplicaOptions,
 } from "../../core/protocol.js";
 import { parseSingleSettings, type SingleSettings } from "./settings.js";
-import { limits } from "../../core/limits.js";
 
 /** A single replica speaks only the leader-based client protocol; it has no peers. */
 export type SingleWire = LeaderClientWire;
@@ -176,7 +176,10 @@ export class SingleCore implements ProtocolCore<SingleWire> {
   private onClient(client: ClientId, msg: ClientRequestMessage, out: Out[]): void {
     switch (msg.type) {
       case "request":
-        if (this.awaiting.size >= limits.singleAwaiting && !this.awaiting.has(`${client}#${msg.seq}`)) {
+        if (
+          this.awaiting.size >= limits.singleAwaiting &&
+          !this.awaiting.has(`${client}#${msg.seq}`)
+        ) {
           // Bounded: refuse rather than queue without end; nothing was logged, so the client
           // may retry the same seq later.
           out.push({

@@ -1,8 +1,8 @@
 import { clientReplySchema, clientRequestSchema } from "../../core/client-messages.js";
 import { createLeaderClient } from "../../core/leader-client.js";
 import type { ProtocolDefinition } from "../../core/protocol.js";
-import { type Schema, SchemaError } from "../../core/schema.js";
 import { trustOneReply } from "../../core/reply-voter.js";
+import { type Schema, SchemaError } from "../../core/schema.js";
 import {
   singleDurableRules,
   singleReplicaCount,
