@@ -39,7 +39,11 @@ export class DurableStateBuilder {
           const ok = this.rules.gapFree
             ? entry.index === first.index + i
             : i === 0 || entry.index > op.entries[i - 1]!.index;
-          if (!ok) throw new Error("durable log: append of entries out of order");
+          if (!ok) {
+            throw new Error(
+              `durable log: append of ${this.rules.gapFree ? "non-contiguous" : "unordered"} entries`,
+            );
+          }
           this.entries.push(entry);
         }
         break;

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { DurableStateBuilder } from "../../src/core/durable-state-builder.js";
 import type { LogEntry } from "../../src/core/log-entry.js";
 import type { PersistOp } from "../../src/core/protocol.js";
+import { raftDurableRules } from "../../src/protocols/raft/contract.js";
 
 const e = (index: number, term = 1): LogEntry => ({
   index,
@@ -13,12 +14,12 @@ const e = (index: number, term = 1): LogEntry => ({
 const append = (...entries: LogEntry[]): PersistOp => ({ type: "append", entries });
 const snapshot = (index: number, tag = index): PersistOp => ({
   type: "snapshot",
-  meta: { index, term: 1, config: null },
+  meta: { index, protocol: { term: 1 }, config: null },
   data: new Uint8Array([tag]),
 });
 
 function build(...ops: PersistOp[]) {
-  const b = new DurableStateBuilder();
+  const b = new DurableStateBuilder(raftDurableRules);
   for (const op of ops) b.apply(op);
   return b.build();
 }
@@ -26,7 +27,12 @@ const shape = (ops: PersistOp[]) => build(...ops).entries.map((x) => [x.index, x
 
 describe("DurableStateBuilder", () => {
   it("starts empty", () => {
-    expect(build()).toEqual({ hardState: undefined, snapshot: undefined, entries: [] });
+    expect(build()).toEqual({
+      hardState: undefined,
+      snapshot: undefined,
+      entries: [],
+      records: new Map(),
+    });
   });
 
   it("appends contiguous entries", () => {
@@ -108,7 +114,7 @@ describe("DurableStateBuilder", () => {
   });
 
   it("build returns a copy that later ops do not change", () => {
-    const b = new DurableStateBuilder();
+    const b = new DurableStateBuilder(raftDurableRules);
     b.apply(append(e(1)));
     const first = b.build();
     b.apply(append(e(2)));

@@ -17,9 +17,11 @@ import type { ClientId, ReplicaId } from "../../../src/core/ids.js";
 import type { LogEntry } from "../../../src/core/log-entry.js";
 import { createRandom } from "../../../src/core/prng.js";
 import type { CoreInput, CoreOutput, DurableState } from "../../../src/core/protocol.js";
+import { emptyDurableState } from "../../../src/core/protocol.js";
 import { ReplicatedService } from "../../../src/core/replicated-service.js";
 import type { AnyServiceDefinition, StateMachine } from "../../../src/core/state-machine.js";
 import type { Value } from "../../../src/core/value.js";
+import { raftDurableRules } from "../../../src/protocols/raft/contract.js";
 import { RaftCore } from "../../../src/protocols/raft/core.js";
 import type { RaftMessage, RaftWire } from "../../../src/protocols/raft/messages.js";
 import type { RaftPlantedBug } from "../../../src/protocols/raft/types.js";
@@ -136,7 +138,7 @@ export class Cluster {
       ...options.settings,
     });
     for (let id = 0; id < options.n; id++) {
-      const disk = new DurableStateBuilder();
+      const disk = new DurableStateBuilder(raftDurableRules);
       const initial = options.durable?.(id);
       if (initial) {
         if (initial.hardState !== undefined)
@@ -466,7 +468,7 @@ export function entry(
 }
 
 export function disk(term: number, vote: number | null, entries: LogEntry[]): DurableState {
-  return { hardState: { term, vote }, snapshot: undefined, entries };
+  return { hardState: { term, vote }, snapshot: undefined, entries, records: new Map() };
 }
 
 /** Creates a single core for tests that feed inputs by hand. */
@@ -487,7 +489,7 @@ export function soloCore(
       config,
       random: createRandom(options.seed ?? 42),
       crypto: noCrypto,
-      durable: options.durable ?? { hardState: undefined, snapshot: undefined, entries: [] },
+      durable: options.durable ?? emptyDurableState,
     },
     options.bug,
   );

@@ -17,6 +17,7 @@ import {
 } from "../../../src/core/protocol.js";
 import { ReplicatedService } from "../../../src/core/replicated-service.js";
 import type { Value } from "../../../src/core/value.js";
+import { raftDurableRules } from "../../../src/protocols/raft/contract.js";
 import {
   createSingleProtocol,
   type SingleWire,
@@ -93,7 +94,7 @@ function start(
 
 /** What a replica finds on restart if exactly the persists with id ≤ upTo reached the disk. */
 function recover(env: FakeEnv, upTo = Number.POSITIVE_INFINITY): DurableState {
-  const builder = new DurableStateBuilder();
+  const builder = new DurableStateBuilder(raftDurableRules);
   for (const p of env.persists()) if (p.id <= upTo) for (const op of p.ops) builder.apply(op);
   return builder.build();
 }
@@ -285,8 +286,8 @@ describe("single protocol: snapshots", () => {
       .persists()
       .flatMap((p) => p.ops.flatMap((op) => (op.type === "snapshot" ? [op] : [])));
     expect(snapshotOps.map((op) => op.meta)).toEqual([
-      { index: 2, term: 1, config: null, time: 0 },
-      { index: 4, term: 1, config: null, time: 0 },
+      { index: 2, config: null, time: 0 },
+      { index: 4, config: null, time: 0 },
     ]);
     const copy = new ReplicatedService(kvService);
     copy.restore(snapshotOps[1]!.data);
@@ -424,7 +425,7 @@ describe("single protocol: restart", () => {
 describe("single protocol definition", () => {
   it("needs one replica and admits no peer messages", () => {
     expect(singleProtocol.name).toBe("single");
-    expect(singleProtocol.replicasFor(3)).toBe(1);
+    expect(singleProtocol.replicaCount.replicasFor(3)).toBe(1);
     expect(() => singleProtocol.schemas.peer.parse({ type: "anything" })).toThrow();
     expect(
       singleProtocol.schemas.request.parse({
