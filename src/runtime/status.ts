@@ -31,6 +31,14 @@ export interface ReplicaStatus {
   };
 
   readonly role: string;
+  /** This replica leads in its term/view/epoch (read through the protocol's StatusDeclaration). */
+  readonly leads: boolean;
+  /** It is trying to change who leads (candidate, view change, arbiter request). */
+  readonly campaigning: boolean;
+  /** Every role the protocol may report (metrics export one gauge per role). */
+  readonly roles: readonly string[];
+  /** What `term` is called in this protocol: "term", "view" or "epoch". */
+  readonly epochName: string;
   readonly term: number;
   readonly leader: ReplicaId | null;
   readonly commitIndex: number;
