@@ -20,10 +20,12 @@ export const limits = {
   replicaWaitingQueries: 4096,
   /**
    * ReplicaNode: inputs queued while the core is stepping (re-entrant calls from the
-   * environment). A core that makes a node feed itself this many inputs in one turn is broken:
-   * the node throws (fail-stop) rather than loop forever.
+   * environment), and steps taken in one turn of `handle`. A core that makes a node feed
+   * itself this much in one turn is broken: the node throws (fail-stop) rather than grow or
+   * loop forever.
    */
   replicaQueuedInputs: 1_000_000,
+  replicaStepsPerTurn: 1_000_000,
   /** ReplicaNode: external requests in flight; beyond it the request is answered `busy`. */
   replicaExternalInFlight: 64,
   /**

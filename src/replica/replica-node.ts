@@ -116,8 +116,15 @@ export class ReplicaNode<W extends WireTypes> {
     try {
       // An index, not shift(): a long run of queued inputs stays linear.
       let next = 0;
+      let steps = 0;
       while (next < this.inputs.length) {
         const input = this.inputs[next++]!;
+        if (++steps > limits.replicaStepsPerTurn) {
+          this.inputs.length = 0;
+          throw new Error(
+            `replica ${this.core.id}: ${steps - 1} steps in one turn (limit ${limits.replicaStepsPerTurn}): the core feeds itself without end`,
+          );
+        }
         if (next > 1024 && next * 2 > this.inputs.length) {
           this.inputs.splice(0, next);
           next = 0;
