@@ -118,12 +118,16 @@ export type ExternalRequest<W extends WireTypes> = W extends {
   readonly external: { readonly request: infer R };
 }
   ? R
-  : unknown;
+  : "external" extends keyof W
+    ? unknown // the generic WireTypes: a driver that runs any protocol
+    : never; // a protocol that declares no external requests cannot make one
 export type ExternalAnswer<W extends WireTypes> = W extends {
   readonly external: { readonly answer: infer A };
 }
   ? A
-  : unknown;
+  : "external" extends keyof W
+    ? unknown
+    : never;
 
 /** The driver's answer to an external request: the handler's answer, or why there is none. */
 export type ExternalResult<A> =

@@ -83,7 +83,7 @@ const registered: RegisteredProtocol[] = [
   {
     name: "single",
     description: "one replica, no fault tolerance: the baseline",
-    definition: createSingleProtocol() as ProtocolDefinition<WireTypes>,
+    definition: createSingleProtocol() as unknown as ProtocolDefinition<WireTypes>,
     defaultF: 0,
     simSettings: (random) => ({ snapshotEvery: pick(random, [5, 40, 200]) }),
     broken: false,
@@ -93,7 +93,7 @@ const registered: RegisteredProtocol[] = [
     description: "BROKEN single: acknowledges commands before the log write is durable",
     definition: createSingleProtocol({
       plantedBug: "ack-before-sync",
-    }) as ProtocolDefinition<WireTypes>,
+    }) as unknown as ProtocolDefinition<WireTypes>,
     defaultF: 0,
     simSettings: (random) => ({ snapshotEvery: pick(random, [5, 40, 200]) }),
     broken: true,
@@ -101,7 +101,7 @@ const registered: RegisteredProtocol[] = [
   {
     name: "raft",
     description: "Raft for crash faults: 2f+1 replicas tolerate f crashes",
-    definition: createRaftProtocol() as ProtocolDefinition<WireTypes>,
+    definition: createRaftProtocol() as unknown as ProtocolDefinition<WireTypes>,
     defaultF: 1,
     simSettings: raftSimSettings,
     broken: false,
@@ -111,7 +111,9 @@ const registered: RegisteredProtocol[] = [
     (bug): RegisteredProtocol => ({
       name: `raft-bug-${bug}`,
       description: `BROKEN raft: ${bug}`,
-      definition: createRaftProtocol({ plantedBug: bug }) as ProtocolDefinition<WireTypes>,
+      definition: createRaftProtocol({
+        plantedBug: bug,
+      }) as unknown as ProtocolDefinition<WireTypes>,
       defaultF: 1,
       simSettings: raftSimSettings,
       broken: true,
