@@ -193,3 +193,38 @@ describe("the simulated disk goes through the real storage recovery", () => {
     expect(fallbacks + refusals).toBeGreaterThan(0);
   });
 });
+
+// A client that sends every request to all replicas (as a PBFT client does on timeout).
+registerProtocol({
+  name: "test-single-broadcast-client",
+  description: "single with a client that broadcasts (contract test)",
+  definition: {
+    ...single,
+    createClient: (o) => {
+      const inner = single.createClient(o);
+      return {
+        // A getter: the leader client takes a new id when its session expires.
+        get clientId() {
+          return inner.clientId;
+        },
+        step: (input) =>
+          inner
+            .step(input)
+            .map((out) =>
+              out.type === "send" ? { type: "broadcast" as const, msg: out.msg } : out,
+            ),
+      };
+    },
+  },
+  defaultF: 0,
+  simSettings: () => ({}),
+  broken: false,
+});
+
+describe("the simulator carries a client's broadcast sends", () => {
+  it("operations complete when every request goes out as a broadcast", () => {
+    const result = runSimulation(base("test-single-broadcast-client", 2, { faults: [] }));
+    expect(result.violations).toEqual([]);
+    expect(result.stats.completed).toBeGreaterThan(100);
+  });
+});

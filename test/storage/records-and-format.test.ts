@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { encode } from "../../src/core/codec.js";
+import { limits } from "../../src/core/limits.js";
 import type { LogEntry } from "../../src/core/log-entry.js";
 import { noLogRules, type PersistOp } from "../../src/core/protocol.js";
 import { frameRecord } from "../../src/core/record-framing.js";
@@ -101,5 +102,25 @@ describe("the WAL format is versioned", () => {
     const dir = newDir();
     fs.writeFileSync(path.join(dir, segmentFileName(1)), frameRecord(encode([3, 1, []])));
     await expect(FileStorage.open(dir, rules)).rejects.toThrow(/WAL format 3.*newer lockstep/);
+  });
+});
+
+describe("FileStorage's queue is bounded", () => {
+  it("fails stop once more persists wait than the limit allows, rather than grow without end", async () => {
+    const dir = newDir();
+    const { storage } = await FileStorage.open(dir, rules);
+    const failures: Error[] = [];
+    storage.onError((e) => failures.push(e));
+    // The first append starts a commit on a microtask; everything appended in this same turn
+    // queues behind it.
+    let id = 0;
+    for (let i = 0; i < limits.storageQueuedPersists; i++)
+      storage.append(++id, [{ type: "hardState", state: i }]);
+    expect(() => storage.append(++id, [{ type: "hardState", state: -1 }])).toThrow(
+      /write queue full/,
+    );
+    expect(failures[0]?.message).toMatch(/write queue full/);
+    await expect(storage.flush()).rejects.toThrow(/storage failed/);
+    await storage.close().catch(() => {});
   });
 });
