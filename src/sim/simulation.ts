@@ -151,6 +151,8 @@ const us = 1000; // microseconds per millisecond
 export class Simulation {
   private readonly queue = new EventQueue<SimEvent>();
   private readonly random: Random;
+  /** Disk layouts and snapshot rot: a separate stream, so they do not shift the others. */
+  private readonly diskRandom: Random;
   private readonly protocol: RegisteredProtocol;
   private readonly definition: ProtocolDefinition<WireTypes>;
   private readonly config: ClusterConfig;
@@ -210,6 +212,7 @@ export class Simulation {
     private readonly recordTrace = false,
   ) {
     this.random = createRandom(options.seed);
+    this.diskRandom = createRandom((options.seed ^ 0x6a09e667) >>> 0);
     this.protocol = findProtocol(options.protocol);
     this.definition = this.protocol.definition;
     const f = options.f ?? this.protocol.defaultF;
@@ -231,9 +234,11 @@ export class Simulation {
     this.external = this.protocol.simExternal?.();
     // One disk layout per run: small segments and few kept snapshots make compaction (and with
     // it recovery's floor clipping and snapshot fallback) happen within a few seconds.
+    // Drawn from a stream of their own, so that the rest of a seed's run (faults, workload)
+    // is what it was before disks had layouts.
     const layout = {
-      segmentRecords: [4, 32, 1_000_000][this.random.int(3)]!,
-      keepSnapshots: [1, 2, 3][this.random.int(3)]!,
+      segmentRecords: [4, 32, 1_000_000][this.diskRandom.int(3)]!,
+      keepSnapshots: [1, 2, 3][this.diskRandom.int(3)]!,
     };
     for (let id = 0; id < this.n; id++) {
       this.replicas.push({
@@ -563,7 +568,7 @@ export class Simulation {
     r.node = undefined;
     r.pausedUntil = 0;
     const torn = r.disk.tornTails;
-    r.disk.crash(machine, this.random, machine && this.random.chance(0.1));
+    r.disk.crash(machine, this.random, machine && this.diskRandom.chance(0.1));
     this.stats.crashes++;
     if (machine) this.stats.machineCrashes++;
     this.stats.tornTails += r.disk.tornTails - torn;
