@@ -33,14 +33,22 @@ export type { ClientOperation } from "./core/client-operation.js";
 export {
   type ClusterConfig,
   ConfigError,
-  minimumReplicas,
   type ReplicaAddress,
+  type ReplicaCountLookup,
   simulatedCluster,
   validateClusterConfig,
 } from "./core/config.js";
 export type { Crypto, Principal } from "./core/crypto.js";
 export type { ClientId, LogIndex, ReplicaId, Seq, Term } from "./core/ids.js";
 export type { EntryPayload, LogEntry, LoggedCommand } from "./core/log-entry.js";
+export {
+  checkProposal,
+  checkProposedTime,
+  deriveSeed,
+  proposeTime,
+  type SeedSource,
+  type TimeCheck,
+} from "./core/nondeterminism.js";
 export { createRandom, type Random } from "./core/prng.js";
 export type {
   ClientCore,
@@ -49,15 +57,24 @@ export type {
   CoreInput,
   CoreOutput,
   CoreStatus,
+  DurableRules,
   DurableState,
+  ExternalAnswer,
+  ExternalHandler,
+  ExternalRequest,
+  ExternalResult,
   PersistOp,
   ProtocolCore,
   ProtocolDefinition,
   ProtocolName,
+  ReplicaCountRule,
+  ReplyQuorums,
   SnapshotMeta,
+  StatusDeclaration,
   WireTypes,
 } from "./core/protocol.js";
 export { type AppliedCommand, ReplicatedService } from "./core/replicated-service.js";
+export { ReplyVoter, trustOneReply } from "./core/reply-voter.js";
 export { maxCommandBytes } from "./core/request-admission.js";
 export { defaultSessionLimits, type SessionLimits, SessionTable } from "./core/session-table.js";
 export {
@@ -108,7 +125,14 @@ export {
 export { DecodeError, decode, encode, encodeCanonical } from "./platform/codec.js";
 export { generateSigningKeyPair, type KeyRing, NodeCrypto } from "./platform/node-crypto.js";
 export { createRaftProtocol, raftPlantedBugs, raftProtocol } from "./protocols/raft/index.js";
-export { findProtocol, protocolRegistry, type RegisteredProtocol } from "./protocols/registry.js";
+export {
+  type Adversary,
+  findProtocol,
+  protocolRegistry,
+  type RegisteredProtocol,
+  replicaCountOf,
+  validateConfig,
+} from "./protocols/registry.js";
 export { createSingleProtocol, singleProtocol } from "./protocols/single/index.js";
 export {
   type ReplicaEnvironment,

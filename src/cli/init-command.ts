@@ -1,7 +1,8 @@
 import { existsSync, readdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { ConfigError, minimumReplicas, validateClusterConfig } from "../core/config.js";
+import { ConfigError, validateClusterConfig } from "../core/config.js";
 import type { ProtocolName } from "../core/protocol.js";
+import { replicaCountOf } from "../protocols/registry.js";
 import { writeClusterFolder } from "../runtime/cluster-folder.js";
 import { intOption, parseCommandArgs, UsageError } from "./args.js";
 import { assignPorts, type HostSpec, newClusterId, parseHosts, portsInUse } from "./init-hosts.js";
@@ -69,22 +70,22 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
   }
   const hostList: HostSpec[] | undefined =
     typeof args.hosts === "string" ? parseHosts(args.hosts) : undefined;
-  const n = intOption(
-    "init",
-    "replicas",
-    args.replicas,
-    hostList?.length ?? (protocol === "single" ? 1 : 3),
-    1,
-    31,
-  );
+  const rule = replicaCountOf(protocol as ProtocolName);
+  if (!rule) throw new UsageError(`init: protocol ${protocol} is not available in this build`);
+  // The default and the smallest cluster `init` writes: one that tolerates one fault, unless
+  // the protocol tolerates none (single).
+  const smallest = rule.replicasFor(Math.min(1, rule.maxF ?? 1));
+  const n = intOption("init", "replicas", args.replicas, hostList?.length ?? smallest, 1, 31);
   if (hostList && hostList.length !== n) {
     throw new UsageError(`init: --hosts names ${hostList.length} hosts but --replicas is ${n}`);
   }
-  const f = protocol === "single" ? 0 : Math.floor((n - 1) / 2);
-  if (protocol === "single" && n !== 1)
-    throw new UsageError("init: protocol single runs exactly one replica");
-  if (n < minimumReplicas(protocol as ProtocolName, Math.max(f, protocol === "raft" ? 1 : 0))) {
-    throw new UsageError(`init: raft needs at least 3 replicas, got ${n}`);
+  const f = rule.faultsTolerated(n);
+  if (rule.maxF === 0 && n !== smallest)
+    throw new UsageError(
+      `init: protocol ${protocol} runs exactly ${smallest === 1 ? "one replica" : `${smallest} replicas`}`,
+    );
+  if (n < smallest) {
+    throw new UsageError(`init: ${protocol} needs at least ${smallest} replicas, got ${n}`);
   }
   const basePortGiven = args["base-port"] !== undefined;
   let basePort = intOption("init", "base-port", args["base-port"], 7400, 1, 65535 - n);
@@ -148,15 +149,18 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
   }
   let config: ReturnType<typeof validateClusterConfig>;
   try {
-    config = validateClusterConfig({
-      clusterId,
-      protocol,
-      f,
-      replicas: addresses.map((a, id) => ({ id, ...a })),
-      tickMs,
-      settings: {},
-      ...(service === undefined ? {} : { service }),
-    });
+    config = validateClusterConfig(
+      {
+        clusterId,
+        protocol,
+        f,
+        replicas: addresses.map((a, id) => ({ id, ...a })),
+        tickMs,
+        settings: {},
+        ...(service === undefined ? {} : { service }),
+      },
+      replicaCountOf,
+    );
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(`init: ${error.problems.join("; ")}`);
     throw error;

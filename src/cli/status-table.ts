@@ -25,7 +25,7 @@ export interface ClusterHealth {
 export function assessCluster(probes: readonly ReplicaProbe[]): ClusterHealth {
   const answers = probes.flatMap((p) => ("status" in p ? [p.status] : []));
   const term = answers.length === 0 ? undefined : Math.max(...answers.map((s) => s.term));
-  const leaders = answers.filter((s) => s.role === "leader" && s.term === term);
+  const leaders = answers.filter((s) => s.leads && s.term === term);
   return {
     total: probes.length,
     answering: answers.length,

@@ -99,6 +99,8 @@ export class LockstepClient<
     tickMs: number,
     /** The largest command or query this client can send: the replicas' bound, or less if its frames are smaller. */
     private readonly maxValueBytes: number = maxCommandBytes,
+    /** Every replica in the configuration: where a `broadcast` output goes. */
+    private readonly replicaIds: readonly ReplicaId[] = [],
   ) {
     transport.onResponse((from, msg) => this.step({ type: "response", from, msg }));
     this.timer = setInterval(() => this.step({ type: "tick", now: Date.now() }), tickMs);
@@ -210,6 +212,8 @@ export class LockstepClient<
     }
     for (const out of outputs) {
       if (out.type === "send") this.sendSafely(input, out.to, out.msg);
+      else if (out.type === "broadcast")
+        for (const id of this.replicaIds) this.sendSafely(input, id, out.msg);
       else this.settle(out.opId, out.result, out.indeterminate ?? false);
     }
   }
@@ -328,5 +332,6 @@ export async function connect(options: ConnectOptions): Promise<LockstepClient> 
     timeoutMs,
     config.tickMs,
     Math.min(maxCommandBytes, frameRoom),
+    config.replicas.map((r) => r.id),
   );
 }

@@ -1,4 +1,4 @@
-import type { ProtocolName } from "./protocol.js";
+import type { ProtocolName, ReplicaCountRule } from "./protocol.js";
 import { isPlainObject } from "./schema.js";
 import { defaultSessionLimits, type SessionLimits } from "./session-table.js";
 import type { Value } from "./value.js";
@@ -37,19 +37,12 @@ export interface ClusterConfig {
 
 export const protocolNames: readonly ProtocolName[] = ["single", "raft", "pbft", "primary-backup"];
 
-/** Replicas needed for f faults under each protocol's fault model. */
-export function minimumReplicas(protocol: ProtocolName, f: number): number {
-  switch (protocol) {
-    case "single":
-      return 1;
-    case "raft":
-      return 2 * f + 1;
-    case "pbft":
-      return 3 * f + 1;
-    case "primary-backup":
-      return f + 1;
-  }
-}
+/**
+ * Finds a protocol's replica-count rule (ProtocolDefinition.replicaCount). The protocol registry
+ * supplies it (`replicaCountOf` in src/protocols/registry.ts): each protocol declares n(f) once,
+ * and core, which cannot see the protocols, asks through this.
+ */
+export type ReplicaCountLookup = (protocol: ProtocolName) => ReplicaCountRule | undefined;
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -61,8 +54,16 @@ export class ConfigError extends Error {
 /**
  * Checks an untrusted configuration (parsed JSON, CLI flags) and returns it typed. Every bad
  * field is named in one ConfigError, so a user fixes them all in one go.
+ *
+ * With `replicaCount`, the protocol must be one it knows and the replicas must be enough for f
+ * by that protocol's rule; everything that runs a cluster passes it (`validateConfig` in
+ * src/protocols/registry.ts also checks the protocol's settings). Without it only the shape is
+ * checked (tests and tools that build configurations for a protocol they chose themselves).
  */
-export function validateClusterConfig(raw: unknown): ClusterConfig {
+export function validateClusterConfig(
+  raw: unknown,
+  replicaCount?: ReplicaCountLookup,
+): ClusterConfig {
   const problems: string[] = [];
   if (!isPlainObject(raw)) throw new ConfigError(["configuration must be an object"]);
   const known = new Set([
@@ -169,18 +170,22 @@ export function validateClusterConfig(raw: unknown): ClusterConfig {
     });
   }
   if (
+    replicaCount &&
     typeof protocol === "string" &&
     protocolNames.includes(protocol as ProtocolName) &&
     typeof f === "number" &&
     Number.isInteger(f) &&
     f >= 0
   ) {
-    const need = minimumReplicas(protocol as ProtocolName, f);
-    if (protocol === "single" && (f !== 0 || replicas.length !== 1)) {
-      problems.push("single: exactly one replica and f = 0");
-    } else if (Array.isArray(raw.replicas) && raw.replicas.length < need) {
+    const rule = replicaCount(protocol as ProtocolName);
+    const n = Array.isArray(raw.replicas) ? raw.replicas.length : 0;
+    if (!rule) {
+      problems.push(`protocol: ${protocol} is not available in this build`);
+    } else if (rule.maxF !== undefined && f > rule.maxF) {
+      problems.push(`f: ${protocol} tolerates at most f = ${rule.maxF}, got ${f}`);
+    } else if (n > 0 && n < rule.replicasFor(f)) {
       problems.push(
-        `replicas: ${protocol} needs at least ${need} replicas for f = ${f}, got ${raw.replicas.length}`,
+        `replicas: ${protocol} needs at least ${rule.replicasFor(f)} replicas for f = ${f}, got ${n}`,
       );
     }
   }

@@ -1,16 +1,21 @@
 import type { LogEntry } from "./log-entry.js";
-import type { DurableState, PersistOp, SnapshotMeta } from "./protocol.js";
+import type { DurableRules, DurableState, PersistOp, SnapshotMeta } from "./protocol.js";
 import type { Value } from "./value.js";
 
 /**
  * Replays persist ops, in the order they were made durable, into the state a replica finds on
  * restart. Storage engines (the simulator's disk, the real WAL) both recover through this, so
- * they agree on what "append replaces the tail" and "a snapshot compacts the log" mean.
+ * they agree on what "append replaces the tail", "a snapshot compacts the log" and "put
+ * replaces a record" mean. What is one protocol's (a gap-free log) comes from its DurableRules.
  */
 export class DurableStateBuilder {
   private hardState: Value | undefined;
   private snapshot: { meta: SnapshotMeta; data: Uint8Array } | undefined;
+  /** In increasing index order; gaps only if the rules allow them. */
   private entries: LogEntry[] = [];
+  private readonly records = new Map<string, Value>();
+
+  constructor(private readonly rules: DurableRules) {}
 
   apply(op: PersistOp): void {
     switch (op.type) {
@@ -22,13 +27,24 @@ export class DurableStateBuilder {
         if (!first) return;
         this.truncate(first.index);
         const last = this.lastIndex();
-        if (first.index !== last + 1) {
+        if (first.index <= last) {
+          // Only the snapshot can lie at or above the new entries here: they are already in it.
+          throw new Error(`durable log: append at ${first.index} is covered by the snapshot`);
+        }
+        if (this.rules.gapFree && first.index !== last + 1) {
           throw new Error(`durable log: append at ${first.index} leaves a gap after ${last}`);
         }
         for (let i = 0; i < op.entries.length; i++) {
-          if (op.entries[i]!.index !== first.index + i)
-            throw new Error("durable log: append of non-contiguous entries");
-          this.entries.push(op.entries[i]!);
+          const entry = op.entries[i]!;
+          const ok = this.rules.gapFree
+            ? entry.index === first.index + i
+            : i === 0 || entry.index > op.entries[i - 1]!.index;
+          if (!ok) {
+            throw new Error(
+              `durable log: append of ${this.rules.gapFree ? "non-contiguous" : "unordered"} entries`,
+            );
+          }
+          this.entries.push(entry);
         }
         break;
       }
@@ -39,26 +55,58 @@ export class DurableStateBuilder {
         if (this.snapshot && op.meta.index <= this.snapshot.meta.index) return;
         this.snapshot = { meta: op.meta, data: op.data };
         const keepFrom = op.meta.index + 1;
-        // Keep entries after the snapshot only if they continue it; otherwise the log is stale.
         const after = this.entries.filter((e) => e.index >= keepFrom);
-        this.entries = after[0]?.index === keepFrom ? after : [];
+        // A gap-free log keeps entries after the snapshot only if they continue it; otherwise
+        // they belong to a history the snapshot replaced.
+        this.entries = !this.rules.gapFree || after[0]?.index === keepFrom ? after : [];
         break;
       }
+      case "put":
+        this.records.set(op.key, op.value);
+        break;
+      case "delete":
+        this.records.delete(op.key);
+        break;
     }
+  }
+
+  /** The stored entry at `index`, if any. */
+  entryAt(index: number): LogEntry | undefined {
+    const at = this.position(index);
+    const entry = this.entries[at];
+    return entry?.index === index ? entry : undefined;
   }
 
   private lastIndex(): number {
     return this.entries.at(-1)?.index ?? this.snapshot?.meta.index ?? 0;
   }
 
+  /** First position whose entry index is ≥ index (binary search: entries are sorted). */
+  private position(index: number): number {
+    let lo = 0;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.entries[mid]!.index < index) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   private truncate(from: number): void {
-    const base = this.entries[0]?.index;
-    if (base === undefined) return;
-    if (from <= base) this.entries = [];
-    else this.entries.length = Math.min(this.entries.length, from - base);
+    if (this.entries.length === 0) return;
+    this.entries.length = this.position(from);
   }
 
   build(): DurableState {
-    return { hardState: this.hardState, snapshot: this.snapshot, entries: [...this.entries] };
+    const records = new Map(
+      [...this.records].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
+    );
+    return {
+      hardState: this.hardState,
+      snapshot: this.snapshot,
+      entries: [...this.entries],
+      records,
+    };
   }
 }

@@ -21,42 +21,127 @@ export interface WireTypes {
   readonly peer: unknown;
   readonly request: unknown;
   readonly response: unknown;
+  /** Requests to, and answers from, something outside the group (see `external` outputs). */
+  readonly external?: { readonly request: unknown; readonly answer: unknown };
 }
 
-/** Stable storage the core asks for. Ops in one `persist` output are atomic and ordered. */
+/**
+ * Stable storage the core asks for. Ops in one `persist` output are atomic and ordered.
+ *
+ * Two kinds of durable state, usable together: a log (`append`/`truncate`, compacted by
+ * `snapshot`), whose shape rules the protocol declares in `ProtocolDefinition.durableRules`
+ * (Raft: gap-free, log matching); and keyed records (`put`/`delete`), for state that is not a
+ * log (PBFT: per-sequence-number slots inside the water marks, certificates, checkpoint proofs;
+ * primary/backup: the epoch). Storage keeps the last value put under each key.
+ */
 export type PersistOp =
   /** Replace the protocol's hard state (Raft: term, vote; PBFT: view; P/B: epoch). */
   | { readonly type: "hardState"; readonly state: Value }
-  /** Append contiguous entries; entries already stored at or after the first index are replaced. */
+  /** Store entries; entries already stored at or after the first index are replaced. */
   | { readonly type: "append"; readonly entries: readonly LogEntry[] }
   /** Drop stored entries with index ≥ from. */
   | { readonly type: "truncate"; readonly from: LogIndex }
   /** Store a snapshot of the service state; stored entries ≤ meta.index may then be dropped. */
-  | { readonly type: "snapshot"; readonly meta: SnapshotMeta; readonly data: Uint8Array };
+  | { readonly type: "snapshot"; readonly meta: SnapshotMeta; readonly data: Uint8Array }
+  /** Store a protocol-defined record under `key` (replacing any earlier value). */
+  | { readonly type: "put"; readonly key: string; readonly value: Value }
+  /** Forget the record under `key` (no-op if absent). */
+  | { readonly type: "delete"; readonly key: string };
 
+/**
+ * What a snapshot is, in words every protocol shares. Nothing here is Raft's: Raft keeps the
+ * term of the entry at `index` in `protocol` (src/protocols/raft/snapshot-meta.ts).
+ */
 export interface SnapshotMeta {
+  /** The last log position (Raft index, PBFT sequence number) whose effects the snapshot holds. */
   readonly index: LogIndex;
-  /** The term of the entry at `index` (storage relies on it to check a fallback snapshot). */
-  readonly term: Term;
   /** The membership in force at `index`, in the protocol's own shape. */
   readonly config: Value;
-  /** Leader time of the entry at `index`: entries after a restart from this snapshot never go below it. */
+  /** Log time of the entry at `index`: entries after a restart from this snapshot never go below it. */
   readonly time?: number;
+  /** Digest of the service state (PBFT: the checkpoint digest that CHECKPOINT messages sign). */
+  readonly digest?: Uint8Array;
+  /** Why others may trust the snapshot (PBFT: 2f+1 signed CHECKPOINT messages). */
+  readonly proof?: Value;
+  /** Fields only the protocol reads (Raft: `{ term }` of the entry at `index`). */
+  readonly protocol?: Value;
 }
 
 /** What a replica finds on its disk when it starts. */
 export interface DurableState {
   readonly hardState: Value | undefined;
   readonly snapshot: { readonly meta: SnapshotMeta; readonly data: Uint8Array } | undefined;
-  /** Entries after the snapshot, contiguous from snapshot index + 1 (or from 1). */
+  /** Log entries after the snapshot, in index order (gap-free if the protocol's rules say so). */
   readonly entries: readonly LogEntry[];
+  /** Keyed records (`put`/`delete`), sorted by key. */
+  readonly records: ReadonlyMap<string, Value>;
 }
 
 export const emptyDurableState: DurableState = {
   hardState: undefined,
   snapshot: undefined,
   entries: [],
+  records: new Map(),
 };
+
+/**
+ * The rules of a protocol's durable log that storage and recovery must respect. Recovery is
+ * shared by the WAL and the simulator's disk; what is specific to one protocol lives here.
+ */
+export interface DurableRules {
+  /**
+   * The log is gap-free: an append must continue the stored entries (Raft). Storage then
+   * refuses a gap, and a snapshot keeps the stored entries after it only if they continue it.
+   */
+  readonly gapFree: boolean;
+  /**
+   * A committed snapshot newer than the one recovery could load (its file is lost or corrupt):
+   * may the log stand in for it? `entry` is the stored entry at `meta.index`, if any. Raft:
+   * yes if that entry has the snapshot's term (log matching: the log then holds everything the
+   * snapshot covered). Returning false makes recovery refuse the directory.
+   */
+  logCoversSnapshot(meta: SnapshotMeta, entry: LogEntry | undefined): boolean;
+}
+
+/** For protocols that keep no log, or whose log does not vouch for lost snapshots. */
+export const noLogRules: DurableRules = {
+  gapFree: false,
+  logCoversSnapshot: () => false,
+};
+
+/**
+ * A request the core makes of something outside the replica group (primary/backup: an atomic
+ * test-and-set on an arbiter). The driver carries it out through the handler the protocol
+ * supplies, and feeds the answer back as an `external` input with the same id.
+ */
+export type ExternalRequest<W extends WireTypes> = W extends {
+  readonly external: { readonly request: infer R };
+}
+  ? R
+  : "external" extends keyof W
+    ? unknown // the generic WireTypes: a driver that runs any protocol
+    : never; // a protocol that declares no external requests cannot make one
+export type ExternalAnswer<W extends WireTypes> = W extends {
+  readonly external: { readonly answer: infer A };
+}
+  ? A
+  : "external" extends keyof W
+    ? unknown
+    : never;
+
+/** The driver's answer to an external request: the handler's answer, or why there is none. */
+export type ExternalResult<A> =
+  | { readonly ok: true; readonly answer: A }
+  | { readonly ok: false; readonly error: string };
+
+/**
+ * Carries out a protocol's external requests. The simulator calls it synchronously (and
+ * delivers the answer after a simulated delay, or loses it under faults); the runtime may
+ * return a promise. `from` is the asking replica.
+ */
+export interface ExternalHandler<Req = unknown, Ans = unknown> {
+  call(from: ReplicaId, request: Req): ExternalResult<Ans> | Promise<ExternalResult<Ans>>;
+}
 
 export type CoreInput<W extends WireTypes> =
   /** A message from another replica, already decoded and schema-checked (and channel-authenticated). */
@@ -94,7 +179,13 @@ export type CoreInput<W extends WireTypes> =
       readonly result: ReplyResult;
     }
   /** Answer to a takeSnapshot output: the service state at `index`. */
-  | { readonly type: "snapshotTaken"; readonly index: LogIndex; readonly data: Uint8Array };
+  | { readonly type: "snapshotTaken"; readonly index: LogIndex; readonly data: Uint8Array }
+  /** The answer to the `external` output with this id (at most one per id; may never come). */
+  | {
+      readonly type: "external";
+      readonly id: number;
+      readonly result: ExternalResult<ExternalAnswer<W>>;
+    };
 
 export type CoreOutput<W extends WireTypes> =
   /**
@@ -129,24 +220,54 @@ export type CoreOutput<W extends WireTypes> =
   /** Snapshot the service when it has applied exactly `index` (after the apply outputs before this one), then feed `snapshotTaken`. */
   | { readonly type: "takeSnapshot"; readonly index: LogIndex }
   /** Replace the service state with this snapshot (state transfer); it is also being persisted. */
-  | { readonly type: "installSnapshot"; readonly meta: SnapshotMeta; readonly data: Uint8Array };
+  | { readonly type: "installSnapshot"; readonly meta: SnapshotMeta; readonly data: Uint8Array }
+  /**
+   * Ask the protocol's external handler; the answer comes back as an `external` input with the
+   * same id. Ids are the core's own (unique per incarnation). Lost answers are the core's to retry.
+   */
+  | { readonly type: "external"; readonly id: number; readonly request: ExternalRequest<W> };
 
 /** What a core reports about itself, for metrics, dashboards and the simulator's checks. */
 export interface CoreStatus {
+  /** One of the protocol's declared roles (`StatusDeclaration.roles`). */
   readonly role: string;
+  /** The number that orders leadership: Raft's term, PBFT's view, primary/backup's epoch. */
   readonly term: Term;
   readonly leader: ReplicaId | undefined;
   readonly commitIndex: LogIndex;
   readonly lastIndex: LogIndex;
-  /** Protocol-specific details (votes, views, in-flight counts). */
+  /** Protocol-specific details, in the shape the protocol's StatusDeclaration reads. */
   readonly details?: Value;
+}
+
+/**
+ * How to read a protocol's status without knowing the protocol: the simulator (who to aim
+ * faults at, membership changes), `lockstep status`, metrics and the runtime's state watch use
+ * only this, never role names or detail fields.
+ */
+export interface StatusDeclaration {
+  /** Every role the core may report (metrics export one gauge per role). */
+  readonly roles: readonly string[];
+  /** What `CoreStatus.term` is called in this protocol: "term", "view" or "epoch". */
+  readonly epochName: string;
+  /** This replica leads in its epoch (Raft leader, PBFT primary of its view, P/B live primary). */
+  leads(status: CoreStatus): boolean;
+  /** This replica is trying to change who leads (Raft candidate, PBFT view change, P/B asking the arbiter). */
+  campaigning(status: CoreStatus): boolean;
+  /** The members as this replica knows them, if the protocol has membership. */
+  members(
+    status: CoreStatus,
+  ): { readonly voters: readonly ReplicaId[]; readonly learners: readonly ReplicaId[] } | undefined;
 }
 
 export interface ProtocolCore<W extends WireTypes> {
   readonly id: ReplicaId;
   step(input: CoreInput<W>): readonly CoreOutput<W>[];
   status(): CoreStatus;
-  /** Throws when a protocol invariant does not hold; the simulator calls it after every step. */
+  /**
+   * Throws if the core's own state breaks one of the protocol's invariants. The simulator calls
+   * it after every step of every replica; it may be slow, and must not change anything.
+   */
   assertInvariants?(): void;
 }
 
@@ -168,6 +289,8 @@ export type ClientInput<W extends WireTypes> =
 
 export type ClientOutput<W extends WireTypes> =
   | { readonly type: "send"; readonly to: ReplicaId; readonly msg: W["request"] }
+  /** Send to every replica in the configuration (PBFT: read-only requests, retransmission on timeout). */
+  | { readonly type: "broadcast"; readonly msg: W["request"] }
   /**
    * The operation finished. `result.ok === false` with `indeterminate` means the command may or
    * may not have taken effect (its session was lost); otherwise a failure means it did not.
@@ -195,16 +318,53 @@ export interface ClientOptions {
 
 export type ProtocolName = "single" | "raft" | "pbft" | "primary-backup";
 
+/**
+ * How many replicas a protocol needs, declared once per protocol (config validation, `init`,
+ * cluster folders and the simulator all ask this).
+ */
+export interface ReplicaCountRule {
+  /** Replicas needed to tolerate f faults of this protocol's model (raft 2f+1, pbft 3f+1). */
+  replicasFor(f: number): number;
+  /** Most faults n replicas tolerate (the inverse of replicasFor). */
+  faultsTolerated(n: number): number;
+  /** Largest f the protocol supports (single: 0). */
+  readonly maxF?: number;
+  /** Replicas beyond those counted by replicasFor that the protocol needs (primary/backup: the arbiter), for documentation and `init`. */
+  readonly extra?: string;
+}
+
+/**
+ * How many matching replies from distinct replicas a client needs before it may accept a result
+ * (see ReplyVoter in core/reply-voter.ts). Leader-based crash-fault protocols trust one reply.
+ */
+export interface ReplyQuorums {
+  /** Ordered (logged) requests: PBFT f+1. */
+  ordered(f: number): number;
+  /** Read-only and tentative replies: PBFT 2f+1. */
+  unordered(f: number): number;
+}
+
 /** Everything lockstep needs to run a protocol. */
 export interface ProtocolDefinition<W extends WireTypes = WireTypes> {
   readonly name: ProtocolName;
-  /** Replicas needed to tolerate f faults of this protocol's model. */
-  replicasFor(f: number): number;
+  readonly replicaCount: ReplicaCountRule;
   readonly schemas: {
     readonly peer: Schema<W["peer"]>;
     readonly request: Schema<W["request"]>;
     readonly response: Schema<W["response"]>;
   };
+  /** Rules storage and recovery apply to this protocol's durable log. */
+  readonly durableRules: DurableRules;
+  /** How tools read this protocol's status. */
+  readonly status: StatusDeclaration;
+  /** Matching replies a client needs (its ClientCore applies them; tools report them). */
+  readonly replyQuorums: ReplyQuorums;
+  /**
+   * Problems with `config.settings` (and with the config as this protocol sees it), one string
+   * each; empty if it can run. Called before a replica is created, so a bad setting is reported
+   * without building a core.
+   */
+  validateSettings(config: ClusterConfig): readonly string[];
   createReplica(options: ReplicaOptions): ProtocolCore<W>;
   createClient(options: ClientOptions): ClientCore<W>;
 }

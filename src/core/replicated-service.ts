@@ -2,7 +2,7 @@ import { makeApplyContext, makeQueryContext } from "./apply-context.js";
 import type { ReplyResult } from "./client-messages.js";
 import { decode, encode } from "./codec.js";
 import type { ClientId, LogIndex, Seq } from "./ids.js";
-import type { LogEntry } from "./log-entry.js";
+import { type LogEntry, serviceCommands } from "./log-entry.js";
 import { value } from "./schema.js";
 import { defaultSessionLimits, type SessionLimits, SessionTable } from "./session-table.js";
 import { type AnyServiceDefinition, type AnyStateMachine, createMachine } from "./state-machine.js";
@@ -51,12 +51,17 @@ export class ReplicatedService {
       throw new Error(`apply out of order: entry ${entry.index} after ${this.applied}`);
     }
     this.applied = entry.index;
+    // Session expiry trusts entry.time. Under crash faults the leader stamps it; a Byzantine
+    // primary could push it far ahead and expire every session, so protocols with Byzantine
+    // replicas must validate it before it is logged (core/nondeterminism.ts: within
+    // [previous, local clock + bound] at 2f+1 replicas), which keeps log time within the bound
+    // of correct clocks and expiry at most that much early.
     this.appliedTime = Math.max(this.appliedTime, entry.time);
     this.sessions.expire(entry.time);
-    const payload = entry.payload;
-    if (payload.type !== "commands") return [];
+    const commands = serviceCommands(entry.payload);
+    if (commands.length === 0) return [];
     const out: AppliedCommand[] = [];
-    payload.commands.forEach((command, position) => {
+    commands.forEach((command, position) => {
       const { client, seq } = command;
       let result: ReplyResult;
       if (seq === 0) {

@@ -1,5 +1,14 @@
+import { type ClusterConfig, ConfigError, validateClusterConfig } from "../core/config.js";
+import type { ReplicaId } from "../core/ids.js";
 import type { Random } from "../core/prng.js";
-import type { ProtocolDefinition, WireTypes } from "../core/protocol.js";
+import type {
+  ExternalHandler,
+  ProtocolCore,
+  ProtocolDefinition,
+  ProtocolName,
+  ReplicaCountRule,
+  WireTypes,
+} from "../core/protocol.js";
 import type { Value } from "../core/value.js";
 import { createRaftProtocol, raftPlantedBugs } from "./raft/index.js";
 import { createSingleProtocol } from "./single/index.js";
@@ -25,6 +34,26 @@ export interface RegisteredProtocol {
    * replicas to the address book (not voters at the start) and adds and removes members under load.
    */
   readonly membership?: { readonly spares: number; readonly minVoters: number };
+  /**
+   * A fresh handler for the protocol's external requests in one simulated run (primary/backup:
+   * an in-memory test-and-set arbiter). The simulator calls it synchronously.
+   */
+  readonly simExternal?: () => ExternalHandler;
+  /**
+   * Replicas that are not correct in a simulated run, and what they do instead. None by
+   * default (raft, single). The PBFT work fills this with its Byzantine catalog.
+   */
+  readonly adversary?: Adversary;
+}
+
+/**
+ * Makes some replicas of a run faulty. `pick` chooses them from the seed (at most what the
+ * fault model tolerates); `wrap` replaces a faulty replica's core, e.g. by one that stays
+ * silent, equivocates or lies. The simulator checks agreement among correct replicas only.
+ */
+export interface Adversary {
+  pick(random: Random, n: number, f: number): readonly ReplicaId[];
+  wrap(core: ProtocolCore<WireTypes>, random: Random): ProtocolCore<WireTypes>;
 }
 
 function pick<T>(random: Random, choices: readonly T[]): T {
@@ -60,7 +89,7 @@ const registered: RegisteredProtocol[] = [
   {
     name: "single",
     description: "one replica, no fault tolerance: the baseline",
-    definition: createSingleProtocol() as ProtocolDefinition<WireTypes>,
+    definition: createSingleProtocol() as unknown as ProtocolDefinition<WireTypes>,
     defaultF: 0,
     simSettings: (random) => ({ snapshotEvery: pick(random, [5, 40, 200]) }),
     broken: false,
@@ -70,7 +99,7 @@ const registered: RegisteredProtocol[] = [
     description: "BROKEN single: acknowledges commands before the log write is durable",
     definition: createSingleProtocol({
       plantedBug: "ack-before-sync",
-    }) as ProtocolDefinition<WireTypes>,
+    }) as unknown as ProtocolDefinition<WireTypes>,
     defaultF: 0,
     simSettings: (random) => ({ snapshotEvery: pick(random, [5, 40, 200]) }),
     broken: true,
@@ -78,7 +107,7 @@ const registered: RegisteredProtocol[] = [
   {
     name: "raft",
     description: "Raft for crash faults: 2f+1 replicas tolerate f crashes",
-    definition: createRaftProtocol() as ProtocolDefinition<WireTypes>,
+    definition: createRaftProtocol() as unknown as ProtocolDefinition<WireTypes>,
     defaultF: 1,
     simSettings: raftSimSettings,
     broken: false,
@@ -88,7 +117,9 @@ const registered: RegisteredProtocol[] = [
     (bug): RegisteredProtocol => ({
       name: `raft-bug-${bug}`,
       description: `BROKEN raft: ${bug}`,
-      definition: createRaftProtocol({ plantedBug: bug }) as ProtocolDefinition<WireTypes>,
+      definition: createRaftProtocol({
+        plantedBug: bug,
+      }) as unknown as ProtocolDefinition<WireTypes>,
       defaultF: 1,
       simSettings: raftSimSettings,
       broken: true,
@@ -96,6 +127,24 @@ const registered: RegisteredProtocol[] = [
     }),
   ),
 ];
+
+/** The replica-count rule of a protocol by its name (the correct variant's declaration). */
+export function replicaCountOf(protocol: ProtocolName): ReplicaCountRule | undefined {
+  return registered.find((p) => p.definition.name === protocol && !p.broken)?.definition
+    .replicaCount;
+}
+
+/**
+ * Checks an untrusted configuration completely: its shape, the replica count by the protocol's
+ * rule, and the protocol's settings. Throws one ConfigError naming every problem.
+ */
+export function validateConfig(raw: unknown): ClusterConfig {
+  const config = validateClusterConfig(raw, replicaCountOf);
+  const definition = registered.find((p) => p.definition.name === config.protocol)?.definition;
+  const problems = definition?.validateSettings(config) ?? [];
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
 
 export function registerProtocol(protocol: RegisteredProtocol): void {
   if (registered.some((p) => p.name === protocol.name))

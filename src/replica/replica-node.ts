@@ -1,9 +1,14 @@
 import type { ReplyResult } from "../core/client-messages.js";
 import type { ClientId, LogIndex, ReplicaId } from "../core/ids.js";
+import { limits } from "../core/limits.js";
 import type { LogEntry } from "../core/log-entry.js";
 import type {
   CoreInput,
   CoreOutput,
+  ExternalAnswer,
+  ExternalHandler,
+  ExternalRequest,
+  ExternalResult,
   PersistOp,
   ProtocolCore,
   SnapshotMeta,
@@ -19,6 +24,48 @@ export interface ReplicaEnvironment<W extends WireTypes> {
   sendClient(client: ClientId, msg: W["response"]): void;
   /** Start writing; call `ReplicaNode.durable(id)` once these ops (and all earlier ones) are on stable storage. */
   persist(id: number, ops: readonly PersistOp[]): void;
+  /**
+   * Carry out an external request (core output `external`) and call `ReplicaNode.answer(id,
+   * result)` when it is answered, now or later. Omitted: every external request is answered
+   * `{ ok: false }` at once (the protocol has no handler in this driver).
+   */
+  external?(id: number, request: ExternalRequest<W>): void;
+}
+
+/**
+ * An environment's `external` built from a protocol's ExternalHandler for drivers that may
+ * answer later (the runtime): calls the handler, turns a throw or a rejection into
+ * `{ ok: false }`, and hands the result to `answer`.
+ */
+export function runExternal<W extends WireTypes>(
+  handler: ExternalHandler<ExternalRequest<W>, ExternalAnswer<W>>,
+  from: ReplicaId,
+  answer: (result: ExternalResult<ExternalAnswer<W>>) => void,
+  request: ExternalRequest<W>,
+): void {
+  const failed = (error: unknown): ExternalResult<ExternalAnswer<W>> => ({
+    ok: false,
+    error: String((error as Error)?.message ?? error),
+  });
+  let result: ExternalResult<ExternalAnswer<W>> | Promise<ExternalResult<ExternalAnswer<W>>>;
+  try {
+    result = handler.call(from, request);
+  } catch (error) {
+    answer(failed(error));
+    return;
+  }
+  if (result instanceof Promise) result.then(answer, (error: unknown) => answer(failed(error)));
+  else answer(result);
+}
+
+/** What a ReplicaNode dropped or refused because a bounded queue was full (core/limits.ts). */
+export interface ReplicaNodeDrops {
+  /** Messages dropped because too many were held for a persist. */
+  held: number;
+  /** Queries answered `busy` because too many waited. */
+  queries: number;
+  /** External requests answered `{ ok: false }` because too many were in flight. */
+  external: number;
 }
 
 /** Observers for checkers and metrics; all optional. */
@@ -51,6 +98,9 @@ export class ReplicaNode<W extends WireTypes> {
   }[] = [];
   private readonly inputs: CoreInput<W>[] = [];
   private busy = false;
+  /** External requests carried out and not yet answered. */
+  private readonly externalInFlight = new Set<number>();
+  readonly dropped: ReplicaNodeDrops = { held: 0, queries: 0, external: 0 };
 
   constructor(
     readonly core: ProtocolCore<W>,
@@ -70,14 +120,28 @@ export class ReplicaNode<W extends WireTypes> {
         return;
       }
     }
-    this.inputs.push(input);
+    this.enqueue(input);
     if (this.busy) return; // re-entrant call from an environment callback: the loop below takes it
     this.busy = true;
     try {
-      while (this.inputs.length > 0) {
-        const next = this.inputs.shift()!;
-        for (const output of this.core.step(next)) this.carryOut(output);
+      // An index, not shift(): a long run of queued inputs stays linear.
+      let next = 0;
+      let steps = 0;
+      while (next < this.inputs.length) {
+        const input = this.inputs[next++]!;
+        if (++steps > limits.replicaStepsPerTurn) {
+          this.inputs.length = 0;
+          throw new Error(
+            `replica ${this.core.id}: ${steps - 1} steps in one turn (limit ${limits.replicaStepsPerTurn}): the core feeds itself without end`,
+          );
+        }
+        if (next > 1024 && next * 2 > this.inputs.length) {
+          this.inputs.splice(0, next);
+          next = 0;
+        }
+        for (const output of this.core.step(input)) this.carryOut(output);
       }
+      this.inputs.length = 0;
     } finally {
       this.busy = false;
     }
@@ -98,8 +162,30 @@ export class ReplicaNode<W extends WireTypes> {
     this.handle({ type: "persisted", upTo });
   }
 
+  /**
+   * The answer to external request `id` (from the environment's `external`). An answer for an
+   * id not in flight (answered already, or from before a restart) is ignored.
+   */
+  answer(id: number, result: ExternalResult<ExternalAnswer<W>>): void {
+    if (!this.externalInFlight.delete(id)) return;
+    this.handle({ type: "external", id, result });
+  }
+
   get heldMessages(): number {
     return this.held.length;
+  }
+
+  get pendingExternal(): number {
+    return this.externalInFlight.size;
+  }
+
+  private enqueue(input: CoreInput<W>): void {
+    if (this.inputs.length >= limits.replicaQueuedInputs) {
+      throw new Error(
+        `replica ${this.core.id}: ${this.inputs.length} inputs queued in one turn (limit ${limits.replicaQueuedInputs}): the core feeds itself without end`,
+      );
+    }
+    this.inputs.push(input);
   }
 
   private carryOut(output: CoreOutput<W>): void {
@@ -107,6 +193,7 @@ export class ReplicaNode<W extends WireTypes> {
       case "send":
       case "reply":
         if (output.after <= this.durableUpTo) this.emit(output);
+        else if (this.held.length >= limits.replicaHeldMessages) this.dropped.held++;
         else this.held.push({ after: output.after, output });
         break;
       case "persist":
@@ -122,11 +209,24 @@ export class ReplicaNode<W extends WireTypes> {
           upTo = entry.index;
           this.observer.onApply?.(entry, applied, this.service);
         }
-        this.inputs.push({ type: "applied", upTo, results });
+        this.enqueue({ type: "applied", upTo, results });
         this.runWaitingQueries();
         break;
       }
       case "query":
+        if (
+          output.atIndex > this.service.appliedIndex &&
+          this.waitingQueries.length >= limits.replicaWaitingQueries
+        ) {
+          this.dropped.queries++;
+          this.enqueue({
+            type: "queryDone",
+            client: output.client,
+            qid: output.qid,
+            result: { ok: false, error: "busy", message: "too many queries waiting" },
+          });
+          break;
+        }
         this.waitingQueries.push({
           client: output.client,
           qid: output.qid,
@@ -143,7 +243,7 @@ export class ReplicaNode<W extends WireTypes> {
         }
         const data = this.service.snapshot();
         this.observer.onSnapshot?.(output.index, data);
-        this.inputs.push({ type: "snapshotTaken", index: output.index, data });
+        this.enqueue({ type: "snapshotTaken", index: output.index, data });
         break;
       }
       case "installSnapshot":
@@ -156,6 +256,25 @@ export class ReplicaNode<W extends WireTypes> {
         this.observer.onInstallSnapshot?.(output.meta, this.service);
         this.runWaitingQueries();
         break;
+      case "external":
+        this.carryOutExternal(output.id, output.request);
+        break;
+    }
+  }
+
+  private carryOutExternal(id: number, request: ExternalRequest<W>): void {
+    const refuse = (error: string) =>
+      this.enqueue({ type: "external", id, result: { ok: false, error } });
+    if (!this.env.external) {
+      refuse("this driver has no handler for external requests");
+    } else if (this.externalInFlight.has(id)) {
+      refuse(`external request ${id} is already in flight`);
+    } else if (this.externalInFlight.size >= limits.replicaExternalInFlight) {
+      this.dropped.external++;
+      refuse("too many external requests in flight");
+    } else {
+      this.externalInFlight.add(id);
+      this.env.external(id, request);
     }
   }
 
@@ -166,7 +285,7 @@ export class ReplicaNode<W extends WireTypes> {
       if (w.atIndex <= this.service.appliedIndex) {
         const result = this.service.query(w.q);
         this.observer.onQuery?.(w.client, w.qid, w.atIndex, result);
-        this.inputs.push({ type: "queryDone", client: w.client, qid: w.qid, result });
+        this.enqueue({ type: "queryDone", client: w.client, qid: w.qid, result });
       } else {
         this.waitingQueries[kept++] = w;
       }

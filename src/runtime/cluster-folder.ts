@@ -11,6 +11,7 @@ import {
   replicaKeyFile,
   writeKeyFile,
 } from "../net/keys.js";
+import { replicaCountOf } from "../protocols/registry.js";
 
 /**
  * The folder layout `lockstep init` writes and `lockstep up`, `bench` and the demo run from:
@@ -95,17 +96,22 @@ export async function localClusterConfig(
   extra: { readonly sessions?: Partial<SessionLimits> } = {},
 ): Promise<ClusterConfig> {
   const ports = await freePorts(2 * n);
-  return validateClusterConfig({
-    protocol,
-    f: protocol === "single" ? 0 : Math.floor((n - 1) / 2),
-    tickMs: 10,
-    replicas: Array.from({ length: n }, (_, id) => ({
-      id,
-      host: "127.0.0.1",
-      port: ports[id],
-      metricsPort: ports[n + id],
-    })),
-    ...extra,
-    settings: {},
-  });
+  const rule = replicaCountOf(protocol);
+  if (!rule) throw new Error(`protocol ${protocol} is not available in this build`);
+  return validateClusterConfig(
+    {
+      protocol,
+      f: rule.faultsTolerated(n),
+      tickMs: 10,
+      replicas: Array.from({ length: n }, (_, id) => ({
+        id,
+        host: "127.0.0.1",
+        port: ports[id],
+        metricsPort: ports[n + id],
+      })),
+      ...extra,
+      settings: {},
+    },
+    replicaCountOf,
+  );
 }

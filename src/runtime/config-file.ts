@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { type ClusterConfig, ConfigError, validateClusterConfig } from "../core/config.js";
 import type { ReplicaId } from "../core/ids.js";
+import { replicaCountOf } from "../protocols/registry.js";
 
 /** A cluster configuration file that cannot be read or is not a valid configuration. */
 export class ConfigFileError extends Error {
@@ -34,7 +35,7 @@ export function loadClusterConfig(file: string): ClusterConfig {
     throw new ConfigFileError(file, [`not JSON: ${(error as Error).message}`]);
   }
   try {
-    return validateClusterConfig(raw);
+    return validateClusterConfig(raw, replicaCountOf);
   } catch (error) {
     if (error instanceof ConfigError) throw new ConfigFileError(file, error.problems);
     throw error;

@@ -236,7 +236,7 @@ export class LocalCluster {
     for (;;) {
       const statuses = await this.statuses(500);
       const leaders = statuses.filter(
-        (s): s is ReplicaStatus => s?.role === "leader" && s.replica !== exclude,
+        (s): s is ReplicaStatus => s?.leads === true && s.replica !== exclude,
       );
       if (leaders.length === 1) {
         const leader = leaders[0]!;

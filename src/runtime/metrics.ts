@@ -9,8 +9,6 @@ export interface MetricHistograms {
   readonly persist: HistogramSnapshot;
 }
 
-const knownRoles = ["leader", "candidate", "precandidate", "follower", "learner"];
-
 /** What each NetCounters counter means on /metrics (docs/net.md, "Counters"). */
 const netHelp: Record<CounterName, string> = {
   malformed: "Frames breaking the frame format (connection closed).",
@@ -83,7 +81,7 @@ export function formatMetrics(status: ReplicaStatus, histograms: MetricHistogram
     status.uptimeSeconds,
     base,
   );
-  const roles = knownRoles.includes(status.role) ? knownRoles : [...knownRoles, status.role];
+  const roles = status.roles.includes(status.role) ? status.roles : [...status.roles, status.role];
   for (const role of roles) {
     w.gauge(
       "lockstep_role",
@@ -95,12 +93,7 @@ export function formatMetrics(status: ReplicaStatus, histograms: MetricHistogram
       },
     );
   }
-  w.gauge(
-    "lockstep_is_leader",
-    "1 if this replica leads now.",
-    status.role === "leader" ? 1 : 0,
-    base,
-  );
+  w.gauge("lockstep_is_leader", "1 if this replica leads now.", status.leads ? 1 : 0, base);
   w.gauge("lockstep_term", "Current term (view, epoch).", status.term, base);
   w.gauge(
     "lockstep_leader",

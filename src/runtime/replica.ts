@@ -2,21 +2,22 @@ import type { ClusterConfig } from "../core/config.js";
 import type { ClientId, ReplicaId } from "../core/ids.js";
 import {
   type CoreInput,
+  type ExternalHandler,
   emptyDurableState,
   type ProtocolCore,
   type WireTypes,
 } from "../core/protocol.js";
 import { ReplicatedService } from "../core/replicated-service.js";
 import type { AnyServiceDefinition } from "../core/state-machine.js";
+import type { RecoveryReport } from "../durable/recovery-report.js";
 import { type CounterName, rejectionCounters } from "../net/counters.js";
 import { type KeyFile, keyRingFor } from "../net/keys.js";
 import type { NetOptions } from "../net/options.js";
 import { ReplicaTransport } from "../net/transport.js";
 import { NodeCrypto } from "../platform/node-crypto.js";
 import { findProtocol } from "../protocols/registry.js";
-import { ReplicaNode } from "../replica/replica-node.js";
+import { ReplicaNode, runExternal } from "../replica/replica-node.js";
 import { FileStorage } from "../storage/file-storage.js";
-import type { RecoveryReport } from "../storage/recovery-report.js";
 import type { StorageOptions } from "../storage/storage.js";
 import { ClientRoutes } from "./client-routes.js";
 import { runtimeConfigProblems } from "./config-file.js";
@@ -51,6 +52,11 @@ export interface StartReplicaOptions {
   /** Structured JSON lines to stderr by default. */
   readonly logger?: Logger;
   readonly storage?: StorageOptions;
+  /**
+   * Carries out the protocol's external requests (primary/backup: the arbiter's test-and-set).
+   * Without one, every external request is answered `{ ok: false }`.
+   */
+  readonly external?: ExternalHandler;
   /**
    * Network options (frame limits, queues, TLS, backoff, liveness). Here reconnect backoff
    * defaults to 50..150 ms, the liveness interval to max(100 ms, 10 ticks) and the connect
@@ -124,17 +130,9 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
     throw new StartupError("keys", firstLine(error));
   }
   const crypto = new NodeCrypto(ring);
-  try {
-    // Constructing a core checks the protocol settings; this one is thrown away.
-    definition.createReplica({
-      id,
-      config,
-      random: runtimeRandom(),
-      crypto,
-      durable: emptyDurableState,
-    });
-  } catch (error) {
-    throw new StartupError("config", `${config.protocol} settings: ${firstLine(error)}`);
+  const settingsProblems = definition.validateSettings(config);
+  if (settingsProblems.length > 0) {
+    throw new StartupError("config", `${config.protocol} settings: ${settingsProblems.join("; ")}`);
   }
   const address = config.replicas.find((r) => r.id === id)!;
   const bindHost = options.host ?? address.host!;
@@ -154,7 +152,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
   const recoveryStart = performance.now();
   let opened: Awaited<ReturnType<typeof FileStorage.open>>;
   try {
-    opened = await FileStorage.open(options.dataDir, options.storage);
+    opened = await FileStorage.open(options.dataDir, definition.durableRules, options.storage);
   } catch (error) {
     throw new StartupError("storage", `data directory ${options.dataDir}: ${firstLine(error)}`, {
       cause: error,
@@ -263,6 +261,10 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
         persistLatency.started(persistId);
         storage.append(persistId, ops);
       },
+      ...(options.external && {
+        external: (externalId: number, request: unknown) =>
+          runExternal(options.external!, id, (result) => node.answer(externalId, result), request),
+      }),
     },
     {
       onApply: (_entry, results) => {
@@ -279,7 +281,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
         snapshotsInstalled++;
         lastInstalledIndex = meta.index;
         snapshotIndex = Math.max(snapshotIndex, meta.index);
-        log.info("snapshot installed", { index: meta.index, term: meta.term });
+        log.info("snapshot installed", { index: meta.index });
       },
     },
   );
@@ -382,6 +384,10 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
       metricsPort: metricsServer?.port ?? null,
       process: processUsage(),
       role: s.role,
+      leads: definition.status.leads(s),
+      campaigning: definition.status.campaigning(s),
+      roles: definition.status.roles,
+      epochName: definition.status.epochName,
       term: s.term,
       leader: s.leader ?? null,
       commitIndex: s.commitIndex,

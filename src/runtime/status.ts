@@ -1,8 +1,8 @@
 import type { ReplicaId } from "../core/ids.js";
 import type { Value } from "../core/value.js";
+import type { RecoveryReport } from "../durable/recovery-report.js";
 import type { NetCounters } from "../net/counters.js";
 import type { PeerLinkStatus } from "../net/transport.js";
-import type { RecoveryReport } from "../storage/recovery-report.js";
 import type { StorageStats } from "../storage/stats.js";
 
 /** Latency summary of one request kind, in seconds (bucket upper bounds: estimates). */
@@ -34,6 +34,14 @@ export interface ReplicaStatus {
   };
 
   readonly role: string;
+  /** This replica leads in its term/view/epoch (read through the protocol's StatusDeclaration). */
+  readonly leads: boolean;
+  /** It is trying to change who leads (candidate, view change, arbiter request). */
+  readonly campaigning: boolean;
+  /** Every role the protocol may report (metrics export one gauge per role). */
+  readonly roles: readonly string[];
+  /** What `term` is called in this protocol: "term", "view" or "epoch". */
+  readonly epochName: string;
   readonly term: number;
   readonly leader: ReplicaId | null;
   readonly commitIndex: number;

@@ -8,7 +8,10 @@ import type {
   ClientCore,
   ClientOutput,
   CoreStatus,
+  ExternalHandler,
+  ExternalResult,
   PersistOp,
+  ProtocolCore,
   ProtocolDefinition,
   WireTypes,
 } from "../core/protocol.js";
@@ -49,6 +52,13 @@ type SimEvent =
   | { readonly k: "invoke"; readonly client: number }
   | { readonly k: "nemesis" }
   | { readonly k: "restart"; readonly node: number }
+  | {
+      readonly k: "externalAnswer";
+      readonly node: number;
+      readonly inc: number;
+      readonly id: number;
+      readonly result: ExternalResult<unknown>;
+    }
   | { readonly k: "adminTick" }
   | { readonly k: "electionWatch" }
   | { readonly k: "endFaults" }
@@ -110,6 +120,15 @@ export interface SimStats {
   snapshots: number;
   snapshotInstalls: number;
   membershipChanges: number;
+  /** Restarts that found the newest snapshot file rotten and recovered from an older one. */
+  snapshotFallbacks: number;
+  /** Restarts where recovery refused the disk (a rotten snapshot the log did not cover). */
+  recoveryRefusals: number;
+  /** WAL segments deleted by compaction on the simulated disks. */
+  segmentsDeleted: number;
+  externalRequests: number;
+  /** Replicas the protocol's adversary made faulty in this run. */
+  faultyReplicas: number;
   operations: number;
   completed: number;
   indeterminate: number;
@@ -142,6 +161,8 @@ const us = 1000; // microseconds per millisecond
 export class Simulation {
   private readonly queue = new EventQueue<SimEvent>();
   private readonly random: Random;
+  /** Disk layouts and snapshot rot: a separate stream, so they do not shift the others. */
+  private readonly diskRandom: Random;
   private readonly protocol: RegisteredProtocol;
   private readonly definition: ProtocolDefinition<WireTypes>;
   private readonly config: ClusterConfig;
@@ -164,6 +185,10 @@ export class Simulation {
     | { core: ClientCore<WireTypes>; busy: boolean; nextOp: number; endpoint: number }
     | undefined;
   private readonly profile: FaultProfile;
+  /** Replicas that are not correct in this run (the protocol's adversary picked them). */
+  private readonly faulty: ReadonlySet<number>;
+  /** The protocol's external handler for this run, if it has one. */
+  private readonly external: ExternalHandler | undefined;
   readonly stats: SimStats = {
     simulatedMs: 0,
     events: 0,
@@ -178,6 +203,11 @@ export class Simulation {
     snapshots: 0,
     snapshotInstalls: 0,
     membershipChanges: 0,
+    snapshotFallbacks: 0,
+    recoveryRefusals: 0,
+    segmentsDeleted: 0,
+    externalRequests: 0,
+    faultyReplicas: 0,
     operations: 0,
     completed: 0,
     indeterminate: 0,
@@ -192,11 +222,12 @@ export class Simulation {
     private readonly recordTrace = false,
   ) {
     this.random = createRandom(options.seed);
+    this.diskRandom = createRandom((options.seed ^ 0x6a09e667) >>> 0);
     this.protocol = findProtocol(options.protocol);
     this.definition = this.protocol.definition;
     const f = options.f ?? this.protocol.defaultF;
     this.faults = new Set(options.faults);
-    const voters = options.replicas ?? this.definition.replicasFor(f);
+    const voters = options.replicas ?? this.definition.replicaCount.replicasFor(f);
     const membership = this.faults.has("membership") ? this.protocol.membership : undefined;
     this.n = voters + (membership?.spares ?? 0);
     const settings = membership
@@ -209,13 +240,23 @@ export class Simulation {
     this.kit = simServiceKit(options.service);
     this.network = new SimNetwork(this.n, this.n + options.clients + (membership ? 1 : 0));
     this.checker = new ReplicationChecker(() => this.now);
+    this.faulty = new Set(this.protocol.adversary?.pick(this.random, this.n, f) ?? []);
+    this.external = this.protocol.simExternal?.();
+    // One disk layout per run: small segments and few kept snapshots make compaction (and with
+    // it recovery's floor clipping and snapshot fallback) happen within a few seconds.
+    // Drawn from a stream of their own, so that the rest of a seed's run (faults, workload)
+    // is what it was before disks had layouts.
+    const layout = {
+      segmentRecords: [4, 32, 1_000_000][this.diskRandom.int(3)]!,
+      keepSnapshots: [1, 2, 3][this.diskRandom.int(3)]!,
+    };
     for (let id = 0; id < this.n; id++) {
       this.replicas.push({
         id,
         up: false,
         incarnation: 0,
         node: undefined,
-        disk: new SimDisk(),
+        disk: new SimDisk(this.definition.durableRules, layout),
         random: this.random.fork(),
         clockOffsetMs: 1_000_000 + this.random.int(1000),
         clockRate: 1,
@@ -409,6 +450,13 @@ export class Simulation {
         if (!r.up) this.start(r);
         return;
       }
+      case "externalAnswer": {
+        const r = this.replicas[e.node]!;
+        if (!r.up || r.incarnation !== e.inc) return;
+        if (this.deferIfPaused(r, e)) return;
+        r.node!.answer(e.id, e.result);
+        return;
+      }
       case "endFaults":
         this.endFaults();
         return;
@@ -438,16 +486,24 @@ export class Simulation {
     // possibly below what the previous incarnation saw.
     this.monoOf(r);
     r.monoMs = this.random.int(1000);
-    const durable = r.disk.recover();
+    const recovered = r.disk.recover();
+    const durable = recovered.state;
+    this.stats.snapshotFallbacks += recovered.report.fallbacks.length;
+    if (recovered.refused !== undefined) {
+      this.stats.recoveryRefusals++;
+      this.trace(() => `recovery of r${r.id} refused (${recovered.refused}); snapshot restored`);
+    }
     const service = new ReplicatedService(this.kit.definition, this.config.sessions);
     if (durable.snapshot) service.restore(durable.snapshot.data);
-    const core = this.definition.createReplica({
+    const created = this.definition.createReplica({
       id: r.id,
       config: this.config,
       random: r.random.fork(),
       crypto: this.cryptoFor(`r${r.id}`),
       durable,
     });
+    const adversary = this.faulty.has(r.id) ? this.protocol.adversary : undefined;
+    const core = adversary ? adversary.wrap(created, r.random.fork()) : checkingInvariants(created);
     const inc = r.incarnation;
     const node = new ReplicaNode<WireTypes>(
       core,
@@ -464,19 +520,22 @@ export class Simulation {
           if (target !== undefined) this.send(r.id, this.n + target, "response", msg, client);
         },
         persist: (id, ops) => this.persist(r, inc, id, ops),
+        external: (id, request) => this.callExternal(r, inc, id, request),
       },
-      {
-        onApply: (entry, results) => this.checker.onApply(r.id, entry, results),
-        onQuery: (client, qid, _at, result) => this.checker.onQuery(client, qid, result),
-        onSnapshot: (index, data) => {
-          this.stats.snapshots++;
-          this.checker.onSnapshot(r.id, index, data);
-        },
-        onInstallSnapshot: (meta) => {
-          this.stats.snapshotInstalls++;
-          this.checker.resetReplica(r.id, meta.index);
-        },
-      },
+      adversary
+        ? {}
+        : {
+            onApply: (entry, results) => this.checker.onApply(r.id, entry, results),
+            onQuery: (client, qid, _at, result) => this.checker.onQuery(client, qid, result),
+            onSnapshot: (index, data) => {
+              this.stats.snapshots++;
+              this.checker.onSnapshot(r.id, index, data);
+            },
+            onInstallSnapshot: (meta) => {
+              this.stats.snapshotInstalls++;
+              this.checker.resetReplica(r.id, meta.index);
+            },
+          },
     );
     r.node = node;
     this.checker.resetReplica(r.id, service.appliedIndex);
@@ -487,6 +546,40 @@ export class Simulation {
         `start r${r.id} inc=${inc} applied=${service.appliedIndex} entries=${durable.entries.length}`,
     );
     this.schedule(this.random.int(this.tickPeriodUs(r)), { k: "tick", node: r.id, inc });
+  }
+
+  /**
+   * Carries out an external request with the protocol's handler for this run; the answer
+   * arrives after a simulated round trip, and is lost if the replica restarted meanwhile or
+   * the network is cut off from it (as if the handler's host were on the other side).
+   */
+  private callExternal(r: SimReplica, inc: number, id: number, request: unknown): void {
+    let result: ExternalResult<unknown>;
+    if (!this.external) {
+      result = { ok: false, error: "this protocol has no external handler in the simulator" };
+    } else {
+      const answer = this.external.call(r.id, request);
+      if (answer instanceof Promise) {
+        throw new Error("a simulated external handler must answer synchronously");
+      }
+      result = answer;
+    }
+    this.stats.externalRequests++;
+    this.hash.u32(0xe8e1);
+    this.hash.number(r.id);
+    this.hash.bytes(encode([id, request ?? null, result as unknown as Value]));
+    this.trace(
+      () => `external r${r.id} #${id} ${JSON.stringify(request)} -> ${JSON.stringify(result)}`,
+    );
+    const lost = this.network.partition !== "none" && this.random.chance(0.3);
+    if (lost) return;
+    this.schedule(this.network.delay(this.random) * 2, {
+      k: "externalAnswer",
+      node: r.id,
+      inc,
+      id,
+      result,
+    });
   }
 
   private persist(r: SimReplica, inc: number, id: number, ops: readonly PersistOp[]): void {
@@ -509,7 +602,7 @@ export class Simulation {
     r.pausedUntil = 0;
     r.inputsBeforeTick = false;
     const torn = r.disk.tornTails;
-    r.disk.crash(machine, this.random);
+    r.disk.crash(machine, this.random, machine && this.diskRandom.chance(0.1));
     this.stats.crashes++;
     if (machine) this.stats.machineCrashes++;
     this.stats.tornTails += r.disk.tornTails - torn;
@@ -615,6 +708,11 @@ export class Simulation {
         this.send(this.n + c.index, out.to, "request", out.msg, c.core.clientId);
         continue;
       }
+      if (out.type === "broadcast") {
+        for (let to = 0; to < this.n; to++)
+          this.send(this.n + c.index, to, "request", out.msg, c.core.clientId);
+        continue;
+      }
       const indeterminate = out.indeterminate === true;
       if (!c.finish(out.opId, out.result, indeterminate, this.now)) continue;
       this.trace(
@@ -654,10 +752,10 @@ export class Simulation {
     for (const r of this.replicas) {
       if (!r.up || !r.node) continue;
       const status = r.node.core.status();
-      if (status.role === "leader" && (!leader || status.term > leader.term)) {
+      if (this.definition.status.leads(status) && (!leader || status.term > leader.term)) {
         leader = { id: r.id, term: status.term, commit: status.commitIndex };
       }
-      if (status.role === "candidate") campaigning = true;
+      if (this.definition.status.campaigning(status)) campaigning = true;
     }
     const previous = this.lastLeader;
     this.lastLeader = leader;
@@ -680,9 +778,11 @@ export class Simulation {
       return;
     }
     if (campaigning && this.random.chance(0.05)) {
-      const voters = this.replicas.filter(
-        (r) => r.up && r.node && r.node.core.status().role === "follower",
-      );
+      const voters = this.replicas.filter((r) => {
+        if (!r.up || !r.node) return false;
+        const status = r.node.core.status();
+        return !this.definition.status.leads(status) && !this.definition.status.campaigning(status);
+      });
       const victim = voters[this.random.int(Math.max(1, voters.length))];
       if (victim) {
         this.trace(() => `storm: crash voter r${victim.id} during an election`);
@@ -737,7 +837,7 @@ export class Simulation {
     for (const r of this.replicas) {
       if (!r.up || !r.node) continue;
       const status = r.node.core.status();
-      if (status.role === "leader" && (!best || status.term > best.status.term))
+      if (this.definition.status.leads(status) && (!best || status.term > best.status.term))
         best = { id: r.id, status };
     }
     return best?.id;
@@ -817,14 +917,13 @@ export class Simulation {
     const rules = this.protocol.membership;
     if (!admin || !rules || admin.busy) return;
     const leader = this.leader();
-    const details =
-      leader === undefined ? undefined : this.replicas[leader]?.node?.core.status().details;
-    const voters = readIds(details, "voters");
-    const learners = readIds(details, "learners");
-    if (!voters) return;
+    const status = leader === undefined ? undefined : this.replicas[leader]?.node?.core.status();
+    const members = status && this.definition.status.members(status);
+    if (!members) return;
+    const { voters, learners } = members;
     const outside = this.replicas
       .map((r) => r.id)
-      .filter((id) => !voters.includes(id) && !learners?.includes(id));
+      .filter((id) => !voters.includes(id) && !learners.includes(id));
     let admin_op: AdminOp;
     const others = voters.filter((id) => id !== leader);
     if (others.length > 0 && this.random.chance(0.2)) {
@@ -854,6 +953,9 @@ export class Simulation {
     for (const out of outputs) {
       if (out.type === "send") {
         this.send(admin.endpoint, out.to, "request", out.msg, admin.core.clientId);
+      } else if (out.type === "broadcast") {
+        for (let to = 0; to < this.n; to++)
+          this.send(admin.endpoint, to, "request", out.msg, admin.core.clientId);
       } else {
         admin.busy = false;
         if (out.result.ok) this.stats.membershipChanges++;
@@ -916,6 +1018,8 @@ export class Simulation {
           r.node.core.status().commitIndex,
         );
     }
+    this.stats.faultyReplicas = this.faulty.size;
+    for (const r of this.replicas) this.stats.segmentsDeleted += r.disk.segmentsDeleted;
     this.stats.elapsedMs = performance.now() - started;
     const violations = [...this.checker.violations, ...this.violations];
     return {
@@ -930,11 +1034,11 @@ export class Simulation {
     };
   }
 
-  /** Replicas that applied the same prefix must hold byte-identical state. */
+  /** Correct replicas that applied the same prefix must hold byte-identical state. */
   private compareReplicas(): void {
     const byIndex = new Map<number, { id: number; digest: string }>();
     for (const r of this.replicas) {
-      if (!r.node) continue;
+      if (!r.node || this.faulty.has(r.id)) continue;
       const index = r.node.service.appliedIndex;
       const digest = createHash("sha256").update(r.node.service.snapshot()).digest("hex");
       const other = byIndex.get(index);
@@ -948,18 +1052,27 @@ export class Simulation {
   }
 }
 
-function readIds(details: Value | undefined, field: string): number[] | undefined {
-  if (
-    !details ||
-    typeof details !== "object" ||
-    Array.isArray(details) ||
-    details instanceof Uint8Array
-  )
-    return undefined;
-  const v = (details as { readonly [k: string]: Value })[field];
-  return Array.isArray(v) && v.every((x) => typeof x === "number") ? (v as number[]) : undefined;
-}
-
 export function runSimulation(options: SimOptions, recordTrace = false): SimResult {
   return new Simulation(options, recordTrace).run();
+}
+
+/**
+ * The core as the simulator runs a correct replica: every step is followed by the protocol's
+ * own invariant checks (ProtocolCore.assertInvariants), so a broken invariant fails the seed at
+ * the step that broke it rather than when its consequences reach a client.
+ */
+function checkingInvariants(core: ProtocolCore<WireTypes>): ProtocolCore<WireTypes> {
+  const assert = core.assertInvariants?.bind(core);
+  if (!assert) return core;
+  assert();
+  return {
+    id: core.id,
+    step(input) {
+      const out = core.step(input);
+      assert();
+      return out;
+    },
+    status: () => core.status(),
+    assertInvariants: assert,
+  };
 }

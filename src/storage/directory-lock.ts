@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
+import { lockFileName } from "../durable/file-names.js";
 import { StorageLockedError } from "./errors.js";
-import { lockFileName } from "./file-names.js";
 
 /**
  * One process at a time per directory: a LOCK file holding the owner's pid, created with `wx`

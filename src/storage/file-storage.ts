@@ -1,12 +1,14 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import type { DurableState, PersistOp, SnapshotMeta } from "../core/protocol.js";
+import { limits } from "../core/limits.js";
+import type { DurableRules, DurableState, PersistOp, SnapshotMeta } from "../core/protocol.js";
+import { parseSnapshotFileName } from "../durable/file-names.js";
+import { recover } from "../durable/recovery.js";
+import type { RecoveryReport } from "../durable/recovery-report.js";
+import { checkWalOps, toWalOp, type WalOp } from "../durable/wal-record.js";
 import { DirectoryLock } from "./directory-lock.js";
 import { StorageClosedError, StorageFailedError } from "./errors.js";
-import { parseSnapshotFileName } from "./file-names.js";
 import { directorySource, fsyncDirectory } from "./fs-directory.js";
-import { recover } from "./recovery.js";
-import type { RecoveryReport } from "./recovery-report.js";
 import { writeSnapshotFile } from "./snapshot-writer.js";
 import { emptyCounters, type StorageCounters, type StorageStats, withRates } from "./stats.js";
 import {
@@ -15,7 +17,6 @@ import {
   type Storage,
   type StorageOptions,
 } from "./storage.js";
-import { checkWalOps, toWalOp, type WalOp } from "./wal-record.js";
 import { WalWriter } from "./wal-writer.js";
 
 interface Pending {
@@ -75,6 +76,7 @@ export class FileStorage implements Storage {
    */
   static async open(
     dir: string,
+    rules: DurableRules,
     options: StorageOptions = {},
   ): Promise<{ storage: FileStorage; state: DurableState; report: RecoveryReport }> {
     const segmentBytes = options.segmentBytes ?? defaultSegmentBytes;
@@ -85,7 +87,7 @@ export class FileStorage implements Storage {
     await fs.mkdir(dir, { recursive: true });
     const lock = await DirectoryLock.acquire(dir);
     try {
-      const recovered = await recover(directorySource(dir));
+      const recovered = await recover(directorySource(dir), rules);
       const stats = emptyCounters();
       for (const file of recovered.report.discarded)
         await fs.rm(path.join(dir, file), { force: true });
@@ -143,6 +145,16 @@ export class FileStorage implements Storage {
       checkWalOps(walOps);
     } catch (error) {
       throw new RangeError(`persist ${id} cannot be stored: ${(error as Error).message}`);
+    }
+    if (this.queue.length >= limits.storageQueuedPersists) {
+      // The disk cannot keep up. Holding more would grow memory without bound; failing makes
+      // the replica stop and restart from its directory, which every protocol tolerates.
+      this.fail(
+        new Error(
+          `write queue full: ${this.queue.length} persists wait for the disk (limit ${limits.storageQueuedPersists})`,
+        ),
+      );
+      throw this.failure!;
     }
     this.latestSnapshotIndex = latest;
     this.lastId = id;

@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import type { RecoverySource } from "./recovery.js";
+import type { RecoverySource } from "../durable/recovery.js";
 
 /** The files of a storage directory, as recovery reads them. */
 export function directorySource(dir: string): RecoverySource {

@@ -1,4 +1,13 @@
 // Durable storage for replicas: write-ahead log, snapshots, recovery. See docs/storage.md.
+
+export {
+  type CommittedSnapshot,
+  type RecoveryResult,
+  type RecoverySource,
+  recover,
+  type SegmentInfo,
+} from "../durable/recovery.js";
+export type { RecoveryReport } from "../durable/recovery-report.js";
 export {
   StorageClosedError,
   StorageCorruptionError,
@@ -6,14 +15,6 @@ export {
   StorageLockedError,
 } from "./errors.js";
 export { FileStorage } from "./file-storage.js";
-export {
-  type CommittedSnapshot,
-  type RecoveryResult,
-  type RecoverySource,
-  recover,
-  type SegmentInfo,
-} from "./recovery.js";
-export type { RecoveryReport } from "./recovery-report.js";
 export type { StorageCounters, StorageStats } from "./stats.js";
 export {
   defaultKeepSnapshots,

@@ -1,9 +1,9 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import type { SnapshotMeta } from "../core/protocol.js";
-import { snapshotFileName, snapshotTempFileName } from "./file-names.js";
+import { snapshotFileName, snapshotTempFileName } from "../durable/file-names.js";
+import { encodeSnapshotFile } from "../durable/snapshot-file.js";
 import { fsyncDirectory } from "./fs-directory.js";
-import { encodeSnapshotFile } from "./snapshot-file.js";
 
 /**
  * Writes `snapshot-<index>.snap` atomically: a temp file in the same directory, written and

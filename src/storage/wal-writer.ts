@@ -1,11 +1,11 @@
 import { constants, promises as fs } from "node:fs";
 import * as path from "node:path";
 import type { Value } from "../core/value.js";
-import { segmentFileName } from "./file-names.js";
+import { segmentFileName } from "../durable/file-names.js";
+import type { RecoveryResult } from "../durable/recovery.js";
+import { encodeWalRecord, maxAppendedIndex, type WalOp } from "../durable/wal-record.js";
 import { fsyncDirectory } from "./fs-directory.js";
-import type { RecoveryResult } from "./recovery.js";
 import type { StorageCounters } from "./stats.js";
-import { encodeWalRecord, maxAppendedIndex, type WalOp } from "./wal-record.js";
 
 /**
  * Segments are opened with O_DSYNC where the platform has it: each write() then returns only
@@ -33,8 +33,9 @@ interface Segment {
 /**
  * The write side of the WAL: appends records to the active segment, one synchronous (O_DSYNC)
  * write per call (a group commit), and starts a new segment once the active one has reached
- * `segmentBytes`. Every segment begins with a checkpoint record holding the latest hard state,
- * so that older segments can be deleted without losing it. A batch never spans two segments:
+ * `segmentBytes`. Every segment begins with a checkpoint record holding the latest hard state
+ * and every live keyed record (`put`), so that older segments can be deleted without losing
+ * them. A batch never spans two segments:
  * rotation happens between batches, when the old segment is already synced, so a crash can tear
  * only the last segment.
  */
@@ -45,6 +46,8 @@ export class WalWriter {
     private handle: fs.FileHandle,
     private nextSequence: number,
     private hardState: Value | undefined,
+    /** The live keyed records, as of the last record written. */
+    private readonly records: Map<string, Value>,
     private readonly segmentBytes: number,
     private readonly stats: StorageCounters,
   ) {
@@ -95,6 +98,7 @@ export class WalWriter {
       handle,
       recovered.nextSequence,
       recovered.state.hardState,
+      new Map(recovered.state.records),
       segmentBytes,
       stats,
     );
@@ -114,13 +118,18 @@ export class WalWriter {
     if (active.records === 0) {
       const checkpoint: WalOp[] =
         this.hardState === undefined ? [] : [{ type: "hardState", state: this.hardState }];
+      for (const [key, value] of this.records) checkpoint.push({ type: "put", key, value });
       frames.push(encodeWalRecord(this.nextSequence++, checkpoint));
       this.stats.checkpoints++;
     }
     const first = this.nextSequence;
     for (const ops of batch) {
       frames.push(encodeWalRecord(this.nextSequence++, ops));
-      for (const op of ops) if (op.type === "hardState") this.hardState = op.state;
+      for (const op of ops) {
+        if (op.type === "hardState") this.hardState = op.state;
+        else if (op.type === "put") this.records.set(op.key, op.value);
+        else if (op.type === "delete") this.records.delete(op.key);
+      }
       active.maxEntryIndex = Math.max(active.maxEntryIndex, maxAppendedIndex(ops));
     }
     const bytes = Buffer.concat(frames);

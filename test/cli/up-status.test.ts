@@ -293,7 +293,7 @@ describe("lockstep up and lockstep status", () => {
 
   it("health: a majority and exactly one leader in the newest term", () => {
     const s = (replica: number, role: string, term: number, leader: number | null) =>
-      ({ replica, role, term, leader }) as ReplicaStatus;
+      ({ replica, role, leads: role === "leader", term, leader }) as ReplicaStatus;
     const probes = (...list: (ReplicaStatus | undefined)[]): ReplicaProbe[] =>
       list.map((status, replica) =>
         status === undefined ? { replica, error: "connection refused" } : { replica, status },

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { DurableStateBuilder } from "../../src/core/durable-state-builder.js";
 import type { LogEntry } from "../../src/core/log-entry.js";
-import type { PersistOp } from "../../src/core/protocol.js";
+import { noLogRules, type PersistOp } from "../../src/core/protocol.js";
+import { raftDurableRules } from "../../src/protocols/raft/contract.js";
 
 const e = (index: number, term = 1): LogEntry => ({
   index,
@@ -13,12 +14,12 @@ const e = (index: number, term = 1): LogEntry => ({
 const append = (...entries: LogEntry[]): PersistOp => ({ type: "append", entries });
 const snapshot = (index: number, tag = index): PersistOp => ({
   type: "snapshot",
-  meta: { index, term: 1, config: null },
+  meta: { index, protocol: { term: 1 }, config: null },
   data: new Uint8Array([tag]),
 });
 
 function build(...ops: PersistOp[]) {
-  const b = new DurableStateBuilder();
+  const b = new DurableStateBuilder(raftDurableRules);
   for (const op of ops) b.apply(op);
   return b.build();
 }
@@ -26,7 +27,12 @@ const shape = (ops: PersistOp[]) => build(...ops).entries.map((x) => [x.index, x
 
 describe("DurableStateBuilder", () => {
   it("starts empty", () => {
-    expect(build()).toEqual({ hardState: undefined, snapshot: undefined, entries: [] });
+    expect(build()).toEqual({
+      hardState: undefined,
+      snapshot: undefined,
+      entries: [],
+      records: new Map(),
+    });
   });
 
   it("appends contiguous entries", () => {
@@ -108,11 +114,59 @@ describe("DurableStateBuilder", () => {
   });
 
   it("build returns a copy that later ops do not change", () => {
-    const b = new DurableStateBuilder();
+    const b = new DurableStateBuilder(raftDurableRules);
     b.apply(append(e(1)));
     const first = b.build();
     b.apply(append(e(2)));
     expect(first.entries).toHaveLength(1);
     expect(b.build().entries).toHaveLength(2);
+  });
+});
+
+describe("DurableStateBuilder: keyed records and the protocol's log rules", () => {
+  it("put replaces, delete forgets, and records come back sorted by key", () => {
+    const b = new DurableStateBuilder(noLogRules);
+    for (const op of [
+      { type: "put", key: "slot/0000000002", value: { digest: "b" } },
+      { type: "put", key: "view", value: 3 },
+      { type: "put", key: "slot/0000000001", value: { digest: "a" } },
+      { type: "put", key: "slot/0000000002", value: { digest: "b2" } },
+      { type: "delete", key: "slot/0000000001" },
+      { type: "delete", key: "never-stored" },
+    ] satisfies PersistOp[])
+      b.apply(op);
+    expect([...b.build().records]).toEqual([
+      ["slot/0000000002", { digest: "b2" }],
+      ["view", 3],
+    ]);
+  });
+
+  it("records are not touched by snapshots or truncation (only the log is)", () => {
+    const b = new DurableStateBuilder(raftDurableRules);
+    b.apply({ type: "put", key: "epoch", value: 7 });
+    b.apply(append(e(1), e(2), e(3)));
+    b.apply(snapshot(2));
+    b.apply({ type: "truncate", from: 1 });
+    expect([...b.build().records]).toEqual([["epoch", 7]]);
+  });
+
+  it("a log with gaps is allowed when the protocol's rules allow it (PBFT slots)", () => {
+    const b = new DurableStateBuilder(noLogRules);
+    b.apply(append(e(2)));
+    b.apply(append(e(5), e(9)));
+    b.apply(append(e(7))); // replaces everything from 7 on
+    expect(b.build().entries.map((x) => x.index)).toEqual([2, 5, 7]);
+    expect(b.entryAt(5)?.index).toBe(5);
+    expect(b.entryAt(6)).toBeUndefined();
+    // A snapshot keeps the later entries even if they do not continue it.
+    b.apply(snapshot(3));
+    expect(b.build().entries.map((x) => x.index)).toEqual([5, 7]);
+    expect(() => b.apply(append(e(8), e(8)))).toThrow(/unordered/);
+  });
+
+  it("the same ops under Raft's rules refuse the gap", () => {
+    const b = new DurableStateBuilder(raftDurableRules);
+    b.apply(append(e(1)));
+    expect(() => b.apply(append(e(3)))).toThrow(/leaves a gap after 1/);
   });
 });

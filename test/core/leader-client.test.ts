@@ -43,7 +43,7 @@ class Harness {
     const out = [...this.client.step(input)];
     for (const o of out) {
       if (o.type === "send") this.sent.push({ to: o.to, msg: o.msg });
-      else this.done.push(o);
+      else if (o.type === "done") this.done.push(o);
     }
     return out;
   }

@@ -263,7 +263,11 @@ describe("ReplicaNode drives the service", () => {
         input.type === "tick"
           ? [
               { type: "query", client: "a", qid: 1, q: { op: "get", key: "k" }, atIndex: 2 },
-              { type: "installSnapshot", meta: { index: input.now, term: 1, config: null }, data },
+              {
+                type: "installSnapshot",
+                meta: { index: input.now, protocol: { term: 1 }, config: null },
+                data,
+              },
             ]
           : [],
       { onInstallSnapshot: (m) => installed.push(m.index) },

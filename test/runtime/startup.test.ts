@@ -318,6 +318,9 @@ describe("startReplica", () => {
     const status = replica.status();
     expect(status).toMatchObject({
       role: "leader",
+      leads: true,
+      campaigning: false,
+      epochName: "term",
       term: 1,
       leader: 0,
       replica: 0,

@@ -3,9 +3,9 @@ import * as path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { LogEntry } from "../../src/core/log-entry.js";
 import type { PersistOp } from "../../src/core/protocol.js";
+import { recover } from "../../src/durable/recovery.js";
 import { StorageClosedError, StorageFailedError } from "../../src/storage/errors.js";
 import { FileStorage } from "../../src/storage/file-storage.js";
-import { recover } from "../../src/storage/recovery.js";
 import { WalWriter } from "../../src/storage/wal-writer.js";
 import {
   expectedState,
@@ -13,6 +13,7 @@ import {
   PersistGenerator,
   readDirectory,
   removeDir,
+  rules,
   segmentNames,
   tempDir,
 } from "./helpers.js";
@@ -49,14 +50,19 @@ function entries(from: number, to: number, term: number, tag = ""): LogEntry[] {
 describe("FileStorage", () => {
   it("opens a fresh directory (creating it), and locks it until closed", async () => {
     const dir = path.join(newDir(), "a", "b");
-    const { storage, state, report } = await FileStorage.open(dir);
-    expect(state).toEqual({ hardState: undefined, snapshot: undefined, entries: [] });
+    const { storage, state, report } = await FileStorage.open(dir, rules);
+    expect(state).toEqual({
+      hardState: undefined,
+      snapshot: undefined,
+      entries: [],
+      records: new Map(),
+    });
     expect(report.fresh).toBe(true);
     expect(fs.readdirSync(dir).sort()).toEqual(["LOCK", "wal-0000000001.log"]);
     expect(fs.readFileSync(path.join(dir, "LOCK"), "utf8")).toBe(`${process.pid}\n`);
     await storage.close();
     expect(fs.readdirSync(dir)).toEqual(["wal-0000000001.log"]);
-    const again = await FileStorage.open(dir);
+    const again = await FileStorage.open(dir, rules);
     expect(again.report.fresh).toBe(false);
     expect(again.state.entries).toEqual([]);
     await again.storage.close();
@@ -76,45 +82,49 @@ describe("FileStorage", () => {
       [
         {
           type: "snapshot",
-          meta: { index: 3, term: 1, config: { members: [0, 1, 2] } },
+          meta: { index: 3, protocol: { term: 1 }, config: { members: [0, 1, 2] } },
           data: new Uint8Array([1, 2, 3, 4]),
         },
         { type: "append", entries: entries(7, 9, 2, "c") },
       ],
       [{ type: "hardState", state: { term: 3, vote: null } }],
     ];
-    const { storage } = await FileStorage.open(dir);
+    const { storage } = await FileStorage.open(dir, rules);
     for (const [i, ops] of persists.entries()) storage.append(i + 1, ops);
     await storage.flush();
     await storage.close();
 
-    const reopened = await FileStorage.open(dir);
+    const reopened = await FileStorage.open(dir, rules);
     expect(reopened.state).toEqual(expectedState(persists));
     expect(reopened.state.snapshot?.meta.index).toBe(3);
     expect(reopened.state.entries.map((e) => e.index)).toEqual([4, 5, 6, 7, 8, 9]);
     expect(reopened.report.snapshotUsed).toEqual({
       file: "snapshot-0000000000000003.snap",
       index: 3,
-      term: 1,
     });
     await reopened.storage.close();
   });
 
   it("keeps the snapshot's leader time, so entry times stay monotonic after a restart from it", async () => {
     const dir = newDir();
-    const { storage } = await FileStorage.open(dir);
+    const { storage } = await FileStorage.open(dir, rules);
     storage.append(1, [{ type: "append", entries: entries(1, 4, 1) }]);
     storage.append(2, [
       {
         type: "snapshot",
-        meta: { index: 4, term: 1, config: null, time: 1004 },
+        meta: { index: 4, protocol: { term: 1 }, config: null, time: 1004 },
         data: new Uint8Array([9]),
       },
     ]);
     await storage.flush();
     await storage.close();
-    const reopened = await FileStorage.open(dir);
-    expect(reopened.state.snapshot?.meta).toEqual({ index: 4, term: 1, config: null, time: 1004 });
+    const reopened = await FileStorage.open(dir, rules);
+    expect(reopened.state.snapshot?.meta).toEqual({
+      index: 4,
+      protocol: { term: 1 },
+      config: null,
+      time: 1004,
+    });
     await reopened.storage.close();
   });
 
@@ -122,7 +132,7 @@ describe("FileStorage", () => {
     const dir = newDir();
     const gen = new PersistGenerator(11);
     for (let round = 0; round < 4; round++) {
-      const { storage, state } = await FileStorage.open(dir, { segmentBytes: 8 * 1024 });
+      const { storage, state } = await FileStorage.open(dir, rules, { segmentBytes: 8 * 1024 });
       expect(state).toEqual(expectedState(gen.persists));
       // Persist ids restart at 1 in every process, as a fresh protocol core numbers them.
       for (let id = 1; id <= 150; id++) {
@@ -131,14 +141,14 @@ describe("FileStorage", () => {
       }
       await storage.close();
     }
-    const { storage, state } = await FileStorage.open(dir);
+    const { storage, state } = await FileStorage.open(dir, rules);
     expect(state).toEqual(expectedState(gen.persists));
     await storage.close();
   });
 
   it("group commit: many appends share fsyncs, durable callbacks are increasing and end at the last id", async () => {
     const dir = newDir();
-    const { storage } = await FileStorage.open(dir);
+    const { storage } = await FileStorage.open(dir, rules);
     const gen = new PersistGenerator(3);
     const seen: number[] = [];
     storage.onDurable((upTo) => seen.push(upTo));
@@ -160,14 +170,14 @@ describe("FileStorage", () => {
         `${stats.walBytes} bytes`,
     );
     await storage.close();
-    const { storage: again, state } = await FileStorage.open(dir);
+    const { storage: again, state } = await FileStorage.open(dir, rules);
     expect(state).toEqual(expectedState(gen.persists));
     await again.close();
   });
 
   it("one append at a time, each awaited, costs one fsync each", async () => {
     const dir = newDir();
-    const { storage } = await FileStorage.open(dir);
+    const { storage } = await FileStorage.open(dir, rules);
     const gen = new PersistGenerator(4);
     for (let id = 1; id <= 20; id++) {
       storage.append(id, gen.next({ snapshot: false }));
@@ -180,7 +190,7 @@ describe("FileStorage", () => {
 
   it("reports an id durable only when the directory already recovers it (snapshot file included)", async () => {
     const dir = newDir();
-    const { storage } = await FileStorage.open(dir, { segmentBytes: 4096 });
+    const { storage } = await FileStorage.open(dir, rules, { segmentBytes: 4096 });
     const gen = new PersistGenerator(5);
     const images: { upTo: number; files: Map<string, Uint8Array> }[] = [];
     storage.onDurable((upTo) => images.push({ upTo, files: readDirectory(dir) }));
@@ -191,7 +201,7 @@ describe("FileStorage", () => {
     await storage.flush();
     expect(images.length).toBeGreaterThan(20);
     for (const { upTo, files } of images) {
-      const { state } = await recover(memorySource(files));
+      const { state } = await recover(memorySource(files), rules);
       expect(state).toEqual(expectedState(gen.persists.slice(0, upTo)));
     }
     await storage.close();
@@ -199,7 +209,7 @@ describe("FileStorage", () => {
 
   it("rotates segments and, after snapshots, deletes covered segments and older snapshot files", async () => {
     const dir = newDir();
-    const { storage } = await FileStorage.open(dir, { segmentBytes: 2048 });
+    const { storage } = await FileStorage.open(dir, rules, { segmentBytes: 2048 });
     const gen = new PersistGenerator(6);
     for (let id = 1; id <= 600; id++) {
       storage.append(
@@ -219,7 +229,7 @@ describe("FileStorage", () => {
     expect(files.filter((f) => f.endsWith(".snap")).length).toBe(2);
     expect(segmentNames(files)[0]).not.toBe("wal-0000000001.log");
 
-    const reopened = await FileStorage.open(dir, { segmentBytes: 2048 });
+    const reopened = await FileStorage.open(dir, rules, { segmentBytes: 2048 });
     expect(reopened.state).toEqual(expectedState(gen.persists));
     expect(reopened.report.segments).toBe(stats.segments);
     await reopened.storage.close();
@@ -227,7 +237,7 @@ describe("FileStorage", () => {
 
   it("keeps the hard state when the segment that recorded it is deleted", async () => {
     const dir = newDir();
-    const { storage } = await FileStorage.open(dir, { segmentBytes: 1024 });
+    const { storage } = await FileStorage.open(dir, rules, { segmentBytes: 1024 });
     const hardState = { term: 7, vote: 2, note: "only written once" };
     storage.append(1, [
       { type: "hardState", state: hardState },
@@ -240,7 +250,7 @@ describe("FileStorage", () => {
       if (id % 50 === 0) {
         ops.push({
           type: "snapshot",
-          meta: { index, term: 7, config: null },
+          meta: { index, protocol: { term: 7 }, config: null },
           data: new Uint8Array([id]),
         });
       }
@@ -250,7 +260,7 @@ describe("FileStorage", () => {
     await storage.close();
     const names = segmentNames(fs.readdirSync(dir));
     expect(names).not.toContain("wal-0000000001.log");
-    const { storage: again, state } = await FileStorage.open(dir);
+    const { storage: again, state } = await FileStorage.open(dir, rules);
     expect(state.hardState).toEqual(hardState);
     expect(state.snapshot?.meta.index).toBe(index);
     expect(state.entries).toEqual([]);
@@ -259,10 +269,10 @@ describe("FileStorage", () => {
 
   it("ignores a snapshot no newer than the last one, as the builder does", async () => {
     const dir = newDir();
-    const { storage } = await FileStorage.open(dir);
+    const { storage } = await FileStorage.open(dir, rules);
     const snap = (index: number, byte: number): PersistOp => ({
       type: "snapshot",
-      meta: { index, term: 1, config: null },
+      meta: { index, protocol: { term: 1 }, config: null },
       data: new Uint8Array([byte]),
     });
     const persists: PersistOp[][] = [
@@ -276,7 +286,7 @@ describe("FileStorage", () => {
     expect(fs.readdirSync(dir).filter((f) => f.endsWith(".snap"))).toEqual([
       "snapshot-0000000000000008.snap",
     ]);
-    const { storage: again, state } = await FileStorage.open(dir);
+    const { storage: again, state } = await FileStorage.open(dir, rules);
     expect(state).toEqual(expectedState(persists));
     expect(state.snapshot?.data).toEqual(new Uint8Array([1]));
     await again.close();
@@ -284,7 +294,7 @@ describe("FileStorage", () => {
 
   it("refuses bad input up front, so it never writes a record it could not read back", async () => {
     const dir = newDir();
-    const { storage } = await FileStorage.open(dir);
+    const { storage } = await FileStorage.open(dir, rules);
     storage.append(1, [{ type: "append", entries: entries(1, 1, 1) }]);
     expect(() => storage.append(1, [])).toThrow(RangeError);
     const bad = { ...entry(2, 1), extra: true } as unknown as LogEntry;
@@ -299,14 +309,14 @@ describe("FileStorage", () => {
     storage.append(2, [{ type: "append", entries: entries(2, 2, 1) }]);
     await storage.close();
     expect(() => storage.append(3, [])).toThrow(StorageClosedError);
-    const { storage: again, state } = await FileStorage.open(dir);
+    const { storage: again, state } = await FileStorage.open(dir, rules);
     expect(state.entries.map((e) => e.index)).toEqual([1, 2]);
     await again.close();
   });
 
   it("fails stop on an I/O error: nothing more is reported durable, flush rejects, appends throw", async () => {
     const dir = newDir();
-    const { storage } = await FileStorage.open(dir);
+    const { storage } = await FileStorage.open(dir, rules);
     const durable: number[] = [];
     const errors: Error[] = [];
     storage.onDurable((upTo) => durable.push(upTo));
@@ -331,7 +341,7 @@ describe("FileStorage", () => {
       write.mockRestore();
     }
     // The lock was released; what reached the disk is recovered.
-    const again = await FileStorage.open(dir);
+    const again = await FileStorage.open(dir, rules);
     expect(again.state.entries.map((e) => e.index)).toEqual([1]);
     await again.storage.close();
   });

@@ -5,9 +5,13 @@ import { DurableStateBuilder } from "../../src/core/durable-state-builder.js";
 import type { LogEntry } from "../../src/core/log-entry.js";
 import { createRandom, type Random } from "../../src/core/prng.js";
 import type { DurableState, PersistOp } from "../../src/core/protocol.js";
+import { lockFileName } from "../../src/durable/file-names.js";
+import type { RecoverySource } from "../../src/durable/recovery.js";
 import { readRecords, recordHeaderBytes } from "../../src/platform/record-framing.js";
-import { lockFileName } from "../../src/storage/file-names.js";
-import type { RecoverySource } from "../../src/storage/recovery.js";
+import { raftDurableRules } from "../../src/protocols/raft/contract.js";
+
+/** The durable rules storage tests recover with (Raft's: a gap-free log). */
+export const rules = raftDurableRules;
 
 export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-storage-"));
@@ -19,7 +23,7 @@ export function removeDir(dir: string): void {
 
 /** Replays persists in memory: what recovery must return after they are all durable. */
 export function expectedState(persists: readonly (readonly PersistOp[])[]): DurableState {
-  const builder = new DurableStateBuilder();
+  const builder = new DurableStateBuilder(raftDurableRules);
   for (const ops of persists) for (const op of ops) builder.apply(op);
   return builder.build();
 }
@@ -30,7 +34,7 @@ export function expectedState(persists: readonly (readonly PersistOp[])[]): Dura
  * step for DurableStateBuilder.
  */
 export class PersistGenerator {
-  private readonly builder = new DurableStateBuilder();
+  private readonly builder = new DurableStateBuilder(raftDurableRules);
   private readonly random: Random;
   private term = 1;
   private time = 1_000;
@@ -109,7 +113,7 @@ export class PersistGenerator {
     for (let i = 0; i < data.length; i++) data[i] = this.random.int(256);
     return {
       type: "snapshot",
-      meta: { index: at.index, term: at.term, config: { members: [0, 1, 2] } },
+      meta: { index: at.index, protocol: { term: at.term }, config: { members: [0, 1, 2] } },
       data,
     };
   }

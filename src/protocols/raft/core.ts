@@ -15,6 +15,7 @@ import type { RaftWire } from "./messages.js";
 import { RaftNode } from "./node.js";
 import { step } from "./raft.js";
 import { parseRaftSettings } from "./settings.js";
+import { snapshotTerm } from "./snapshot-meta.js";
 import {
   invariant,
   type RaftHardState,
@@ -44,7 +45,7 @@ export class RaftCore implements ProtocolCore<RaftWire> {
     const durable = options.durable;
     const snap = durable.snapshot;
     const base = snap?.meta.index ?? 0;
-    const log = new RaftLog(base, snap?.meta.term ?? 0);
+    const log = new RaftLog(base, snap ? snapshotTerm(snap.meta) : 0);
     const configs = new ConfigHistory(
       base,
       snap ? parseMembership(snap.meta.config, replicaCount) : initial,

@@ -1,10 +1,23 @@
 import { clientReplySchema, clientRequestSchema } from "../../core/client-messages.js";
 import { createLeaderClient } from "../../core/leader-client.js";
 import type { ProtocolDefinition } from "../../core/protocol.js";
+import { trustOneReply } from "../../core/reply-voter.js";
+import {
+  raftDurableRules,
+  raftReplicaCount,
+  raftStatus,
+  validateRaftSettings,
+} from "./contract.js";
 import { RaftCore } from "./core.js";
 import { type RaftWire, raftPeerMessageSchema } from "./messages.js";
 import type { RaftPlantedBug } from "./types.js";
 
+export {
+  raftDurableRules,
+  raftReplicaCount,
+  raftStatus,
+  validateRaftSettings,
+} from "./contract.js";
 export { RaftCore } from "./core.js";
 export type {
   AppendReply,
@@ -19,6 +32,7 @@ export type {
 } from "./messages.js";
 export { raftMessageLimits, raftPeerMessageSchema } from "./messages.js";
 export { defaultRaftSettings, parseRaftSettings, type RaftSettings } from "./settings.js";
+export { raftSnapshotMeta, snapshotTerm } from "./snapshot-meta.js";
 export {
   type Membership,
   type RaftHardState,
@@ -38,12 +52,16 @@ export function createRaftProtocol(
 ): ProtocolDefinition<RaftWire> {
   return {
     name: "raft",
-    replicasFor: (f) => 2 * f + 1,
+    replicaCount: raftReplicaCount,
     schemas: {
       peer: raftPeerMessageSchema,
       request: clientRequestSchema,
       response: clientReplySchema,
     },
+    durableRules: raftDurableRules,
+    status: raftStatus,
+    replyQuorums: trustOneReply,
+    validateSettings: validateRaftSettings,
     createReplica: (replica) => new RaftCore(replica, options.plantedBug),
     createClient: (client) => createLeaderClient(client),
   };

@@ -5,6 +5,7 @@ import { parseMembership } from "./membership.js";
 import type { SnapshotChunk, SnapshotReply } from "./messages.js";
 import type { RaftNode } from "./node.js";
 import type { Progress } from "./progress.js";
+import { raftSnapshotMeta, snapshotTerm } from "./snapshot-meta.js";
 import { invariant } from "./types.js";
 
 /**
@@ -32,7 +33,7 @@ export function onSnapshotTaken(n: RaftNode, index: LogIndex, data: Uint8Array):
   );
   const term = n.log.term(index);
   if (term === undefined) return;
-  const meta: SnapshotMeta = { index, term, config: n.configs.at(index) };
+  const meta: SnapshotMeta = raftSnapshotMeta(index, term, n.configs.at(index));
   n.snapshot = { meta, data };
   n.snapshotTime = n.log.entry(index)?.time ?? n.snapshotTime;
   n.persist({ type: "snapshot", meta, data });
@@ -70,7 +71,7 @@ export function sendSnapshotChunk(n: RaftNode, peer: ReplicaId, pr: Progress): v
     type: "snapshot",
     term: n.term,
     index: snap.meta.index,
-    snapTerm: snap.meta.term,
+    snapTerm: snapshotTerm(snap.meta),
     config: parseMembership(snap.meta.config, n.replicaCount),
     time: n.snapshotTime,
     total,
@@ -160,7 +161,7 @@ export function receiveSnapshotChunk(
   }
   n.incoming = undefined;
   return {
-    meta: { index: msg.index, term: msg.snapTerm, config: msg.config },
+    meta: raftSnapshotMeta(msg.index, msg.snapTerm, msg.config),
     data: joinPieces(inc.chunks),
     time: msg.time,
   };
@@ -196,12 +197,13 @@ export function installSnapshot(
     () => `installing snapshot ${meta.index} at or below commit ${n.commitIndex}`,
   );
   const config = parseMembership(meta.config, n.replicaCount);
-  const keep = n.log.term(meta.index) === meta.term;
+  const term = snapshotTerm(meta);
+  const keep = n.log.term(meta.index) === term;
   if (keep) {
     n.log.compactTo(meta.index);
   } else {
     n.onLogTruncated(n.commitIndex + 1);
-    n.log.reset(meta.index, meta.term);
+    n.log.reset(meta.index, term);
     n.persist({ type: "truncate", from: meta.index + 1 });
   }
   n.configs.reset(meta.index, config, keep);

@@ -1,6 +1,7 @@
 import type { ClientRequestMessage } from "../../core/client-messages.js";
 import type { ClientId, LogIndex } from "../../core/ids.js";
 import type { LeaderClientWire } from "../../core/leader-client.js";
+import { limits } from "../../core/limits.js";
 import type { LogEntry, LoggedCommand } from "../../core/log-entry.js";
 import type { Random } from "../../core/prng.js";
 import type {
@@ -45,6 +46,9 @@ export class SingleCore implements ProtocolCore<SingleWire> {
   /** Requests received by this incarnation that still await their result. */
   private readonly awaiting = new Set<string>();
   private snapshotInFlight = false;
+  /** What assertInvariants saw last time (it checks that they only grow). */
+  private checkedCommitted = 0;
+  private checkedTime = 0;
 
   constructor(
     options: ReplicaOptions,
@@ -60,6 +64,37 @@ export class SingleCore implements ProtocolCore<SingleWire> {
     // Every durable entry of a single replica is committed: nobody else could disagree.
     this.committed = this.snapshotIndex;
     this.lastTime = this.recovered.at(-1)?.time ?? durable.snapshot?.meta.time ?? 0;
+  }
+
+  /** Single's invariants; the simulator calls this after every step. */
+  assertInvariants(): void {
+    const fail = (what: string) => {
+      throw new Error(`single invariant: ${what}`);
+    };
+    if (this.committed > this.lastIndex)
+      fail(`commit index ${this.committed} beyond the last index ${this.lastIndex}`);
+    if (this.snapshotIndex > this.committed)
+      fail(`snapshot ${this.snapshotIndex} beyond the commit index ${this.committed}`);
+    if (this.committed < this.checkedCommitted)
+      fail(`commit index went back from ${this.checkedCommitted} to ${this.committed}`);
+    if (this.lastTime < this.checkedTime)
+      fail(`log time went back from ${this.checkedTime} to ${this.lastTime}`);
+    if (this.awaiting.size > limits.singleAwaiting)
+      fail(`${this.awaiting.size} awaiting requests exceed the limit ${limits.singleAwaiting}`);
+    let previous: { id: number; index: number } | undefined;
+    for (const { id, entry } of this.unsynced) {
+      // Entries wait for durability in log order, each above what is committed (unless the
+      // planted bug commits before the write is durable).
+      if (this.bug === undefined && entry.index <= this.committed)
+        fail(`entry ${entry.index} awaits durability but is already committed`);
+      if (previous && (id <= previous.id || entry.index !== previous.index + 1))
+        fail(`unsynced entries out of order at ${entry.index}`);
+      previous = { id, index: entry.index };
+    }
+    if (previous && previous.index !== this.lastIndex)
+      fail(`last unsynced entry ${previous.index} is not the last index ${this.lastIndex}`);
+    this.checkedCommitted = this.committed;
+    this.checkedTime = this.lastTime;
   }
 
   status(): CoreStatus {
@@ -117,7 +152,7 @@ export class SingleCore implements ProtocolCore<SingleWire> {
               {
                 type: "snapshot",
                 // lastTime ≥ the time of the entry at input.index: time stays monotonic across a restart.
-                meta: { index: input.index, term: 1, config: null, time: this.lastTime },
+                meta: { index: input.index, config: null, time: this.lastTime },
                 data: input.data,
               },
             ],
@@ -141,6 +176,25 @@ export class SingleCore implements ProtocolCore<SingleWire> {
   private onClient(client: ClientId, msg: ClientRequestMessage, out: Out[]): void {
     switch (msg.type) {
       case "request":
+        if (
+          this.awaiting.size >= limits.singleAwaiting &&
+          !this.awaiting.has(`${client}#${msg.seq}`)
+        ) {
+          // Bounded: refuse rather than queue without end; nothing was logged, so the client
+          // may retry the same seq later.
+          out.push({
+            type: "reply",
+            client,
+            msg: {
+              type: "reply",
+              client,
+              seq: msg.seq,
+              result: { ok: false, error: "busy", message: "too many requests in flight" },
+            },
+            after: 0,
+          });
+          break;
+        }
         this.awaiting.add(`${client}#${msg.seq}`);
         this.batch.push({ client, seq: msg.seq, ackedBelow: msg.ackedBelow, cmd: msg.cmd });
         if (this.batch.length >= this.settings.maxBatchCommands) this.flush(out);

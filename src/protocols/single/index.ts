@@ -1,7 +1,14 @@
 import { clientReplySchema, clientRequestSchema } from "../../core/client-messages.js";
 import { createLeaderClient } from "../../core/leader-client.js";
 import type { ProtocolDefinition } from "../../core/protocol.js";
+import { trustOneReply } from "../../core/reply-voter.js";
 import { type Schema, SchemaError } from "../../core/schema.js";
+import {
+  singleDurableRules,
+  singleReplicaCount,
+  singleStatus,
+  validateSingleSettings,
+} from "./contract.js";
 import { SingleCore, type SinglePlantedBug, type SingleWire } from "./core.js";
 
 export { SingleCore, type SinglePlantedBug, type SingleWire } from "./core.js";
@@ -19,8 +26,12 @@ export function createSingleProtocol(
 ): ProtocolDefinition<SingleWire> {
   return {
     name: "single",
-    replicasFor: () => 1,
+    replicaCount: singleReplicaCount,
     schemas: { peer: noPeerMessages, request: clientRequestSchema, response: clientReplySchema },
+    durableRules: singleDurableRules,
+    status: singleStatus,
+    replyQuorums: trustOneReply,
+    validateSettings: validateSingleSettings,
     createReplica: (replica) => new SingleCore(replica, options.plantedBug),
     createClient: (client) => createLeaderClient(client),
   };

@@ -22,10 +22,12 @@ import type {
   DurableState,
   ProtocolCore,
 } from "../../../src/core/protocol.js";
+import { emptyDurableState } from "../../../src/core/protocol.js";
 import { ReplicatedService } from "../../../src/core/replicated-service.js";
 import type { AnyServiceDefinition, StateMachine } from "../../../src/core/state-machine.js";
 import type { Value } from "../../../src/core/value.js";
 import { decode, encode } from "../../../src/platform/codec.js";
+import { raftDurableRules } from "../../../src/protocols/raft/contract.js";
 import { RaftCore } from "../../../src/protocols/raft/core.js";
 import type { RaftMessage, RaftWire } from "../../../src/protocols/raft/messages.js";
 import type { RaftPlantedBug } from "../../../src/protocols/raft/types.js";
@@ -172,7 +174,7 @@ export class Cluster {
       ...options.settings,
     });
     for (let id = 0; id < options.n; id++) {
-      const disk = new DurableStateBuilder();
+      const disk = new DurableStateBuilder(raftDurableRules);
       const initial = options.durable?.(id);
       if (initial) {
         if (initial.hardState !== undefined)
@@ -462,7 +464,7 @@ export function entry(
 }
 
 export function disk(term: number, vote: number | null, entries: LogEntry[]): DurableState {
-  return { hardState: { term, vote }, snapshot: undefined, entries };
+  return { hardState: { term, vote }, snapshot: undefined, entries, records: new Map() };
 }
 
 /** Creates a single core for tests that feed inputs by hand. */
@@ -483,7 +485,7 @@ export function soloCore(
       config,
       random: createRandom(options.seed ?? 42),
       crypto: noCrypto,
-      durable: options.durable ?? { hardState: undefined, snapshot: undefined, entries: [] },
+      durable: options.durable ?? emptyDurableState,
     },
     options.bug,
   );

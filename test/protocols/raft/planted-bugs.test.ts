@@ -199,7 +199,12 @@ describe("planted bugs", () => {
       config,
       random: createRandom(1),
       crypto: undefined as never,
-      durable: { hardState: { term: 1, vote: null }, snapshot: undefined, entries: [] },
+      durable: {
+        hardState: { term: 1, vote: null },
+        snapshot: undefined,
+        entries: [],
+        records: new Map(),
+      },
     });
     core.step(peer(1, vote(2, 0, 0)));
     expect(sends(core.step(peer(2, vote(2, 0, 0))))[0]?.msg).toMatchObject({ granted: true });

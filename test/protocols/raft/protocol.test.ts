@@ -136,7 +136,7 @@ describe("raft peer message schema", () => {
 describe("raftProtocol", () => {
   it("describes Raft: 2f + 1 replicas, shared client schemas", () => {
     expect(raftProtocol.name).toBe("raft");
-    expect([0, 1, 2].map((f) => raftProtocol.replicasFor(f))).toEqual([1, 3, 5]);
+    expect([0, 1, 2].map((f) => raftProtocol.replicaCount.replicasFor(f))).toEqual([1, 3, 5]);
     expect(raftProtocol.schemas.request).toBe(clientRequestSchema);
     expect(raftProtocol.schemas.response).toBe(clientReplySchema);
   });
@@ -149,7 +149,7 @@ describe("raftProtocol", () => {
         config,
         random: createRandom(1),
         crypto: undefined as never,
-        durable: { hardState: undefined, snapshot: undefined, entries: [] },
+        durable: { hardState: undefined, snapshot: undefined, entries: [], records: new Map() },
       }),
     ).toThrow(/electionTicks/);
   });

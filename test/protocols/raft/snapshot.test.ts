@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decode } from "../../../src/platform/codec.js";
 import type { SnapshotChunk } from "../../../src/protocols/raft/messages.js";
+import { snapshotTerm } from "../../../src/protocols/raft/snapshot-meta.js";
 import { Cluster, disk, entry, put } from "./harness.js";
 
 function fill(c: Cluster, leader: number, from: number, to: number): void {
@@ -23,7 +24,7 @@ describe("snapshots", () => {
     const last = snaps.at(-1)!;
     if (last.type !== "snapshot") throw new Error("unreachable");
     expect(last.meta).toMatchObject({ config: { voters: [0, 1, 2], learners: [] } });
-    expect(last.meta.term).toBe(c.status(l).term);
+    expect(snapshotTerm(last.meta)).toBe(c.status(l).term);
     // The in-memory log keeps `compactionSlack` entries below the snapshot.
     expect(c.status(l).details).toMatchObject({
       snapshotIndex: last.meta.index,

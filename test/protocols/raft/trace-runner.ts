@@ -26,6 +26,7 @@ import type { ClientReplyMessage } from "../../../src/core/client-messages.js";
 import type { LogEntry } from "../../../src/core/log-entry.js";
 import type { Value } from "../../../src/core/value.js";
 import type { RaftMessage } from "../../../src/protocols/raft/messages.js";
+import { snapshotTerm } from "../../../src/protocols/raft/snapshot-meta.js";
 import type { RaftPlantedBug } from "../../../src/protocols/raft/types.js";
 import { Cluster, type InFlight, put } from "./harness.js";
 
@@ -270,7 +271,8 @@ export class TraceRunner {
       }
       case "log": {
         const d = this.cluster.node(Number(positional[0])).disk.build();
-        if (d.snapshot) out.push(`snapshot ${d.snapshot.meta.index}@${d.snapshot.meta.term}`);
+        if (d.snapshot)
+          out.push(`snapshot ${d.snapshot.meta.index}@${snapshotTerm(d.snapshot.meta)}`);
         for (const e of d.entries) out.push(entryText(e));
         break;
       }

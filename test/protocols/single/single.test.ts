@@ -6,6 +6,7 @@ import type {
 } from "../../../src/core/client-messages.js";
 import { simulatedCluster } from "../../../src/core/config.js";
 import { DurableStateBuilder } from "../../../src/core/durable-state-builder.js";
+import { limits } from "../../../src/core/limits.js";
 import type { LogEntry } from "../../../src/core/log-entry.js";
 import { createRandom } from "../../../src/core/prng.js";
 import {
@@ -17,6 +18,7 @@ import {
 import { ReplicatedService } from "../../../src/core/replicated-service.js";
 import type { Value } from "../../../src/core/value.js";
 import { NodeCrypto } from "../../../src/platform/node-crypto.js";
+import { singleDurableRules } from "../../../src/protocols/single/contract.js";
 import {
   createSingleProtocol,
   type SingleWire,
@@ -93,7 +95,7 @@ function start(
 
 /** What a replica finds on restart if exactly the persists with id ≤ upTo reached the disk. */
 function recover(env: FakeEnv, upTo = Number.POSITIVE_INFINITY): DurableState {
-  const builder = new DurableStateBuilder();
+  const builder = new DurableStateBuilder(singleDurableRules);
   for (const p of env.persists()) if (p.id <= upTo) for (const op of p.ops) builder.apply(op);
   return builder.build();
 }
@@ -285,8 +287,8 @@ describe("single protocol: snapshots", () => {
       .persists()
       .flatMap((p) => p.ops.flatMap((op) => (op.type === "snapshot" ? [op] : [])));
     expect(snapshotOps.map((op) => op.meta)).toEqual([
-      { index: 2, term: 1, config: null, time: 0 },
-      { index: 4, term: 1, config: null, time: 0 },
+      { index: 2, config: null, time: 0 },
+      { index: 4, config: null, time: 0 },
     ]);
     const copy = new ReplicatedService(kvService);
     copy.restore(snapshotOps[1]!.data);
@@ -424,7 +426,7 @@ describe("single protocol: restart", () => {
 describe("single protocol definition", () => {
   it("needs one replica and admits no peer messages", () => {
     expect(singleProtocol.name).toBe("single");
-    expect(singleProtocol.replicasFor(3)).toBe(1);
+    expect(singleProtocol.replicaCount.replicasFor(3)).toBe(1);
     expect(() => singleProtocol.schemas.peer.parse({ type: "anything" })).toThrow();
     expect(
       singleProtocol.schemas.request.parse({
@@ -482,5 +484,56 @@ describe("single protocol definition", () => {
       { type: "done", opId: 1, result: kvOk({ ok: true, prev: null }) },
       { type: "done", opId: 2, result: kvOk({ ok: true, value: "1" }) },
     ]);
+  });
+});
+
+describe("single protocol: contract glue", () => {
+  it("declares its status: always leads, never campaigns, no membership", () => {
+    const r = start();
+    const status = r.core.status();
+    expect(singleProtocol.status.leads(status)).toBe(true);
+    expect(singleProtocol.status.campaigning(status)).toBe(false);
+    expect(singleProtocol.status.members(status)).toBeUndefined();
+    expect(singleProtocol.status.roles).toContain(status.role);
+  });
+
+  it("validates its settings without building a core", () => {
+    const good = simulatedCluster("single", 1, 0, { snapshotEvery: 5 });
+    expect(singleProtocol.validateSettings(good)).toEqual([]);
+    const bad = simulatedCluster("single", 1, 0, { snapshotEvery: -1, nope: 1 });
+    expect(singleProtocol.validateSettings(bad).join("; ")).toMatch(
+      /snapshotEvery.*nope|nope.*snapshotEvery/,
+    );
+    expect(singleProtocol.validateSettings(simulatedCluster("single", 2, 0))).toEqual([
+      "single: exactly one replica",
+    ]);
+  });
+
+  it("answers busy beyond the awaiting bound and logs nothing for those requests", () => {
+    const r = start({ settings: { maxBatchCommands: 1_000_000 } });
+    r.node.handle({ type: "tick", now: 1, mono: 1 });
+    for (let seq = 1; seq <= limits.singleAwaiting + 2; seq++)
+      r.command("c", seq, putCmd("k", "v"));
+    const busy = r.env.replies().filter((m) => m.type === "reply" && !m.result.ok);
+    expect(busy.map((m) => (m.type === "reply" ? m.seq : 0))).toEqual([
+      limits.singleAwaiting + 1,
+      limits.singleAwaiting + 2,
+    ]);
+    expect(busy[0]).toMatchObject({ result: { ok: false, error: "busy" } });
+    r.core.assertInvariants?.();
+  });
+
+  it("assertInvariants holds through a run, and catches a commit index beyond the log", () => {
+    const r = start();
+    r.node.handle({ type: "tick", now: 1, mono: 1 });
+    r.register("c");
+    r.core.assertInvariants?.();
+    r.sync();
+    r.command("c", 1, putCmd("k", "v"));
+    r.sync();
+    r.core.assertInvariants?.();
+    // Corrupt its state as a bug would: the check must notice.
+    (r.core as unknown as { committed: number }).committed = 99;
+    expect(() => r.core.assertInvariants?.()).toThrow(/single invariant: commit index 99 beyond/);
   });
 });

@@ -1,12 +1,17 @@
-import { logEntrySchema } from "../core/log-entry.js";
-import { snapshotMetaFields, snapshotMetaSchema } from "../core/persist-ops-codec.js";
+import {
+  persistOpShapes,
+  snapshotMetaFields,
+  snapshotMetaSchema,
+} from "../core/persist-ops-codec.js";
 import type { PersistOp, SnapshotMeta } from "../core/protocol.js";
-import { array, int, type Schema, tagged, value } from "../core/schema.js";
+import { array, int, type Schema, tagged } from "../core/schema.js";
 import { decode, encode } from "../platform/codec.js";
 import { frameRecord } from "../platform/record-framing.js";
 
 /**
- * One WAL record: `encode([sequence, ops])`, framed by `frameRecord` ([len][crc32][payload]).
+ * One WAL record: `encode([walFormat, sequence, ops])`, framed by `frameRecord`
+ * ([len][crc32][payload]). Format 1 (before protocol-defined records and the protocol-neutral
+ * snapshot meta) was `[sequence, ops]`; it is refused with WalFormatError, never misread.
  *
  * `sequence` is the storage's own record number, +1 per record over the life of the directory
  * (persist ids restart at 1 with every process, so they cannot order records across restarts).
@@ -22,10 +27,21 @@ export interface WalRecord {
   readonly ops: readonly WalOp[];
 }
 
+/** The WAL format this version writes and reads. */
+export const walFormat = 2;
+
+/** A record written in a WAL format this version does not read. */
+export class WalFormatError extends Error {
+  constructor(readonly found: number) {
+    super(
+      `written in WAL format ${found}, but this lockstep reads format ${walFormat} only (the data directory comes from ${found < walFormat ? "an older" : "a newer"} lockstep; start this replica with an empty data directory so it catches up from the others, or run the lockstep version that wrote it)`,
+    );
+    this.name = "WalFormatError";
+  }
+}
+
 const walOpSchema = tagged({
-  hardState: { state: value() },
-  append: { entries: array(logEntrySchema) },
-  truncate: { from: int(0) },
+  ...persistOpShapes,
   snapshot: { meta: snapshotMetaSchema },
 }) as unknown as Schema<WalOp>;
 
@@ -42,6 +58,10 @@ export function toWalOp(op: PersistOp): WalOp {
       return { type: "truncate", from: op.from };
     case "snapshot":
       return { type: "snapshot", meta: snapshotMetaFields(op.meta) };
+    case "put":
+      return { type: "put", key: op.key, value: op.value };
+    case "delete":
+      return { type: "delete", key: op.key };
   }
 }
 
@@ -54,17 +74,25 @@ export function checkWalOps(ops: readonly WalOp[]): void {
 }
 
 export function encodeWalRecord(sequence: number, ops: readonly WalOp[]): Uint8Array {
-  return frameRecord(encode([sequence, ops]));
+  return frameRecord(encode([walFormat, sequence, ops]));
 }
 
 /** Decodes and validates a record payload; throws an Error saying what is wrong. */
 export function decodeWalRecord(payload: Uint8Array): WalRecord {
   const raw = decode(payload);
-  if (!Array.isArray(raw) || raw.length !== 2) {
-    throw new Error("expected [sequence, ops]");
+  // Format 1 records were [sequence, ops]: a two-element array whose first item is a number.
+  if (Array.isArray(raw) && raw.length === 2 && typeof raw[0] === "number") {
+    throw new WalFormatError(1);
   }
-  const sequence = int(1).parse(raw[0], "sequence");
-  const ops = walOpsSchema.parse(raw[1], "ops");
+  if (!Array.isArray(raw) || raw.length !== 3) {
+    throw new Error("expected [format, sequence, ops]");
+  }
+  if (raw[0] !== walFormat) {
+    if (typeof raw[0] === "number" && Number.isInteger(raw[0])) throw new WalFormatError(raw[0]);
+    throw new Error("format is not an integer");
+  }
+  const sequence = int(1).parse(raw[1], "sequence");
+  const ops = walOpsSchema.parse(raw[2], "ops");
   return { sequence, ops };
 }
 

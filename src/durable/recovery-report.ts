@@ -20,9 +20,7 @@ export interface RecoveryReport {
       }
     | undefined;
   /** The snapshot the state starts from. */
-  readonly snapshotUsed:
-    | { readonly file: string; readonly index: number; readonly term: number }
-    | undefined;
+  readonly snapshotUsed: { readonly file: string; readonly index: number } | undefined;
   /** Snapshot files that are committed by the log but could not be used, newest first. */
   readonly fallbacks: readonly { readonly file: string; readonly reason: string }[];
   /**

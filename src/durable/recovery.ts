@@ -1,5 +1,12 @@
 import { DurableStateBuilder } from "../core/durable-state-builder.js";
-import { type DurableState, emptyDurableState, type SnapshotMeta } from "../core/protocol.js";
+import { snapshotMetaFields } from "../core/persist-ops-codec.js";
+import {
+  type DurableRules,
+  type DurableState,
+  emptyDurableState,
+  type SnapshotMeta,
+} from "../core/protocol.js";
+import { encode } from "../platform/codec.js";
 import { StorageCorruptionError } from "./errors.js";
 import {
   isTempFileName,
@@ -11,17 +18,67 @@ import {
 import type { RecoveryReport } from "./recovery-report.js";
 import { corruptionAfterStop, scanSegment, stopDescriptions } from "./segment-scan.js";
 import { decodeSnapshotFile } from "./snapshot-file.js";
-import { decodeWalRecord, maxAppendedIndex, type WalOp, type WalRecord } from "./wal-record.js";
+import {
+  decodeWalRecord,
+  maxAppendedIndex,
+  WalFormatError,
+  type WalOp,
+  type WalRecord,
+} from "./wal-record.js";
 
 /**
  * Recovery: from the files of a storage directory to the DurableState a replica restarts with.
  * It only reads; what must change on disk (a torn tail to cut, files to delete) comes back as
- * part of the result for the caller to carry out. The source is a directory for FileStorage and
- * a map of byte arrays for the crash tests, so both go through exactly this code.
+ * part of the result for the caller to carry out. The source is a directory for FileStorage, a
+ * map of byte arrays for the crash tests, and the simulator's disk, so all go through exactly
+ * this code. It lives below both src/storage and src/sim (the simulator may not import
+ * storage), and is written once as a generator that asks for files, driven by an async reader
+ * (`recover`) or a synchronous one (`recoverSync`, for the simulator's virtual time).
+ *
+ * What is one protocol's (Raft: a gap-free log; a lost snapshot is covered only if the log holds
+ * its last entry with its term) comes from the protocol's DurableRules.
  */
 export interface RecoverySource {
   list(): Promise<readonly string[]>;
   read(file: string): Promise<Uint8Array>;
+}
+
+export interface SyncRecoverySource {
+  list(): readonly string[];
+  read(file: string): Uint8Array;
+}
+
+type Ask = { readonly list: true } | { readonly read: string };
+
+function* listFiles(): Generator<Ask, readonly string[], unknown> {
+  return (yield { list: true }) as readonly string[];
+}
+
+function* readFile(file: string): Generator<Ask, Uint8Array, unknown> {
+  return (yield { read: file }) as Uint8Array;
+}
+
+export async function recover(
+  source: RecoverySource,
+  rules: DurableRules,
+): Promise<RecoveryResult> {
+  const steps = recoverySteps(rules) as Generator<Ask, RecoveryResult, unknown>;
+  let next = steps.next();
+  while (!next.done) {
+    const ask = next.value;
+    next = steps.next("list" in ask ? await source.list() : await source.read(ask.read));
+  }
+  return next.value;
+}
+
+export function recoverSync(source: SyncRecoverySource, rules: DurableRules): RecoveryResult {
+  const steps = recoverySteps(rules) as Generator<Ask, RecoveryResult, unknown>;
+  let next = steps.next();
+  while (!next.done) {
+    const ask = next.value;
+    next = steps.next("list" in ask ? source.list() : source.read(ask.read));
+  }
+  return next.value;
 }
 
 /** What the writer needs to know about each segment to continue and compact the log. */
@@ -40,7 +97,6 @@ export interface SegmentInfo {
 /** A snapshot file a durable WAL record commits. */
 export interface CommittedSnapshot {
   readonly index: number;
-  readonly term: number;
   /** Sequence number of the WAL record that commits it. */
   readonly sequence: number;
   readonly file: string;
@@ -63,8 +119,8 @@ interface ReadRecord {
 
 const corruptLog = "the log is corrupt before its end";
 
-export async function recover(source: RecoverySource): Promise<RecoveryResult> {
-  const names = await source.list();
+function* recoverySteps(rules: DurableRules): Generator<Ask, RecoveryResult, unknown> {
+  const names = yield* listFiles();
   const segmentSeqs = names
     .map(parseSegmentFileName)
     .filter((seq): seq is number => seq !== undefined)
@@ -106,7 +162,7 @@ export async function recover(source: RecoverySource): Promise<RecoveryResult> {
     };
   }
 
-  const log = await readLog(source, segmentSeqs);
+  const log = yield* readLog(segmentSeqs);
 
   // Snapshot files are committed by WAL records; a file nothing commits is discarded.
   const committed = new Map<number, { meta: SnapshotMeta; sequence: number }>();
@@ -118,7 +174,7 @@ export async function recover(source: RecoverySource): Promise<RecoveryResult> {
   }
   for (const [index, file] of snapshotFiles) if (!committed.has(index)) discarded.push(file);
 
-  const base = await loadNewestSnapshot(source, committed, snapshotFiles, log.filesRead);
+  const base = yield* loadNewestSnapshot(committed, snapshotFiles, log.filesRead);
   const firstSegment = log.segments[0]!;
   if (firstSegment.seq > 1 && !base.loaded) {
     throw new StorageCorruptionError(
@@ -137,16 +193,16 @@ export async function recover(source: RecoverySource): Promise<RecoveryResult> {
     );
   }
 
-  const state = replay(log.records, base.loaded, base.fallbacks);
+  const state = replay(log.records, base.loaded, base.fallbacks, rules);
 
   const baseIndex = base.loaded?.meta.index;
   const unusable = new Set(base.fallbacks.map((f) => f.file));
   const snapshots: CommittedSnapshot[] = [];
   if (baseIndex !== undefined) {
-    for (const [index, { meta, sequence }] of committed) {
+    for (const [index, { sequence }] of committed) {
       const file = snapshotFiles.get(index);
       if (index <= baseIndex && file !== undefined && !unusable.has(file)) {
-        snapshots.push({ index, term: meta.term, sequence, file });
+        snapshots.push({ index, sequence, file });
       }
     }
     snapshots.sort((a, b) => a.index - b.index);
@@ -165,7 +221,6 @@ export async function recover(source: RecoverySource): Promise<RecoveryResult> {
       snapshotUsed: base.loaded && {
         file: snapshotFileName(base.loaded.meta.index),
         index: base.loaded.meta.index,
-        term: base.loaded.meta.term,
       },
       fallbacks: base.fallbacks,
       discarded,
@@ -178,7 +233,7 @@ export async function recover(source: RecoverySource): Promise<RecoveryResult> {
 }
 
 /** Reads every segment in order: framing, checksums, torn tail, decoding, sequence numbers. */
-async function readLog(source: RecoverySource, seqs: readonly number[]) {
+function* readLog(seqs: readonly number[]) {
   const records: ReadRecord[] = [];
   const segments: SegmentInfo[] = [];
   const filesRead: string[] = [];
@@ -197,7 +252,7 @@ async function readLog(source: RecoverySource, seqs: readonly number[]) {
       );
     }
     const isLast = i === seqs.length - 1;
-    const bytes = await source.read(file);
+    const bytes = yield* readFile(file);
     filesRead.push(file);
     const scan = scanSegment(bytes);
     if (scan.stop) {
@@ -227,6 +282,9 @@ async function readLog(source: RecoverySource, seqs: readonly number[]) {
       try {
         record = decodeWalRecord(payload);
       } catch (error) {
+        if (error instanceof WalFormatError) {
+          throw new StorageCorruptionError(file, offset, error.message, "unreadable format");
+        }
         throw new StorageCorruptionError(
           file,
           offset,
@@ -275,12 +333,15 @@ interface LoadedSnapshot {
 }
 
 /** The newest committed snapshot whose file checks out; the ones that did not are fallbacks. */
-async function loadNewestSnapshot(
-  source: RecoverySource,
+function* loadNewestSnapshot(
   committed: ReadonlyMap<number, { meta: SnapshotMeta }>,
   files: ReadonlyMap<number, string>,
   filesRead: string[],
-): Promise<{ loaded: LoadedSnapshot | undefined; fallbacks: { file: string; reason: string }[] }> {
+): Generator<
+  Ask,
+  { loaded: LoadedSnapshot | undefined; fallbacks: { file: string; reason: string }[] },
+  unknown
+> {
   const fallbacks: { file: string; reason: string }[] = [];
   const newestFirst = [...committed.keys()].sort((a, b) => b - a);
   for (const index of newestFirst) {
@@ -292,10 +353,10 @@ async function loadNewestSnapshot(
     }
     filesRead.push(file);
     try {
-      const { meta, data } = decodeSnapshotFile(await source.read(file));
-      if (meta.index !== expected.index || meta.term !== expected.term) {
+      const { meta, data } = decodeSnapshotFile(yield* readFile(file));
+      if (encodeMeta(meta) !== encodeMeta(expected)) {
         throw new Error(
-          `holds index ${meta.index} term ${meta.term} but the log committed index ${expected.index} term ${expected.term}`,
+          `holds the meta of index ${meta.index} but not the one the log committed for index ${expected.index}`,
         );
       }
       // The log's copy of the meta is the one that was committed; the file's must match it.
@@ -318,15 +379,19 @@ async function loadNewestSnapshot(
  * floor, which is all the state holds.
  *
  * A committed snapshot newer than the loaded one (its file was unusable) is accepted only if the
- * log still holds the entry at its index with its term: by log matching, the log then holds
- * everything it covered, and the floor rises to it. Otherwise its contents are lost: refuse.
+ * protocol's rules say the log stands in for it (Raft: the log still holds the entry at its
+ * index with its term; by log matching it then holds everything the snapshot covered), and the
+ * floor rises to it. Otherwise its contents are lost: refuse.
+ *
+ * Records (`put`/`delete`) are not clipped: they are not covered by snapshots.
  */
 function replay(
   records: readonly ReadRecord[],
   base: LoadedSnapshot | undefined,
   fallbacks: readonly { file: string; reason: string }[],
+  rules: DurableRules,
 ): DurableState {
-  const builder = new DurableStateBuilder();
+  const builder = new DurableStateBuilder(rules);
   let floor = 0;
   if (base) {
     builder.apply({ type: "snapshot", meta: base.meta, data: base.data });
@@ -335,6 +400,8 @@ function replay(
   const apply = (op: WalOp): void => {
     switch (op.type) {
       case "hardState":
+      case "put":
+      case "delete":
         builder.apply(op);
         return;
       case "truncate":
@@ -352,16 +419,13 @@ function replay(
       }
       case "snapshot": {
         if (op.meta.index <= floor) return;
-        const { entries } = builder.build();
-        const at = op.meta.index - (entries[0]?.index ?? 0);
-        const entry = entries[0] ? entries[at] : undefined;
-        if (entry?.index !== op.meta.index || entry.term !== op.meta.term) {
+        if (!rules.logCoversSnapshot(op.meta, builder.entryAt(op.meta.index))) {
           const file = snapshotFileName(op.meta.index);
           const why = fallbacks.find((f) => f.file === file)?.reason ?? "not loaded";
           throw new StorageCorruptionError(
             file,
             undefined,
-            `unusable (${why}) and the log does not hold entry ${op.meta.index} of term ${op.meta.term} that it covers`,
+            `unusable (${why}) and the log does not hold the entry ${op.meta.index} that it covers`,
             "the state it held is lost",
           );
         }
@@ -386,4 +450,9 @@ function replay(
     });
   }
   return builder.build();
+}
+
+/** A canonical byte form of a meta, to compare the file's copy with the committed one. */
+function encodeMeta(meta: SnapshotMeta): string {
+  return Buffer.from(encode(snapshotMetaFields(meta))).toString("base64");
 }

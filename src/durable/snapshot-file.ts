@@ -7,15 +7,15 @@ import { decode, encode } from "../platform/codec.js";
  * The snapshot file format (all integers little endian):
  *
  *   0  8 bytes  magic "LKSTSNAP"
- *   8  u32      format version (1)
+ *   8  u32      format version (2; 1 had a mandatory Raft term in the meta)
  *  12  u32      meta length M
  *  16  u64      data length D
- *  24  M bytes  encode(meta)  (MessagePack { index, term, config, time? })
+ *  24  M bytes  encode(meta)  (MessagePack SnapshotMeta: { index, config, time?, digest?, proof?, protocol? })
  *  24+M D bytes the service snapshot
  *  24+M+D u32   crc32 of every byte before it
  */
 const magic = new TextEncoder().encode("LKSTSNAP");
-const version = 1;
+const version = 2;
 export const snapshotHeaderBytes = 24;
 export const snapshotTrailerBytes = 4;
 
