@@ -3,7 +3,6 @@ import type { ClientId, ReplicaId } from "../core/ids.js";
 import {
   type CoreInput,
   type ExternalHandler,
-  emptyDurableState,
   type ProtocolCore,
   type WireTypes,
 } from "../core/protocol.js";
