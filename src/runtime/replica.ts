@@ -1,11 +1,6 @@
 import type { ClusterConfig } from "../core/config.js";
 import type { ClientId, ReplicaId } from "../core/ids.js";
-import {
-  type CoreInput,
-  type ExternalHandler,
-  type ProtocolCore,
-  type WireTypes,
-} from "../core/protocol.js";
+import type { CoreInput, ExternalHandler, ProtocolCore, WireTypes } from "../core/protocol.js";
 import { ReplicatedService } from "../core/replicated-service.js";
 import type { AnyServiceDefinition } from "../core/state-machine.js";
 import type { RecoveryReport } from "../durable/recovery-report.js";
