@@ -180,7 +180,10 @@ describe("the simulated disk goes through the real storage recovery", () => {
     let fallbacks = 0;
     let refusals = 0;
     let tornTails = 0;
-    for (let seed = 1; seed <= 8; seed++) {
+    // Rotten snapshots need a machine crash right after a snapshot, so they are rare: run seeds
+    // until every path was seen (deterministic, so always the same seeds), at most 60.
+    for (let seed = 1; seed <= 60; seed++) {
+      if (segmentsDeleted > 0 && tornTails > 0 && fallbacks + refusals > 0) break;
       const result = runSimulation(base("raft", seed, { faults: ["crash", "disk", "network"] }));
       expect(result.violations, `seed ${seed}`).toEqual([]);
       segmentsDeleted += result.stats.segmentsDeleted;
