@@ -40,7 +40,8 @@ export interface StateMachine<
 > {
   apply(cmd: Cmd, ctx: ApplyContext): Res;
   /**
-   * A read-only query; must not change state. Optional: without it reads go through the log.
+   * A read-only query; must not change state. Optional: a service without it refuses queries
+   * with `invalid`, and reads must then be written as commands (which go through the log).
    * `ctx.now()` lets it judge time (has a hold expired?) by the agreed clock, not a local one.
    */
   query?(q: Q, ctx: QueryContext): QRes;
