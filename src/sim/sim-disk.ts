@@ -1,3 +1,4 @@
+import { concatBytes } from "../core/bytes.js";
 import type { Random } from "../core/prng.js";
 import type { DurableRules, DurableState, PersistOp, SnapshotMeta } from "../core/protocol.js";
 import type { Value } from "../core/value.js";
@@ -192,7 +193,7 @@ export class SimDisk {
         if (!segment) throw new Error(`sim disk: no file ${file}`);
         const parts = segment.records.map((r) => encodeWalRecord(r.sequence, r.ops));
         if (segment === this.segments.at(-1) && this.tail) parts.push(this.tail);
-        return concat(parts);
+        return concatBytes(parts);
       },
     };
   }
@@ -200,7 +201,7 @@ export class SimDisk {
   private snapshotBytes(index: number): Uint8Array {
     const file = this.snapshotFiles.get(index)!;
     const { head, data, trailer } = encodeSnapshotFile(file.meta, file.data);
-    const bytes = concat([head, data, trailer]);
+    const bytes = concatBytes([head, data, trailer]);
     if (this.rotten.has(index)) bytes[bytes.length >> 1]! ^= 0x40;
     return bytes;
   }
@@ -285,16 +286,4 @@ export class SimDisk {
       if (!keep.has(index)) this.snapshotFiles.delete(index);
     }
   }
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

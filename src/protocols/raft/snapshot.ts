@@ -1,3 +1,4 @@
+import { concatBytes } from "../../core/bytes.js";
 import type { LogIndex, ReplicaId } from "../../core/ids.js";
 import { limits } from "../../core/limits.js";
 import type { SnapshotMeta } from "../../core/protocol.js";
@@ -151,7 +152,7 @@ export function receiveSnapshotChunk(
     return undefined;
   }
   if (msg.offset === inc.received && msg.offset + msg.data.length <= inc.total) {
-    if (inc.chunks.length >= limits.raftMaxSnapshotPieces) inc.chunks = [joinPieces(inc.chunks)];
+    if (inc.chunks.length >= limits.raftMaxSnapshotPieces) inc.chunks = [concatBytes(inc.chunks)];
     inc.chunks.push(msg.data.slice());
     inc.received += msg.data.length;
   }
@@ -162,23 +163,9 @@ export function receiveSnapshotChunk(
   n.incoming = undefined;
   return {
     meta: raftSnapshotMeta(msg.index, msg.snapTerm, msg.config),
-    data: joinPieces(inc.chunks),
+    data: concatBytes(inc.chunks),
     time: msg.time,
   };
-}
-
-/** One buffer of the pieces' bytes (sized by what arrived, not by what was declared). */
-function joinPieces(pieces: readonly Uint8Array[]): Uint8Array {
-  if (pieces.length === 1) return pieces[0]!;
-  let size = 0;
-  for (const p of pieces) size += p.length;
-  const data = new Uint8Array(size);
-  let at = 0;
-  for (const p of pieces) {
-    data.set(p, at);
-    at += p.length;
-  }
-  return data;
 }
 
 /**
