@@ -96,6 +96,9 @@ class Run {
     ns.setup(this.n);
     for (let id = 0; id < this.n; id++) this.startReplica(id);
     this.startDriver();
+    // The driver answers once it has loaded the library; on a loaded machine that can take a
+    // while, so the first question waits longer than the rest.
+    await this.ask({ cmd: "status" }, 120_000);
   }
 
   startReplica(id) {
@@ -140,28 +143,35 @@ class Run {
       { stdio: ["pipe", "pipe", openSync(join(this.dir, "driver.log"), "a")] },
     );
     this.driver = child;
-    this.answers = [];
-    this.waiters = [];
+    this.nextSeq = 1;
+    this.waiters = new Map(); // seq → waiter
     createInterface({ input: child.stdout }).on("line", (line) => {
-      const waiter = this.waiters.shift();
-      if (waiter) waiter(line);
+      let answer;
+      try {
+        answer = JSON.parse(line);
+      } catch {
+        return;
+      }
+      const waiter = this.waiters.get(answer.seq);
+      this.waiters.delete(answer.seq);
+      if (waiter) waiter(answer);
     });
   }
 
   /** Sends one command to the driver and waits (bounded) for its answer. */
   ask(command, timeoutMs = 30_000) {
+    const seq = this.nextSeq++;
     return new Promise((resolvePromise, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`driver did not answer ${command.cmd} in ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      this.waiters.push((line) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(seq);
+        reject(new Error(`driver did not answer ${command.cmd} in ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.set(seq, (answer) => {
         clearTimeout(timer);
-        const answer = JSON.parse(line);
         if (answer.error) reject(new Error(`driver: ${answer.error}`));
         else resolvePromise(answer);
       });
-      this.driver.stdin.write(`${JSON.stringify(command)}\n`);
+      this.driver.stdin.write(`${JSON.stringify({ ...command, seq })}\n`);
     });
   }
 
@@ -172,7 +182,7 @@ class Run {
       const { statuses } = await this.ask({ cmd: "status" });
       const up = statuses.filter((s) => s.role !== undefined);
       const term = Math.max(...up.map((s) => s.term));
-      const leaders = up.filter((s) => s.role === "leader" && s.term === term);
+      const leaders = up.filter((s) => s.leads && s.term === term);
       if (leaders.length === 1 && !not.has(leaders[0].replica)) return leaders[0].replica;
       await sleep(100);
     }

@@ -20,7 +20,10 @@ const lib = await import(pathToFileURL(join(dist, "index.js")).href);
 const config = lib.validateClusterConfig(JSON.parse(readFileSync(configFile, "utf8")));
 const clusterKeys = lib.readKeyFile(clusterKeysFile);
 const now = () => performance.timeOrigin + performance.now();
-const reply = (x) => process.stdout.write(`${JSON.stringify(x)}\n`);
+// Every answer echoes the command's `seq`, so the runner matches answers to questions even after
+// one of its waits timed out (a late answer then goes nowhere instead of to the next question).
+let seq = null;
+const reply = (x) => process.stdout.write(`${JSON.stringify({ ...x, seq })}\n`);
 
 async function statuses() {
   return Promise.all(
@@ -123,7 +126,9 @@ for await (const line of lines) {
   let command;
   try {
     command = JSON.parse(line);
+    seq = command.seq ?? null;
   } catch {
+    seq = null;
     reply({ error: `not JSON: ${line}` });
     continue;
   }

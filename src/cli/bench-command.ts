@@ -6,6 +6,7 @@ import { runPutLoad, sharedConnections } from "../bench/put-load.js";
 import { connect } from "../client/index.js";
 import type { ProtocolName } from "../core/protocol.js";
 import { clientKeyFile } from "../net/keys.js";
+import { replicaCountOf } from "../protocols/registry.js";
 import { localClusterConfig, writeClusterFolder } from "../runtime/cluster-folder.js";
 import { LocalCluster } from "../runtime/local-cluster.js";
 import type { ReplicaStatus } from "../runtime/status.js";
@@ -65,11 +66,19 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
       `bench: --protocol must be one of ${protocols.join(", ")}, got "${String(protocol)}"`,
     );
   }
-  const n = intOption("bench", "replicas", args.replicas, protocol === "single" ? 1 : 3, 1, 15);
-  if (protocol === "single" && n !== 1)
-    throw new UsageError("bench: single runs exactly one replica");
-  if (protocol === "raft" && (n < 3 || n % 2 === 0)) {
-    throw new UsageError(`bench: raft needs an odd number of replicas, at least 3; got ${n}`);
+  const rule = replicaCountOf(protocol);
+  if (!rule) throw new UsageError(`bench: protocol ${protocol} is not available in this build`);
+  // The smallest cluster that tolerates a fault (or the only one, for a protocol that tolerates none).
+  const smallest = rule.replicasFor(Math.min(1, rule.maxF ?? 1));
+  const n = intOption("bench", "replicas", args.replicas, smallest, 1, 15);
+  if (rule.maxF === 0 && n !== smallest)
+    throw new UsageError(`bench: ${protocol} runs exactly one replica`);
+  // A benchmark cluster has exactly n(f) replicas: one more would only add load, not tolerance.
+  if (n < smallest || rule.replicasFor(rule.faultsTolerated(n)) !== n) {
+    const sizes = [1, 2, 3].map((f) => rule.replicasFor(f)).join(", ");
+    throw new UsageError(
+      `bench: ${protocol} needs n(f) replicas (${sizes}, ...), at least ${smallest}; got ${n}`,
+    );
   }
   const clients = intOption("bench", "clients", args.clients, 100, 1, 2000);
   const connections = intOption("bench", "connections", args.connections, clients, 1, clients);

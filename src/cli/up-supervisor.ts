@@ -51,8 +51,7 @@ export function readyLeader(
   const term = Math.max(...answers.map((s) => s.term));
   const current = answers.filter((s) => s.term === term);
   const leader =
-    current.find((s) => s.role === "leader")?.replica ??
-    current.find((s) => s.leader !== null)?.leader;
+    current.find((s) => s.leads)?.replica ?? current.find((s) => s.leader !== null)?.leader;
   if (leader === undefined || leader === null) return undefined;
   const agree = current.filter((s) => s.leader === leader || s.replica === leader).length;
   return agree > localCount / 2 ? { leader, term } : undefined;
@@ -190,7 +189,7 @@ export class Supervisor {
       print(
         `r${id} started: pid ${pid}, port ${String(line.port)}, metrics port ${String(line.metricsPort ?? "none")}${this.restartNote(slot)}`,
       );
-    } else if (line.msg === "role changed" && line.role === "leader" && this.ready) {
+    } else if (line.msg === "role changed" && line.leads === true && this.ready) {
       // Only elections: followers' and candidates' role changes would drown the output.
       print(`r${id} became leader (term ${String(line.term)})`);
     }

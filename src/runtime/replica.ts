@@ -208,7 +208,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
   const latency = new RequestLatency();
   const persistLatency = new PersistLatency();
   const routes = new ClientRoutes();
-  const watch = new StateWatch(log);
+  const watch = new StateWatch(log, definition.status);
   let foreignSession = 0;
   let entriesApplied = 0;
   let commandsApplied = 0;

@@ -1,4 +1,4 @@
-import type { CoreStatus } from "../core/protocol.js";
+import type { CoreStatus, StatusDeclaration } from "../core/protocol.js";
 import type { Logger } from "./logger.js";
 
 /** Logs role, leader and term changes of a core (checked once per tick). */
@@ -7,7 +7,11 @@ export class StateWatch {
   private term: number | undefined;
   private leader: number | undefined | null = null;
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    /** How this protocol says who leads; the log line carries it so tools never compare role names. */
+    private readonly declaration: StatusDeclaration,
+  ) {}
 
   check(status: CoreStatus): void {
     const leader = status.leader;
@@ -18,6 +22,7 @@ export class StateWatch {
     const msg = roleChanged ? "role changed" : leaderChanged ? "leader changed" : "term changed";
     this.log.info(msg, {
       role: status.role,
+      leads: this.declaration.leads(status),
       term: status.term,
       leader: leader ?? null,
       prevRole: this.role ?? null,

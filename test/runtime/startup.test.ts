@@ -372,7 +372,9 @@ describe("startReplica", () => {
     for (const line of log.lines) {
       expect(Object.keys(line).slice(0, 4)).toEqual(["ts", "level", "replica", "msg"]);
     }
-    const became = log.lines.find((l) => l.msg === "role changed" && l.role === "leader");
+    const became = log.lines.find(
+      (l) => l.msg === "role changed" && l.role === "leader" && l.leads === true,
+    );
     expect(became).toMatchObject({ term: 1, leader: 0 });
     expect(fs.existsSync(path.join(f.dataDir(0), "LOCK"))).toBe(false);
 

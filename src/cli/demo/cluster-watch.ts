@@ -2,7 +2,7 @@ import type { ReplicaOutput } from "../../runtime/local-cluster.js";
 
 /** What one replica last said about itself in a "role changed" (or leader/term changed) line. */
 interface ReplicaView {
-  readonly role: string;
+  readonly leads: boolean;
   readonly term: number;
 }
 
@@ -34,11 +34,11 @@ export class ClusterWatch {
 
   onOutput(id: number, output: ReplicaOutput): void {
     if (output.kind !== "log" || !stateMessages.has(output.line.msg)) return;
-    const { role, term } = output.line;
-    if (typeof role !== "string" || typeof term !== "number") return;
-    this.views[id] = { role, term };
-    // Raft elects at most one leader per term, so the first sighting of a term is its leader.
-    if (role === "leader" && !this.terms.has(term)) {
+    const { leads, term } = output.line;
+    if (typeof leads !== "boolean" || typeof term !== "number") return;
+    this.views[id] = { leads, term };
+    // A protocol elects at most one leader per term, so the first sighting of a term is its leader.
+    if (leads && !this.terms.has(term)) {
       this.terms.set(term, { replica: id, term, at: this.elapsed() });
     }
   }
@@ -52,7 +52,7 @@ export class ClusterWatch {
   leader(): { readonly replica: number; readonly term: number } | undefined {
     let best: { replica: number; term: number } | undefined;
     this.views.forEach((view, replica) => {
-      if (view?.role === "leader" && (best === undefined || view.term > best.term)) {
+      if (view?.leads && (best === undefined || view.term > best.term)) {
         best = { replica, term: view.term };
       }
     });
