@@ -66,7 +66,7 @@ export const limits = {
   /** Connections still in their handshake, held at once; when full, the oldest is closed to admit the newcomer. */
   netUnauthenticatedConnections: 128,
   /** Connections still in their handshake from one source address; beyond it that address's oldest is closed. */
-  netUnauthenticatedPerAddress: 16,
+  netUnauthenticatedPerAddress: 32,
   /** Connections to the metrics/status HTTP endpoint held at once; when full, the oldest idle one is closed (else the newcomer). */
   httpConnections: 64,
   /** HTTP: a connection must deliver its request headers within this (ms), and the whole request within httpRequestMs. */
