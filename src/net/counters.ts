@@ -110,6 +110,14 @@ export const rejectionCounters: readonly CounterName[] = [
   "wrongCluster",
 ];
 
+/** The connection budget refusals by reason (docs/net.md, "Connection budgets"); connectionsRejected is their sum. */
+export const budgetCounters: readonly CounterName[] = [
+  "refusedSocketLimit",
+  "refusedUnauthenticatedBudget",
+  "refusedPerAddressBudget",
+  "refusedAuthenticatedBudget",
+];
+
 export function sumCounters(counters: NetCounters, names: readonly CounterName[]): number {
   let total = 0;
   for (const name of names) total += counters[name];

@@ -5,7 +5,7 @@ import type { CoreInput, ExternalHandler, ProtocolCore, WireTypes } from "../cor
 import { ReplicatedService } from "../core/replicated-service.js";
 import type { AnyServiceDefinition } from "../core/state-machine.js";
 import type { RecoveryReport } from "../durable/recovery-report.js";
-import { type CounterName, rejectionCounters } from "../net/counters.js";
+import { budgetCounters, type CounterName, rejectionCounters } from "../net/counters.js";
 import { type KeyFile, keyRingFor } from "../net/keys.js";
 import type { NetOptions } from "../net/options.js";
 import { ReplicaTransport } from "../net/transport.js";
@@ -487,7 +487,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
     if (now - lastReport < 10_000) return;
     const deltas: Record<string, number> = {};
     let any = false;
-    for (const name of rejectionCounters) {
+    for (const name of [...rejectionCounters, ...budgetCounters]) {
       const value = transport.counters[name];
       const delta = value - (lastRejections.get(name) ?? 0);
       lastRejections.set(name, value);
