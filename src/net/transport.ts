@@ -15,6 +15,7 @@ import { SendQueue } from "./send-queue.js";
 import { dataFrameOverhead } from "./session.js";
 import { type HandshakeKeys, handshakeKeys } from "./session-keys.js";
 import { createListener } from "./tls.js";
+import { slotKey, UnauthenticatedBudget } from "./unauthenticated-budget.js";
 
 /** The connection budgets a replica transport takes (every one has a default). */
 export interface BudgetOptions {
@@ -166,10 +167,9 @@ export class ReplicaTransport<W extends WireTypes> {
   private readonly routeOfConnection = new Map<Connection, ClientRoute>();
   private nextRoute = 1;
   private readonly inbound = new Set<Connection>();
-  /** Inbound connections still in their handshake, oldest first, and the same by source address. */
-  private readonly unauthenticated = new Set<Connection>();
-  private readonly unauthenticatedAt = new Map<string, Set<Connection>>();
-  private readonly sourceOf = new Map<Connection, string>();
+  /** Inbound connections still in their handshake (TLS or ours), and each connection's slot. */
+  private readonly unauthenticated: UnauthenticatedBudget;
+  private readonly slotOf = new Map<Connection, string>();
   readonly budgets: ConnectionBudgets;
   private readonly addresses = new Map<ReplicaId, HostPort>();
   private readonly requestOwner: ((request: W["request"]) => ClientId | undefined) | undefined;
@@ -189,6 +189,11 @@ export class ReplicaTransport<W extends WireTypes> {
     }
     this.keys = handshakeKeys(init.keys);
     this.budgets = resolveBudgets(init);
+    this.unauthenticated = new UnauthenticatedBudget(
+      this.budgets.unauthenticated,
+      this.budgets.unauthenticatedPerAddress,
+      (reason) => this.countRefusal(reason),
+    );
     this.requestOwner =
       init.requestOwner === false ? undefined : (init.requestOwner ?? defaultRequestOwner);
     for (const replica of init.config.replicas) {
@@ -258,6 +263,17 @@ export class ReplicaTransport<W extends WireTypes> {
     );
     server.maxConnections = this.budgets.sockets;
     server.on("drop", () => this.countRefusal("refusedSocketLimit"));
+    if (this.options.tls) {
+      // A TLS handshake is unauthenticated too: its TCP socket takes a slot at once, and the
+      // TLS socket keeps that slot (same address and port) until our handshake is done.
+      server.on("connection", (raw: Socket) => {
+        const key = slotKey(raw);
+        if (key === undefined) return;
+        this.unauthenticated.hold(key, raw.remoteAddress!, () => raw.destroy());
+        // A TLS failure never reaches accept(); a closed connection is released twice (no-op).
+        raw.once("close", () => this.unauthenticated.release(key));
+      });
+    }
     this.server = server;
     return new Promise((resolve, reject) => {
       const onError = (error: Error) => {
@@ -463,45 +479,22 @@ export class ReplicaTransport<W extends WireTypes> {
       },
     });
     this.inbound.add(connection);
-    this.holdUnauthenticated(connection, socket.remoteAddress ?? "unknown");
-  }
-
-  /**
-   * Admits a new unauthenticated connection into its budgets, closing the oldest unauthenticated
-   * connection of its source address, or else the oldest of all, when a budget is full. Closing
-   * the oldest rather than refusing the newest is what lets a keyed dialer in during a flood of
-   * idle sockets: it authenticates within a round trip, long before it becomes the oldest.
-   */
-  private holdUnauthenticated(connection: Connection, source: string): void {
-    const mine = this.unauthenticatedAt.get(source) ?? new Set<Connection>();
-    this.unauthenticatedAt.set(source, mine);
-    if (mine.size >= this.budgets.unauthenticatedPerAddress) {
-      this.closeUnauthenticated(mine.values().next().value!, "refusedPerAddressBudget");
-    } else if (this.unauthenticated.size >= this.budgets.unauthenticated) {
-      this.closeUnauthenticated(
-        this.unauthenticated.values().next().value!,
-        "refusedUnauthenticatedBudget",
-      );
+    const key = slotKey(socket);
+    if (key !== undefined) {
+      this.slotOf.set(connection, key);
+      this.unauthenticated.hold(key, socket.remoteAddress!, () => {
+        this.slotOf.delete(connection);
+        connection.close("connection budget: the oldest unauthenticated connection");
+      });
     }
-    this.unauthenticated.add(connection);
-    mine.add(connection);
-    this.sourceOf.set(connection, source);
   }
 
-  private closeUnauthenticated(connection: Connection, counter: RefusalCounter): void {
-    this.countRefusal(counter);
-    this.releaseUnauthenticated(connection);
-    connection.close(`connection budget: ${counter}`);
-  }
-
-  /** Forgets a connection's unauthenticated slot (it authenticated or closed). */
+  /** Frees a connection's unauthenticated slot (it authenticated or closed). */
   private releaseUnauthenticated(connection: Connection): void {
-    if (!this.unauthenticated.delete(connection)) return;
-    const source = this.sourceOf.get(connection)!;
-    this.sourceOf.delete(connection);
-    const mine = this.unauthenticatedAt.get(source);
-    mine?.delete(connection);
-    if (mine?.size === 0) this.unauthenticatedAt.delete(source);
+    const key = this.slotOf.get(connection);
+    if (key === undefined) return;
+    this.slotOf.delete(connection);
+    this.unauthenticated.release(key);
   }
 
   private countRefusal(counter: RefusalCounter): void {
