@@ -20,6 +20,7 @@ import type { NetCounters } from "../net/counters.js";
 import { defaultMaxFrameBytes } from "../net/frame.js";
 import { type KeyFile, keyRingFor } from "../net/keys.js";
 import type { NetOptions } from "../net/options.js";
+import { clientIdProblem } from "../net/principal.js";
 import { dataFrameOverhead } from "../net/session.js";
 import { NodeCrypto } from "../platform/node-crypto.js";
 import { findProtocol } from "../protocols/registry.js";
@@ -38,7 +39,7 @@ export interface ConnectOptions {
   readonly config: ClusterConfig;
   /** A client key file (readKeyFile). A cluster or replica key file also works, with `clientId`. */
   readonly keys: KeyFile;
-  /** The client's identity; defaults to the client key file's. At most 40 characters. */
+  /** The client's identity; defaults to the client key file's. 1 to 40 characters, no control characters, no ':' (clientIdProblem). */
   readonly clientId?: string;
   /** Default time limit per call in ms (default 10 000); 0 = none. */
   readonly timeoutMs?: number;
@@ -62,9 +63,6 @@ interface Pending {
   readonly reject: (error: LockstepError) => void;
   readonly cleanup: () => void;
 }
-
-/** Session ids are at most 64 characters; the leader client may append ".<n>" after expiry. */
-const maxClientIdLength = 40;
 
 /**
  * A client of a lockstep cluster. It drives the protocol's ClientCore (for Raft the leader
@@ -294,11 +292,8 @@ export async function connect(options: ConnectOptions): Promise<LockstepClient> 
   if (keys.kind === "client" && keys.clientId !== clientId) {
     throw new Error(`the client key file belongs to "${keys.clientId}", not "${clientId}"`);
   }
-  if (clientId.length === 0 || clientId.length > maxClientIdLength) {
-    throw new Error(
-      `client id must be 1 to ${maxClientIdLength} characters (the session id appends a random suffix), got ${clientId.length}`,
-    );
-  }
+  const problem = clientIdProblem(clientId);
+  if (problem !== undefined) throw new Error(`client id: ${problem}`);
   const timeoutMs = options.timeoutMs ?? 10_000;
   if (!(timeoutMs >= 0)) throw new RangeError(`timeoutMs must be ≥ 0, got ${timeoutMs}`);
   const definition = options.protocol ?? findProtocol(config.protocol).definition;

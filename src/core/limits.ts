@@ -57,4 +57,27 @@ export const limits = {
   raftMaxSnapshotBytes: 2 ** 31,
   /** Chunks of an incoming snapshot held as separate pieces; at the bound they are joined into one piece of the bytes received. */
   raftMaxSnapshotPieces: 1024,
+
+  // ---- Connection budgets of a replica (docs/net.md, "Connection budgets"; docs/operations.md,
+  // "File descriptors"). Unauthenticated sockets cost an attacker nothing, so they get their own,
+  // smaller budget and can never crowd out a dialer that holds a key.
+  /** Authenticated client connections held at once (replica links are not counted); beyond it the newest is closed. */
+  netAuthenticatedConnections: 1024,
+  /** Connections still in their handshake, held at once; when full, the oldest is closed to admit the newcomer. */
+  netUnauthenticatedConnections: 128,
+  /** Connections still in their handshake from one source address; beyond it that address's oldest is closed. */
+  netUnauthenticatedPerAddress: 32,
+  /** Connections to the metrics/status HTTP endpoint held at once; when full, the oldest idle one is closed (else the newcomer). */
+  httpConnections: 64,
+  /** HTTP: a connection must deliver its request headers within this (ms), and the whole request within httpRequestMs. */
+  httpHeadersMs: 3_000,
+  httpRequestMs: 5_000,
+  /** HTTP: an idle keep-alive connection, or a socket that sends nothing, is closed after this (ms). */
+  httpIdleMs: 2_000,
+  /**
+   * File descriptors never handed to sockets: storage (WAL segment, directory fsyncs, snapshot
+   * temp file, lock file, recovery reads), logs and Node itself need them. The replica refuses
+   * sockets once its sockets would eat into max(fdReserveMin, soft limit / 8).
+   */
+  fdReserveMin: 256,
 } as const;

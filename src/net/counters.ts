@@ -46,8 +46,16 @@ export interface NetCounters {
   linkTimeouts: number;
   /** Dial attempts after the first one to the same replica (each redial after a failure or a lost connection). */
   reconnects: number;
-  /** Inbound connections refused because the connection limit was reached. */
+  /** Inbound connections refused or closed by a connection budget: the sum of the four below. */
   connectionsRejected: number;
+  /** Refused on accept: the listener's socket ceiling (derived from the file descriptor limit) was reached. */
+  refusedSocketLimit: number;
+  /** Closed before authenticating: the budget for unauthenticated connections was full (oldest closed first). */
+  refusedUnauthenticatedBudget: number;
+  /** Closed before authenticating: one source address held its cap of unauthenticated connections (its oldest closed first). */
+  refusedPerAddressBudget: number;
+  /** Closed right after authenticating: the budget for authenticated client connections was full. */
+  refusedAuthenticatedBudget: number;
   /** TLS handshakes that failed (no or untrusted certificate, not TLS at all). */
   tlsFailures: number;
   /** Exceptions thrown by a user handler (caught; the connection goes on). */
@@ -81,6 +89,10 @@ export function createCounters(): NetCounters {
     linkTimeouts: 0,
     reconnects: 0,
     connectionsRejected: 0,
+    refusedSocketLimit: 0,
+    refusedUnauthenticatedBudget: 0,
+    refusedPerAddressBudget: 0,
+    refusedAuthenticatedBudget: 0,
     tlsFailures: 0,
     handlerErrors: 0,
   };
@@ -96,6 +108,14 @@ export const rejectionCounters: readonly CounterName[] = [
   "schemaRejected",
   "unknownPeer",
   "wrongCluster",
+];
+
+/** The connection budget refusals by reason (docs/net.md, "Connection budgets"); connectionsRejected is their sum. */
+export const budgetCounters: readonly CounterName[] = [
+  "refusedSocketLimit",
+  "refusedUnauthenticatedBudget",
+  "refusedPerAddressBudget",
+  "refusedAuthenticatedBudget",
 ];
 
 export function sumCounters(counters: NetCounters, names: readonly CounterName[]): number {

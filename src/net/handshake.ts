@@ -44,6 +44,9 @@ export type HandshakeFailure = {
   readonly reply?: Uint8Array;
 };
 
+/** Stands in for the pair key of a dialer this node holds no key for (never matches a real one). */
+const decoyPairKey: Uint8Array = randomBytes(32);
+
 /** Cluster ids: 1 to 64 of [A-Za-z0-9._-] (validateClusterConfig checks the same). */
 const maxClusterIdBytes = 64;
 
@@ -255,12 +258,14 @@ export class ResponderHandshake {
         `HELLO from ${dialer} is for ${JSON.stringify(hello.responder)}, not ${this.keys.self}`,
       );
     }
+    // A dialer we hold no key for is answered exactly like one with a wrong key (same counter,
+    // same close, the same MAC work against a decoy key): otherwise an outsider could list the
+    // replica and client ids a replica knows by trying names.
     const pairKey = dialer === this.keys.self ? undefined : this.keys.pairKey(dialer);
-    if (!pairKey) return fail("unknownPeer", `no key shared with ${dialer}`);
-    const linkKey = deriveLinkKey(pairKey, dialer, this.keys.self);
+    const linkKey = deriveLinkKey(pairKey ?? decoyPairKey, dialer, this.keys.self);
     const expected = labeledMac(linkKey, "hello", [frame.signed]);
-    if (!tagMatches(expected, frame.tag)) {
-      return fail("unauthenticated", `HELLO claiming ${dialer} does not prove its key`);
+    if (!tagMatches(expected, frame.tag) || !pairKey) {
+      return fail("unauthenticated", `HELLO claiming ${dialer} does not prove a key`);
     }
     // Only now, with the claim proven, apply the policy (so an impostor is counted as one).
     if (!this.admit(who))

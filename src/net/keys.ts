@@ -11,7 +11,7 @@ import type { Principal } from "../core/crypto.js";
 import type { ClientId, ReplicaId } from "../core/ids.js";
 import { isPlainObject } from "../core/schema.js";
 import type { KeyRing } from "../platform/node-crypto.js";
-import { parsePrincipal } from "./principal.js";
+import { clientIdProblem, parsePrincipal } from "./principal.js";
 
 /**
  * Cluster key files (docs/net.md, "Keys"). Three kinds, one JSON shape each:
@@ -143,11 +143,8 @@ export function clientKeyFile(keys: KeyFile, clientId: ClientId): ClientKeyFile 
       `a client key file (of "${keys.clientId}") cannot make another client's key: use the cluster key file`,
     ]);
   }
-  if (parsePrincipal(`c:${clientId}`) === undefined) {
-    throw new KeyFileError([
-      `clientId: expected 1 to 64 characters, got ${JSON.stringify(clientId)}`,
-    ]);
-  }
+  const problem = clientIdProblem(clientId);
+  if (problem !== undefined) throw new KeyFileError([`clientId: ${problem}`]);
   return {
     kind: "client",
     clientId,
@@ -402,8 +399,11 @@ export function parseKeyFile(raw: unknown): KeyFile {
     }
     case "client": {
       const clientId = raw.clientId;
-      if (typeof clientId !== "string" || parsePrincipal(`c:${clientId}`) === undefined) {
-        problems.push(`clientId: expected 1 to 64 characters, got ${JSON.stringify(clientId)}`);
+      if (typeof clientId !== "string") {
+        problems.push(`clientId: expected a string, got ${JSON.stringify(clientId)}`);
+      } else {
+        const problem = clientIdProblem(clientId);
+        if (problem !== undefined) problems.push(`clientId: ${problem}`);
       }
       for (const r of replicas) {
         if (r.privateKey)

@@ -1,6 +1,7 @@
 import type { Server, Socket } from "node:net";
 import type { ClusterConfig } from "../core/config.js";
 import type { ClientId, ReplicaId } from "../core/ids.js";
+import { limits } from "../core/limits.js";
 import type { ProtocolDefinition, WireTypes } from "../core/protocol.js";
 import { DecodeError, decode, encode } from "../platform/codec.js";
 import type { KeyRing } from "../platform/node-crypto.js";
@@ -14,16 +15,42 @@ import { SendQueue } from "./send-queue.js";
 import { dataFrameOverhead } from "./session.js";
 import { type HandshakeKeys, handshakeKeys } from "./session-keys.js";
 import { createListener } from "./tls.js";
+import { slotKey, UnauthenticatedBudget } from "./unauthenticated-budget.js";
 
-export interface ReplicaTransportOptions<W extends WireTypes> extends NetOptions {
+/** The connection budgets a replica transport takes (every one has a default). */
+export interface BudgetOptions {
+  readonly maxConnections?: number;
+  readonly maxUnauthenticated?: number;
+  readonly maxUnauthenticatedPerAddress?: number;
+  readonly maxSockets?: number;
+}
+
+export interface ReplicaTransportOptions<W extends WireTypes> extends NetOptions, BudgetOptions {
   readonly self: ReplicaId;
   readonly config: ClusterConfig;
   /** This replica's keys (keyRingFor(keyFile, `r<self>`)). */
   readonly keys: KeyRing;
   /** Incoming peer frames are checked against `peer`, client frames against `request`. */
   readonly schemas: ProtocolDefinition<W>["schemas"];
-  /** Inbound sockets held at once, authenticated or not (default 1024); more are refused. */
+  /**
+   * Authenticated client connections held at once (default limits.netAuthenticatedConnections);
+   * a client that authenticates beyond it is closed. Replica links are never refused by it.
+   */
   readonly maxConnections?: number;
+  /**
+   * Connections still in their handshake held at once (default
+   * limits.netUnauthenticatedConnections). When full, the oldest is closed to admit the newcomer:
+   * a dialer that holds a key finishes in one round trip, an idle stranger never does.
+   */
+  readonly maxUnauthenticated?: number;
+  /** The same per source address (default limits.netUnauthenticatedPerAddress); its own oldest is closed. */
+  readonly maxUnauthenticatedPerAddress?: number;
+  /**
+   * Inbound sockets of every kind held at once: beyond it the kernel's socket is closed on accept
+   * (default: the three budgets above plus the replica links). The runtime lowers it to stay clear
+   * of the file descriptor limit (docs/operations.md, "File descriptors").
+   */
+  readonly maxSockets?: number;
   /** Accept client connections (default true). */
   readonly acceptClients?: boolean;
   /**
@@ -86,6 +113,20 @@ export type ClientTarget = ClientId | { readonly client: ClientId; readonly rout
  */
 const maxConnectionsPerClient = 256;
 
+/** The connection budgets in effect (ReplicaTransportOptions explains each). */
+export interface ConnectionBudgets {
+  readonly authenticated: number;
+  readonly unauthenticated: number;
+  readonly unauthenticatedPerAddress: number;
+  readonly sockets: number;
+}
+
+type RefusalCounter =
+  | "refusedSocketLimit"
+  | "refusedUnauthenticatedBudget"
+  | "refusedPerAddressBudget"
+  | "refusedAuthenticatedBudget";
+
 /** The state kept per other replica. The lower id dials; the higher id accepts. */
 interface PeerLink {
   readonly id: ReplicaId;
@@ -126,6 +167,10 @@ export class ReplicaTransport<W extends WireTypes> {
   private readonly routeOfConnection = new Map<Connection, ClientRoute>();
   private nextRoute = 1;
   private readonly inbound = new Set<Connection>();
+  /** Inbound connections still in their handshake (TLS or ours), and each connection's slot. */
+  private readonly unauthenticated: UnauthenticatedBudget;
+  private readonly slotOf = new Map<Connection, string>();
+  readonly budgets: ConnectionBudgets;
   private readonly addresses = new Map<ReplicaId, HostPort>();
   private readonly requestOwner: ((request: W["request"]) => ClientId | undefined) | undefined;
   private server: Server | undefined;
@@ -143,6 +188,12 @@ export class ReplicaTransport<W extends WireTypes> {
       throw new Error(`replica ${init.self} is not in the cluster configuration`);
     }
     this.keys = handshakeKeys(init.keys);
+    this.budgets = resolveBudgets(init);
+    this.unauthenticated = new UnauthenticatedBudget(
+      this.budgets.unauthenticated,
+      this.budgets.unauthenticatedPerAddress,
+      (reason) => this.countRefusal(reason),
+    );
     this.requestOwner =
       init.requestOwner === false ? undefined : (init.requestOwner ?? defaultRequestOwner);
     for (const replica of init.config.replicas) {
@@ -210,8 +261,19 @@ export class ReplicaTransport<W extends WireTypes> {
       this.options.handshakeTimeoutMs,
       (socket) => this.accept(socket),
     );
-    server.maxConnections = this.init.maxConnections ?? 1024;
-    server.on("drop", () => this.counters.connectionsRejected++);
+    server.maxConnections = this.budgets.sockets;
+    server.on("drop", () => this.countRefusal("refusedSocketLimit"));
+    if (this.options.tls) {
+      // A TLS handshake is unauthenticated too: its TCP socket takes a slot at once, and the
+      // TLS socket keeps that slot (same address and port) until our handshake is done.
+      server.on("connection", (raw: Socket) => {
+        const key = slotKey(raw);
+        if (key === undefined) return;
+        this.unauthenticated.hold(key, raw.remoteAddress!, () => raw.destroy());
+        // A TLS failure never reaches accept(); a closed connection is released twice (no-op).
+        raw.once("close", () => this.unauthenticated.release(key));
+      });
+    }
     this.server = server;
     return new Promise((resolve, reject) => {
       const onError = (error: Error) => {
@@ -342,6 +404,11 @@ export class ReplicaTransport<W extends WireTypes> {
     return this.inbound.size;
   }
 
+  /** Inbound sockets still in their handshake now. */
+  unauthenticatedConnections(): number {
+    return this.unauthenticated.size;
+  }
+
   /** Messages waiting for replica `id`. */
   queuedFor(id: ReplicaId): number {
     return this.peers.get(id)?.queue.length ?? 0;
@@ -412,9 +479,31 @@ export class ReplicaTransport<W extends WireTypes> {
       },
     });
     this.inbound.add(connection);
+    const key = slotKey(socket);
+    if (key !== undefined) {
+      this.slotOf.set(connection, key);
+      this.unauthenticated.hold(key, socket.remoteAddress!, () => {
+        this.slotOf.delete(connection);
+        connection.close("connection budget: the oldest unauthenticated connection");
+      });
+    }
+  }
+
+  /** Frees a connection's unauthenticated slot (it authenticated or closed). */
+  private releaseUnauthenticated(connection: Connection): void {
+    const key = this.slotOf.get(connection);
+    if (key === undefined) return;
+    this.slotOf.delete(connection);
+    this.unauthenticated.release(key);
+  }
+
+  private countRefusal(counter: RefusalCounter): void {
+    this.counters[counter]++;
+    this.counters.connectionsRejected++;
   }
 
   private onEstablished(connection: Connection): void {
+    this.releaseUnauthenticated(connection);
     const peer = parsePrincipal(connection.peer ?? "");
     if (!peer) {
       connection.close("no peer");
@@ -431,6 +520,11 @@ export class ReplicaTransport<W extends WireTypes> {
       link.accepted = connection;
       if (this.options.liveness) connection.startLiveness(this.options.liveness);
       connection.attachQueue(link.queue);
+      return;
+    }
+    if (this.clients.size >= this.budgets.authenticated) {
+      this.countRefusal("refusedAuthenticatedBudget");
+      connection.close(`more than ${this.budgets.authenticated} client connections`);
       return;
     }
     // Every connection of a client gets its own route: processes sharing a key do not displace
@@ -453,6 +547,7 @@ export class ReplicaTransport<W extends WireTypes> {
 
   private onInboundClose(connection: Connection): void {
     this.inbound.delete(connection);
+    this.releaseUnauthenticated(connection);
     const peer = parsePrincipal(connection.peer ?? "");
     if (!peer) return;
     if (peer.type === "replica") {
@@ -535,4 +630,28 @@ export class ReplicaTransport<W extends WireTypes> {
       }
     }
   }
+}
+
+function resolveBudgets(
+  options: NetOptions & BudgetOptions & { readonly config: ClusterConfig },
+): ConnectionBudgets {
+  const authenticated = options.maxConnections ?? limits.netAuthenticatedConnections;
+  const unauthenticated = options.maxUnauthenticated ?? limits.netUnauthenticatedConnections;
+  const unauthenticatedPerAddress = Math.min(
+    unauthenticated,
+    options.maxUnauthenticatedPerAddress ?? limits.netUnauthenticatedPerAddress,
+  );
+  const sockets =
+    options.maxSockets ?? authenticated + unauthenticated + options.config.replicas.length;
+  for (const [name, value] of Object.entries({
+    maxConnections: authenticated,
+    maxUnauthenticated: unauthenticated,
+    maxUnauthenticatedPerAddress: unauthenticatedPerAddress,
+    maxSockets: sockets,
+  })) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new RangeError(`${name} must be a positive integer, got ${value}`);
+    }
+  }
+  return { authenticated, unauthenticated, unauthenticatedPerAddress, sockets };
 }

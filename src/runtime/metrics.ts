@@ -39,7 +39,16 @@ const netHelp: Record<CounterName, string> = {
   linkTimeouts:
     "Peer connections closed by the liveness check (silent peer, blocked write, dial timeout).",
   reconnects: "Dial attempts after the first one to the same replica.",
-  connectionsRejected: "Inbound connections refused by the connection limit.",
+  connectionsRejected:
+    "Inbound connections refused or closed by a connection budget (all reasons).",
+  refusedSocketLimit:
+    "Inbound connections refused at the socket ceiling (file descriptor reserve).",
+  refusedUnauthenticatedBudget:
+    "Unauthenticated connections closed because the unauthenticated budget was full (oldest first).",
+  refusedPerAddressBudget:
+    "Unauthenticated connections closed because their source address held its cap (oldest first).",
+  refusedAuthenticatedBudget:
+    "Client connections closed after authenticating because the authenticated budget was full.",
   tlsFailures: "TLS handshakes that failed.",
   handlerErrors: "Exceptions thrown while handling a message (caught).",
 };
@@ -220,6 +229,33 @@ export function formatMetrics(status: ReplicaStatus, histograms: MetricHistogram
   for (const [name, value] of Object.entries(status.net) as [CounterName, number][]) {
     w.counter(`lockstep_net_${snake(name)}_total`, netHelp[name] ?? name, value, base);
   }
+
+  if (status.http) {
+    w.gauge(
+      "lockstep_http_connections",
+      "Connections open to the metrics/status endpoint.",
+      status.http.connections,
+      base,
+    );
+    w.counter(
+      "lockstep_http_connections_refused_total",
+      "Metrics/status connections closed at the connection cap (an idle one, or the newcomer).",
+      status.http.refused,
+      base,
+    );
+    w.counter(
+      "lockstep_http_connections_timed_out_total",
+      "Metrics/status connections closed for sending nothing, or too slowly.",
+      status.http.timedOut,
+      base,
+    );
+  }
+  w.gauge(
+    "lockstep_net_unauthenticated_connections",
+    "Inbound connections still in their handshake.",
+    status.connections.unauthenticated,
+    base,
+  );
 
   const s = status.storage;
   w.counter("lockstep_storage_fsyncs_total", "WAL fdatasyncs (group commits).", s.fsyncs, base);

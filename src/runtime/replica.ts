@@ -1,10 +1,11 @@
 import type { ClusterConfig } from "../core/config.js";
 import type { ClientId, ReplicaId } from "../core/ids.js";
+import { limits } from "../core/limits.js";
 import type { CoreInput, ExternalHandler, ProtocolCore, WireTypes } from "../core/protocol.js";
 import { ReplicatedService } from "../core/replicated-service.js";
 import type { AnyServiceDefinition } from "../core/state-machine.js";
 import type { RecoveryReport } from "../durable/recovery-report.js";
-import { type CounterName, rejectionCounters } from "../net/counters.js";
+import { budgetCounters, type CounterName, rejectionCounters } from "../net/counters.js";
 import { type KeyFile, keyRingFor } from "../net/keys.js";
 import type { NetOptions } from "../net/options.js";
 import { ReplicaTransport } from "../net/transport.js";
@@ -17,6 +18,7 @@ import { ClientRoutes } from "./client-routes.js";
 import { runtimeConfigProblems } from "./config-file.js";
 import { checkDataIdentity, identityOf } from "./data-identity.js";
 import { firstLine, StartupError } from "./errors.js";
+import { fdBudget, softFdLimit } from "./fd-budget.js";
 import { jsonLogger, type Logger } from "./logger.js";
 import { formatMetrics } from "./metrics.js";
 import { MetricsServer } from "./metrics-server.js";
@@ -131,8 +133,18 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
   const address = config.replicas.find((r) => r.id === id)!;
   const bindHost = options.host ?? address.host!;
   const metricsOption = options.metrics === undefined ? { port: 0 } : options.metrics;
+  // Sockets never take the descriptors storage needs: a flood that would exhaust them is refused
+  // at these ceilings instead (docs/operations.md, "File descriptors").
+  const unauthenticatedBudget = limits.netUnauthenticatedConnections;
+  const fds = fdBudget(
+    softFdLimit(),
+    config.replicas.length,
+    limits.netAuthenticatedConnections + unauthenticatedBudget + config.replicas.length,
+  );
 
   log.info("starting", {
+    fdLimit: fds.softLimit,
+    fdReserve: fds.reserve,
     pid: process.pid,
     protocol: config.protocol,
     service: options.service.name,
@@ -222,6 +234,15 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
   const startedAt = new Date();
 
   const transport = new ReplicaTransport<WireTypes>({
+    maxSockets: fds.replicaSockets,
+    maxConnections: Math.max(
+      1,
+      Math.min(
+        limits.netAuthenticatedConnections,
+        fds.replicaSockets - unauthenticatedBudget - config.replicas.length,
+      ),
+    ),
+    maxUnauthenticated: unauthenticatedBudget,
     ...options.net,
     // Short redial delays and pings scaled to the tick: a healed partition is back within about
     // a second (docs/net.md, "Liveness").
@@ -406,6 +427,19 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
       links: transport.peerLinks(),
       clientsConnected: transport.clientConnections(),
       net: { ...transport.counters },
+      connections: {
+        inbound: transport.inboundConnections(),
+        unauthenticated: transport.unauthenticatedConnections(),
+        budgets: transport.budgets,
+        fds,
+      },
+      http: metricsServer
+        ? {
+            ...metricsServer.counters,
+            connections: metricsServer.connections,
+            maxConnections: fds.httpSockets,
+          }
+        : null,
       storage: { ...storage.stats, persistLatency: summary(persistLatency.histogram) },
       recovery: recoveryFields,
       details: s.details ?? null,
@@ -421,7 +455,12 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
   if (metricsOption !== false) {
     const host = metricsOption.host ?? bindHost;
     try {
-      metricsServer = await MetricsServer.listen(host, metricsOption.port, { metrics, status });
+      metricsServer = await MetricsServer.listen(
+        host,
+        metricsOption.port,
+        { metrics, status },
+        { maxConnections: fds.httpSockets },
+      );
     } catch (error) {
       await transport.close();
       await storage.close().catch(() => {});
@@ -448,7 +487,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
     if (now - lastReport < 10_000) return;
     const deltas: Record<string, number> = {};
     let any = false;
-    for (const name of rejectionCounters) {
+    for (const name of [...rejectionCounters, ...budgetCounters]) {
       const value = transport.counters[name];
       const delta = value - (lastRejections.get(name) ?? 0);
       lastRejections.set(name, value);

@@ -2,8 +2,10 @@ import type { ReplicaId } from "../core/ids.js";
 import type { Value } from "../core/value.js";
 import type { RecoveryReport } from "../durable/recovery-report.js";
 import type { NetCounters } from "../net/counters.js";
-import type { PeerLinkStatus } from "../net/transport.js";
+import type { ConnectionBudgets, PeerLinkStatus } from "../net/transport.js";
 import type { StorageStats } from "../storage/stats.js";
+import type { FdBudget } from "./fd-budget.js";
+import type { HttpCounters } from "./metrics-server.js";
 
 /** Latency summary of one request kind, in seconds (bucket upper bounds: estimates). */
 export interface LatencySummary {
@@ -74,6 +76,17 @@ export interface ReplicaStatus {
   /** Authenticated client connections (clients that share a key hold one each). */
   readonly clientsConnected: number;
   readonly net: NetCounters;
+  /** Inbound connections now, and the budgets and file descriptor shares (docs/operations.md, "File descriptors"). */
+  readonly connections: {
+    readonly inbound: number;
+    readonly unauthenticated: number;
+    readonly budgets: ConnectionBudgets;
+    readonly fds: FdBudget;
+  };
+  /** The metrics/status endpoint: connections open now and its counters (null: no endpoint). */
+  readonly http:
+    | (HttpCounters & { readonly connections: number; readonly maxConnections: number })
+    | null;
   readonly storage: StorageStats & {
     readonly persistLatency: LatencySummary;
   };

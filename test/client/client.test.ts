@@ -257,6 +257,13 @@ describe("connect", () => {
     await expect(
       connect({ config: f.config, keys: f.keys, clientId: "x".repeat(41) }),
     ).rejects.toThrow("1 to 40 characters");
+    // The same rules as key files (issue 15): 40 characters is fine, control characters and ':' are not.
+    await expect(
+      connect({ config: f.config, keys: f.keys, clientId: "x\ny\u0000" }),
+    ).rejects.toThrow("control characters");
+    await expect(connect({ config: f.config, keys: f.keys, clientId: "c:r1" })).rejects.toThrow(
+      "may not contain ':'",
+    );
     await expect(
       connect({ config: { ...f.config, replicas: [{ id: 0 }] }, keys: f.clientKeys("alice") }),
     ).rejects.toThrow("no address");

@@ -114,13 +114,29 @@ describe("SecureChannel handshake", () => {
     expect(closedBy(p.responderEvents)).toEqual(["unauthenticated"]);
   });
 
-  it("rejects unknown principals, wrong targets and refused principals as unknownPeer", () => {
-    const stranger: HandshakeKeys = {
-      ...ring("r0"),
-      self: "r9",
-      pairKey: () => new Uint8Array(32),
+  it("answers a HELLO claiming an unknown id exactly like one claiming a known id without its key", () => {
+    // Issue 15: r9 used to be answered unknownPeer and r2 unauthenticated, which let an outsider
+    // list the replica ids a replica knows.
+    const claiming = (self: Principal) => {
+      const forger: HandshakeKeys = { ...ring("r0"), self, pairKey: () => new Uint8Array(32) };
+      const p = connect(forger, "r1", ring("r1"));
+      return {
+        closed: p.responder.closed,
+        closedBy: closedBy(p.responderEvents),
+        sentBack: p.wire.fromResponder.map((b) => b.length),
+        counters: { ...p.rc, bytesIn: 0 }, // the HELLO is longer for a longer name
+      };
     };
-    expect(connect(stranger, "r1", ring("r1")).rc.unknownPeer).toBe(1);
+    const unknown = claiming("r9");
+    const known = claiming("r2");
+    expect(unknown).toEqual(known);
+    expect(known.closedBy).toEqual(["unauthenticated"]);
+    expect(known.sentBack).toEqual([]);
+    // A client id is no different: any name gets the same answer.
+    expect(claiming("c:nobody")).toEqual(known);
+  });
+
+  it("rejects wrong targets and refused principals as unknownPeer", () => {
     // A HELLO addressed to r2 arriving at r1 (a misrouted or replayed HELLO).
     const r0 = ring("r0");
     const toR2 = SecureChannel.dial({ keys: r0, counters: createCounters() }, "r2");

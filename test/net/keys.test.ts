@@ -6,6 +6,7 @@ import {
   clientKeyFile,
   deriveClientKey,
   derivePairKey,
+  formatKeyFile,
   generateClusterKeys,
   type KeyFileError,
   keyRingFor,
@@ -14,6 +15,7 @@ import {
   replicaKeyFile,
   writeKeyFile,
 } from "../../src/net/keys.js";
+import { clientIdProblem, maxClientIdLength, parsePrincipal } from "../../src/net/principal.js";
 import { NodeCrypto } from "../../src/platform/node-crypto.js";
 
 const dir = mkdtempSync(join(tmpdir(), "lockstep-keys-"));
@@ -155,5 +157,52 @@ describe("cluster key files", () => {
     expect(r0.verifyMac("c:bob", data, alice.mac("r0", data))).toBe(false);
     expect(alice.verify("r1", data, r1.sign(data))).toBe(true);
     expect(r0.verify("r0", data, r1.sign(data))).toBe(false);
+  });
+});
+
+describe("client ids (issue 15)", () => {
+  const keys = generateClusterKeys(3);
+  const bad = [
+    "",
+    "x".repeat(maxClientIdLength + 1),
+    "x\ny\u0000",
+    "tab\there",
+    "del\u007f",
+    "c:r1",
+    "r1:x",
+  ];
+
+  it("are 1 to 40 characters without control characters or ':'", () => {
+    expect(maxClientIdLength).toBe(40);
+    for (const id of ["a", "alice", "x".repeat(40), "app-1.eu_west", "bob@example.com"]) {
+      expect(clientIdProblem(id)).toBeUndefined();
+      expect(clientKeyFile(keys, id).clientId).toBe(id);
+    }
+    for (const id of bad) expect(clientIdProblem(id)).toBeTypeOf("string");
+  });
+
+  it("are refused when a key is made, with the reason", () => {
+    expect(problemsOf(() => clientKeyFile(keys, "x\ny\u0000"))).toEqual([
+      'clientId: a client id may not contain control characters, got "x\\ny\\u0000"',
+    ]);
+    expect(problemsOf(() => clientKeyFile(keys, "c:r1"))[0]).toContain("may not contain ':'");
+    expect(problemsOf(() => clientKeyFile(keys, "x".repeat(41)))[0]).toContain(
+      "1 to 40 characters, got 41",
+    );
+    for (const id of bad) expect(problemsOf(() => clientKeyFile(keys, id))).toHaveLength(1);
+  });
+
+  it("are refused when a key file is read", () => {
+    const good = JSON.parse(formatKeyFile(clientKeyFile(keys, "alice"))) as { clientId: string };
+    for (const id of bad) {
+      const problems = problemsOf(() => parseKeyFile({ ...good, clientId: id }));
+      expect(problems.some((p) => p.startsWith("clientId: "))).toBe(true);
+    }
+  });
+
+  it("are refused as principals, so a HELLO naming one fails as malformed", () => {
+    expect(parsePrincipal("c:alice")).toEqual({ type: "client", id: "alice" });
+    for (const id of bad) expect(parsePrincipal(`c:${id}`)).toBeUndefined();
+    expect(() => keyRingFor(keys, "c:c:r1" as never)).toThrow();
   });
 });

@@ -98,6 +98,28 @@ describe.skipIf(typeof pki === "string")(
       expect(c.replica(1).transport.counters.tlsFailures).toBe(0);
     });
 
+    it("counts a TLS handshake in progress against the unauthenticated budget (issue 15)", async () => {
+      cluster = await TestCluster.start(1, {
+        tls: good,
+        maxUnauthenticated: 8,
+        maxUnauthenticatedPerAddress: 4,
+      });
+      const c = cluster;
+      const t = c.replica(0).transport;
+      // Idle TCP sockets that never start TLS: only 4 are held, the oldest are closed.
+      const idle = Array.from({ length: 12 }, () => new RawDialer(c.replica(0).port));
+      try {
+        await waitFor(() => t.counters.refusedPerAddressBudget >= 8, "idle TLS sockets closed");
+        expect(t.unauthenticatedConnections()).toBeLessThanOrEqual(4);
+        const alice = c.client("alice", { tls: good });
+        alice.send(0, request("alice", 1, "in"));
+        await waitFor(() => c.replica(0).clientInbox.length === 1, "alice's request over TLS");
+        await waitFor(() => t.unauthenticatedConnections() <= 4, "alice's slot released");
+      } finally {
+        for (const d of idle) d.socket.destroy();
+      }
+    });
+
     it("refuses plain TCP, and certificates from another CA, on both sides", async () => {
       cluster = await TestCluster.start(2, { tls: good });
       const c = cluster;

@@ -105,6 +105,52 @@ describe("ReplicaTransport and ClientTransport over loopback", () => {
     expect(c.replica(1).transport.counters.unroutable).toBe(1);
   });
 
+  it("keeps unauthenticated sockets in their own budgets: idle strangers never lock a keyed client out (issue 15)", async () => {
+    cluster = await TestCluster.start(1, {
+      maxConnections: 2,
+      maxUnauthenticated: 8,
+      maxUnauthenticatedPerAddress: 4,
+    });
+    const c = cluster;
+    const replica = c.replica(0);
+    const t = replica.transport;
+    expect(t.budgets).toMatchObject({
+      authenticated: 2,
+      unauthenticated: 8,
+      unauthenticatedPerAddress: 4,
+    });
+    const idle = Array.from({ length: 20 }, () => track(new RawDialer(replica.port)));
+    await waitFor(
+      () => t.counters.refusedPerAddressBudget >= 16,
+      "idle sockets past the per-address cap closed",
+    );
+    expect(t.unauthenticatedConnections()).toBeLessThanOrEqual(4);
+    await waitFor(
+      () => idle.filter((d) => d.closed).length >= 16,
+      "the oldest idle sockets closed",
+    );
+
+    // A keyed client gets in while the idle sockets are held: it pushes out the oldest one.
+    const alice = c.client("alice");
+    expect(alice.send(0, request("alice", 1, "in"))).toBe(true);
+    await waitFor(() => replica.clientInbox.length === 1, "alice's request");
+    const bob = c.client("bob");
+    expect(bob.send(0, request("bob", 1, "in"))).toBe(true);
+    await waitFor(() => replica.clientInbox.length === 2, "bob's request");
+    // A third client is over the authenticated budget: closed right after it authenticates.
+    const carol = c.client("carol");
+    carol.send(0, request("carol", 1, "refused"));
+    await waitFor(() => t.counters.refusedAuthenticatedBudget >= 1, "carol refused");
+    expect(t.clientConnections()).toBe(2);
+    const { counters } = t;
+    expect(counters.connectionsRejected).toBe(
+      counters.refusedSocketLimit +
+        counters.refusedUnauthenticatedBudget +
+        counters.refusedPerAddressBudget +
+        counters.refusedAuthenticatedBudget,
+    );
+  });
+
   it("keeps every connection of a client that shares its key, and replies on the right one", async () => {
     cluster = await TestCluster.start(1);
     const c = cluster;
@@ -232,7 +278,7 @@ describe("ReplicaTransport and ClientTransport over loopback", () => {
       "replayed",
     );
     await expectCounted(
-      "unknown peer id r9",
+      "unknown peer id r9 (answered like a known one)",
       async () => {
         const stranger: HandshakeKeys = {
           ...c.handshakeKeysOf("r1"),
@@ -241,7 +287,7 @@ describe("ReplicaTransport and ClientTransport over loopback", () => {
         };
         return new RawDialer(port, stranger, "r0");
       },
-      "unknownPeer",
+      "unauthenticated", // the same answer as a known id without its key (issue 15)
     );
     await expectCounted(
       "a client claiming r1",

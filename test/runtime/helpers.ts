@@ -165,15 +165,25 @@ export class ReplicaProcess {
     });
   }
 
+  /** `fdLimit`: run the replica under that soft and hard RLIMIT_NOFILE (`ulimit -n`). */
   static spawn(
     fixture: ClusterFixture,
     id: number,
     extraArgs: readonly string[] = [],
+    options: { readonly fdLimit?: number } = {},
   ): ReplicaProcess {
     requireBuild();
+    const command =
+      options.fdLimit === undefined
+        ? { file: process.execPath, prefix: [] as string[] }
+        : {
+            file: "/bin/sh",
+            prefix: ["-c", `ulimit -n ${options.fdLimit} && exec "$0" "$@"`, process.execPath],
+          };
     const child = spawn(
-      process.execPath,
+      command.file,
       [
+        ...command.prefix,
         replicaMain,
         "--config",
         fixture.configFile,
@@ -284,14 +294,14 @@ export class ProcessCluster {
     this.replicas = new Array(fixture.config.replicas.length).fill(undefined);
   }
 
-  start(id: number): ReplicaProcess {
-    const p = ReplicaProcess.spawn(this.fixture, id);
+  start(id: number, options: { readonly fdLimit?: number } = {}): ReplicaProcess {
+    const p = ReplicaProcess.spawn(this.fixture, id, [], options);
     this.replicas[id] = p;
     return p;
   }
 
-  async startAll(): Promise<void> {
-    for (let id = 0; id < this.replicas.length; id++) this.start(id);
+  async startAll(options: { readonly fdLimit?: number } = {}): Promise<void> {
+    for (let id = 0; id < this.replicas.length; id++) this.start(id, options);
     await Promise.all(this.replicas.map((r) => r!.ready()));
   }
 
