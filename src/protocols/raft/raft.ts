@@ -480,14 +480,22 @@ function advanceCommit(n: RaftNode, index: LogIndex): void {
 
 // ================================================================== follower
 
-function stepAppend(n: RaftNode, from: ReplicaId, msg: AppendRequest): void {
+/**
+ * A message only the leader of the current term sends: follow it (a candidate of the same term
+ * steps down) and restart the election timer.
+ */
+function followLeaderOf(n: RaftNode, from: ReplicaId, what: string): void {
   invariant(
     n.role !== "leader",
-    () => `replica ${n.id} is leader of term ${n.term} and got AppendEntries from ${from}`,
+    () => `replica ${n.id} is leader of term ${n.term} and got ${what} from ${from}`,
   );
   if (n.role !== "follower") becomeFollower(n, n.term, from);
   else n.setLeader(from);
   n.electionElapsed = 0;
+}
+
+function stepAppend(n: RaftNode, from: ReplicaId, msg: AppendRequest): void {
+  followLeaderOf(n, from, "AppendEntries");
   acceptAppend(n, from, msg, n.term);
 }
 
@@ -501,13 +509,7 @@ function acceptAppend(n: RaftNode, from: ReplicaId, msg: AppendRequest, replyTer
 }
 
 function stepSnapshot(n: RaftNode, from: ReplicaId, msg: SnapshotChunk): void {
-  invariant(
-    n.role !== "leader",
-    () => `replica ${n.id} is leader of term ${n.term} and got InstallSnapshot from ${from}`,
-  );
-  if (n.role !== "follower") becomeFollower(n, n.term, from);
-  else n.setLeader(from);
-  n.electionElapsed = 0;
+  followLeaderOf(n, from, "InstallSnapshot");
   const snap = receiveSnapshotChunk(n, from, msg);
   if (!snap) return;
   installSnapshot(n, snap.meta, snap.data, snap.time);
