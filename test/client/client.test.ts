@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe, expect, test } from "vitest";
-import { connect, type LockstepClient, LockstepError } from "../../src/client/index.js";
+import { connect, type LockstepClient } from "../../src/client/index.js";
 import { replicaKeyFile } from "../../src/net/keys.js";
 import { silentLogger } from "../../src/runtime/logger.js";
 import { type Replica, startReplica } from "../../src/runtime/replica.js";
@@ -10,7 +10,12 @@ import type {
   KvResult,
 } from "../../src/state-machines/kv/index.js";
 import { createServiceKit } from "../../src/state-machines/registry.js";
-import { ClusterFixture, type ClusterFixtureOptions, waitFor } from "../runtime/helpers.js";
+import {
+  ClusterFixture,
+  type ClusterFixtureOptions,
+  failure,
+  waitFor,
+} from "../runtime/helpers.js";
 
 // The client library against in-process replicas (startReplica) on 127.0.0.1.
 
@@ -56,16 +61,6 @@ async function client(
   const c = await connect({ config: f.config, keys: f.clientKeys(name), ...options });
   clients.push(c);
   return c;
-}
-
-async function failure(promise: Promise<unknown>): Promise<LockstepError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(LockstepError);
-    return error as LockstepError;
-  }
-  throw new Error("expected the call to fail");
 }
 
 describe("LockstepClient", () => {

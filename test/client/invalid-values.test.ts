@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe, expect, test } from "vitest";
-import { connect, type LockstepClient, LockstepError } from "../../src/client/index.js";
+import { connect, type LockstepClient } from "../../src/client/index.js";
 import type { ClientReplyMessage } from "../../src/core/client-messages.js";
 import type { Value } from "../../src/core/value.js";
 import { ClientTransport } from "../../src/net/client-connection.js";
@@ -8,7 +8,7 @@ import { findProtocol } from "../../src/protocols/registry.js";
 import { silentLogger } from "../../src/runtime/logger.js";
 import { type Replica, startReplica } from "../../src/runtime/replica.js";
 import { createServiceKit } from "../../src/state-machines/registry.js";
-import { ClusterFixture, waitFor } from "../runtime/helpers.js";
+import { ClusterFixture, failure, waitFor } from "../runtime/helpers.js";
 
 // Issue 10, bugs 1, 2, 3 and 5: values the replicas refuse fail at once, never hang, never crash
 // the process and never block the session; invalid commands are refused before they are logged.
@@ -45,16 +45,6 @@ async function client(f: ClusterFixture, timeoutMs = 3_000): Promise<LockstepCli
   const c = await connect({ config: f.config, keys: f.clientKeys("alice"), timeoutMs });
   clients.push(c);
   return c;
-}
-
-async function failure(promise: Promise<unknown>): Promise<LockstepError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(LockstepError);
-    return error as LockstepError;
-  }
-  throw new Error("expected the call to fail");
 }
 
 function nested(depth: number): Value {

@@ -5,6 +5,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { LockstepError } from "../../src/client/index.js";
 import type { ClusterConfig } from "../../src/core/config.js";
 import { validateClusterConfig } from "../../src/core/config.js";
 import type { Value } from "../../src/core/value.js";
@@ -332,4 +333,15 @@ export class ProcessCluster {
       timeoutMs,
     );
   }
+}
+
+/** Awaits a call that must fail with a LockstepError and returns that error. */
+export async function failure(promise: Promise<unknown>): Promise<LockstepError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (!(error instanceof LockstepError)) throw error;
+    return error;
+  }
+  throw new Error("expected the call to fail");
 }
