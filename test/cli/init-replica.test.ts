@@ -18,17 +18,33 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function freeBasePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        resolve(typeof address === "object" && address ? Math.min(address.port, 60_000) : 17_400),
-      );
-    });
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * A base port whose whole block is free: the replica ports base..base+4 and the
+ * metrics ports base+100..base+104 that init hands out. Chosen below Linux's
+ * ephemeral range (32768+), where other tests' outgoing sockets land, so a
+ * port checked free here is not taken by a client socket a moment later.
+ */
+async function freeBasePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
+    let free = true;
+    for (const port of [0, 1, 2, 3, 4, 100, 101, 102, 103, 104].map((k) => base + k)) {
+      if (!(await portIsFree(port))) {
+        free = false;
+        break;
+      }
+    }
+    if (free) return base;
+  }
+  throw new Error("no free block of ports between 20000 and 32100");
 }
 
 describe("lockstep init and lockstep replica", () => {
@@ -220,7 +236,7 @@ describe("lockstep init and lockstep replica", () => {
       expect(given.code).toBe(2);
       expect(given.stderr).toMatch(
         new RegExp(
-          `127\\.0\\.0\\.1:${base + 1} already in use on this machine \\(another cluster running\\?\\)`,
+          `127\\.0\\.0\\.1:${base + 1}(, [0-9.:]+)* already in use on this machine \\(another cluster running\\?\\)`,
         ),
       );
       const explicit = runCli([
