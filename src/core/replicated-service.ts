@@ -149,3 +149,21 @@ export class ReplicatedService {
     this.appliedTime = time;
   }
 }
+
+/**
+ * The applied index and agreed time a service snapshot holds, read from its envelope without
+ * restoring it: a protocol that received the snapshot by state transfer (PBFT) learns from it
+ * where its log time stands. Throws on bytes that are not a service snapshot.
+ */
+export function snapshotPosition(bytes: Uint8Array): {
+  readonly index: LogIndex;
+  readonly time: number;
+} {
+  const decoded = decode(bytes, snapshotValue);
+  if (!Array.isArray(decoded) || (decoded.length !== 3 && decoded.length !== 4))
+    throw new Error("service snapshot: bad envelope");
+  const [applied, , , time = 0] = decoded as readonly Value[];
+  if (typeof applied !== "number" || typeof time !== "number")
+    throw new Error("service snapshot: bad fields");
+  return { index: applied, time };
+}

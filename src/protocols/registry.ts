@@ -1,4 +1,5 @@
 import { type ClusterConfig, ConfigError, validateClusterConfig } from "../core/config.js";
+import type { Crypto } from "../core/crypto.js";
 import type { ReplicaId } from "../core/ids.js";
 import type { Random } from "../core/prng.js";
 import type {
@@ -10,6 +11,7 @@ import type {
   WireTypes,
 } from "../core/protocol.js";
 import type { Value } from "../core/value.js";
+import { createPbftProtocol, pbftPlantedBugs } from "./pbft/index.js";
 import { createRaftProtocol, raftPlantedBugs } from "./raft/index.js";
 import { createSingleProtocol } from "./single/index.js";
 
@@ -53,7 +55,8 @@ export interface RegisteredProtocol {
  */
 export interface Adversary {
   pick(random: Random, n: number, f: number): readonly ReplicaId[];
-  wrap(core: ProtocolCore<WireTypes>, random: Random): ProtocolCore<WireTypes>;
+  /** `crypto` is the faulty replica's own: it can sign as itself, never as another. */
+  wrap(core: ProtocolCore<WireTypes>, random: Random, crypto: Crypto): ProtocolCore<WireTypes>;
 }
 
 function pick<T>(random: Random, choices: readonly T[]): T {
@@ -82,6 +85,29 @@ function raftSimSettings(random: Random): { readonly [key: string]: Value } {
     compactionSlack: pick(random, [0, 10, 100]),
     snapshotChunkBytes: pick(random, [256, 4096]),
     retransmitTicks: pick(random, [2, 6]),
+  };
+}
+
+// Small checkpoint intervals and windows so that runs of a few seconds exercise checkpoints,
+// garbage collection, the window's edge and state transfer.
+function pbftSimSettings(random: Random): { readonly [key: string]: Value } {
+  const checkpointInterval = pick(random, [4, 16, 64]);
+  const requestTimeoutTicks = pick(random, [20, 40, 80]);
+  return {
+    checkpointInterval,
+    windowSize: checkpointInterval * pick(random, [2, 4]),
+    maxBatchRequests: pick(random, [1, 8, 64]),
+    maxInFlight: pick(random, [1, 4, 16]),
+    inlineRequestBytes: pick(random, [0, 64, 8192]),
+    requestTimeoutTicks,
+    viewChangeTicks: requestTimeoutTicks,
+    maxViewChangeTicks: requestTimeoutTicks * 16,
+    retransmitTicks: pick(random, [3, 6]),
+    chunkBytes: pick(random, [64, 512, 65536]),
+    digestReplies: random.chance(0.7),
+    readOnlyQueries: random.chance(0.6),
+    // The simulator's clocks start up to a second apart and drift: keep the bound above that.
+    timeBoundMs: 5000,
   };
 }
 
@@ -124,6 +150,26 @@ const registered: RegisteredProtocol[] = [
       simSettings: raftSimSettings,
       broken: true,
       membership: { spares: 1, minVoters: 3 },
+    }),
+  ),
+  {
+    name: "pbft",
+    description: "PBFT for Byzantine faults: 3f+1 replicas tolerate f that lie",
+    definition: createPbftProtocol() as unknown as ProtocolDefinition<WireTypes>,
+    defaultF: 1,
+    simSettings: pbftSimSettings,
+    broken: false,
+  },
+  ...pbftPlantedBugs.map(
+    (bug): RegisteredProtocol => ({
+      name: `pbft-bug-${bug}`,
+      description: `BROKEN pbft: ${bug}`,
+      definition: createPbftProtocol({
+        plantedBug: bug,
+      }) as unknown as ProtocolDefinition<WireTypes>,
+      defaultF: 1,
+      simSettings: pbftSimSettings,
+      broken: true,
     }),
   ),
 ];

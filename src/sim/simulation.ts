@@ -18,7 +18,6 @@ import type {
 import { ReplicatedService } from "../core/replicated-service.js";
 import type { Value } from "../core/value.js";
 import { DecodeError, decode, encode } from "../platform/codec.js";
-import { NodeCrypto } from "../platform/node-crypto.js";
 import { findProtocol, type RegisteredProtocol } from "../protocols/registry.js";
 import { ReplicaNode } from "../replica/replica-node.js";
 import { EventQueue } from "./event-queue.js";
@@ -26,6 +25,7 @@ import { calmNetwork, partitionShapes, SimNetwork } from "./network.js";
 import type { FaultKind, SimOptions } from "./options.js";
 import { ReplicationChecker } from "./replication-checker.js";
 import { SimClient } from "./sim-client.js";
+import { SimCrypto } from "./sim-crypto.js";
 import { SimDisk } from "./sim-disk.js";
 import { type SimServiceKit, simServiceKit } from "./sim-service.js";
 import { TraceHash } from "./trace-hash.js";
@@ -309,18 +309,9 @@ export class Simulation {
       : undefined;
   }
 
-  private cryptoFor(self: `r${number}` | `c:${string}`): NodeCrypto {
-    // Deterministic keys derived from the seed, so runs replay; the crash-fault protocols barely use them.
-    const seed = this.options.seed;
-    return new NodeCrypto({
-      self,
-      macKeys: new Map(),
-      deriveMacKey: (peer) => {
-        const pair = [self, peer].sort().join("|");
-        return createHash("sha256").update(`lockstep-sim|${seed}|${pair}`).digest();
-      },
-      verifyKeys: new Map(),
-    });
+  private cryptoFor(self: `r${number}` | `c:${string}`): SimCrypto {
+    // Deterministic keys derived from the seed, so runs replay; ideal signatures (sim-crypto.ts).
+    return new SimCrypto(self, this.options.seed);
   }
 
   private trace(line: () => string): void {
@@ -503,7 +494,9 @@ export class Simulation {
       durable,
     });
     const adversary = this.faulty.has(r.id) ? this.protocol.adversary : undefined;
-    const core = adversary ? adversary.wrap(created, r.random.fork()) : checkingInvariants(created);
+    const core = adversary
+      ? adversary.wrap(created, r.random.fork(), this.cryptoFor(`r${r.id}`))
+      : checkingInvariants(created);
     const inc = r.incarnation;
     const node = new ReplicaNode<WireTypes>(
       core,

@@ -53,6 +53,12 @@ export class ReplyVoter {
       readonly client: ClientId;
       readonly timestamp: number;
       readonly readOnly: boolean;
+      /**
+       * Ordered requests need 2f+1 matching committed replies instead of f+1: required when the
+       * cluster answers read-only queries without ordering (TOCS §5.1.3), so that a completed
+       * write is in the state of at least f+1 correct replicas.
+       */
+      readonly strong?: boolean;
     },
   ) {}
 
@@ -89,7 +95,8 @@ export class ReplyVoter {
     const silent = this.q.n - this.votes.size;
     let possible = false;
     for (const [key, t] of tally) {
-      const byCommitted = !this.request.readOnly && t.committed >= this.q.weak;
+      const needed = this.request.strong ? this.q.quorum : this.q.weak;
+      const byCommitted = !this.request.readOnly && t.committed >= needed;
       if (byCommitted || t.all >= this.q.quorum) {
         if (!this.results.has(key)) return { status: "need-full-result", resultDigest: t.digest };
         return {

@@ -255,6 +255,9 @@ const requestShape = {
 };
 const requestSchema = object({ type: literal("request"), ...requestShape });
 
+/** Schema for what a client sends a replica: one signed REQUEST. */
+export const pbftRequestSchema: Schema<Request> = requestSchema as Schema<Request>;
+
 const batchSchema = object({
   time: nat,
   requests: array(digest32, L.maxRequestsPerBatch),

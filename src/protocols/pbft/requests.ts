@@ -59,6 +59,11 @@ export class RequestStore {
     return { accepted: true };
   }
 
+  /** The request with this digest, if held. */
+  get(digest: Digest): Request | undefined {
+    return this.byDigest.get(toHex(digest));
+  }
+
   has(digest: Digest): boolean {
     return this.byDigest.has(toHex(digest));
   }
@@ -81,6 +86,11 @@ export class RequestStore {
     return missing.length > 0
       ? { status: "missing", digests: missing }
       : { status: "complete", requests };
+  }
+
+  /** Forget every request whose hex digest is not in `keep`. */
+  retainOnly(keep: ReadonlySet<string>): void {
+    for (const key of [...this.byDigest.keys()]) if (!keep.has(key)) this.byDigest.delete(key);
   }
 
   /** Forget requests once executed (or covered by a stable checkpoint). */

@@ -167,6 +167,29 @@ export class SlotLog {
     return out.sort((a, b) => a.seq - b.seq).map((x) => x.cert);
   }
 
+  /** The prepared certificate of the highest view held for `seq`. */
+  certificateAt(seq: number): PreparedCertificate | undefined {
+    return this.slots.get(seq)?.certificate;
+  }
+
+  /** Replicas whose COMMIT for `seq` in the current view is here (retransmit only to the others). */
+  committedBy(seq: number): ReadonlySet<ReplicaId> {
+    return new Set(this.slots.get(seq)?.commits.keys() ?? []);
+  }
+
+  /**
+   * A prepared certificate read back from stable storage after a restart: it goes into the next
+   * VIEW-CHANGE's P set (a request committed before the crash must survive the view change).
+   * Ignored outside the window or below a certificate of a higher view already held.
+   */
+  restoreCertificate(cert: PreparedCertificate): void {
+    const seq = cert.prePrepare.seq;
+    if (this.windowCheck(seq) !== undefined) return;
+    const slot = this.slot(seq);
+    if (slot.certificate && slot.certificate.prePrepare.view >= cert.prePrepare.view) return;
+    slot.certificate = cert;
+  }
+
   /** Stop taking normal-case messages: the replica has sent VIEW-CHANGE for a later view. */
   leaveView(): void {
     this.active = false;

@@ -1,0 +1,245 @@
+import { type ReplyResult, replyResultSchema } from "../../core/client-messages.js";
+import type { Crypto } from "../../core/crypto.js";
+import type { ClientId, ReplicaId } from "../../core/ids.js";
+import type { ClientCore, ClientInput, ClientOptions, ClientOutput } from "../../core/protocol.js";
+import type { Value } from "../../core/value.js";
+import { signRequest, verifyReply } from "./authenticator.js";
+import { ReplyVoter } from "./client-voter.js";
+import type { Reply, Request } from "./messages.js";
+import type { PbftPlantedBug } from "./planted-bugs.js";
+import { primaryOf, type Quorums, quorumsFor } from "./quorum.js";
+import { type PbftSettings, parsePbftSettings } from "./settings.js";
+import { opValue, type PbftOp, type PbftWire } from "./wire.js";
+
+type Out = ClientOutput<PbftWire>;
+
+interface Pending {
+  readonly opId: number | undefined;
+  readonly op: PbftOp;
+  readonly request: Request;
+  readonly voter: ReplyVoter | undefined;
+  resendAt: number;
+  attempts: number;
+}
+
+/** Ordered commands a client keeps in flight at once. */
+const maxInFlight = 128;
+/** Read-only attempts before the query is ordered instead (§5.1.3). */
+const readOnlyAttempts = 2;
+
+/**
+ * The PBFT client (OSDI'99 §4.1, §5.1): signs each request, sends it to the primary of the view
+ * it believes in, and accepts a result only when enough distinct replicas vouch for it (f+1
+ * matching committed replies; 2f+1 for read-only replies, and for everything when the cluster
+ * answers read-only queries, see PbftSettings.readOnlyQueries). On a timeout it sends the request
+ * to every replica, which makes backups forward it and start their view-change timers. It learns
+ * the view from what f+1 replicas report, so a lying replica cannot steer it.
+ *
+ * The client's id is its signing principal, so it never changes: after its session expires it
+ * opens a new one under the same id and keeps its timestamps increasing.
+ */
+export class PbftClient implements ClientCore<PbftWire> {
+  readonly clientId: ClientId;
+  private readonly crypto: Crypto;
+  private readonly n: number;
+  private readonly q: Quorums;
+  private readonly settings: PbftSettings;
+  private readonly retryTicks: number;
+  private view = 0;
+  private ticks = 0;
+  private session: "none" | "opening" | "open" = "none";
+  private nextTimestamp = 1;
+  /** By timestamp; timestamp 0 is the session's opening. */
+  private readonly pending = new Map<number, Pending>();
+  private readonly waiting: { opId: number; op: PbftOp }[] = [];
+  private inFlight = 0;
+
+  constructor(
+    options: ClientOptions,
+    private readonly bug?: PbftPlantedBug,
+  ) {
+    this.clientId = options.clientId;
+    this.crypto = options.crypto;
+    this.n = options.config.replicas.length;
+    this.q = quorumsFor(this.n);
+    this.settings = parsePbftSettings(options.config.settings);
+    this.retryTicks = options.retryTicks ?? 20;
+  }
+
+  step(input: ClientInput<PbftWire>): readonly Out[] {
+    const out: Out[] = [];
+    switch (input.type) {
+      case "invoke":
+        this.waiting.push({ opId: input.opId, op: { kind: input.op.kind, value: input.op.value } });
+        break;
+      case "admin":
+        out.push({
+          type: "done",
+          opId: input.opId,
+          result: {
+            ok: false,
+            error: "invalid",
+            message: "pbft: membership changes through the client are not supported yet",
+          },
+        });
+        break;
+      case "tick":
+        this.ticks++;
+        this.onTick(out);
+        break;
+      case "response":
+        this.onReply(input.from, input.msg, out);
+        break;
+    }
+    this.pump(out);
+    return out;
+  }
+
+  private pump(out: Out[]): void {
+    if (this.waiting.length === 0) return;
+    if (this.session === "none") {
+      this.session = "opening";
+      this.start(undefined, 0, { kind: "command", value: null }, false, out);
+    }
+    if (this.session !== "open") return;
+    while (this.waiting.length > 0) {
+      const next = this.waiting[0]!;
+      const readOnly = next.op.kind === "query" && this.settings.readOnlyQueries;
+      if (!readOnly && this.inFlight >= maxInFlight) break;
+      this.waiting.shift();
+      if (!readOnly) this.inFlight++;
+      this.start(next.opId, this.nextTimestamp++, next.op, readOnly, out);
+    }
+  }
+
+  private start(
+    opId: number | undefined,
+    timestamp: number,
+    op: PbftOp,
+    readOnly: boolean,
+    out: Out[],
+  ): void {
+    const request = signRequest(this.crypto, {
+      client: this.clientId,
+      timestamp,
+      ackedBelow: this.ackedBelow(timestamp),
+      readOnly,
+      op: opValue(op),
+    });
+    const strong =
+      this.settings.readOnlyQueries && this.bug !== "ordered-weak-quorum-with-read-only";
+    const quorums =
+      readOnly && this.bug === "read-only-weak-quorum"
+        ? { ...this.q, quorum: this.q.weak }
+        : this.q;
+    const voter =
+      this.bug === "client-accepts-first-reply"
+        ? undefined
+        : new ReplyVoter(quorums, { client: this.clientId, timestamp, readOnly, strong });
+    const p: Pending = {
+      opId,
+      op,
+      request,
+      voter,
+      resendAt: this.ticks + this.retryTicks,
+      attempts: 0,
+    };
+    this.pending.set(timestamp, p);
+    if (readOnly) out.push({ type: "broadcast", msg: request });
+    else out.push({ type: "send", to: primaryOf(this.view, this.n), msg: request });
+  }
+
+  /** The lowest timestamp whose result the client still waits for: replicas may forget those below. */
+  private ackedBelow(current: number): number {
+    let lowest = Math.max(current, 1);
+    for (const [t, p] of this.pending) if (t > 0 && !p.request.readOnly && t < lowest) lowest = t;
+    return lowest;
+  }
+
+  private onTick(out: Out[]): void {
+    for (const [timestamp, p] of [...this.pending]) {
+      if (this.ticks < p.resendAt) continue;
+      p.attempts++;
+      if (p.request.readOnly && p.attempts >= readOnlyAttempts) {
+        this.orderInstead(timestamp, p, out);
+        continue;
+      }
+      // §4.1: a request that is not answered in time goes to every replica.
+      p.resendAt = this.ticks + this.retryTicks;
+      out.push({ type: "broadcast", msg: p.request });
+    }
+  }
+
+  /** A read-only query that could not gather 2f+1 matching replies is sent again, ordered. */
+  private orderInstead(timestamp: number, p: Pending, out: Out[]): void {
+    this.pending.delete(timestamp);
+    this.inFlight++;
+    this.start(p.opId, this.nextTimestamp++, p.op, false, out);
+  }
+
+  private onReply(from: ReplicaId, reply: Reply, out: Out[]): void {
+    if (reply.client !== this.clientId || reply.replica !== from) return;
+    if (!verifyReply(this.crypto, reply).ok) return;
+    const p = this.pending.get(reply.timestamp);
+    if (!p) return;
+    if (!p.voter) {
+      if (reply.full) this.finish(reply.timestamp, p, reply.result, out);
+      return;
+    }
+    if (!p.voter.add(reply).accepted) return;
+    const learned = p.voter.learnedView();
+    if (learned !== undefined && learned > this.view) this.view = learned;
+    const outcome = p.voter.outcome();
+    if (outcome.status === "decided") {
+      this.finish(reply.timestamp, p, outcome.result, out);
+    } else if (outcome.status === "need-full-result") {
+      // Enough digests agree but the designated replica's full reply is missing: ask everyone.
+      if (p.attempts === 0) {
+        p.attempts++;
+        out.push({ type: "broadcast", msg: p.request });
+      }
+    } else if (outcome.status === "conflict") {
+      this.orderInstead(reply.timestamp, p, out);
+    }
+  }
+
+  private finish(timestamp: number, p: Pending, value: Value, out: Out[]): void {
+    this.pending.delete(timestamp);
+    if (!p.request.readOnly && timestamp > 0) this.inFlight--;
+    let result: ReplyResult;
+    try {
+      result = replyResultSchema.parse(value);
+    } catch (error) {
+      result = { ok: false, error: "invalid", message: `malformed result: ${String(error)}` };
+    }
+    if (timestamp === 0) {
+      if (result.ok) this.session = "open";
+      else this.reopen();
+      return;
+    }
+    if (p.opId === undefined) return;
+    if (!result.ok && result.error === "session-expired") {
+      // The session was forgotten, so whether this command ran before that is unknown.
+      out.push({ type: "done", opId: p.opId, result, indeterminate: true });
+      this.reopen();
+      return;
+    }
+    const indeterminate = !result.ok && result.error === "stale";
+    out.push(
+      indeterminate
+        ? { type: "done", opId: p.opId, result, indeterminate }
+        : { type: "done", opId: p.opId, result },
+    );
+  }
+
+  /** Opens a new session under the same id; timestamps keep increasing. */
+  private reopen(): void {
+    if (this.session === "opening" && this.pending.has(0)) return;
+    this.session = "none";
+    this.pending.delete(0);
+  }
+}
+
+export function createPbftClient(options: ClientOptions, bug?: PbftPlantedBug): PbftClient {
+  return new PbftClient(options, bug);
+}

@@ -1,0 +1,1259 @@
+import { type Crypto, equalBytes, toHex } from "../../core/crypto.js";
+import type { ClientId, ReplicaId } from "../../core/ids.js";
+import type { LogEntry, LoggedCommand } from "../../core/log-entry.js";
+import type {
+  CoreInput,
+  CoreOutput,
+  CoreStatus,
+  PersistOp,
+  ProtocolCore,
+  ReplicaOptions,
+} from "../../core/protocol.js";
+import type { AppliedCommand } from "../../core/replicated-service.js";
+import { snapshotPosition } from "../../core/replicated-service.js";
+import type { Value } from "../../core/value.js";
+import {
+  makeCommit,
+  makeFetch,
+  makeFetchRequests,
+  makeReply,
+  makeStateChunk,
+  signCheckpoint,
+  signPrePrepare,
+  signPrepare,
+  verifyCheckpoint,
+  verifyCommit,
+  verifyFetch,
+  verifyFetchRequests,
+  verifyPrePrepare,
+  verifyPrepare,
+  verifyRequest,
+  verifyStateChunk,
+} from "./authenticator.js";
+import { Batcher } from "./batcher.js";
+import { CheckpointCollector, genesisCheckpoint } from "./checkpoints.js";
+import {
+  certKey,
+  certPut,
+  hardStateOp,
+  readCertificates,
+  readHardState,
+  readProof,
+  snapshotMeta,
+} from "./durable.js";
+import type {
+  Batch,
+  Checkpoint,
+  CheckpointProof,
+  Commit,
+  Digest,
+  Fetch,
+  FetchRequests,
+  NewView,
+  PbftReplicaMessage,
+  PrePrepare,
+  Prepare,
+  Reply,
+  Request,
+  StateChunk,
+  ViewChange,
+} from "./messages.js";
+import { checkProposedTime, proposeTime, seedFor } from "./nondeterminism.js";
+import type { PbftPlantedBug } from "./planted-bugs.js";
+import { primaryOf, type Quorums, quorumsFor } from "./quorum.js";
+import { RequestStore } from "./requests.js";
+import { type PbftSettings, parsePbftSettings } from "./settings.js";
+import { batchDigest, requestBytes, requestDigest } from "./signed-bytes.js";
+import { SlotLog, type SlotStep } from "./slot-log.js";
+import { StateTree, stateDigest } from "./state-digest.js";
+import { StateFetch } from "./state-transfer.js";
+import {
+  buildNewView,
+  buildViewChange,
+  type NewViewPlan,
+  planNewView,
+  type ViewChangeParams,
+  verifyNewView,
+  verifyViewChange,
+  viewChangeTimeout,
+  viewToJoin,
+} from "./view-change.js";
+import { type PbftWire, parseOp } from "./wire.js";
+
+type Out = CoreOutput<PbftWire>;
+
+/** Why the core dropped a message: counters for metrics and the simulator's stats. */
+export interface PbftDrops {
+  auth: number;
+  malformed: number;
+  refused: number;
+  timeRefused: number;
+  busy: number;
+}
+
+/** Why view changes started here (status details; the simulator's liveness report). */
+export interface PbftViewChangeCauses {
+  requestTimer: number;
+  viewChangeTimer: number;
+  joined: number;
+  badProposal: number;
+  restart: number;
+}
+
+/** The snapshot of a checkpoint this replica can serve for state transfer. */
+interface Served {
+  readonly seq: number;
+  readonly digest: Digest;
+  readonly tree: StateTree;
+  readonly data: Uint8Array;
+  readonly time: number;
+}
+
+/** A request a backup holds: its view-change timer runs until it executes. */
+interface Waiting {
+  readonly request: Request;
+  readonly digest: Digest;
+  since: number;
+}
+
+/**
+ * A PBFT replica (Castro & Liskov, OSDI'99; TOCS 2002) as a sans-IO core on lockstep's
+ * contract. It orders client requests in three phases, executes them in sequence-number order
+ * through the contract's `apply` output, checkpoints every K sequence numbers, changes view when
+ * the primary is faulty or slow, and fetches state it is missing. The leaf modules hold the rules
+ * (slot-log, checkpoints, view-change, authenticator); this file wires them to inputs and outputs.
+ */
+export class PbftCore implements ProtocolCore<PbftWire> {
+  readonly id: ReplicaId;
+  readonly drops: PbftDrops = { auth: 0, malformed: 0, refused: 0, timeRefused: 0, busy: 0 };
+  readonly viewChangeCauses: PbftViewChangeCauses = {
+    requestTimer: 0,
+    viewChangeTimer: 0,
+    joined: 0,
+    badProposal: 0,
+    restart: 0,
+  };
+  private readonly n: number;
+  private readonly q: Quorums;
+  private readonly settings: PbftSettings;
+  private readonly crypto: Crypto;
+  private readonly params: ViewChangeParams;
+  private readonly slotQuorums: Quorums;
+
+  private view = 0;
+  private slots: SlotLog;
+  private readonly checkpoints: CheckpointCollector;
+  private readonly requests: RequestStore;
+  private batcher: Batcher<{ request: Request; digest: Digest }>;
+  private ticks = 0;
+  private clock = 0;
+  private nextPersistId = 1;
+  /** Every message waits for this persist: the incarnation's first hard state. */
+  private bootId = 0;
+  private booted = false;
+  private readonly restartedFrom: number | undefined;
+
+  /** Primary: the next sequence number to assign. */
+  private nextSeq = 1;
+  private lastExecuted = 0;
+  /** The agreed time of the last executed batch with requests (the floor for proposals). */
+  private lastTime = 0;
+  /** Primary: the time of its last proposal (proposals never go back). */
+  private proposedTime = 0;
+  /** Primary: requests in a batch it proposed and that has not executed (never proposed twice). */
+  private readonly proposed = new Set<string>();
+  /** This replica's own normal-case messages per seq, for retransmission. */
+  private readonly own = new Map<
+    number,
+    { prePrepare?: PrePrepare; prepare?: Prepare; commit?: Commit }
+  >();
+  /** Own COMMITs waiting for the certificate they depend on to be durable. */
+  private readonly commitsAwaitingPersist: { id: number; commit: Commit }[] = [];
+  /** Pre-prepares accepted in principle whose request bodies are still being fetched. */
+  private readonly awaitingBodies = new Map<number, { pp: PrePrepare; digest: Digest }>();
+  /** Ordered requests this replica holds and has not executed (backup timers; new primary's queue). */
+  private readonly waiting = new Map<string, Waiting>();
+  private lastFetchRequestsAt = -1_000_000;
+
+  /** View change in progress: the view asked for and when. */
+  private changing: { view: number; since: number; timeout: number } | undefined;
+  private consecutiveViewChanges = 0;
+  /** The latest valid VIEW-CHANGE from each replica (at most n held). */
+  private readonly viewChanges = new Map<ReplicaId, ViewChange>();
+  /** The NEW-VIEW that installed the current view (resent to replicas still asking for it). */
+  private installedNewView: NewView | undefined;
+
+  /** Own checkpoints not yet stable: snapshot data by seq. */
+  private readonly pendingCheckpoints = new Map<number, Served>();
+  private ownCheckpoint: Checkpoint | undefined;
+  private served: Served | undefined;
+  private fetch: StateFetch | undefined;
+  private snapshotRequested = 0;
+  /** Tick since which a stable checkpoint is above what this replica executed. */
+  private behindSince: number | undefined;
+
+  /** The last reply per client (PBFT's exactly-once cache; the session table is the durable one). */
+  /**
+   * Recent replies per client, by timestamp (PBFT's reply cache; the session table is the one
+   * that makes requests exactly-once). A client may have many requests in flight, executed in
+   * any order, so this is a small set per client rather than the paper's single last reply.
+   */
+  private readonly recentReplies = new Map<ClientId, Map<number, Value>>();
+  private readonly queries = new Map<number, { client: ClientId; timestamp: number }>();
+  private nextQid = 1;
+  private readonly certSeqs = new Set<number>();
+
+  // For assertInvariants: values that must only grow.
+  private checkedExecuted = 0;
+  private checkedView = 0;
+
+  constructor(
+    options: ReplicaOptions,
+    private readonly bug?: PbftPlantedBug,
+  ) {
+    this.id = options.id;
+    this.n = options.config.replicas.length;
+    this.q = quorumsFor(this.n);
+    this.settings = parsePbftSettings(options.config.settings);
+    this.crypto = options.crypto;
+    this.slotQuorums =
+      bug === "prepared-with-too-few-prepares"
+        ? { ...this.q, prepares: this.q.prepares - 1 }
+        : bug === "committed-with-weak-quorum"
+          ? { ...this.q, quorum: this.q.weak }
+          : this.q;
+    const checkpointQuorums =
+      bug === "checkpoint-stable-with-weak-quorum" ? { ...this.q, quorum: this.q.weak } : this.q;
+    const genesis = stateDigest(this.crypto, genesisBytes, this.settings.chunkBytes);
+    this.params = {
+      quorums: this.q,
+      interval: this.settings.checkpointInterval,
+      genesisDigest: genesis,
+      windowSize: this.settings.windowSize,
+    };
+    const durable = options.durable;
+    const hard = readHardState(durable.hardState);
+    let stable = genesisCheckpoint(genesis);
+    if (durable.snapshot) {
+      stable = readProof(durable.snapshot.meta);
+      const data = durable.snapshot.data;
+      this.served = {
+        seq: stable.seq,
+        digest: stable.stateDigest,
+        tree: new StateTree(this.crypto, data, this.settings.chunkBytes),
+        data,
+        time: durable.snapshot.meta.time ?? 0,
+      };
+      this.lastExecuted = stable.seq;
+      this.lastTime = durable.snapshot.meta.time ?? 0;
+    }
+    this.checkpoints = new CheckpointCollector(
+      { ...this.params, quorums: checkpointQuorums },
+      4,
+      stable,
+    );
+    this.view = hard?.view ?? 0;
+    this.restartedFrom = hard?.view;
+    this.slots = new SlotLog(this.slotQuorums, this.settings.windowSize, {
+      low: stable.seq,
+      view: this.view,
+    });
+    for (const cert of readCertificates(durable, stable.seq)) {
+      this.slots.restoreCertificate(cert);
+      this.certSeqs.add(cert.prePrepare.seq);
+    }
+    this.requests = new RequestStore(this.settings.maxQueued + this.settings.windowSize * 256);
+    this.batcher = this.newBatcher();
+    this.nextSeq = this.lastExecuted + 1;
+  }
+
+  // ---- the contract ---------------------------------------------------------------------
+
+  status(): CoreStatus {
+    const active = this.slots.isActive;
+    const role = this.fetch
+      ? "recovering"
+      : !active
+        ? "view-change"
+        : primaryOf(this.view, this.n) === this.id
+          ? "primary"
+          : "backup";
+    return {
+      role,
+      term: this.view,
+      leader: active ? primaryOf(this.view, this.n) : undefined,
+      commitIndex: this.lastExecuted,
+      lastIndex: Math.max(this.lastExecuted, this.nextSeq - 1),
+      details: {
+        stableCheckpoint: this.checkpoints.stable.seq,
+        lowWaterMark: this.slots.lowWaterMark,
+        highWaterMark: this.slots.highWaterMark,
+        drops: { ...this.drops },
+        viewChanges: { ...this.viewChangeCauses },
+      },
+    };
+  }
+
+  assertInvariants(): void {
+    const fail = (what: string) => {
+      throw new Error(`pbft invariant (r${this.id}): ${what}`);
+    };
+    this.slots.assertInvariants();
+    if (this.lastExecuted < this.checkedExecuted)
+      fail(`executed went back from ${this.checkedExecuted} to ${this.lastExecuted}`);
+    if (this.view < this.checkedView)
+      fail(`view went back from ${this.checkedView} to ${this.view}`);
+    if (this.slots.view > this.view) fail(`slot log in view ${this.slots.view} above ${this.view}`);
+    if (this.slots.lowWaterMark > this.checkpoints.stable.seq)
+      fail(
+        `low water mark ${this.slots.lowWaterMark} above the stable checkpoint ${this.checkpoints.stable.seq}`,
+      );
+    if (this.slots.lowWaterMark > this.lastExecuted)
+      fail(`low water mark ${this.slots.lowWaterMark} above the executed ${this.lastExecuted}`);
+    if (this.waiting.size > this.settings.maxQueued) fail(`${this.waiting.size} waiting requests`);
+    if (this.viewChanges.size > this.n) fail(`${this.viewChanges.size} view-changes held`);
+    this.checkedExecuted = this.lastExecuted;
+    this.checkedView = this.view;
+  }
+
+  step(input: CoreInput<PbftWire>): readonly Out[] {
+    const out: Out[] = [];
+    if (!this.booted) this.boot(out);
+    switch (input.type) {
+      case "tick":
+        this.ticks++;
+        this.clock = Math.max(this.clock, input.now);
+        this.onTick(out);
+        break;
+      case "client":
+        this.onRequest(input.msg, out, true);
+        break;
+      case "peer":
+        this.onPeer(input.from, input.msg, out);
+        break;
+      case "persisted":
+        this.onPersisted(input.upTo, out);
+        break;
+      case "applied":
+        this.onApplied(input.results, out);
+        break;
+      case "queryDone": {
+        const q = this.queries.get(input.qid);
+        if (q) {
+          this.queries.delete(input.qid);
+          this.reply(q.client, q.timestamp, input.result as unknown as Value, true, out);
+        }
+        break;
+      }
+      case "snapshotTaken":
+        this.onSnapshotTaken(input.index, input.data, out);
+        break;
+      case "external":
+        break; // PBFT asks nothing of the outside world
+    }
+    this.propose(out);
+    return out;
+  }
+
+  // ---- start ----------------------------------------------------------------------------
+
+  /**
+   * The first step of an incarnation. Every message waits for a hard-state write, so a replica
+   * that sent anything has it on disk. Restarting with a stored view means it may have voted in
+   * that view and forgotten how: it moves to the next view before voting again.
+   */
+  private boot(out: Out[]): void {
+    this.booted = true;
+    if (this.restartedFrom === undefined) {
+      this.bootId = this.persist([hardStateOp(this.view)], out);
+    } else {
+      this.startViewChange(this.view + 1, out, "restart");
+      this.bootId = this.nextPersistId - 1;
+    }
+  }
+
+  // ---- client requests --------------------------------------------------------------------
+
+  private onRequest(r: Request, out: Out[], fromClient: boolean): void {
+    const op = parseOp(r.op);
+    if (!op || (r.readOnly && op.kind !== "query")) {
+      this.drops.malformed++;
+      return;
+    }
+    if (this.bug !== "request-signature-not-checked" && !verifyRequest(this.crypto, r).ok) {
+      this.drops.auth++;
+      return;
+    }
+    if (requestBytes(r).length > this.settings.maxBatchBytes) {
+      // Could never be ordered: every replica drops it alike, so no timer runs for it.
+      this.drops.malformed++;
+      return;
+    }
+    if (r.readOnly) {
+      if (!fromClient) return;
+      const qid = this.nextQid++;
+      this.queries.set(qid, { client: r.client, timestamp: r.timestamp });
+      out.push({ type: "query", client: r.client, qid, q: op.value, atIndex: this.lastExecuted });
+      return;
+    }
+    const digest = requestDigest(this.crypto, r);
+    const executed =
+      r.timestamp > 0 ? this.recentReplies.get(r.client)?.get(r.timestamp) : undefined;
+    // From a peer the body is kept even if this request executed here already: a faulty primary
+    // (or a retransmission) may have put it in a later batch, which cannot execute without it.
+    if (!fromClient || executed === undefined) this.requests.add(digest, r);
+    if (!fromClient) {
+      // A body we may have been waiting for (forwarded, fetched, or sent apart from its batch).
+      this.retryAwaitingBodies(out);
+      if (this.slots.isCommittedLocal(this.lastExecuted + 1)) this.execute(out);
+    }
+    if (executed !== undefined) {
+      // Already executed here: resend the reply (full: the client is retrying for a reason).
+      if (fromClient) this.reply(r.client, r.timestamp, executed, true, out, true);
+      return;
+    }
+    const key = toHex(digest);
+    if (!this.waiting.has(key)) {
+      if (this.waiting.size >= this.settings.maxQueued) {
+        this.drops.busy++;
+        return;
+      }
+      this.waiting.set(key, { request: r, digest, since: this.ticks });
+    }
+    if (!this.slots.isActive) return;
+    if (this.isPrimary()) {
+      this.enqueue(r, digest);
+    } else if (fromClient) {
+      // Forward to the primary (§4.1): a client that reached only a backup still gets ordered.
+      this.send(primaryOf(this.view, this.n), r, out);
+    }
+  }
+
+  private enqueue(r: Request, digest: Digest): void {
+    if (this.proposed.has(toHex(digest))) return;
+    const size = requestBytes(r).length;
+    const queued = this.batcher.enqueue(digest, size, { request: r, digest });
+    if (!queued.accepted && queued.reason !== "duplicate") this.drops.busy++;
+  }
+
+  private isPrimary(): boolean {
+    return this.slots.isActive && primaryOf(this.view, this.n) === this.id;
+  }
+
+  private newBatcher(): Batcher<{ request: Request; digest: Digest }> {
+    return new Batcher({
+      maxRequests: this.settings.maxBatchRequests,
+      maxBytes: this.settings.maxBatchBytes,
+      maxQueued: this.settings.maxQueued,
+      maxInFlight: this.settings.maxInFlight,
+    });
+  }
+
+  /** Primary: assign sequence numbers to queued requests while the window and pipeline allow. */
+  private propose(out: Out[]): void {
+    // Before its first tick a replica has no clock to propose a time from.
+    if (!this.isPrimary() || this.fetch || this.ticks === 0) return;
+    for (;;) {
+      const inFlight = this.nextSeq - 1 - this.lastExecuted;
+      const proposal = this.batcher.nextBatch(this.nextSeq, this.slots.highWaterMark, inFlight);
+      if (!proposal) return;
+      const fresh = proposal.items.filter((i) => !this.isExecutedDigest(i.digest));
+      if (fresh.length === 0) continue;
+      const time = proposeTime(this.clock, Math.max(this.lastTime, this.proposedTime));
+      const batch: Batch = { time, requests: fresh.map((i) => i.digest) };
+      const inline: Request[] = [];
+      const separate: Request[] = [];
+      for (const { request, digest } of fresh) {
+        this.requests.add(digest, request); // the body must be here to serve FETCH-REQUESTS
+        if (requestBytes(request).length <= this.settings.inlineRequestBytes) inline.push(request);
+        else separate.push(request);
+      }
+      const seq = this.nextSeq++;
+      this.proposedTime = time;
+      for (const i of fresh) this.proposed.add(toHex(i.digest));
+      const pp = signPrePrepare(
+        this.crypto,
+        { view: this.view, seq, batch, replica: this.id },
+        inline,
+      );
+      // Large requests go first as their own messages (the pre-prepare names them by digest).
+      for (const r of separate) this.broadcast(r, out);
+      this.broadcast(pp, out);
+      this.ownOf(seq).prePrepare = pp;
+      const step = this.slots.addPrePrepare(pp, batchDigest(this.crypto, batch));
+      if (!step.accepted) throw new Error(`invariant: own pre-prepare refused (${step.reason})`);
+    }
+  }
+
+  private isExecutedDigest(digest: Digest): boolean {
+    // A request re-queued after a view change may have executed meanwhile (re-issued in NEW-VIEW).
+    return !this.waiting.has(toHex(digest));
+  }
+
+  // ---- peer messages ---------------------------------------------------------------------
+
+  private onPeer(from: ReplicaId, msg: PbftReplicaMessage, out: Out[]): void {
+    switch (msg.type) {
+      case "request":
+        this.onRequest(msg, out, false);
+        break;
+      case "preprepare":
+        this.onPrePrepare(msg, out);
+        break;
+      case "prepare":
+        if (msg.replica !== from || !verifyPrepare(this.crypto, msg).ok) {
+          this.drops.auth++;
+          return;
+        }
+        this.afterVote(msg.seq, this.slots.addPrepare(msg), out);
+        break;
+      case "commit":
+        if (
+          msg.replica !== from ||
+          (this.bug !== "commit-mac-not-verified" && !verifyCommit(this.crypto, this.id, msg).ok)
+        ) {
+          this.drops.auth++;
+          return;
+        }
+        this.afterVote(msg.seq, this.slots.addCommit(msg), out);
+        break;
+      case "checkpoint":
+        this.onCheckpoint(from, msg, out);
+        break;
+      case "viewchange":
+        this.onViewChange(from, msg, out);
+        break;
+      case "newview":
+        this.onNewView(msg, out);
+        break;
+      case "fetch":
+        this.onFetch(from, msg, out);
+        break;
+      case "statechunk":
+        this.onStateChunk(from, msg, out);
+        break;
+      case "fetchrequests":
+        this.onFetchRequests(from, msg, out);
+        break;
+    }
+  }
+
+  private onPrePrepare(pp: PrePrepare, out: Out[]): void {
+    const checked = verifyPrePrepare(this.crypto, pp);
+    if (!checked.ok) {
+      this.drops.auth++;
+      return;
+    }
+    const digest = checked.digest;
+    const existing = this.slots.prePrepareAt(pp.seq);
+    if (existing && pp.view === this.view) {
+      // A retransmission: the primary did not see our prepare; send it again.
+      const mine = this.own.get(pp.seq)?.prepare;
+      if (mine && equalBytes(this.slots.digestAt(pp.seq)!, digest))
+        this.send(pp.replica, mine, out);
+      return;
+    }
+    if (
+      pp.view !== this.view ||
+      !this.slots.isActive ||
+      this.slots.windowCheck(pp.seq) !== undefined ||
+      (this.bug !== "preprepare-from-any-replica" && pp.replica !== primaryOf(pp.view, this.n)) ||
+      pp.replica === this.id
+    ) {
+      this.drops.refused++;
+      return;
+    }
+    for (const r of pp.inline) {
+      if (this.bug !== "request-signature-not-checked" && !verifyRequest(this.crypto, r).ok) {
+        this.drops.auth++;
+        return; // a primary that forwards a forged request is faulty: let the timers replace it
+      }
+      this.requests.add(requestDigest(this.crypto, r), r);
+    }
+    if (this.ticks === 0) return; // no clock yet to check the proposed time against; it is retransmitted
+    if (pp.batch.requests.length > 0 && this.bug !== "primary-time-not-checked") {
+      const previous = Math.max(this.lastTime, this.timeBefore(pp.seq));
+      const time = checkProposedTime(
+        pp.batch.time,
+        previous,
+        this.clock,
+        this.settings.timeBoundMs,
+      );
+      if (!time.ok) {
+        this.drops.timeRefused++;
+        this.startViewChange(this.view + 1, out);
+        return;
+      }
+    }
+    const resolution = this.requests.resolve(pp.batch);
+    if (resolution.status === "refused") {
+      this.drops.refused++;
+      this.startViewChange(this.view + 1, out);
+      return;
+    }
+    if (resolution.status === "missing") {
+      this.awaitingBodies.set(pp.seq, { pp, digest });
+      this.fetchRequests(resolution.digests, pp.replica, out);
+      return;
+    }
+    this.acceptPrePrepare(pp, digest, out);
+  }
+
+  /** The proposed time of the accepted pre-prepare just below `seq` in this view, or 0. */
+  private timeBefore(seq: number): number {
+    for (let s = seq - 1; s > this.slots.lowWaterMark && s >= seq - 8; s--) {
+      const pp = this.slots.prePrepareAt(s);
+      if (pp && pp.batch.requests.length > 0) return pp.batch.time;
+    }
+    return 0;
+  }
+
+  private acceptPrePrepare(pp: PrePrepare, digest: Digest, out: Out[]): void {
+    const step = this.slots.addPrePrepare(pp, digest);
+    if (!step.accepted) {
+      this.drops.refused++;
+      return;
+    }
+    for (const d of pp.batch.requests) {
+      const w = this.waiting.get(toHex(d));
+      if (w) w.since = this.ticks; // ordered now: the timer measures execution from here
+    }
+    const prepare = signPrepare(this.crypto, {
+      view: pp.view,
+      seq: pp.seq,
+      digest,
+      replica: this.id,
+    });
+    this.ownOf(pp.seq).prepare = prepare;
+    this.broadcast(prepare, out);
+    this.afterVote(pp.seq, this.slots.addPrepare(prepare), out);
+  }
+
+  private afterVote(seq: number, step: SlotStep, out: Out[]): void {
+    if (!step.accepted) {
+      if (step.reason !== "duplicate") this.drops.refused++;
+      return;
+    }
+    if (step.nowPrepared) this.onPrepared(seq, out);
+    if (step.nowCommitted) this.execute(out);
+  }
+
+  /** Prepared: make the certificate durable, then send COMMIT (and count our own). */
+  private onPrepared(seq: number, out: Out[]): void {
+    const cert = this.slots.certificateAt(seq);
+    if (!cert) throw new Error(`invariant: seq ${seq} prepared without a certificate`);
+    const id = this.persist([certPut(cert)], out);
+    this.certSeqs.add(seq);
+    const commit = makeCommit(this.crypto, this.n, {
+      view: this.view,
+      seq,
+      digest: this.slots.digestAt(seq)!,
+      replica: this.id,
+    });
+    this.ownOf(seq).commit = commit;
+    this.broadcast(commit, out, id);
+    this.commitsAwaitingPersist.push({ id, commit });
+  }
+
+  private onPersisted(upTo: number, out: Out[]): void {
+    while (this.commitsAwaitingPersist.length > 0 && this.commitsAwaitingPersist[0]!.id <= upTo) {
+      const { commit } = this.commitsAwaitingPersist.shift()!;
+      if (commit.view !== this.view || !this.slots.isActive) continue;
+      this.afterVote(commit.seq, this.slots.addCommit(commit), out);
+    }
+  }
+
+  // ---- execution -------------------------------------------------------------------------
+
+  /** Executes every committed seq in order from the last executed one, as far as possible. */
+  private execute(out: Out[]): void {
+    while (!this.fetch) {
+      const seq = this.lastExecuted + 1;
+      if (!this.slots.isCommittedLocal(seq)) return;
+      const pp = this.slots.prePrepareAt(seq)!;
+      const resolution = this.requests.resolve(pp.batch);
+      if (resolution.status === "missing") {
+        this.fetchRequests(resolution.digests, undefined, out);
+        return;
+      }
+      // A committed batch the rules refuse (a faulty primary's duplicate or read-only request)
+      // executes as the null request at every correct replica alike.
+      const requests = resolution.status === "complete" ? resolution.requests : [];
+      const digest = this.slots.digestAt(seq)!;
+      const commands: LoggedCommand[] = [];
+      const orderedQueries: { request: Request; q: Value }[] = [];
+      for (const r of requests) {
+        const op = parseOp(r.op);
+        if (!op) continue; // cannot happen: requests are checked before they enter the store
+        if (op.kind === "query") orderedQueries.push({ request: r, q: op.value });
+        else
+          commands.push({
+            client: r.client,
+            seq: r.timestamp,
+            ackedBelow: r.ackedBelow,
+            cmd: op.value,
+            auth: r.sig,
+          });
+      }
+      const entry: LogEntry = {
+        index: seq,
+        // Not the view: a batch committed in one view and re-issued in the next is the same entry.
+        term: 0,
+        time: requests.length > 0 ? pp.batch.time : 0,
+        seed: seedFor(this.crypto, seq, digest),
+        payload: commands.length > 0 ? { type: "commands", commands } : { type: "noop" },
+      };
+      out.push({ type: "apply", entries: [entry] });
+      this.lastExecuted = seq;
+      if (requests.length > 0) this.lastTime = Math.max(this.lastTime, pp.batch.time);
+      this.consecutiveViewChanges = 0;
+      const digests = pp.batch.requests;
+      for (const d of digests) {
+        const key = toHex(d);
+        this.waiting.delete(key);
+        this.proposed.delete(key);
+      }
+      this.batcher.remove(digests);
+      for (const { request, q } of orderedQueries) {
+        const qid = this.nextQid++;
+        this.queries.set(qid, { client: request.client, timestamp: request.timestamp });
+        out.push({ type: "query", client: request.client, qid, q, atIndex: seq });
+      }
+      if (seq % this.settings.checkpointInterval === 0) {
+        this.snapshotRequested = seq;
+        out.push({ type: "takeSnapshot", index: seq });
+      }
+    }
+  }
+
+  private onApplied(results: readonly AppliedCommand[], out: Out[]): void {
+    for (const r of results) {
+      const result = r.result as unknown as Value;
+      if (r.seq > 0) this.rememberReply(r.client, r.seq, result);
+      const full = !this.settings.digestReplies || r.seq % this.n === this.id;
+      this.reply(r.client, r.seq, result, full, out);
+    }
+  }
+
+  private rememberReply(client: ClientId, timestamp: number, result: Value): void {
+    let replies = this.recentReplies.get(client);
+    if (replies)
+      this.recentReplies.delete(client); // re-insert: least recently used first
+    else replies = new Map();
+    this.recentReplies.set(client, replies);
+    replies.set(timestamp, result);
+    if (replies.size > repliesPerClient) replies.delete(Math.min(...replies.keys()));
+    if (this.recentReplies.size > maxRememberedClients) {
+      this.recentReplies.delete(this.recentReplies.keys().next().value!);
+    }
+  }
+
+  private reply(
+    client: ClientId,
+    timestamp: number,
+    result: Value,
+    full: boolean,
+    out: Out[],
+    forceFull = false,
+  ): void {
+    const msg: Reply = makeReply(
+      this.crypto,
+      { view: this.view, timestamp, client, replica: this.id, tentative: false },
+      result,
+      full || forceFull,
+    );
+    out.push({ type: "reply", client, msg, after: this.bootId });
+  }
+
+  // ---- checkpoints -----------------------------------------------------------------------
+
+  private onSnapshotTaken(seq: number, data: Uint8Array, out: Out[]): void {
+    if (seq % this.settings.checkpointInterval !== 0 || seq <= this.slots.lowWaterMark) return;
+    if (seq === this.snapshotRequested) this.snapshotRequested = 0;
+    const tree = new StateTree(this.crypto, data, this.settings.chunkBytes);
+    const time = snapshotPosition(data).time;
+    this.pendingCheckpoints.set(seq, { seq, digest: tree.digest, tree, data, time });
+    const c = signCheckpoint(this.crypto, { seq, stateDigest: tree.digest, replica: this.id });
+    this.ownCheckpoint = c;
+    this.broadcast(c, out);
+    if (seq <= this.checkpoints.stable.seq) this.collect(out);
+    else this.addCheckpoint(c, out);
+  }
+
+  private onCheckpoint(from: ReplicaId, c: Checkpoint, out: Out[]): void {
+    if (c.replica !== from || !verifyCheckpoint(this.crypto, c).ok) {
+      this.drops.auth++;
+      return;
+    }
+    this.addCheckpoint(c, out);
+  }
+
+  private addCheckpoint(c: Checkpoint, out: Out[]): void {
+    const step = this.checkpoints.add(c);
+    if (step.accepted && step.nowStable) this.onStable(step.nowStable, out);
+  }
+
+  /** A checkpoint became stable (2f+1 matching CHECKPOINTs, or a verified proof from elsewhere). */
+  private onStable(proof: CheckpointProof, out: Out[]): void {
+    this.checkpoints.install(proof);
+    const stable = this.checkpoints.stable;
+    if (this.lastExecuted < stable.seq && this.behindSince === undefined) {
+      this.behindSince = this.ticks;
+    }
+    // Far beyond what this replica can still order itself: fetch the state at once.
+    if (stable.seq > this.lastExecuted + this.settings.windowSize) this.startFetch(stable, out);
+    this.collect(out);
+  }
+
+  /**
+   * Garbage collection (§4.3) once this replica has executed up to the stable checkpoint: the
+   * low water mark moves there, the snapshot is written with its proof, and everything below goes.
+   * A replica slightly behind keeps its slots and catches up by executing; one that stays behind
+   * fetches the state (onTick).
+   */
+  private collect(out: Out[]): void {
+    const stable = this.checkpoints.stable;
+    if (stable.seq <= this.slots.lowWaterMark || this.lastExecuted < stable.seq) return;
+    this.behindSince = undefined;
+    const mine = this.pendingCheckpoints.get(stable.seq);
+    if (!mine && this.snapshotRequested === stable.seq) return; // snapshotTaken comes next
+    if (mine && !equalBytes(mine.digest, stable.stateDigest)) {
+      // 2f+1 replicas vouch for another state than ours: impossible for a correct replica
+      // (determinism); fetch theirs rather than carry on diverged.
+      this.startFetch(stable, out);
+      return;
+    }
+    if (mine) {
+      this.served = mine;
+      this.persistSnapshot(stable, mine, out);
+    }
+    this.garbageCollect(stable.seq);
+  }
+
+  private persistSnapshot(proof: CheckpointProof, s: Served, out: Out[]): void {
+    const ops: PersistOp[] = [
+      { type: "snapshot", meta: snapshotMeta(proof, s.time, this.n), data: s.data },
+    ];
+    for (const seq of [...this.certSeqs]) {
+      if (seq <= proof.seq) {
+        ops.push({ type: "delete", key: certKey(seq) });
+        this.certSeqs.delete(seq);
+      }
+    }
+    this.persist(ops, out);
+  }
+
+  private garbageCollect(stableSeq: number): void {
+    this.slots.advanceLowWaterMark(stableSeq);
+    for (const seq of [...this.own.keys()]) if (seq <= stableSeq) this.own.delete(seq);
+    for (const seq of [...this.awaitingBodies.keys()])
+      if (seq <= stableSeq) this.awaitingBodies.delete(seq);
+    for (const seq of [...this.pendingCheckpoints.keys()])
+      if (seq <= stableSeq) this.pendingCheckpoints.delete(seq);
+    // Bodies nobody waits for and no batch in the window names go: executed ones, and a faulty
+    // client's requests that were never ordered, so junk never fills the store. A request
+    // executed below the checkpoint may still be named by a batch above it (a retransmission a
+    // primary ordered twice), and that batch cannot execute without it.
+    const keep = new Set(this.waiting.keys());
+    for (let seq = stableSeq + 1; seq <= this.slots.highWaterMark; seq++) {
+      const pp = this.slots.prePrepareAt(seq) ?? this.awaitingBodies.get(seq)?.pp;
+      for (const d of pp?.batch.requests ?? []) keep.add(toHex(d));
+    }
+    this.requests.retainOnly(keep);
+    if (this.ownCheckpoint && this.ownCheckpoint.seq <= stableSeq) this.ownCheckpoint = undefined;
+    if (this.nextSeq <= stableSeq) this.nextSeq = stableSeq + 1;
+  }
+
+  // ---- state transfer --------------------------------------------------------------------
+
+  private startFetch(target: CheckpointProof, out: Out[]): void {
+    if (this.fetch && this.fetch.target.seq >= target.seq) return;
+    this.fetch = new StateFetch(
+      this.crypto,
+      target,
+      this.id,
+      this.n,
+      this.settings.chunkBytes,
+      this.id,
+    );
+    this.requestChunk(out);
+  }
+
+  private requestChunk(out: Out[]): void {
+    const f = this.fetch!;
+    f.requestedAt = this.ticks;
+    const msg: Fetch = makeFetch(this.crypto, f.source, {
+      replica: this.id,
+      seq: f.target.seq,
+      stateDigest: f.target.stateDigest,
+      chunk: f.nextChunk,
+    });
+    this.send(f.source, msg, out);
+  }
+
+  private onFetch(from: ReplicaId, f: Fetch, out: Out[]): void {
+    if (f.replica !== from || !verifyFetch(this.crypto, f).ok) {
+      this.drops.auth++;
+      return;
+    }
+    const s = this.served?.seq === f.seq ? this.served : this.pendingCheckpoints.get(f.seq);
+    if (!s || !equalBytes(s.digest, f.stateDigest) || f.chunk >= s.tree.chunks) return;
+    const c = s.tree.chunk(f.chunk);
+    const msg: StateChunk = makeStateChunk(this.crypto, from, {
+      replica: this.id,
+      seq: s.seq,
+      stateDigest: s.digest,
+      ...c,
+    });
+    this.send(from, msg, out);
+  }
+
+  private onStateChunk(from: ReplicaId, c: StateChunk, out: Out[]): void {
+    if (c.replica !== from || !verifyStateChunk(this.crypto, c).ok) {
+      this.drops.auth++;
+      return;
+    }
+    const f = this.fetch;
+    if (!f) return;
+    const verdict = f.onChunk(c);
+    if (verdict === "bad") {
+      this.drops.refused++;
+      this.requestChunk(out);
+    } else if (verdict === "more") {
+      this.requestChunk(out);
+    } else if (verdict === "complete") {
+      this.install(f, out);
+    }
+  }
+
+  private install(f: StateFetch, out: Out[]): void {
+    const data = f.data();
+    const proof = f.target;
+    const time = snapshotPosition(data).time;
+    const served: Served = {
+      seq: proof.seq,
+      digest: proof.stateDigest,
+      tree: new StateTree(this.crypto, data, this.settings.chunkBytes),
+      data,
+      time,
+    };
+    this.fetch = undefined;
+    this.served = served;
+    const meta = snapshotMeta(proof, time, this.n);
+    this.persistSnapshot(proof, served, out);
+    out.push({ type: "installSnapshot", meta, data });
+    this.lastExecuted = proof.seq;
+    this.lastTime = Math.max(this.lastTime, time);
+    this.recentReplies.clear(); // the session table in the snapshot answers retries now
+    // Requests held for the timer may have executed inside the snapshot: forget them (clients
+    // that still wait retransmit, and those are held again).
+    this.waiting.clear();
+    this.behindSince = undefined;
+    this.garbageCollect(proof.seq);
+    this.execute(out);
+  }
+
+  // ---- request bodies ----------------------------------------------------------------------
+
+  private fetchRequests(digests: readonly Digest[], from: ReplicaId | undefined, out: Out[]): void {
+    if (this.ticks - this.lastFetchRequestsAt < this.settings.retransmitTicks) return;
+    this.lastFetchRequestsAt = this.ticks;
+    const targets = from !== undefined && from !== this.id ? [from] : this.others();
+    for (const to of targets) {
+      const msg: FetchRequests = makeFetchRequests(this.crypto, to, {
+        replica: this.id,
+        digests: digests.slice(0, 256),
+      });
+      this.send(to, msg, out);
+    }
+  }
+
+  private onFetchRequests(from: ReplicaId, f: FetchRequests, out: Out[]): void {
+    if (f.replica !== from || !verifyFetchRequests(this.crypto, f).ok) {
+      this.drops.auth++;
+      return;
+    }
+    for (const d of f.digests.slice(0, 256)) {
+      const r = this.requests.get(d);
+      if (r) this.send(from, r, out);
+    }
+  }
+
+  /** A request body arrived (forwarded, fetched or separate): pre-prepares waiting on it may go on. */
+  private retryAwaitingBodies(out: Out[]): void {
+    for (const [seq, { pp, digest }] of [...this.awaitingBodies]) {
+      const resolution = this.requests.resolve(pp.batch);
+      if (resolution.status === "missing") continue;
+      this.awaitingBodies.delete(seq);
+      if (resolution.status === "refused") continue;
+      if (pp.view === this.view && this.slots.isActive) this.acceptPrePrepare(pp, digest, out);
+    }
+  }
+
+  // ---- view change -----------------------------------------------------------------------
+
+  private startViewChange(
+    view: number,
+    out: Out[],
+    cause: keyof PbftViewChangeCauses = "badProposal",
+  ): void {
+    if (view <= this.view) return;
+    this.viewChangeCauses[cause]++;
+    this.consecutiveViewChanges++;
+    this.own.clear();
+    this.proposed.clear();
+    this.view = view;
+    this.slots.leaveView();
+    this.batcher = this.newBatcher();
+    this.awaitingBodies.clear();
+    this.commitsAwaitingPersist.length = 0;
+    this.changing = {
+      view,
+      since: this.ticks,
+      timeout: viewChangeTimeout(
+        this.settings.viewChangeTicks,
+        this.consecutiveViewChanges - 1,
+        this.settings.maxViewChangeTicks,
+      ),
+    };
+    const id = this.persist([hardStateOp(view)], out);
+    const vc = buildViewChange(
+      this.crypto,
+      this.id,
+      view,
+      this.checkpoints.stable,
+      this.slots.preparedCertificates(),
+    );
+    this.viewChanges.set(this.id, vc);
+    this.broadcast(vc, out, id);
+    this.tryNewView(out);
+  }
+
+  private onViewChange(from: ReplicaId, vc: ViewChange, out: Out[]): void {
+    if (vc.replica !== from) {
+      this.drops.auth++;
+      return;
+    }
+    const known = this.viewChanges.get(from);
+    if (known && known.view >= vc.view) {
+      // A replica still asking for a view we installed: send it the NEW-VIEW again.
+      if (vc.view === this.view && this.slots.isActive && this.installedNewView) {
+        this.send(from, this.installedNewView, out);
+      }
+      return;
+    }
+    if (vc.view < this.view || (vc.view === this.view && this.slots.isActive)) {
+      if (vc.view === this.view && this.installedNewView)
+        this.send(from, this.installedNewView, out);
+      return;
+    }
+    const valid = verifyViewChange(this.crypto, this.params, vc);
+    if (!valid.ok) {
+      this.drops.auth++;
+      return;
+    }
+    this.viewChanges.set(from, vc);
+    // A stable checkpoint someone proved is one we can use (and fetch, if behind).
+    if (vc.checkpoint.seq > this.checkpoints.stable.seq) this.onStable(vc.checkpoint, out);
+    const requested = new Map<ReplicaId, number>();
+    for (const [r, v] of this.viewChanges) requested.set(r, v.view);
+    const join = viewToJoin(this.view, requested, this.q, this.id);
+    if (join !== undefined) {
+      this.startViewChange(join, out, "joined");
+      return;
+    }
+    this.tryNewView(out);
+  }
+
+  /** The new primary: with 2f+1 view-changes for its view, compute and send NEW-VIEW. */
+  private tryNewView(out: Out[]): void {
+    if (this.slots.isActive || primaryOf(this.view, this.n) !== this.id) return;
+    const vcs = [...this.viewChanges.values()].filter((v) => v.view === this.view);
+    if (vcs.length < this.q.quorum) return;
+    vcs.sort((a, b) => a.replica - b.replica);
+    const chosen = vcs.slice(0, this.q.quorum);
+    const planned = planNewView(this.crypto, this.params, this.view, chosen);
+    if (!planned.ok) throw new Error(`invariant: NEW-VIEW plan failed (${planned.reason})`);
+    let plan = planned.plan;
+    if (this.bug === "new-primary-drops-prepared") {
+      plan = {
+        ...plan,
+        batches: plan.batches.map((b) => ({ ...b, batch: { time: 0, requests: [] } })),
+      };
+    }
+    const nv = buildNewView(this.crypto, this.id, plan, chosen);
+    this.broadcast(nv, out);
+    this.enterView(nv, plan, out);
+  }
+
+  private onNewView(nv: NewView, out: Out[]): void {
+    if (nv.view < this.view || (nv.view === this.view && this.slots.isActive)) return;
+    let plan: NewViewPlan;
+    if (this.bug === "new-view-not-recomputed") {
+      const planned = planNewView(this.crypto, this.params, nv.view, nv.viewChanges);
+      if (!planned.ok || nv.replica !== primaryOf(nv.view, this.n)) {
+        this.drops.auth++;
+        return;
+      }
+      plan = {
+        ...planned.plan,
+        batches: nv.prePrepares.map((pp) => ({ seq: pp.seq, batch: pp.batch })),
+      };
+    } else {
+      const verdict = verifyNewView(this.crypto, this.params, nv);
+      if (!verdict.ok) {
+        this.drops.auth++;
+        return;
+      }
+      plan = verdict.plan;
+    }
+    if (nv.view > this.view) {
+      this.view = nv.view;
+    }
+    this.persist([hardStateOp(nv.view)], out);
+    this.enterView(nv, plan, out);
+  }
+
+  private enterView(
+    nv: NewView,
+    plan: { readonly checkpoint: CheckpointProof; readonly maxS: number },
+    out: Out[],
+  ): void {
+    this.view = nv.view;
+    this.changing = undefined;
+    this.installedNewView = nv;
+    this.slots.enterView(nv.view);
+    for (const [r, vc] of [...this.viewChanges]) if (vc.view <= nv.view) this.viewChanges.delete(r);
+    if (plan.checkpoint.seq > this.checkpoints.stable.seq) this.onStable(plan.checkpoint, out);
+    const primary = primaryOf(nv.view, this.n) === this.id;
+    const reissued = new Set<string>();
+    for (const pp of nv.prePrepares) {
+      for (const d of pp.batch.requests) reissued.add(toHex(d));
+      if (pp.seq <= this.slots.lowWaterMark) continue;
+      const digest = batchDigest(this.crypto, pp.batch);
+      const step = this.slots.addPrePrepare(pp, digest);
+      if (!step.accepted) continue;
+      if (primary) {
+        this.ownOf(pp.seq).prePrepare = pp;
+        continue;
+      }
+      const prepare = signPrepare(this.crypto, {
+        view: pp.view,
+        seq: pp.seq,
+        digest,
+        replica: this.id,
+      });
+      this.ownOf(pp.seq).prepare = prepare;
+      this.broadcast(prepare, out);
+      this.afterVote(pp.seq, this.slots.addPrepare(prepare), out);
+    }
+    this.nextSeq = Math.max(plan.maxS, this.lastExecuted, this.slots.lowWaterMark) + 1;
+    for (const w of this.waiting.values()) {
+      w.since = this.ticks;
+      if (primary && !reissued.has(toHex(w.digest))) this.enqueue(w.request, w.digest);
+    }
+    this.execute(out);
+  }
+
+  // ---- timers and retransmission ------------------------------------------------------------
+
+  private onTick(out: Out[]): void {
+    if (this.changing) {
+      if (this.ticks - this.changing.since >= this.changing.timeout) {
+        this.startViewChange(this.changing.view + 1, out, "viewChangeTimer");
+      }
+    } else if (!this.isPrimary() && !this.fetch) {
+      for (const w of this.waiting.values()) {
+        if (this.ticks - w.since >= this.settings.requestTimeoutTicks) {
+          this.startViewChange(this.view + 1, out, "requestTimer");
+          break;
+        }
+      }
+    }
+    if (
+      !this.fetch &&
+      this.behindSince !== undefined &&
+      this.ticks - this.behindSince >= this.settings.retransmitTicks * 4 &&
+      this.lastExecuted < this.checkpoints.stable.seq
+    ) {
+      this.startFetch(this.checkpoints.stable, out);
+    }
+    if (this.fetch && this.ticks - this.fetch.requestedAt >= this.settings.retransmitTicks * 2) {
+      this.fetch.rotate();
+      this.requestChunk(out);
+    }
+    if (this.ticks % this.settings.retransmitTicks === 0) this.retransmit(out);
+  }
+
+  /**
+   * Messages are lost; PBFT's normal case retransmits (TOCS §5.2). Every few ticks: own pre-
+   * prepares, prepares and commits to the replicas whose commit for that seq we have not seen;
+   * our VIEW-CHANGE while the view change lasts; our latest checkpoint until it is stable; and
+   * requests for bodies we still miss.
+   */
+  private retransmit(out: Out[]): void {
+    if (this.changing) {
+      const vc = this.viewChanges.get(this.id);
+      if (vc) this.broadcast(vc, out);
+    } else if (this.slots.isActive) {
+      for (const [seq, mine] of this.own) {
+        const done = this.slots.committedBy(seq);
+        for (const to of this.others()) {
+          if (done.has(to)) continue;
+          if (mine.prePrepare && mine.prePrepare.view === this.view)
+            this.send(to, mine.prePrepare, out);
+          if (mine.prepare && mine.prepare.view === this.view) this.send(to, mine.prepare, out);
+          if (mine.commit && mine.commit.view === this.view) this.send(to, mine.commit, out);
+        }
+      }
+    }
+    if (this.ownCheckpoint) this.broadcast(this.ownCheckpoint, out);
+    for (const { pp } of this.awaitingBodies.values()) {
+      const resolution = this.requests.resolve(pp.batch);
+      if (resolution.status === "missing") this.fetchRequests(resolution.digests, undefined, out);
+    }
+    if (this.slots.isCommittedLocal(this.lastExecuted + 1)) this.execute(out);
+  }
+
+  // ---- plumbing ----------------------------------------------------------------------------
+
+  private ownOf(seq: number): { prePrepare?: PrePrepare; prepare?: Prepare; commit?: Commit } {
+    let mine = this.own.get(seq);
+    if (!mine) {
+      mine = {};
+      this.own.set(seq, mine);
+    }
+    return mine;
+  }
+
+  private others(): ReplicaId[] {
+    const out: ReplicaId[] = [];
+    for (let i = 0; i < this.n; i++) if (i !== this.id) out.push(i);
+    return out;
+  }
+
+  private send(to: ReplicaId, msg: PbftReplicaMessage, out: Out[], after = 0): void {
+    if (to === this.id) return;
+    out.push({ type: "send", to, msg, after: Math.max(after, this.bootId) });
+  }
+
+  private broadcast(msg: PbftReplicaMessage, out: Out[], after = 0): void {
+    for (const to of this.others()) this.send(to, msg, out, after);
+  }
+
+  private persist(ops: PersistOp[], out: Out[]): number {
+    const id = this.nextPersistId++;
+    out.push({ type: "persist", id, ops });
+    return id;
+  }
+}
+
+/** Clients whose recent replies a replica keeps for retransmissions, and replies per client. */
+const maxRememberedClients = 10_000;
+const repliesPerClient = 32;
+
+/**
+ * Checkpoint 0 is the state every replica starts from; it is never transferred, so its digest
+ * only has to be the same everywhere: the digest of no bytes.
+ */
+const genesisBytes = new Uint8Array(0);

@@ -1,0 +1,33 @@
+/**
+ * Deliberately broken PBFT variants (`pbft-bug-<name>` in `lockstep sim --list`). Each breaks one
+ * rule of the protocol; CI proves the simulator, with its Byzantine adversary, catches every one
+ * within 1000 seeds. A bug the simulator cannot catch is a hole in the evidence, not in the bug.
+ */
+export const pbftPlantedBugs = [
+  /** Prepared with 2f−1 matching prepares instead of 2f. */
+  "prepared-with-too-few-prepares",
+  /** Committed-local with f+1 matching commits instead of 2f+1. */
+  "committed-with-weak-quorum",
+  /** A PRE-PREPARE is accepted from any replica, not only the view's primary. */
+  "preprepare-from-any-replica",
+  /** Client signatures on requests are not checked (a faulty primary can forge or alter requests). */
+  "request-signature-not-checked",
+  /** A checkpoint becomes stable with f+1 matching CHECKPOINT messages instead of 2f+1. */
+  "checkpoint-stable-with-weak-quorum",
+  /** The new primary re-issues null requests instead of the prepared ones in NEW-VIEW. */
+  "new-primary-drops-prepared",
+  /** A backup installs NEW-VIEW without recomputing its pre-prepares from the view-changes. */
+  "new-view-not-recomputed",
+  /** COMMIT authenticators are not verified (a replica can commit in another's name). */
+  "commit-mac-not-verified",
+  /** The primary's proposed time is not checked by the backups. */
+  "primary-time-not-checked",
+  /** The client accepts the first reply it gets. */
+  "client-accepts-first-reply",
+  /** The client accepts a read-only result vouched for by f+1 replicas instead of 2f+1. */
+  "read-only-weak-quorum",
+  /** The client accepts an ordered result with f+1 replies while reads are served unordered. */
+  "ordered-weak-quorum-with-read-only",
+] as const;
+
+export type PbftPlantedBug = (typeof pbftPlantedBugs)[number];

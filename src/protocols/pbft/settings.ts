@@ -1,0 +1,118 @@
+import { isPlainObject } from "../../core/schema.js";
+import type { Value } from "../../core/value.js";
+
+/**
+ * PBFT's settings (ClusterConfig.settings when protocol is "pbft"). Every field is optional in
+ * the configuration; docs/protocols/pbft.md lists them with their defaults and costs.
+ */
+export interface PbftSettings {
+  /** K: a checkpoint every this many sequence numbers (OSDI'99 §4.3). */
+  readonly checkpointInterval: number;
+  /** L: sequence numbers accepted above the stable checkpoint (h, h+L]; a multiple of K. */
+  readonly windowSize: number;
+  /** Requests in one batch (one pre-prepare). */
+  readonly maxBatchRequests: number;
+  /** Request bytes in one batch. */
+  readonly maxBatchBytes: number;
+  /** Batches pre-prepared and not yet executed at once (pipelining). */
+  readonly maxInFlight: number;
+  /** Requests the primary holds waiting for a sequence number; more are answered `busy`. */
+  readonly maxQueued: number;
+  /** Requests larger than this (encoded bytes) travel as their own message, not inside the pre-prepare. */
+  readonly inlineRequestBytes: number;
+  /** Ticks a backup waits for a request it holds to execute before it starts a view change. */
+  readonly requestTimeoutTicks: number;
+  /** Ticks a replica waits for a view change to finish; doubled on each consecutive one (§4.5.2). */
+  readonly viewChangeTicks: number;
+  /** Cap on the doubled view-change wait. */
+  readonly maxViewChangeTicks: number;
+  /** Ticks between retransmissions of the replica's own unanswered messages. */
+  readonly retransmitTicks: number;
+  /** How far (ms) a primary's proposed time may run ahead of a backup's clock (§4.6). */
+  readonly timeBoundMs: number;
+  /** Bytes per state-transfer chunk (and per leaf of the state digest's Merkle tree). */
+  readonly chunkBytes: number;
+  /** Only the designated replica sends the full result; others send its digest (§5.1.1). */
+  readonly digestReplies: boolean;
+  /**
+   * Queries go to every replica and are answered without ordering (§5.1.3). Linearizable only
+   * if ordered requests also wait for 2f+1 matching replies (TOCS §5.1.3), so with this on the
+   * client needs 2f+1 for everything; off, queries are ordered and commands need f+1.
+   */
+  readonly readOnlyQueries: boolean;
+}
+
+export const defaultPbftSettings: PbftSettings = {
+  checkpointInterval: 128,
+  windowSize: 256,
+  maxBatchRequests: 128,
+  maxBatchBytes: 1 << 20,
+  maxInFlight: 8,
+  maxQueued: 4096,
+  inlineRequestBytes: 8192,
+  requestTimeoutTicks: 100,
+  viewChangeTicks: 100,
+  maxViewChangeTicks: 3200,
+  retransmitTicks: 10,
+  timeBoundMs: 5000,
+  chunkBytes: 64 * 1024,
+  digestReplies: true,
+  readOnlyQueries: true,
+};
+
+const intBounds: Record<
+  Exclude<keyof PbftSettings, "digestReplies" | "readOnlyQueries">,
+  readonly [number, number]
+> = {
+  checkpointInterval: [1, 1 << 20],
+  windowSize: [1, 1 << 12],
+  maxBatchRequests: [1, 256],
+  maxBatchBytes: [1024, 1 << 26],
+  maxInFlight: [1, 1 << 12],
+  maxQueued: [1, 1 << 20],
+  inlineRequestBytes: [0, 1 << 24],
+  requestTimeoutTicks: [2, 1_000_000],
+  viewChangeTicks: [2, 1_000_000],
+  maxViewChangeTicks: [2, 100_000_000],
+  retransmitTicks: [1, 1_000_000],
+  timeBoundMs: [0, 86_400_000],
+  chunkBytes: [64, 1 << 24],
+};
+
+/** Checks untrusted PBFT settings and returns them complete; throws one Error naming every bad field. */
+export function parsePbftSettings(settings: unknown): PbftSettings {
+  if (settings === undefined || settings === null) return defaultPbftSettings;
+  if (!isPlainObject(settings)) throw new Error("pbft settings: expected an object");
+  const problems: string[] = [];
+  const out: Record<string, unknown> = { ...defaultPbftSettings };
+  for (const [key, raw] of Object.entries(settings) as [string, Value][]) {
+    if (!Object.hasOwn(defaultPbftSettings, key)) {
+      problems.push(`${key}: unknown pbft setting`);
+    } else if (key === "digestReplies" || key === "readOnlyQueries") {
+      if (typeof raw !== "boolean") problems.push(`${key}: expected a boolean, got ${show(raw)}`);
+      else out[key] = raw;
+    } else {
+      const [min, max] = intBounds[key as keyof typeof intBounds];
+      if (typeof raw !== "number" || !Number.isInteger(raw) || raw < min || raw > max) {
+        problems.push(`${key}: expected an integer from ${min} to ${max}, got ${show(raw)}`);
+      } else out[key] = raw;
+    }
+  }
+  const s = out as unknown as PbftSettings;
+  if (problems.length === 0) {
+    if (s.windowSize % s.checkpointInterval !== 0 || s.windowSize < 2 * s.checkpointInterval) {
+      problems.push(
+        `windowSize: must be a multiple of checkpointInterval and at least twice it (so the next checkpoint can become stable while the window is full), got ${s.windowSize} with checkpointInterval ${s.checkpointInterval}`,
+      );
+    }
+    if (s.maxViewChangeTicks < s.viewChangeTicks) {
+      problems.push("maxViewChangeTicks: must be at least viewChangeTicks");
+    }
+  }
+  if (problems.length > 0) throw new Error(problems.join("; "));
+  return s;
+}
+
+function show(v: Value): string {
+  return JSON.stringify(v) ?? String(v);
+}

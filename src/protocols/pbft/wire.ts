@@ -1,0 +1,33 @@
+import { isPlainObject } from "../../core/schema.js";
+import type { Value } from "../../core/value.js";
+import type { PbftReplicaMessage, Reply, Request } from "./messages.js";
+
+/** PBFT's three message families as the contract sees them. */
+export interface PbftWire {
+  readonly peer: PbftReplicaMessage;
+  readonly request: Request;
+  readonly response: Reply;
+}
+
+/**
+ * What a REQUEST's `op` carries: the client operation, so that a query can be ordered too (the
+ * fallback when read-only replies disagree) and a replica can tell it from a command. Timestamp 0
+ * with a null command opens the client's session, as in the other protocols.
+ */
+export interface PbftOp {
+  readonly kind: "command" | "query";
+  readonly value: Value;
+}
+
+export function opValue(op: PbftOp): Value {
+  return { kind: op.kind, value: op.value };
+}
+
+/** The operation in a request, or undefined if `op` has another shape (dropped and counted). */
+export function parseOp(op: Value): PbftOp | undefined {
+  if (!isPlainObject(op)) return undefined;
+  const { kind, value } = op as { kind?: Value; value?: Value };
+  if ((kind !== "command" && kind !== "query") || value === undefined) return undefined;
+  if (Object.keys(op).length !== 2) return undefined;
+  return { kind, value };
+}
