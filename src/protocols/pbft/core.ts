@@ -174,6 +174,8 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   /** Ordered requests this replica holds and has not executed (backup timers; new primary's queue). */
   private readonly waiting = new Map<string, Waiting>();
   private lastFetchRequestsAt = -1_000_000;
+  /** When helpStraggler last answered each replica. */
+  private readonly helped = new Map<ReplicaId, number>();
 
   /** View change in progress: the view asked for and when. */
   private changing: { view: number; since: number; timeout: number } | undefined;
@@ -202,6 +204,9 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   private readonly queries = new Map<number, { client: ClientId; timestamp: number }>();
   private nextQid = 1;
   private readonly certSeqs = new Set<number>();
+  /** Read-only requests wait for the state to cover what this replica may have forgotten. */
+  private readOnlyBlocked: boolean;
+  private readOnlyFloor = 0;
 
   // For assertInvariants: values that must only grow.
   private checkedExecuted = 0;
@@ -254,15 +259,17 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     );
     this.view = hard?.view ?? 0;
     this.restartedFrom = hard?.view;
+    this.readOnlyBlocked = hard !== undefined;
     this.slots = new SlotLog(this.slotQuorums, this.settings.windowSize, {
       low: stable.seq,
       view: this.view,
     });
-    for (const cert of readCertificates(durable, stable.seq)) {
+    this.requests = new RequestStore(this.settings.maxQueued + this.settings.windowSize * 256);
+    for (const { cert, requests } of readCertificates(durable, stable.seq)) {
       this.slots.restoreCertificate(cert);
       this.certSeqs.add(cert.prePrepare.seq);
+      for (const r of requests) this.requests.add(requestDigest(this.crypto, r), r);
     }
-    this.requests = new RequestStore(this.settings.maxQueued + this.settings.windowSize * 256);
     this.batcher = this.newBatcher();
     this.nextSeq = this.lastExecuted + 1;
   }
@@ -391,6 +398,10 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     }
     if (r.readOnly) {
       if (!fromClient) return;
+      // A replica that restarted from its checkpoint may have forgotten writes it executed (and
+      // whose replies completed them): it answers reads only once it has executed everything
+      // the first view change after its restart re-issued (readOnlyFloor).
+      if (this.readOnlyBlocked || this.lastExecuted < this.readOnlyFloor || this.fetch) return;
       const qid = this.nextQid++;
       this.queries.set(qid, { client: r.client, timestamp: r.timestamp });
       out.push({ type: "query", client: r.client, qid, q: op.value, atIndex: this.lastExecuted });
@@ -505,7 +516,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
           this.drops.auth++;
           return;
         }
-        this.afterVote(msg.seq, this.slots.addPrepare(msg), out);
+        this.afterVote(msg.seq, this.slots.addPrepare(msg), out, from);
         break;
       case "commit":
         if (
@@ -515,7 +526,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
           this.drops.auth++;
           return;
         }
-        this.afterVote(msg.seq, this.slots.addCommit(msg), out);
+        this.afterVote(msg.seq, this.slots.addCommit(msg), out, from);
         break;
       case "checkpoint":
         this.onCheckpoint(from, msg, out);
@@ -629,20 +640,47 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     this.afterVote(pp.seq, this.slots.addPrepare(prepare), out);
   }
 
-  private afterVote(seq: number, step: SlotStep, out: Out[]): void {
+  private afterVote(seq: number, step: SlotStep, out: Out[], from?: ReplicaId): void {
     if (!step.accepted) {
       if (step.reason !== "duplicate") this.drops.refused++;
+      if (from !== undefined) this.helpStraggler(from, seq, step.reason, out);
       return;
     }
     if (step.nowPrepared) this.onPrepared(seq, out);
     if (step.nowCommitted) this.execute(out);
   }
 
+  /**
+   * A replica sends again what we have already: it is retransmitting because it is stuck. Answer
+   * with our own messages for that seq (our retransmissions only go to replicas whose commit we
+   * lack, so one that committed but misses ours would wait forever), or, if the seq is below our
+   * window, with the proof of our stable checkpoint so it fetches the state. At most once per
+   * retransmission period per replica.
+   */
+  private helpStraggler(from: ReplicaId, seq: number, reason: string, out: Out[]): void {
+    if (reason !== "duplicate" && reason !== "below-window") return;
+    const last = this.helped.get(from);
+    if (last !== undefined && this.ticks - last < this.settings.retransmitTicks) return;
+    this.helped.set(from, this.ticks);
+    if (reason === "below-window") {
+      for (const c of this.checkpoints.stable.proof) this.send(from, c, out);
+      return;
+    }
+    const mine = this.own.get(seq);
+    if (mine?.prepare && mine.prepare.view === this.view) this.send(from, mine.prepare, out);
+    if (mine?.prePrepare && mine.prePrepare.view === this.view)
+      this.send(from, mine.prePrepare, out);
+    if (mine?.commit && mine.commit.view === this.view) this.send(from, mine.commit, out);
+  }
+
   /** Prepared: make the certificate durable, then send COMMIT (and count our own). */
   private onPrepared(seq: number, out: Out[]): void {
     const cert = this.slots.certificateAt(seq);
     if (!cert) throw new Error(`invariant: seq ${seq} prepared without a certificate`);
-    const id = this.persist([certPut(cert)], out);
+    const bodies = cert.prePrepare.batch.requests
+      .map((d) => this.requests.get(d))
+      .filter((r): r is Request => r !== undefined);
+    const id = this.persist([certPut(cert, bodies)], out);
     this.certSeqs.add(seq);
     const commit = makeCommit(this.crypto, this.n, {
       view: this.view,
@@ -1148,6 +1186,10 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       this.afterVote(pp.seq, this.slots.addPrepare(prepare), out);
     }
     this.nextSeq = Math.max(plan.maxS, this.lastExecuted, this.slots.lowWaterMark) + 1;
+    if (this.readOnlyBlocked) {
+      this.readOnlyBlocked = false;
+      this.readOnlyFloor = plan.maxS;
+    }
     for (const w of this.waiting.values()) {
       w.since = this.ticks;
       if (primary && !reissued.has(toHex(w.digest))) this.enqueue(w.request, w.digest);

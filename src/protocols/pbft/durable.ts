@@ -1,8 +1,8 @@
 import type { DurableState, PersistOp, SnapshotMeta } from "../../core/protocol.js";
-import { SchemaError } from "../../core/schema.js";
+import { array, object, SchemaError } from "../../core/schema.js";
 import type { Value } from "../../core/value.js";
-import type { CheckpointProof, PreparedCertificate } from "./messages.js";
-import { checkpointProofSchema, preparedCertificateSchema } from "./messages.js";
+import type { CheckpointProof, PreparedCertificate, Request } from "./messages.js";
+import { checkpointProofSchema, pbftRequestSchema, preparedCertificateSchema } from "./messages.js";
 
 /**
  * What a PBFT replica keeps on stable storage, through the contract's records (no log):
@@ -10,9 +10,9 @@ import { checkpointProofSchema, preparedCertificateSchema } from "./messages.js"
  *   message of every incarnation, so a replica that restarts knows it may have voted in that
  *   view and moves to the next one before it votes again (it never prepares two digests for one
  *   view and sequence number, even across a crash that lost what it had accepted);
- * - `cert/<seq>`: each prepared certificate, before the COMMIT that depends on it is sent, so
- *   a request committed at 2f+1 replicas survives a simultaneous power loss of every replica
- *   (the next view change carries it);
+ * - `cert/<seq>`: each prepared certificate with the request bodies of its batch, before the
+ *   COMMIT that depends on it is sent, so a request committed at 2f+1 replicas survives a
+ *   simultaneous power loss of every replica (the next view change carries it);
  * - the snapshot of each stable checkpoint, with its proof in `SnapshotMeta.proof`; writing it
  *   deletes the certificates it covers.
  */
@@ -41,17 +41,37 @@ export function certKey(seq: number): string {
   return `${certPrefix}${seq.toString().padStart(16, "0")}`;
 }
 
-export function certPut(cert: PreparedCertificate): PersistOp {
-  return { type: "put", key: certKey(cert.prePrepare.seq), value: cert as unknown as Value };
+/**
+ * A certificate with the request bodies its batch names (those this replica holds): after a
+ * power loss of every replica the batch is re-issued by the next view change, and it can only
+ * execute if some replica still has the requests.
+ */
+export function certPut(cert: PreparedCertificate, requests: readonly Request[]): PersistOp {
+  return {
+    type: "put",
+    key: certKey(cert.prePrepare.seq),
+    value: { cert, requests } as unknown as Value,
+  };
 }
 
+const certRecordSchema = object({
+  cert: preparedCertificateSchema,
+  requests: array(pbftRequestSchema, 1 << 12),
+});
+
 /** The stored certificates above `low`, checked against the wire schema (a corrupt record throws). */
-export function readCertificates(durable: DurableState, low: number): PreparedCertificate[] {
-  const out: PreparedCertificate[] = [];
+export function readCertificates(
+  durable: DurableState,
+  low: number,
+): { readonly cert: PreparedCertificate; readonly requests: readonly Request[] }[] {
+  const out: { cert: PreparedCertificate; requests: readonly Request[] }[] = [];
   for (const [key, value] of durable.records) {
     if (!key.startsWith(certPrefix)) continue;
-    const cert = preparedCertificateSchema.parse(value, key) as PreparedCertificate;
-    if (cert.prePrepare.seq > low) out.push(cert);
+    const record = certRecordSchema.parse(value, key) as {
+      cert: PreparedCertificate;
+      requests: Request[];
+    };
+    if (record.cert.prePrepare.seq > low) out.push(record);
   }
   return out;
 }
