@@ -476,6 +476,8 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       const separate: Request[] = [];
       for (const { request, digest } of fresh) {
         this.requests.add(digest, request); // the body must be here to serve FETCH-REQUESTS
+        const w = this.waiting.get(toHex(digest));
+        if (w) w.since = this.ticks;
         if (requestBytes(request).length <= this.settings.inlineRequestBytes) inline.push(request);
         else separate.push(request);
       }
@@ -1204,7 +1206,10 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       if (this.ticks - this.changing.since >= this.changing.timeout) {
         this.startViewChange(this.changing.view + 1, out, "viewChangeTimer");
       }
-    } else if (!this.isPrimary() && !this.fetch) {
+    } else if (!this.fetch) {
+      // Backups suspect the primary (§4.4); the primary also gives up on a view in which its own
+      // proposals do not execute in time (a lost commit it cannot recover, a replica that
+      // forgot its vote in a crash), so the group is never stuck with one replica still waiting.
       for (const w of this.waiting.values()) {
         if (this.ticks - w.since >= this.settings.requestTimeoutTicks) {
           this.startViewChange(this.view + 1, out, "requestTimer");
