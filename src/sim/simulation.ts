@@ -232,10 +232,10 @@ export class Simulation {
     this.n = voters + (membership?.spares ?? 0);
     const settings = membership
       ? {
-          ...this.protocol.simSettings(this.random),
+          ...this.protocol.simSettings(this.random, options.faults),
           initialVoters: Array.from({ length: voters }, (_, i) => i),
         }
-      : this.protocol.simSettings(this.random);
+      : this.protocol.simSettings(this.random, options.faults);
     this.config = simulatedCluster(this.definition.name, this.n, f, settings);
     this.kit = simServiceKit(options.service);
     this.network = new SimNetwork(this.n, this.n + options.clients + (membership ? 1 : 0));
