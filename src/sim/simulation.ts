@@ -503,7 +503,9 @@ export class Simulation {
       durable,
     });
     const adversary = this.faulty.has(r.id) ? this.protocol.adversary : undefined;
-    const core = adversary ? adversary.wrap(created, r.random.fork()) : checkingInvariants(created);
+    const core = adversary
+      ? adversary.wrap(created, r.random.fork())
+      : checkingInvariants(created, () => this.checkOneLeaderPerEpoch(r.id, created.status()));
     const inc = r.incarnation;
     const node = new ReplicaNode<WireTypes>(
       core,
@@ -548,6 +550,26 @@ export class Simulation {
     this.schedule(this.random.int(this.tickPeriodUs(r)), { k: "tick", node: r.id, inc });
   }
 
+  /** The replica that led in each epoch (term, view), by the protocol's own status. */
+  private readonly leaderOfEpoch = new Map<number, number>();
+
+  /**
+   * At most one replica leads, and so produces client-visible outputs, per epoch: Raft's
+   * election safety, PBFT's primary of a view, primary/backup's arbiter-decided primary.
+   */
+  private checkOneLeaderPerEpoch(replica: number, status: CoreStatus): void {
+    if (!this.definition.status.leads(status)) return;
+    const known = this.leaderOfEpoch.get(status.term);
+    if (known === undefined) this.leaderOfEpoch.set(status.term, replica);
+    else if (known !== replica && !this.reportedEpochs.has(status.term)) {
+      this.reportedEpochs.add(status.term);
+      this.violations.push(
+        `replicas ${known} and ${replica} both led in ${this.definition.status.epochName} ${status.term}`,
+      );
+    }
+  }
+  private readonly reportedEpochs = new Set<number>();
+
   /**
    * Carries out an external request with the protocol's handler for this run; the answer
    * arrives after a simulated round trip, and is lost if the replica restarted meanwhile or
@@ -555,6 +577,16 @@ export class Simulation {
    */
   private callExternal(r: SimReplica, inc: number, id: number, request: unknown): void {
     let result: ExternalResult<unknown>;
+    const cut = this.network.externalCut.has(r.id);
+    if (cut && this.random.chance(0.5)) {
+      // The request never reached the service: nothing was decided.
+      this.stats.externalRequests++;
+      this.hash.u32(0xe8e0);
+      this.hash.number(r.id);
+      this.trace(() => `external r${r.id} #${id} ${JSON.stringify(request)} lost on the way`);
+      this.externalTimeout(r, inc, id);
+      return;
+    }
     if (!this.external) {
       result = { ok: false, error: "this protocol has no external handler in the simulator" };
     } else {
@@ -571,14 +603,34 @@ export class Simulation {
     this.trace(
       () => `external r${r.id} #${id} ${JSON.stringify(request)} -> ${JSON.stringify(result)}`,
     );
-    const lost = this.network.partition !== "none" && this.random.chance(0.3);
-    if (lost) return;
-    this.schedule(this.network.delay(this.random) * 2, {
+    const lost = cut || (this.network.partition !== "none" && this.random.chance(0.3));
+    if (lost) {
+      this.externalTimeout(r, inc, id);
+      return;
+    }
+    // Now and then the service is slow to answer (a late answer after a retry or a timeout).
+    const slow =
+      this.external && this.random.chance(0.05) ? 5 * us + this.random.int(60 * us) : 0;
+    this.schedule(this.network.delay(this.random) * 2 + slow, {
       k: "externalAnswer",
       node: r.id,
       inc,
       id,
       result,
+    });
+  }
+
+  /**
+   * A lost request or answer ends as a real driver's call would: with an error after its
+   * timeout (0.2 to 1 s), so the replica's bounded set of requests in flight drains.
+   */
+  private externalTimeout(r: SimReplica, inc: number, id: number): void {
+    this.schedule(200 * us + this.random.int(800 * us), {
+      k: "externalAnswer",
+      node: r.id,
+      inc,
+      id,
+      result: { ok: false, error: "no answer from the external service (timed out)" },
     });
   }
 
@@ -869,6 +921,15 @@ export class Simulation {
             : partitionShapes[this.random.int(partitionShapes.length)]!;
           this.network.apply(shape, this.random, this.leader());
           this.stats.partitions++;
+          // Protocols with an external service (the P/B arbiter): sometimes cut one replica,
+          // often the leader, off from it too. Drawn only for them, so other seeds replay as before.
+          if (this.external && this.random.chance(0.5)) {
+            const leader = this.leader();
+            const cut =
+              leader !== undefined && this.random.chance(0.5) ? leader : this.random.int(this.n);
+            this.network.externalCut.add(cut);
+            this.network.partition += `+r${cut}-external`;
+          }
         }
         this.trace(() => `partition ${this.network.partition}`);
         break;
@@ -1061,15 +1122,18 @@ export function runSimulation(options: SimOptions, recordTrace = false): SimResu
  * own invariant checks (ProtocolCore.assertInvariants), so a broken invariant fails the seed at
  * the step that broke it rather than when its consequences reach a client.
  */
-function checkingInvariants(core: ProtocolCore<WireTypes>): ProtocolCore<WireTypes> {
-  const assert = core.assertInvariants?.bind(core);
-  if (!assert) return core;
+function checkingInvariants(
+  core: ProtocolCore<WireTypes>,
+  afterStep: () => void,
+): ProtocolCore<WireTypes> {
+  const assert = core.assertInvariants?.bind(core) ?? (() => {});
   assert();
   return {
     id: core.id,
     step(input) {
       const out = core.step(input);
       assert();
+      afterStep();
       return out;
     },
     status: () => core.status(),
