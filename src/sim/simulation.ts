@@ -609,8 +609,7 @@ export class Simulation {
       return;
     }
     // Now and then the service is slow to answer (a late answer after a retry or a timeout).
-    const slow =
-      this.external && this.random.chance(0.05) ? 5 * us + this.random.int(60 * us) : 0;
+    const slow = this.external && this.random.chance(0.05) ? 5 * us + this.random.int(60 * us) : 0;
     this.schedule(this.network.delay(this.random) * 2 + slow, {
       k: "externalAnswer",
       node: r.id,

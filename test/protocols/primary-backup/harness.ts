@@ -92,11 +92,7 @@ export function campaignAndAnswer(core: PrimaryBackupCore, winner: number): Out[
  * Delivers every peer message in `out` from `from` to `to`, persisting what the receiver writes
  * at once, and returns what the receiver emitted.
  */
-export function deliver(
-  from: number,
-  out: readonly Out[],
-  to: PrimaryBackupCore,
-): Out[] {
+export function deliver(from: number, out: readonly Out[], to: PrimaryBackupCore): Out[] {
   const emitted: Out[] = [];
   for (const msg of sentTo(out, to.id)) {
     const step = [...to.step({ type: "peer", from, msg })];
