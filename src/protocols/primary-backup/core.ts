@@ -120,6 +120,8 @@ export class PrimaryBackupCore implements ProtocolCore<PrimaryBackupWire> {
 
   private campaign: Campaign | undefined;
   private nextExternalId = 1;
+  /** Peer messages dropped as malformed or from outside the configuration. */
+  private dropped = 0;
   /** Why this replica is not primary, when it lost a test-and-set (reported in status). */
   private lastLoss: string | undefined;
 
@@ -181,6 +183,7 @@ export class PrimaryBackupCore implements ProtocolCore<PrimaryBackupWire> {
         backupLag: paired ? this.log.lastIndex - paired.match : null,
         ackOn: this.settings.ackOn,
         lastLoss: this.lastLoss ?? null,
+        droppedMessages: this.dropped,
       },
     };
   }
@@ -287,7 +290,16 @@ export class PrimaryBackupCore implements ProtocolCore<PrimaryBackupWire> {
   }
 
   private onPeer(from: ReplicaId, msg: PrimaryBackupMessage, out: Out[]): void {
-    if (!this.others.includes(from)) return;
+    if (!this.others.includes(from)) {
+      this.dropped++;
+      return;
+    }
+    if (msg.type === "append" && !wellFormedAppend(msg)) {
+      // The schema checks shapes, not this: entries must continue prevIndex, none from a later
+      // epoch than the sender's. Dropped and counted; the primary resends.
+      this.dropped++;
+      return;
+    }
     if (msg.type === "ack") this.onAck(from, msg, out);
     else this.onFromPrimary(from, msg, out);
   }
@@ -821,4 +833,17 @@ export class PrimaryBackupCore implements ProtocolCore<PrimaryBackupWire> {
     };
     out.push({ type: "send", to, msg, after });
   }
+}
+
+/** Entries follow prevIndex without gaps, and none is from an epoch after the sender's. */
+function wellFormedAppend(msg: AppendMessage): boolean {
+  if (msg.prevEpoch > msg.epoch) return false;
+  let previousEpoch = msg.prevEpoch;
+  for (let i = 0; i < msg.entries.length; i++) {
+    const e = msg.entries[i]!;
+    if (e.index !== msg.prevIndex + 1 + i || e.term > msg.epoch || e.term < previousEpoch)
+      return false;
+    previousEpoch = e.term;
+  }
+  return true;
 }

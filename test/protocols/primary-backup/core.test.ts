@@ -263,3 +263,46 @@ describe("primary/backup: a new backup", () => {
     expect(b.status().commitIndex).toBe(last);
   });
 });
+
+describe("primary/backup: bad input", () => {
+  it("drops and counts appends whose entries do not continue prevIndex, or come from a later epoch", () => {
+    const b = makeCore(1);
+    const entry = { index: 3, term: 1, time: 0, seed: 0, payload: { type: "noop" } } as const;
+    const gap = b.step({
+      type: "peer",
+      from: 0,
+      msg: {
+        type: "append",
+        epoch: 1,
+        prevIndex: 0,
+        prevEpoch: 0,
+        entries: [entry],
+        commit: 0,
+        paired: false,
+        round: 0,
+      },
+    });
+    const future = b.step({
+      type: "peer",
+      from: 0,
+      msg: {
+        type: "append",
+        epoch: 1,
+        prevIndex: 2,
+        prevEpoch: 0,
+        entries: [{ ...entry, term: 2 }],
+        commit: 0,
+        paired: false,
+        round: 0,
+      },
+    });
+    const stranger = b.step({
+      type: "peer",
+      from: 7,
+      msg: { type: "ack", epoch: 9, ok: true, index: 0, last: 0, commit: 0, round: 0 },
+    });
+    expect([...gap, ...future, ...stranger]).toEqual([]);
+    expect(b.status()).toMatchObject({ term: 0, lastIndex: 0 });
+    expect(b.status().details).toMatchObject({ droppedMessages: 3 });
+  });
+});
