@@ -127,6 +127,8 @@ export interface SimStats {
   /** WAL segments deleted by compaction on the simulated disks. */
   segmentsDeleted: number;
   externalRequests: number;
+  /** External requests whose request or answer was lost (a cut-off replica, a partition). */
+  externalLost: number;
   /** Replicas the protocol's adversary made faulty in this run. */
   faultyReplicas: number;
   operations: number;
@@ -207,6 +209,7 @@ export class Simulation {
     recoveryRefusals: 0,
     segmentsDeleted: 0,
     externalRequests: 0,
+    externalLost: 0,
     faultyReplicas: 0,
     operations: 0,
     completed: 0,
@@ -624,6 +627,7 @@ export class Simulation {
    * timeout (0.2 to 1 s), so the replica's bounded set of requests in flight drains.
    */
   private externalTimeout(r: SimReplica, inc: number, id: number): void {
+    this.stats.externalLost++;
     this.schedule(200 * us + this.random.int(800 * us), {
       k: "externalAnswer",
       node: r.id,
