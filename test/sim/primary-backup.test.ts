@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { defaultSimOptions, type SimOptions } from "../../src/sim/options.js";
-import { runSimulation } from "../../src/sim/simulation.js";
+import { runSimulation, Simulation } from "../../src/sim/simulation.js";
 
 const base: SimOptions = {
   ...defaultSimOptions,
@@ -28,6 +28,21 @@ describe("primary-backup in the simulator", () => {
     expect(totals.snapshots).toBeGreaterThan(10);
     expect(totals.installs).toBeGreaterThan(0); // new backups brought up by state transfer
     expect(totals.completed).toBeGreaterThan(1000);
+  });
+
+  it("acknowledges on receipt in some seeds without the disk fault, and stays safe there", () => {
+    const modes = new Set<unknown>();
+    for (let seed = 1; seed <= 6; seed++) {
+      const sim = new Simulation({
+        ...base,
+        seed,
+        faults: ["network", "partition", "crash", "pause", "clock"],
+      });
+      const settings = (Reflect.get(sim, "config") as { settings: { ackOn?: unknown } }).settings;
+      modes.add(settings.ackOn);
+      expect(sim.run().violations, `seed ${seed}`).toEqual([]);
+    }
+    expect(modes).toEqual(new Set(["receipt", "durable"]));
   });
 
   it("replays a seed bit for bit", () => {
