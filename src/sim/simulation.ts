@@ -426,6 +426,7 @@ export class Simulation {
         this.hash.u32(0x5157);
         this.hash.number(id);
         r.node!.durable(id);
+        if (this.boundaryCrash(r, 0.01, "right after a write became durable")) return;
         if (r.up && r.incarnation === e.inc && r.disk.pending && !r.disk.syncInFlight)
           this.beginSync(r);
         return;
@@ -458,6 +459,7 @@ export class Simulation {
         if (!r.up || r.incarnation !== e.inc) return;
         if (this.deferIfPaused(r, e)) return;
         r.node!.answer(e.id, e.result);
+        this.boundaryCrash(r, 0.1, "right after an external answer");
         return;
       }
       case "endFaults":
@@ -470,6 +472,20 @@ export class Simulation {
         }
         return;
     }
+  }
+
+  /**
+   * Crash points around decisions made outside the group (protocols with an external service,
+   * in storm seeds): right after the arbiter's answer, before what it leads to is durable or
+   * sent, and right after a write became durable, before what it released is acted on. Other
+   * protocols draw nothing here, so their seeds replay as before.
+   */
+  private boundaryCrash(r: SimReplica, chance: number, where: string): boolean {
+    if (!this.external || !this.profile.electionStorm || this.phase !== "load") return false;
+    if (this.now < this.scenarioUntil || !r.up || !this.random.chance(chance)) return false;
+    this.trace(() => `storm: crash r${r.id} ${where}`);
+    this.crash(r, 2 * us + this.random.int(30 * us));
+    return true;
   }
 
   private deferIfPaused(r: SimReplica, e: SimEvent): boolean {
