@@ -207,6 +207,26 @@ describe("primary/backup: epochs", () => {
     expect(p.status().details).toMatchObject({ eligible: false });
   });
 
+  it("a paused primary that wakes after a newer epoch exists answers no read and no write", () => {
+    const { p, b } = pairedPair();
+    persistAll(b, campaignAndAnswer(b, 1)); // the backup took over while the primary slept
+    const query = {
+      type: "client",
+      client: "c0",
+      mono: 0,
+      msg: { type: "query", client: "c0", qid: 9, q: ["get", "k"] },
+    } as const;
+    const woke = [...p.step(query), ...p.step(request(8))];
+    persistAll(p, woke);
+    expect(ofType(woke, "query")).toEqual([]);
+    expect(ofType(woke, "apply")).toEqual([]);
+    const after = deliver(1, deliver(0, woke, b), p);
+    expect(ofType(after, "query")).toEqual([]);
+    expect(ofType(after, "apply")).toEqual([]);
+    expect(ofType(after, "reply")).toEqual([]);
+    expect(p.status()).toMatchObject({ role: "recovering", term: 2 });
+  });
+
   it("the new primary consumes every entry it received before serving", () => {
     const { p, b } = pairedPair();
     // Entries reach the backup, but their commit never does (the primary dies first).
