@@ -124,6 +124,15 @@ export {
 } from "./net/index.js";
 export { DecodeError, decode, encode, encodeCanonical } from "./platform/codec.js";
 export { generateSigningKeyPair, type KeyRing, NodeCrypto } from "./platform/node-crypto.js";
+export {
+  type ArbiterAnswer,
+  type ArbiterRequest,
+  createPrimaryBackupProtocol,
+  MemoryArbiter,
+  type PrimaryBackupSettings,
+  primaryBackupPlantedBugs,
+  primaryBackupProtocol,
+} from "./protocols/primary-backup/index.js";
 export { createRaftProtocol, raftPlantedBugs, raftProtocol } from "./protocols/raft/index.js";
 export {
   type Adversary,

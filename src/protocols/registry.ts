@@ -12,6 +12,11 @@ import type {
 } from "../core/protocol.js";
 import type { Value } from "../core/value.js";
 import { createPbftProtocol, pbftPlantedBugs } from "./pbft/index.js";
+import {
+  createPrimaryBackupProtocol,
+  MemoryArbiter,
+  primaryBackupPlantedBugs,
+} from "./primary-backup/index.js";
 import { createRaftProtocol, raftPlantedBugs } from "./raft/index.js";
 import { createSingleProtocol } from "./single/index.js";
 
@@ -28,7 +33,11 @@ export interface RegisteredProtocol {
    * configurations as well as faults (some seeds run without check-quorum, with tiny
    * windows, with snapshots every few entries), so bugs that a default hides still surface.
    */
-  readonly simSettings: (random: Random) => { readonly [key: string]: Value };
+  readonly simSettings: (
+    random: Random,
+    /** The run's fault kinds (a setting may only be safe without some of them). */
+    faults: readonly string[],
+  ) => { readonly [key: string]: Value };
   /** A deliberately broken variant: the simulator is expected to find a violation. */
   readonly broken: boolean;
   /**
@@ -111,6 +120,45 @@ function pbftSimSettings(random: Random): { readonly [key: string]: Value } {
   };
 }
 
+// Fast failure detection and tiny snapshot intervals, so that runs of a few seconds fail over,
+// transfer state to new backups and compact often.
+function primaryBackupSimSettings(
+  random: Random,
+  faults: readonly string[],
+): { readonly [key: string]: Value } {
+  const failTicks = pick(random, [5, 10, 20]);
+  return {
+    heartbeatTicks: pick(random, [1, 2]),
+    failTicks,
+    arbiterRetryTicks: pick(random, [3, 10, 30]),
+    // Acknowledging on receipt survives one failure, not a power loss that takes unsynced
+    // writes of both replicas (the disk fault with crashes can do that), so it runs without it.
+    ackOn: faults.includes("disk") || random.chance(0.5) ? "durable" : "receipt",
+    maxBackupLag: pick(random, [2, 16, 256]),
+    maxEntriesPerMessage: pick(random, [1, 8, 64]),
+    maxBatchCommands: pick(random, [1, 16, 256]),
+    snapshotEvery: pick(random, [10, 50, 300]),
+  };
+}
+
+function primaryBackupVariant(
+  bug: (typeof primaryBackupPlantedBugs)[number] | undefined,
+): RegisteredProtocol {
+  return {
+    name: bug ? `primary-backup-bug-${bug}` : "primary-backup",
+    description: bug
+      ? `BROKEN primary-backup: ${bug}`
+      : "primary/backup (VMware FT style): f+1 replicas and a test-and-set arbiter tolerate f=1 fail-stop fault",
+    definition: createPrimaryBackupProtocol(
+      bug ? { plantedBug: bug } : {},
+    ) as unknown as ProtocolDefinition<WireTypes>,
+    defaultF: 1,
+    simSettings: primaryBackupSimSettings,
+    broken: bug !== undefined,
+    simExternal: () => new MemoryArbiter() as unknown as ExternalHandler,
+  };
+}
+
 const registered: RegisteredProtocol[] = [
   {
     name: "single",
@@ -172,6 +220,8 @@ const registered: RegisteredProtocol[] = [
       broken: true,
     }),
   ),
+  primaryBackupVariant(undefined),
+  ...primaryBackupPlantedBugs.map((bug) => primaryBackupVariant(bug)),
 ];
 
 /** The replica-count rule of a protocol by its name (the correct variant's declaration). */

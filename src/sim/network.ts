@@ -37,6 +37,8 @@ export class SimNetwork {
   private readonly blocked: Uint8Array;
   quality: NetworkQuality = calmNetwork;
   partition: string = "none";
+  /** Replicas cut off from the protocol's external service (the primary/backup arbiter). */
+  readonly externalCut = new Set<number>();
 
   constructor(
     readonly replicas: number,
@@ -58,6 +60,7 @@ export class SimNetwork {
 
   heal(): void {
     this.blocked.fill(0);
+    this.externalCut.clear();
     this.partition = "none";
   }
 

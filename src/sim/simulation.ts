@@ -127,6 +127,8 @@ export interface SimStats {
   /** WAL segments deleted by compaction on the simulated disks. */
   segmentsDeleted: number;
   externalRequests: number;
+  /** External requests whose request or answer was lost (a cut-off replica, a partition). */
+  externalLost: number;
   /** Replicas the protocol's adversary made faulty in this run. */
   faultyReplicas: number;
   operations: number;
@@ -207,6 +209,7 @@ export class Simulation {
     recoveryRefusals: 0,
     segmentsDeleted: 0,
     externalRequests: 0,
+    externalLost: 0,
     faultyReplicas: 0,
     operations: 0,
     completed: 0,
@@ -232,10 +235,10 @@ export class Simulation {
     this.n = voters + (membership?.spares ?? 0);
     const settings = membership
       ? {
-          ...this.protocol.simSettings(this.random),
+          ...this.protocol.simSettings(this.random, options.faults),
           initialVoters: Array.from({ length: voters }, (_, i) => i),
         }
-      : this.protocol.simSettings(this.random);
+      : this.protocol.simSettings(this.random, options.faults);
     this.config = simulatedCluster(this.definition.name, this.n, f, settings);
     this.kit = simServiceKit(options.service);
     this.network = new SimNetwork(this.n, this.n + options.clients + (membership ? 1 : 0));
@@ -414,6 +417,7 @@ export class Simulation {
         this.hash.u32(0x5157);
         this.hash.number(id);
         r.node!.durable(id);
+        if (this.boundaryCrash(r, 0.01, "right after a write became durable")) return;
         if (r.up && r.incarnation === e.inc && r.disk.pending && !r.disk.syncInFlight)
           this.beginSync(r);
         return;
@@ -446,6 +450,7 @@ export class Simulation {
         if (!r.up || r.incarnation !== e.inc) return;
         if (this.deferIfPaused(r, e)) return;
         r.node!.answer(e.id, e.result);
+        this.boundaryCrash(r, 0.1, "right after an external answer");
         return;
       }
       case "endFaults":
@@ -458,6 +463,20 @@ export class Simulation {
         }
         return;
     }
+  }
+
+  /**
+   * Crash points around decisions made outside the group (protocols with an external service,
+   * in storm seeds): right after the arbiter's answer, before what it leads to is durable or
+   * sent, and right after a write became durable, before what it released is acted on. Other
+   * protocols draw nothing here, so their seeds replay as before.
+   */
+  private boundaryCrash(r: SimReplica, chance: number, where: string): boolean {
+    if (!this.external || !this.profile.electionStorm || this.phase !== "load") return false;
+    if (this.now < this.scenarioUntil || !r.up || !this.random.chance(chance)) return false;
+    this.trace(() => `storm: crash r${r.id} ${where}`);
+    this.crash(r, 2 * us + this.random.int(30 * us));
+    return true;
   }
 
   private deferIfPaused(r: SimReplica, e: SimEvent): boolean {
@@ -496,7 +515,7 @@ export class Simulation {
     const adversary = this.faulty.has(r.id) ? this.protocol.adversary : undefined;
     const core = adversary
       ? adversary.wrap(created, r.random.fork(), this.cryptoFor(`r${r.id}`))
-      : checkingInvariants(created);
+      : checkingInvariants(created, () => this.checkOneLeaderPerEpoch(r.id, created.status()));
     const inc = r.incarnation;
     const node = new ReplicaNode<WireTypes>(
       core,
@@ -541,6 +560,26 @@ export class Simulation {
     this.schedule(this.random.int(this.tickPeriodUs(r)), { k: "tick", node: r.id, inc });
   }
 
+  /** The replica that led in each epoch (term, view), by the protocol's own status. */
+  private readonly leaderOfEpoch = new Map<number, number>();
+
+  /**
+   * At most one replica leads, and so produces client-visible outputs, per epoch: Raft's
+   * election safety, PBFT's primary of a view, primary/backup's arbiter-decided primary.
+   */
+  private checkOneLeaderPerEpoch(replica: number, status: CoreStatus): void {
+    if (!this.definition.status.leads(status)) return;
+    const known = this.leaderOfEpoch.get(status.term);
+    if (known === undefined) this.leaderOfEpoch.set(status.term, replica);
+    else if (known !== replica && !this.reportedEpochs.has(status.term)) {
+      this.reportedEpochs.add(status.term);
+      this.violations.push(
+        `replicas ${known} and ${replica} both led in ${this.definition.status.epochName} ${status.term}`,
+      );
+    }
+  }
+  private readonly reportedEpochs = new Set<number>();
+
   /**
    * Carries out an external request with the protocol's handler for this run; the answer
    * arrives after a simulated round trip, and is lost if the replica restarted meanwhile or
@@ -548,6 +587,16 @@ export class Simulation {
    */
   private callExternal(r: SimReplica, inc: number, id: number, request: unknown): void {
     let result: ExternalResult<unknown>;
+    const cut = this.network.externalCut.has(r.id);
+    if (cut && this.random.chance(0.5)) {
+      // The request never reached the service: nothing was decided.
+      this.stats.externalRequests++;
+      this.hash.u32(0xe8e0);
+      this.hash.number(r.id);
+      this.trace(() => `external r${r.id} #${id} ${JSON.stringify(request)} lost on the way`);
+      this.externalTimeout(r, inc, id);
+      return;
+    }
     if (!this.external) {
       result = { ok: false, error: "this protocol has no external handler in the simulator" };
     } else {
@@ -564,14 +613,34 @@ export class Simulation {
     this.trace(
       () => `external r${r.id} #${id} ${JSON.stringify(request)} -> ${JSON.stringify(result)}`,
     );
-    const lost = this.network.partition !== "none" && this.random.chance(0.3);
-    if (lost) return;
-    this.schedule(this.network.delay(this.random) * 2, {
+    const lost = cut || (this.network.partition !== "none" && this.random.chance(0.3));
+    if (lost) {
+      this.externalTimeout(r, inc, id);
+      return;
+    }
+    // Now and then the service is slow to answer (a late answer after a retry or a timeout).
+    const slow = this.external && this.random.chance(0.05) ? 5 * us + this.random.int(60 * us) : 0;
+    this.schedule(this.network.delay(this.random) * 2 + slow, {
       k: "externalAnswer",
       node: r.id,
       inc,
       id,
       result,
+    });
+  }
+
+  /**
+   * A lost request or answer ends as a real driver's call would: with an error after its
+   * timeout (0.2 to 1 s), so the replica's bounded set of requests in flight drains.
+   */
+  private externalTimeout(r: SimReplica, inc: number, id: number): void {
+    this.stats.externalLost++;
+    this.schedule(200 * us + this.random.int(800 * us), {
+      k: "externalAnswer",
+      node: r.id,
+      inc,
+      id,
+      result: { ok: false, error: "no answer from the external service (timed out)" },
     });
   }
 
@@ -862,6 +931,15 @@ export class Simulation {
             : partitionShapes[this.random.int(partitionShapes.length)]!;
           this.network.apply(shape, this.random, this.leader());
           this.stats.partitions++;
+          // Protocols with an external service (the P/B arbiter): sometimes cut one replica,
+          // often the leader, off from it too. Drawn only for them, so other seeds replay as before.
+          if (this.external && this.random.chance(0.5)) {
+            const leader = this.leader();
+            const cut =
+              leader !== undefined && this.random.chance(0.5) ? leader : this.random.int(this.n);
+            this.network.externalCut.add(cut);
+            this.network.partition += `+r${cut}-external`;
+          }
         }
         this.trace(() => `partition ${this.network.partition}`);
         break;
@@ -1054,15 +1132,18 @@ export function runSimulation(options: SimOptions, recordTrace = false): SimResu
  * own invariant checks (ProtocolCore.assertInvariants), so a broken invariant fails the seed at
  * the step that broke it rather than when its consequences reach a client.
  */
-function checkingInvariants(core: ProtocolCore<WireTypes>): ProtocolCore<WireTypes> {
-  const assert = core.assertInvariants?.bind(core);
-  if (!assert) return core;
+function checkingInvariants(
+  core: ProtocolCore<WireTypes>,
+  afterStep: () => void,
+): ProtocolCore<WireTypes> {
+  const assert = core.assertInvariants?.bind(core) ?? (() => {});
   assert();
   return {
     id: core.id,
     step(input) {
       const out = core.step(input);
       assert();
+      afterStep();
       return out;
     },
     status: () => core.status(),

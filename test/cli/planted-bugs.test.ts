@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { primaryBackupPlantedBugs } from "../../src/protocols/primary-backup/index.js";
 import { raftPlantedBugs } from "../../src/protocols/raft/index.js";
 import { runCli } from "./run-cli.js";
 
@@ -27,6 +28,36 @@ describe("the simulator catches every planted Raft bug within 1000 seeds", () =>
       expect(code).toBe(1);
       const seed = /FAIL seed (\d+)/.exec(stdout)![1];
       console.log(`raft-bug-${bug}: caught at seed ${seed}`);
+    },
+    900_000,
+  );
+});
+
+// Primary/backup's planted bugs: each breaks one rule of the VMware FT design (the output rule,
+// the arbiter, go-live, epochs, replay, the new backup); each must be caught within 1000 seeds.
+describe("the simulator catches every planted primary/backup bug within 1000 seeds", () => {
+  it.each(primaryBackupPlantedBugs.map((bug) => [bug]))(
+    "primary-backup-bug-%s",
+    (bug) => {
+      const { code, stdout } = runCli(
+        [
+          "sim",
+          "--protocol",
+          `primary-backup-bug-${bug}`,
+          "--seeds",
+          "1000",
+          "--until-failure",
+          "--jobs",
+          "2",
+          "--out",
+          "lockstep-failures/planted",
+        ],
+        { timeoutMs: 900_000 },
+      );
+      expect(stdout, stdout.slice(-2000)).toMatch(/FAIL seed \d+/);
+      expect(code).toBe(1);
+      const seed = /FAIL seed (\d+)/.exec(stdout)![1];
+      console.log(`primary-backup-bug-${bug}: caught at seed ${seed}`);
     },
     900_000,
   );

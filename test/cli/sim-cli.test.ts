@@ -6,7 +6,7 @@ import { runCli } from "./run-cli.js";
 
 describe("lockstep sim", () => {
   // Raft runs with every fault kind, including membership changes under load.
-  it.each([["single"], ["raft"]])(
+  it.each([["single"], ["raft"], ["primary-backup"]])(
     "passes 1000 seeds of %s with all faults",
     (protocol) => {
       const { code, stdout } = runCli([

@@ -9,11 +9,10 @@ import type { ProtocolName, ReplicaCountRule } from "../../src/core/protocol.js"
 import { defaultSessionLimits } from "../../src/core/session-table.js";
 import { replicaCountOf, validateConfig } from "../../src/protocols/registry.js";
 
-// PBFT and primary/backup are not built yet; these stand in for the rules they will declare, to
-// show that validation follows whatever rule a protocol declares.
+// PBFT is not registered yet; this stands in for the rule it will declare, to show that
+// validation follows whatever rule a protocol declares.
 const futureRules: Partial<Record<ProtocolName, ReplicaCountRule>> = {
   pbft: { replicasFor: (f) => 3 * f + 1, faultsTolerated: (n) => Math.floor((n - 1) / 3) },
-  "primary-backup": { replicasFor: (f) => f + 1, faultsTolerated: (n) => n - 1 },
 };
 const lookup: ReplicaCountLookup = (p) => replicaCountOf(p) ?? futureRules[p];
 
@@ -176,9 +175,12 @@ describe("replica-count rules", () => {
     expect(problemsOf({ protocol: "pbft", f: 2, replicas: ids(6) })).toHaveLength(1);
   });
 
-  it("primary-backup needs f+1", () => {
-    expect(problemsOf({ protocol: "primary-backup", f: 2, replicas: ids(2) })).toEqual([
-      "replicas: primary-backup needs at least 3 replicas for f = 2, got 2",
+  it("primary-backup needs f+1, and tolerates one fault at most", () => {
+    expect(problemsOf({ protocol: "primary-backup", f: 1, replicas: ids(1) })).toEqual([
+      "replicas: primary-backup needs at least 2 replicas for f = 1, got 1",
+    ]);
+    expect(problemsOf({ protocol: "primary-backup", f: 2, replicas: ids(3) })).toEqual([
+      "f: primary-backup tolerates at most f = 1, got 2",
     ]);
   });
 

@@ -1,0 +1,149 @@
+import type { ClientRequestMessage, ReplyResult } from "../../core/client-messages.js";
+import type { ClientId, ReplicaId } from "../../core/ids.js";
+import type { LogEntry } from "../../core/log-entry.js";
+import { adoptEpoch, startCampaign } from "./campaign.js";
+import type { AckMessage } from "./messages.js";
+import type { HeldQuery, Out, PbNode } from "./node.js";
+import { advanceCommit, sendTo } from "./shipping.js";
+
+/** The live primary: client requests, batching into entries, acks from backups, confirmed reads. */
+
+export function replyCommand(client: ClientId, seq: number, result: ReplyResult, out: Out[]): void {
+  out.push({ type: "reply", client, msg: { type: "reply", client, seq, result }, after: 0 });
+}
+
+export function notPrimary(n: PbNode): ReplyResult {
+  const leader = n.primary !== undefined && n.primary !== n.id ? n.primary : undefined;
+  return leader === undefined
+    ? { ok: false, error: "not-leader" }
+    : { ok: false, error: "not-leader", leader };
+}
+
+export function onClient(n: PbNode, client: ClientId, msg: ClientRequestMessage, out: Out[]): void {
+  if (msg.type === "admin") {
+    out.push({
+      type: "reply",
+      client,
+      msg: {
+        type: "adminReply",
+        client,
+        aid: msg.aid,
+        result: {
+          ok: false,
+          error: "invalid",
+          message: "primary-backup has no membership changes",
+        },
+      },
+      after: 0,
+    });
+    return;
+  }
+  if (!n.live) {
+    const result = notPrimary(n);
+    out.push({
+      type: "reply",
+      client,
+      msg:
+        msg.type === "request"
+          ? { type: "reply", client, seq: msg.seq, result }
+          : { type: "queryReply", client, qid: msg.qid, result },
+      after: 0,
+    });
+    return;
+  }
+  if (msg.type === "query") {
+    if (n.pairedWith === undefined) {
+      // Alone in its epoch, nobody else may take over (no other replica is eligible).
+      out.push({ type: "query", client, qid: msg.qid, q: msg.q, atIndex: n.commit });
+    } else {
+      // The backup could have taken over: answer once it confirms this epoch after now.
+      n.round++;
+      n.heldQueries.push({ client, qid: msg.qid, q: msg.q, round: n.round });
+      sendTo(n, n.pairedWith, out);
+    }
+    return;
+  }
+  const key = `${client}#${msg.seq}`;
+  if (n.awaiting.has(key)) return; // logged already; answered when it commits
+  const busy = busyReason(n);
+  if (busy !== undefined) {
+    replyCommand(client, msg.seq, { ok: false, error: "busy", message: busy }, out);
+    return;
+  }
+  n.awaiting.add(key);
+  n.batch.push({ client, seq: msg.seq, ackedBelow: msg.ackedBelow, cmd: msg.cmd });
+  if (n.batch.length >= n.settings.maxBatchCommands) flushBatch(n, out);
+}
+
+/** Why the primary takes no new command now (bounded memory and bounded backup lag). */
+export function busyReason(n: PbNode): string | undefined {
+  if (n.awaiting.size >= n.settings.maxPending) return "too many commands in flight";
+  const paired = n.pairedWith === undefined ? undefined : n.progress.get(n.pairedWith);
+  if (paired && n.log.lastIndex - paired.match >= n.settings.maxBackupLag)
+    return `the backup is ${n.log.lastIndex - paired.match} entries behind`;
+  return undefined;
+}
+
+/** Logs the commands received in this step as one entry and ships it. */
+export function flushBatch(n: PbNode, out: Out[]): void {
+  if (n.batch.length === 0 || !n.live) return;
+  const entry: LogEntry = {
+    index: n.log.lastIndex + 1,
+    term: n.epoch,
+    time: n.stampTime(),
+    seed: n.random.u32(),
+    payload: { type: "commands", commands: n.batch },
+  };
+  n.batch = [];
+  n.log.append(entry);
+  n.persist(out, [{ type: "append", entries: [entry] }], entry.index);
+  for (const [r, p] of n.progress) if (p.next === entry.index) sendTo(n, r, out);
+}
+
+export function onAck(n: PbNode, from: ReplicaId, msg: AckMessage, out: Out[]): void {
+  if (msg.epoch > n.epoch) {
+    if (n.eligible && msg.epoch === n.asked && msg.epoch === n.epoch + 1) {
+      // We asked for that epoch and may have won it in an earlier incarnation whose record
+      // of it was lost: ask again to learn the winner (if it is us, nobody else may take
+      // over, so dropping out now would leave the epoch without a primary for good).
+      if (!n.campaign) startCampaign(n, out);
+      return;
+    }
+    adoptEpoch(n, msg.epoch, undefined, out);
+    return;
+  }
+  if (!n.live || msg.epoch < n.epoch) return;
+  const p = n.progress.get(from);
+  if (!p) return;
+  p.lastAckTick = n.ticks;
+  if (!msg.ok) {
+    // Its log ends before, or disagrees at, the entry we built on: resume where it surely
+    // agrees (its committed prefix is final), or right after its end.
+    p.next = msg.last < msg.index ? msg.last + 1 : msg.commit + 1;
+    p.next = Math.max(1, Math.min(p.next, n.log.lastIndex + 1));
+    sendTo(n, from, out);
+    return;
+  }
+  if (msg.index > p.match) p.match = Math.min(msg.index, n.log.lastIndex);
+  if (p.next <= p.match) p.next = p.match + 1;
+  if (n.pairedWith === undefined && p.match >= n.log.lastIndex) {
+    // In sync: from now on every output waits for this backup, which may take over.
+    n.pairedWith = from;
+  }
+  if (from === n.pairedWith && msg.round > p.round) {
+    p.round = msg.round;
+    releaseQueries(n, p.round, out);
+  }
+  advanceCommit(n, out);
+  if (p.next <= n.log.lastIndex) sendTo(n, from, out);
+}
+
+export function releaseQueries(n: PbNode, confirmed: number, out: Out[]): void {
+  const kept: HeldQuery[] = [];
+  for (const q of n.heldQueries) {
+    if (q.round <= confirmed)
+      out.push({ type: "query", client: q.client, qid: q.qid, q: q.q, atIndex: n.commit });
+    else kept.push(q);
+  }
+  n.heldQueries = kept;
+}
