@@ -11,6 +11,7 @@ import type {
   WireTypes,
 } from "../core/protocol.js";
 import type { Value } from "../core/value.js";
+import { byzantine, byzantineBehaviours } from "./pbft/adversary.js";
 import { createPbftProtocol, pbftPlantedBugs } from "./pbft/index.js";
 import {
   createPrimaryBackupProtocol,
@@ -159,6 +160,26 @@ function primaryBackupVariant(
   };
 }
 
+/**
+ * PBFT's Byzantine adversary: in 60% of the seeds, f replicas lie, each with a behaviour from
+ * the catalog (src/protocols/pbft/adversary.ts). Replica 0 (the first primary) is among them in
+ * half of those seeds, so the primary's lies (equivocation, slowness) are exercised often.
+ */
+const pbftAdversary: Adversary = {
+  pick(random, n, f) {
+    if (f === 0 || !random.chance(0.6)) return [];
+    const ids = Array.from({ length: n }, (_, i) => i);
+    const chosen: number[] = random.chance(0.5) ? [0] : [];
+    while (chosen.length < f) {
+      const id = ids[random.int(n)]!;
+      if (!chosen.includes(id)) chosen.push(id);
+    }
+    return chosen;
+  },
+  wrap: (core, random, crypto) =>
+    byzantine(core, pick(random, byzantineBehaviours), random, crypto),
+};
+
 const registered: RegisteredProtocol[] = [
   {
     name: "single",
@@ -207,6 +228,7 @@ const registered: RegisteredProtocol[] = [
     defaultF: 1,
     simSettings: pbftSimSettings,
     broken: false,
+    adversary: pbftAdversary,
   },
   ...pbftPlantedBugs.map(
     (bug): RegisteredProtocol => ({
@@ -218,6 +240,7 @@ const registered: RegisteredProtocol[] = [
       defaultF: 1,
       simSettings: pbftSimSettings,
       broken: true,
+      adversary: pbftAdversary,
     }),
   ),
   primaryBackupVariant(undefined),

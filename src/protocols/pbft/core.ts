@@ -770,7 +770,9 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     for (const r of results) {
       const result = r.result as unknown as Value;
       if (r.seq > 0) this.rememberReply(r.client, r.seq, result);
-      const full = !this.settings.digestReplies || r.seq % this.n === this.id;
+      // Session openings are never cached for retransmission (timestamp 0 repeats), so their
+      // tiny result always travels in full; otherwise the designated replica sends it (§5.1.1).
+      const full = !this.settings.digestReplies || r.seq === 0 || r.seq % this.n === this.id;
       this.reply(r.client, r.seq, result, full, out);
     }
   }
@@ -1244,6 +1246,9 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       if (vc) this.broadcast(vc, out);
     } else if (this.slots.isActive) {
       for (const [seq, mine] of this.own) {
+        // Only what this replica still waits for: a replica behind on an executed slot sends
+        // its own retransmission, which helpStraggler answers.
+        if (seq <= this.lastExecuted) continue;
         const done = this.slots.committedBy(seq);
         for (const to of this.others()) {
           if (done.has(to)) continue;

@@ -56,6 +56,8 @@ interface Slot {
 
 export class SlotLog {
   private readonly slots = new Map<number, Slot>();
+  /** Slots touched since the last assertInvariants. */
+  private readonly changed = new Set<number>();
   private low: number;
   private currentView: number;
   private active = true;
@@ -231,8 +233,16 @@ export class SlotLog {
     return this.slots.size;
   }
 
+  /**
+   * Checks the slots changed since the last call (the simulator calls this after every step, so
+   * each change is checked once; a full pass every step would cost O(L) per message).
+   */
   assertInvariants(): void {
-    for (const [seq, slot] of this.slots) {
+    const changed = [...this.changed];
+    this.changed.clear();
+    for (const seq of changed) {
+      const slot = this.slots.get(seq);
+      if (!slot) continue;
       const where = `slot ${seq} (view ${this.currentView})`;
       if (seq <= this.low || seq > this.highWaterMark) throw new Error(`${where}: outside window`);
       if (slot.committed && !slot.prepared) throw new Error(`${where}: committed, not prepared`);
@@ -255,6 +265,7 @@ export class SlotLog {
   }
 
   private slot(seq: number): Slot {
+    this.changed.add(seq);
     let slot = this.slots.get(seq);
     if (!slot) {
       slot = {

@@ -13,7 +13,6 @@ describe("src/protocols/pbft stays sans-IO", () => {
   it.each(files)("%s imports only src/core and its siblings", (file) => {
     const source = readFileSync(join(dir, file), "utf8");
     const specifiers = [...source.matchAll(/from\s+"([^"]+)"/g)].map((m) => m[1]!);
-    expect(specifiers.length).toBeGreaterThan(0);
     for (const s of specifiers)
       expect(s).toMatch(/^(\.\/[\w-]+\.js|\.\.\/\.\.\/core\/[\w-]+\.js)$/);
   });
