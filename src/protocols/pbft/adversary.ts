@@ -1,4 +1,5 @@
 import type { Crypto } from "../../core/crypto.js";
+import { equalBytes } from "../../core/crypto.js";
 import type { ReplicaId } from "../../core/ids.js";
 import type { Random } from "../../core/prng.js";
 import type {
@@ -12,11 +13,13 @@ import type { Value } from "../../core/value.js";
 import {
   makeCommit,
   makeReply,
+  signNewView,
   signPrePrepare,
   signPrepare,
   signViewChange,
 } from "./authenticator.js";
 import type { Digest, PbftReplicaMessage, Reply } from "./messages.js";
+import { requestDigest } from "./signed-bytes.js";
 
 /**
  * The simulator's Byzantine replicas. A faulty replica runs the correct core underneath (so it
@@ -43,6 +46,12 @@ export const byzantineBehaviours = [
   "slow-primary",
   /** Floods the others with duplicate and junk votes. */
   "flood",
+  /** As primary, alters a client's request inside its batch (the client's signature no longer holds). */
+  "alter-request",
+  /** As primary, proposes a time hours ahead of every clock (to expire sessions, say). */
+  "future-time",
+  /** As a new primary, re-issues null requests in NEW-VIEW instead of the prepared batches. */
+  "new-view-omits",
 ] as const;
 
 export type ByzantineBehaviour = (typeof byzantineBehaviours)[number];
@@ -120,6 +129,37 @@ export function byzantine(
         if (msg.type === "preprepare") {
           delayed.push({ release: ticks + 8 + random.int(8), out: o });
           return [];
+        }
+        return [o];
+      case "alter-request":
+        if (msg.type === "preprepare" && msg.inline.length > 0) {
+          const inline = msg.inline.map((r, i) =>
+            i === 0
+              ? { ...r, op: { kind: "command", value: { op: "put", key: "k0", value: "forged" } } }
+              : r,
+          );
+          const requests = msg.batch.requests.map((d, i) =>
+            i === 0 && msg.inline[0] && equalBytes(d, requestDigest(crypto, msg.inline[0]))
+              ? requestDigest(crypto, inline[0]!)
+              : d,
+          );
+          const batch = { ...msg.batch, requests };
+          return [{ ...o, msg: signPrePrepare(crypto, { ...msg, batch }, inline) }];
+        }
+        return [o];
+      case "future-time":
+        if (msg.type === "preprepare" && msg.batch.requests.length > 0) {
+          const batch = { ...msg.batch, time: msg.batch.time + 10 * 3_600_000 };
+          return [{ ...o, msg: signPrePrepare(crypto, { ...msg, batch }, msg.inline) }];
+        }
+        return [o];
+      case "new-view-omits":
+        if (msg.type === "newview" && msg.prePrepares.length > 0) {
+          const prePrepares = msg.prePrepares.map((pp) =>
+            signPrePrepare(crypto, { ...pp, batch: { time: 0, requests: [] } }),
+          );
+          const { type: _t, sig: _s, ...fields } = msg;
+          return [{ ...o, msg: signNewView(crypto, { ...fields, prePrepares }) }];
         }
         return [o];
       case "flood":

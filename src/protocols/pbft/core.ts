@@ -31,7 +31,7 @@ import {
   verifyStateChunk,
 } from "./authenticator.js";
 import { Batcher } from "./batcher.js";
-import { CheckpointCollector, genesisCheckpoint } from "./checkpoints.js";
+import { CheckpointCollector, genesisCheckpoint, verifyCheckpointProof } from "./checkpoints.js";
 import {
   certKey,
   certPut,
@@ -74,6 +74,7 @@ import {
   planNewView,
   type ViewChangeParams,
   verifyNewView,
+  verifyPreparedCertificate,
   verifyViewChange,
   viewChangeTimeout,
   viewToJoin,
@@ -148,7 +149,10 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   private ticks = 0;
   private clock = 0;
   private nextPersistId = 1;
-  /** Every message waits for this persist: the incarnation's first hard state. */
+  /**
+   * Every message waits for this persist: the latest hard-state (view) write. A replica that
+   * said anything in a view has that view on disk, so after a crash it never votes in it again.
+   */
   private bootId = 0;
   private booted = false;
   private readonly restartedFrom: number | undefined;
@@ -178,7 +182,12 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   private readonly helped = new Map<ReplicaId, number>();
 
   /** View change in progress: the view asked for and when. */
-  private changing: { view: number; since: number; timeout: number } | undefined;
+  /**
+   * View change in progress: the view asked for, its timeout, and when the timer started: only
+   * once 2f+1 VIEW-CHANGEs for the view are in (§4.5.2), so a replica alone in asking (one that
+   * restarted, say) waits for the others instead of running ahead through views alone.
+   */
+  private changing: { view: number; since: number | undefined; timeout: number } | undefined;
   private consecutiveViewChanges = 0;
   /** The latest valid VIEW-CHANGE from each replica (at most n held). */
   private readonly viewChanges = new Map<ReplicaId, ViewChange>();
@@ -372,10 +381,9 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   private boot(out: Out[]): void {
     this.booted = true;
     if (this.restartedFrom === undefined) {
-      this.bootId = this.persist([hardStateOp(this.view)], out);
+      this.persist([hardStateOp(this.view)], out);
     } else {
       this.startViewChange(this.view + 1, out, "restart");
-      this.bootId = this.nextPersistId - 1;
     }
   }
 
@@ -420,8 +428,12 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     }
     if (executed !== undefined) {
       // Already executed here: resend the reply (full: the client is retrying for a reason).
-      if (fromClient) this.reply(r.client, r.timestamp, executed, true, out, true);
-      return;
+      if (!fromClient) return;
+      this.reply(r.client, r.timestamp, executed, true, out, true);
+      // The client retries because too few replicas answered: one that lost its reply cache (a
+      // restart, a state transfer) can only answer if the request is ordered again, where its
+      // session table gives the recorded result. So the request is held and forwarded like a
+      // new one; ordering a duplicate is harmless (exactly-once), and it happens only on retries.
     }
     const key = toHex(digest);
     if (!this.waiting.has(key)) {
@@ -521,10 +533,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
         this.afterVote(msg.seq, this.slots.addPrepare(msg), out, from);
         break;
       case "commit":
-        if (
-          msg.replica !== from ||
-          (this.bug !== "commit-mac-not-verified" && !verifyCommit(this.crypto, this.id, msg).ok)
-        ) {
+        if (msg.replica !== from || !verifyCommit(this.crypto, this.id, msg).ok) {
           this.drops.auth++;
           return;
         }
@@ -570,7 +579,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       pp.view !== this.view ||
       !this.slots.isActive ||
       this.slots.windowCheck(pp.seq) !== undefined ||
-      (this.bug !== "preprepare-from-any-replica" && pp.replica !== primaryOf(pp.view, this.n)) ||
+      pp.replica !== primaryOf(pp.view, this.n) ||
       pp.replica === this.id
     ) {
       this.drops.refused++;
@@ -627,6 +636,8 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       this.drops.refused++;
       return;
     }
+    // Prepares (and commits) may have arrived before the pre-prepare: this may complete them.
+    this.afterVote(pp.seq, step, out);
     for (const d of pp.batch.requests) {
       const w = this.waiting.get(toHex(d));
       if (w) w.since = this.ticks; // ordered now: the timer measures execution from here
@@ -649,6 +660,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       return;
     }
     if (step.nowPrepared) this.onPrepared(seq, out);
+    if (step.nowPrepared && this.bug === "execute-before-commit") this.execute(out);
     if (step.nowCommitted) this.execute(out);
   }
 
@@ -679,6 +691,13 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   private onPrepared(seq: number, out: Out[]): void {
     const cert = this.slots.certificateAt(seq);
     if (!cert) throw new Error(`invariant: seq ${seq} prepared without a certificate`);
+    // The certificate is what a view change will show others: it must convince them.
+    const valid = verifyPreparedCertificate(this.crypto, this.params, cert);
+    if (!valid.ok) {
+      throw new Error(
+        `pbft invariant (r${this.id}): seq ${seq} prepared on an invalid certificate (${valid.reason})`,
+      );
+    }
     const bodies = cert.prePrepare.batch.requests
       .map((d) => this.requests.get(d))
       .filter((r): r is Request => r !== undefined);
@@ -709,8 +728,25 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   private execute(out: Out[]): void {
     while (!this.fetch) {
       const seq = this.lastExecuted + 1;
-      if (!this.slots.isCommittedLocal(seq)) return;
+      const ready =
+        this.bug === "execute-before-commit"
+          ? this.slots.isPrepared(seq)
+          : this.slots.isCommittedLocal(seq);
+      if (!ready) return;
       const pp = this.slots.prePrepareAt(seq)!;
+      if (this.slots.matchingCommits(seq) < this.q.quorum) {
+        throw new Error(
+          `pbft invariant (r${this.id}): executing seq ${seq} with ${this.slots.matchingCommits(seq)} matching commits, fewer than ${this.q.quorum}`,
+        );
+      }
+      // Time is agreed within the bound of correct clocks (§4.6): a batch far beyond ours was
+      // never checked by a correct backup. The margin covers skew between correct clocks.
+      const margin = 2 * this.settings.timeBoundMs + clockSkewMarginMs;
+      if (pp.batch.requests.length > 0 && this.clock > 0 && pp.batch.time > this.clock + margin) {
+        throw new Error(
+          `pbft invariant (r${this.id}): seq ${seq} carries time ${pp.batch.time}, ${pp.batch.time - this.clock} ms beyond this replica's clock`,
+        );
+      }
       const resolution = this.requests.resolve(pp.batch);
       if (resolution.status === "missing") {
         this.fetchRequests(resolution.digests, undefined, out);
@@ -837,6 +873,13 @@ export class PbftCore implements ProtocolCore<PbftWire> {
 
   /** A checkpoint became stable (2f+1 matching CHECKPOINTs, or a verified proof from elsewhere). */
   private onStable(proof: CheckpointProof, out: Out[]): void {
+    // A stable checkpoint is what state transfer and view changes trust: its proof must hold.
+    const valid = verifyCheckpointProof(this.crypto, this.params, proof);
+    if (!valid.ok) {
+      throw new Error(
+        `pbft invariant (r${this.id}): checkpoint ${proof.seq} stable on an invalid proof (${valid.reason})`,
+      );
+    }
     this.checkpoints.install(proof);
     const stable = this.checkpoints.stable;
     if (this.lastExecuted < stable.seq && this.behindSince === undefined) {
@@ -1051,7 +1094,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     this.commitsAwaitingPersist.length = 0;
     this.changing = {
       view,
-      since: this.ticks,
+      since: undefined,
       timeout: viewChangeTimeout(
         this.settings.viewChangeTicks,
         this.consecutiveViewChanges - 1,
@@ -1064,7 +1107,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       this.id,
       view,
       this.checkpoints.stable,
-      this.slots.preparedCertificates(),
+      this.bug === "view-change-drops-certificates" ? [] : this.slots.preparedCertificates(),
     );
     this.viewChanges.set(this.id, vc);
     this.broadcast(vc, out, id);
@@ -1205,8 +1248,13 @@ export class PbftCore implements ProtocolCore<PbftWire> {
 
   private onTick(out: Out[]): void {
     if (this.changing) {
-      if (this.ticks - this.changing.since >= this.changing.timeout) {
-        this.startViewChange(this.changing.view + 1, out, "viewChangeTimer");
+      const c = this.changing;
+      if (c.since === undefined) {
+        let asking = 0;
+        for (const vc of this.viewChanges.values()) if (vc.view === c.view) asking++;
+        if (asking >= this.q.quorum) c.since = this.ticks;
+      } else if (this.ticks - c.since >= c.timeout) {
+        this.startViewChange(c.view + 1, out, "viewChangeTimer");
       }
     } else if (!this.fetch) {
       // Backups suspect the primary (§4.4); the primary also gives up on a view in which its own
@@ -1296,9 +1344,13 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   private persist(ops: PersistOp[], out: Out[]): number {
     const id = this.nextPersistId++;
     out.push({ type: "persist", id, ops });
+    if (ops.some((op) => op.type === "hardState")) this.bootId = id;
     return id;
   }
 }
+
+/** Skew between correct replicas' clocks that the time invariant tolerates beyond the bound. */
+const clockSkewMarginMs = 60_000;
 
 /** Clients whose recent replies a replica keeps for retransmissions, and replies per client. */
 const maxRememberedClients = 10_000;

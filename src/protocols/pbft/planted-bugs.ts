@@ -8,8 +8,8 @@ export const pbftPlantedBugs = [
   "prepared-with-too-few-prepares",
   /** Committed-local with f+1 matching commits instead of 2f+1. */
   "committed-with-weak-quorum",
-  /** A PRE-PREPARE is accepted from any replica, not only the view's primary. */
-  "preprepare-from-any-replica",
+  /** A batch executes once prepared, before it is committed-local. */
+  "execute-before-commit",
   /** Client signatures on requests are not checked (a faulty primary can forge or alter requests). */
   "request-signature-not-checked",
   /** A checkpoint becomes stable with f+1 matching CHECKPOINT messages instead of 2f+1. */
@@ -18,8 +18,8 @@ export const pbftPlantedBugs = [
   "new-primary-drops-prepared",
   /** A backup installs NEW-VIEW without recomputing its pre-prepares from the view-changes. */
   "new-view-not-recomputed",
-  /** COMMIT authenticators are not verified (a replica can commit in another's name). */
-  "commit-mac-not-verified",
+  /** VIEW-CHANGE leaves out the replica's prepared certificates. */
+  "view-change-drops-certificates",
   /** The primary's proposed time is not checked by the backups. */
   "primary-time-not-checked",
   /** The client accepts the first reply it gets. */

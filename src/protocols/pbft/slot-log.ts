@@ -169,6 +169,12 @@ export class SlotLog {
     return out.sort((a, b) => a.seq - b.seq).map((x) => x.cert);
   }
 
+  /** Distinct replicas whose COMMIT matches the accepted digest at `seq` (current view). */
+  matchingCommits(seq: number): number {
+    const slot = this.slots.get(seq);
+    return slot ? this.matching(slot.commits, slot) : 0;
+  }
+
   /** The prepared certificate of the highest view held for `seq`. */
   certificateAt(seq: number): PreparedCertificate | undefined {
     return this.slots.get(seq)?.certificate;
