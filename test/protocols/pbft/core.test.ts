@@ -331,6 +331,16 @@ describe("PbftCore refuses bad PRE-PREPAREs", () => {
     const forged = { ...pp, replica: 0 };
     expect(h.inject(1, 2, forged)).toBe("");
     expect(h.drops(2)).toMatchObject({ refused: 1, auth: 1 });
+    // Nor can a non-primary make a backup change view with a proposal it would refuse.
+    const far = { time: 99_000, requests: batch.requests };
+    const bogus = signPrePrepare(h.keys.replica(1), { view: 0, seq: 2, batch: far, replica: 1 }, [
+      req,
+    ]);
+    expect(h.inject(1, 2, bogus)).toBe("");
+    expect(h.drops(2)).toMatchObject({ refused: 2, auth: 1, timeRefused: 0 });
+    expect(h.status([2])).toMatchInlineSnapshot(
+      `"2: backup view=0 primary=0 executed=0 last=0 stable=0 window=(0,4]"`,
+    );
   });
 
   it("outside the water marks (h, h+L]", () => {
