@@ -75,6 +75,8 @@ export class PbftHarness {
   readonly skew: number[] = [];
   readonly ticks: number[] = [];
   autoPersist: boolean;
+  /** Replicas whose persists wait for `flush` even when autoPersist is on. */
+  readonly manualPersist = new Set<ReplicaId>();
   private readonly names = new Map<string, string>();
   private lines: string[] = [];
   private readonly bug: PbftPlantedBug | undefined;
@@ -254,7 +256,7 @@ export class PbftHarness {
       case "persist":
         this.emit(`${indent}${id}: persist#${o.id} ${this.showOps(o.ops)}`);
         this.unflushed[id]!.push({ id: o.id, ops: o.ops });
-        if (this.autoPersist) follow.push(this.flushInput(id));
+        if (this.autoPersist && !this.manualPersist.has(id)) follow.push(this.flushInput(id));
         break;
       case "apply":
         for (const e of o.entries) {
