@@ -631,6 +631,12 @@ describe("PbftCore view change", () => {
     );
     expect(h.inject(1, 2, omitting)).toBe("");
     expect(h.drops(2)).toMatchObject({ auth: 1 });
+    // Nor one built by a replica that is not view 1's primary, or on too few VIEW-CHANGEs.
+    expect(h.inject(3, 2, buildNewView(h.keys.replica(3), 3, planned.plan, vcs))).toBe("");
+    expect(h.inject(1, 2, buildNewView(h.keys.replica(1), 1, planned.plan, vcs.slice(0, 2)))).toBe(
+      "",
+    );
+    expect(h.drops(2)).toMatchObject({ auth: 3 });
     expect(h.status([2])).toMatchInlineSnapshot(
       `"2: view-change view=1 primary=- executed=0 last=0 stable=0 window=(0,4]"`,
     );
