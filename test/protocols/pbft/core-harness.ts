@@ -344,10 +344,19 @@ export class PbftHarness {
    * (or `limit` deliveries). Each delivered message prints, then what its receiver output, indented.
    * `drop` filters messages out (printed with "dropped").
    */
-  deliver(opts: { limit?: number; drop?: (m: InFlight) => boolean; quiet?: boolean } = {}): string {
+  deliver(
+    opts: {
+      limit?: number;
+      drop?: (m: InFlight) => boolean;
+      quiet?: boolean;
+      /** A Byzantine network or sender: replaces a message before it is delivered. */
+      rewrite?: (m: InFlight) => InFlight;
+    } = {},
+  ): string {
     let count = 0;
     while (this.network.length > 0 && count < (opts.limit ?? 10_000)) {
-      const m = this.network.shift()!;
+      const sent = this.network.shift()!;
+      const m = opts.rewrite ? opts.rewrite(sent) : sent;
       count++;
       if (opts.drop?.(m)) {
         if (!opts.quiet) this.emit(`${m.from}->${m.to} ${this.show(m.msg)} dropped`);

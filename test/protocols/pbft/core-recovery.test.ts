@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { PbftHarness } from "./core-harness.js";
+import { makeStateChunk } from "../../../src/protocols/pbft/authenticator.js";
+import { type InFlight, PbftHarness } from "./core-harness.js";
 
 /**
  * PbftCore across crashes and lagging replicas (see core.test.ts for the harness's lines):
@@ -175,6 +176,59 @@ describe("PbftCore state transfer", () => {
     expect(h.status([3])).toMatchInlineSnapshot(
       `"3: backup view=0 primary=0 executed=6 last=6 stable=6 window=(6,10]"`,
     );
+    for (let k = 1; k <= 5; k++)
+      expect(h.services[3]!.query({ get: `k${k}` })).toEqual({ ok: true, value: k });
+  });
+});
+
+describe("PbftCore state transfer from a lying replica", () => {
+  it("a chunk that fails its Merkle path is refused and the next source is asked", () => {
+    const h = new PbftHarness({
+      settings: { checkpointInterval: 2, windowSize: 4, retransmitTicks: 2, chunkBytes: 64 },
+    });
+    h.tick();
+    const cut = (m: { to: number; from: number }) => m.to === 3 || m.from === 3;
+    h.client(0, h.request("alice", 0, null));
+    for (let t = 1; t <= 4; t++) {
+      h.client(0, h.request("alice", t, put(`k${t}`, t)));
+      h.deliver({ drop: cut, quiet: true });
+    }
+    h.client(0, h.request("alice", 5, put("k5", 5)));
+    let lied = false;
+    let out = "";
+    for (let i = 0; i < 30 && h.cores[3]!.status().commitIndex < 6; i++) {
+      h.tick();
+      // The first chunk any replica serves to 3 is replaced by its own well-MAC'd lie.
+      const rewrite = (m: InFlight): InFlight => {
+        if (lied || m.to !== 3 || m.msg.type !== "statechunk") return m;
+        lied = true;
+        const { type: _t, mac: _m, ...fields } = m.msg;
+        const data = fields.data.map((b) => b ^ 0xff);
+        return { ...m, msg: makeStateChunk(h.keys.replica(m.from), 3, { ...fields, data }) };
+      };
+      out += `${h.deliver({ rewrite })}\n`;
+    }
+    expect(lied).toBe(true);
+    const lines = out.split("\n").filter((l) => /fetch|statechunk|installSnapshot/.test(l));
+    expect(lines).toMatchInlineSnapshot(`
+      [
+        "  3->0 fetch s=6 chunk=0",
+        "3->0 fetch s=6 chunk=0",
+        "  0->3 statechunk s=6 chunk=0/2",
+        "0->3 statechunk s=6 chunk=0/2",
+        "  3->1 fetch s=6 chunk=0",
+        "3->1 fetch s=6 chunk=0",
+        "  1->3 statechunk s=6 chunk=0/2",
+        "1->3 statechunk s=6 chunk=0/2",
+        "  3->1 fetch s=6 chunk=1",
+        "3->1 fetch s=6 chunk=1",
+        "  1->3 statechunk s=6 chunk=1/2",
+        "1->3 statechunk s=6 chunk=1/2",
+        "  3: installSnapshot s=6",
+      ]
+    `);
+    expect(h.drops(3)).toMatchObject({ auth: 0 });
+    expect(h.drops(3).refused).toBeGreaterThan(0);
     for (let k = 1; k <= 5; k++)
       expect(h.services[3]!.query({ get: `k${k}` })).toEqual({ ok: true, value: k });
   });
