@@ -1293,13 +1293,16 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       const vc = this.viewChanges.get(this.id);
       if (vc) this.broadcast(vc, out);
     } else if (this.slots.isActive) {
-      for (const [seq, mine] of this.own) {
-        // Only what this replica still waits for: a replica behind on an executed slot sends
-        // its own retransmission, which helpStraggler answers.
-        if (seq <= this.lastExecuted) continue;
+      // Per replica at most `retransmitSlots` slots a round, lowest first: a replica that is
+      // down must not make every round cost the whole window.
+      const budget = new Map<ReplicaId, number>();
+      for (const seq of [...this.own.keys()].sort((a, b) => a - b)) {
+        const mine = this.own.get(seq)!;
         const done = this.slots.committedBy(seq);
         for (const to of this.others()) {
-          if (done.has(to)) continue;
+          const used = budget.get(to) ?? 0;
+          if (done.has(to) || used >= retransmitSlots) continue;
+          budget.set(to, used + 1);
           if (mine.prePrepare && mine.prePrepare.view === this.view)
             this.send(to, mine.prePrepare, out);
           if (mine.prepare && mine.prepare.view === this.view) this.send(to, mine.prepare, out);
@@ -1348,6 +1351,9 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     return id;
   }
 }
+
+/** Slots whose messages one retransmission round resends to one replica. */
+const retransmitSlots = 8;
 
 /** Skew between correct replicas' clocks that the time invariant tolerates beyond the bound. */
 const clockSkewMarginMs = 60_000;

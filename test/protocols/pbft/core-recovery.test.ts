@@ -118,13 +118,13 @@ describe("PbftCore durability", () => {
       h.deliver({ quiet: true });
     }
     expect(h.status([3])).toMatchInlineSnapshot(
-      `"3: backup view=2 primary=2 executed=3 last=3 stable=0 window=(0,8]"`,
+      `"3: backup view=1 primary=1 executed=2 last=2 stable=0 window=(0,8]"`,
     );
     expect(
       h.client(3, h.request("alice", 4, { get: "x" }, { readOnly: true })),
     ).toMatchInlineSnapshot(`
-      "3: query alice q={"get":"x"} at=3
-      3=>alice reply v=2 ts=4 full {"ok":true,"value":7}"
+      "3: query alice q={"get":"x"} at=2
+      3=>alice reply v=1 ts=4 full {"ok":true,"value":7}"
     `);
   });
 });

@@ -103,17 +103,17 @@ describe("PbftCore normal case", () => {
         0=>alice reply v=0 ts=1 digest
       3->1 commit v=0 s=1 [alice#0,alice#1]
         1: apply s=1 t=1000 seed=256492721 alice#0,alice#1
-        1=>alice reply v=0 ts=0 digest
+        1=>alice reply v=0 ts=0 full {"ok":true,"value":null}
         1=>alice reply v=0 ts=1 full {"ok":true,"value":7}
       3->2 commit v=0 s=1 [alice#0,alice#1]
       0->1 commit v=0 s=1 [alice#0,alice#1]
       0->2 commit v=0 s=1 [alice#0,alice#1]
         2: apply s=1 t=1000 seed=256492721 alice#0,alice#1
-        2=>alice reply v=0 ts=0 digest
+        2=>alice reply v=0 ts=0 full {"ok":true,"value":null}
         2=>alice reply v=0 ts=1 digest
       0->3 commit v=0 s=1 [alice#0,alice#1]
         3: apply s=1 t=1000 seed=256492721 alice#0,alice#1
-        3=>alice reply v=0 ts=0 digest
+        3=>alice reply v=0 ts=0 full {"ok":true,"value":null}
         3=>alice reply v=0 ts=1 digest
       1->0 commit v=0 s=1 [alice#0,alice#1]
       1->2 commit v=0 s=1 [alice#0,alice#1]
@@ -168,7 +168,7 @@ describe("PbftCore normal case", () => {
     // Once durable: the COMMITs leave and its own counts, so it executes.
     expect(h.flush(1)).toMatchInlineSnapshot(`
       "1: apply s=1 t=1000 seed=2179633191 alice#0
-      1=>alice reply v=0 ts=0 digest"
+      1=>alice reply v=0 ts=0 full {"ok":true,"value":null}"
     `);
   });
 });
@@ -197,7 +197,7 @@ describe("PbftCore execution and replies", () => {
         3: apply s=1 t=1000 seed=2179633191 alice#0
         3: apply s=2 t=1000 seed=2346871726 alice#1
         3: takeSnapshot s=2
-        3=>alice reply v=0 ts=0 digest
+        3=>alice reply v=0 ts=0 full {"ok":true,"value":null}
         3=>alice reply v=0 ts=1 digest
         3->0 checkpoint s=2 r=3 state=a70c92
         3->1 checkpoint s=2 r=3 state=a70c92
@@ -224,17 +224,17 @@ describe("PbftCore execution and replies", () => {
     expect(
       replies.map((r) => `${r.replica}:${r.timestamp}:${r.full ? "full" : "digest"}`).sort(),
     ).toMatchInlineSnapshot(`
-        [
-          "0:0:full",
-          "0:1:digest",
-          "1:0:digest",
-          "1:1:full",
-          "2:0:digest",
-          "2:1:digest",
-          "3:0:digest",
-          "3:1:digest",
-        ]
-      `);
+      [
+        "0:0:full",
+        "0:1:digest",
+        "1:0:full",
+        "1:1:full",
+        "2:0:full",
+        "2:1:digest",
+        "3:0:full",
+        "3:1:digest",
+      ]
+    `);
     const alice = h.keys.client("alice");
     const bob = h.keys.client("bob");
     for (const r of replies) {
@@ -251,7 +251,10 @@ describe("PbftCore execution and replies", () => {
     const h = started({ checkpointInterval: 8, windowSize: 16 });
     orderOne(h);
     expect(h.client(2, h.request("alice", 1, put("x", 7)))).toMatchInlineSnapshot(
-      `"2=>alice reply v=0 ts=1 full {"ok":true,"value":7}"`,
+      `
+      "2=>alice reply v=0 ts=1 full {"ok":true,"value":7}
+      2->0 request alice#1"
+    `,
     );
   });
 
@@ -535,15 +538,15 @@ describe("PbftCore view change", () => {
       1->0 commit v=1 s=1 [alice#0] dropped
       1->2 commit v=1 s=1 [alice#0]
         2: apply s=1 t=1000 seed=2179633191 alice#0
-        2=>alice reply v=1 ts=0 digest
+        2=>alice reply v=1 ts=0 full {"ok":true,"value":null}
       1->3 commit v=1 s=1 [alice#0]
       2->0 commit v=1 s=1 [alice#0] dropped
       2->1 commit v=1 s=1 [alice#0]
         1: apply s=1 t=1000 seed=2179633191 alice#0
-        1=>alice reply v=1 ts=0 digest
+        1=>alice reply v=1 ts=0 full {"ok":true,"value":null}
       2->3 commit v=1 s=1 [alice#0]
         3: apply s=1 t=1000 seed=2179633191 alice#0
-        3=>alice reply v=1 ts=0 digest"
+        3=>alice reply v=1 ts=0 full {"ok":true,"value":null}"
     `);
     expect(h.status([1, 2, 3])).toMatchInlineSnapshot(`
       "1: primary view=1 primary=1 executed=1 last=1 stable=0 window=(0,4]

@@ -2,15 +2,11 @@ import { describe, expect, it } from "vitest";
 import { type InFlight, PbftHarness } from "./core-harness.js";
 
 /**
- * FAILS today (a bug in PbftCore, reported to the lead): when a backup already holds 2f matching
- * PREPAREs (and maybe 2f+1 COMMITs) for a seq and the PRE-PREPARE arrives last, SlotLog's
- * addPrePrepare reports `nowPrepared` (and `nowCommitted`), but PbftCore.acceptPrePrepare ignores
- * that step: it never persists the certificate and never sends its COMMIT (its own PREPARE, added
- * next, no longer reports the transition). The slot then executes only through the periodic
- * retransmission check, and the replica's COMMIT is missing for good (retransmission resends only
- * COMMITs it made). Messages arriving in that order are ordinary (the pre-prepare is retransmitted
- * after a loss, or is simply slower), and one replica that withholds its COMMITs is then enough
- * to stop the slot from committing anywhere until a view change.
+ * When a backup already holds 2f matching PREPAREs (and maybe 2f+1 COMMITs) for a seq and the
+ * PRE-PREPARE arrives last (a retransmission after a loss, or simply slower), accepting it
+ * completes the slot: the backup persists its certificate and sends its COMMIT. (Found by this
+ * test: the core once ignored that transition, and one replica withholding its COMMITs then
+ * stopped the slot from committing anywhere until a view change.)
  */
 describe("a PRE-PREPARE that arrives after 2f PREPAREs", () => {
   it("still makes the backup persist its certificate and send COMMIT", () => {

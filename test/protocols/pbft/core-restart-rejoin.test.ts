@@ -2,13 +2,11 @@ import { describe, expect, it } from "vitest";
 import { type InFlight, PbftHarness } from "./core-harness.js";
 
 /**
- * FAILS today (a bug in PbftCore, reported to the lead): a correct replica that restarts while
- * the group is healthy moves to the next view (the restart rule), but nobody else has a reason to
- * follow, and its view-change timer then moves it on alone, view after view, for ever (the timer
- * starts when it sends VIEW-CHANGE; OSDI'99 §4.5.2 starts it only once 2f+1 VIEW-CHANGEs for that
- * view arrived). It never rejoins: it refuses NEW-VIEWs below its view and ignores VIEW-CHANGEs
- * below it, so when one other replica (the primary) then fails, the three correct replicas never
- * meet in one view and nothing commits again: one fault stops a 3f+1 = 4 cluster.
+ * A correct replica that restarts while the group is healthy moves to the next view (the restart
+ * rule) and waits there: its view-change timer starts only once 2f+1 VIEW-CHANGEs for that view
+ * arrived (OSDI'99 §4.5.2), so it does not run ahead through views alone. When the primary then
+ * fails, the three correct replicas meet in one view and commit again. (Found by this test: with
+ * the timer started at sending, one restart plus one fault stopped a 3f+1 = 4 cluster.)
  */
 describe("a replica restarted in a healthy group", () => {
   it("is back in time for the group to survive the next fault", () => {

@@ -5,14 +5,10 @@ import { requestDigest } from "../../../src/protocols/pbft/signed-bytes.js";
 import { PbftHarness } from "./core-harness.js";
 
 /**
- * FAILS today (a bug in PbftCore, reported to the lead): a replica that enters a view through
- * NEW-VIEW persists the view, but sends its PREPAREs in that view without waiting for the write
- * (`after` is only the boot persist). If it crashes before the write is durable it restarts with
- * the older stored view, "moves to the next view" — the very view it already voted in — and can
- * then be made to PREPARE a second digest for the same (view, seq). The durability rule
- * (durable.ts: "it never prepares two digests for one view and sequence number, even across a
- * crash") is broken; with a Byzantine primary that is enough for two correct replicas to hold
- * prepared certificates with different digests for one (view, seq).
+ * A replica that enters a view through NEW-VIEW persists the view, and every message it sends in
+ * that view waits for the write. If it crashes before the write is durable it restarts with the
+ * older stored view and moves to the next view, the very view it was entering; since nothing it
+ * said there left, it cannot have PREPAREd two digests for one (view, seq) (durable.ts).
  */
 describe("a view entered through NEW-VIEW is durable before the replica votes in it", () => {
   it("replica 3 jumps from view 0 to view 1 on NEW-VIEW, prepares, crashes, and must not prepare another digest", () => {
@@ -69,8 +65,9 @@ describe("a view entered through NEW-VIEW is durable before the replica votes in
     );
     const sent = h.inject(1, 3, first);
     const prepares1 = h.network.filter((m) => m.from === 3 && m.msg.type === "prepare");
-    // The bug: the PREPARE left although view 1 is not yet on replica 3's disk.
+    // The PREPAREs wait for view 1 to be on replica 3's disk.
     expect(h.unflushed[3]!.map((p) => p.ops.map((o) => o.type).join())).toEqual(["hardState"]);
+    expect(prepares1).toEqual([]);
     expect
       .soft(sent)
       .toBe(
@@ -105,7 +102,8 @@ describe("a view entered through NEW-VIEW is durable before the replica votes in
       .map((m) => m.msg as Prepare)
       .filter((p) => p.view === 1 && p.seq === 1)
       .map((p) => h.digestName(p.digest));
+    // Only the second incarnation's PREPAREs ever left: one digest for (view 1, seq 1).
     expect(signed.length).toBeGreaterThan(0);
-    expect(new Set(signed)).toEqual(new Set(["[bob#0]"]));
+    expect(new Set(signed)).toEqual(new Set(["[alice#5]"]));
   });
 });
