@@ -1,4 +1,5 @@
-import type { ClusterConfig } from "../core/config.js";
+import { accessEntryOf } from "../core/access.js";
+import { accessPolicyOf, type ClusterConfig } from "../core/config.js";
 import type { ClientId, ReplicaId } from "../core/ids.js";
 import { limits } from "../core/limits.js";
 import type { CoreInput, ExternalHandler, ProtocolCore, WireTypes } from "../core/protocol.js";
@@ -120,8 +121,17 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
     throw new StartupError("config", `protocol: ${firstLine(error)}`);
   }
   let ring: ReturnType<typeof keyRingFor>;
+  // The handshake asks the replicated access table (set below, once recovered) which key a
+  // client must hold: a rotated key's old version and a revoked key are refused.
+  let accessSource: ReplicatedService | undefined;
+  const clientKeys = (client: ClientId): number | undefined => {
+    if (!accessSource) return undefined;
+    return accessSource.accessOf(client).revoked
+      ? undefined
+      : accessSource.access.keyVersion(client);
+  };
   try {
-    ring = keyRingFor(options.keys, `r${id}`);
+    ring = keyRingFor(options.keys, `r${id}`, clientKeys);
   } catch (error) {
     throw new StartupError("keys", firstLine(error));
   }
@@ -171,7 +181,12 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
     await storage.close();
     throw error;
   }
-  const service = new ReplicatedService(options.service, config.sessions);
+  const service = new ReplicatedService(
+    options.service,
+    config.sessions,
+    accessPolicyOf(config),
+  );
+  accessSource = service;
   let core: ProtocolCore<WireTypes>;
   try {
     if (state.snapshot) service.restore(state.snapshot.data);
@@ -222,6 +237,27 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
   const routes = new ClientRoutes();
   const watch = new StateWatch(log, definition.status);
   let foreignSession = 0;
+  const refused = { forbidden: 0 };
+  let forbiddenLoggedAt = -Infinity;
+  let forbiddenUnlogged = 0;
+  /** Counts and logs a `forbidden` reply (at most one log line a second, with what was skipped). */
+  const noteForbidden = (client: ClientId, msg: unknown): void => {
+    refused.forbidden++;
+    const now = performance.now();
+    if (now - forbiddenLoggedAt < 1000) {
+      forbiddenUnlogged++;
+      return;
+    }
+    forbiddenLoggedAt = now;
+    const result = (msg as { result?: { message?: string } }).result;
+    log.warn("request refused: forbidden", {
+      client,
+      type: (msg as { type?: string }).type ?? null,
+      message: result?.message ?? null,
+      alsoRefusedSinceLastLine: forbiddenUnlogged,
+    });
+    forbiddenUnlogged = 0;
+  };
   let entriesApplied = 0;
   let commandsApplied = 0;
   let snapshotsTaken = 0;
@@ -270,6 +306,8 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
       },
       sendClient: (client, msg) => {
         latency.onReply(msg);
+        if ((msg as { result?: { error?: string } } | null)?.result?.error === "forbidden")
+          noteForbidden(client, msg);
         transport.sendClient(routes.targetOf(client), msg);
       },
       persist: (persistId, ops) => {
@@ -282,9 +320,19 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
       }),
     },
     {
-      onApply: (_entry, results) => {
+      onApply: (entry, results) => {
         entriesApplied++;
         commandsApplied += results.length;
+        const access = accessEntryOf(entry.payload);
+        if (access && (access.change.op === "revoke" || access.change.op === "rotate")) {
+          // From this index the old key is refused: its open connections go too.
+          const closed = transport.closeClient(access.change.client, `client key ${access.change.op}d`);
+          log.info(`client ${access.change.op}d`, {
+            client: access.change.client,
+            index: entry.index,
+            connectionsClosed: closed,
+          });
+        }
       },
       onSnapshot: (index, data) => {
         snapshotsTaken++;
@@ -420,6 +468,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
       requests: {
         pending: latency.pending,
         foreignSession,
+        refused: { ...refused },
         latency: latencies,
         replies: latency.replyCounts(),
       },

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { type CheckResult, checkLinearizability } from "../check/linearizability/index.js";
 import type { AdminOp, ReplyResult } from "../core/client-messages.js";
 import type { ClientOperation } from "../core/client-operation.js";
-import { type ClusterConfig, simulatedCluster } from "../core/config.js";
+import { accessPolicyOf, type ClusterConfig, simulatedCluster } from "../core/config.js";
 import { createRandom, type Random } from "../core/prng.js";
 import type {
   ClientCore,
@@ -493,7 +493,11 @@ export class Simulation {
       this.stats.recoveryRefusals++;
       this.trace(() => `recovery of r${r.id} refused (${recovered.refused}); snapshot restored`);
     }
-    const service = new ReplicatedService(this.kit.definition, this.config.sessions);
+    const service = new ReplicatedService(
+      this.kit.definition,
+      this.config.sessions,
+      accessPolicyOf(this.config),
+    );
     if (durable.snapshot) service.restore(durable.snapshot.data);
     const created = this.definition.createReplica({
       id: r.id,
