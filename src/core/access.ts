@@ -149,9 +149,9 @@ export const maxAccessRows = 100_000;
 
 /**
  * The replicated access state: per client id a role, a revoked flag and a key version. A session
- * id `alice.3f2a…` belongs to principal `alice`, and a client id may itself contain dots, so a
- * session gets the least of the roles of every dotted prefix of its id, and is revoked if any of
- * them is: a key can never speak with more authority than its own.
+ * id `alice.3f2a…` belongs to principal `alice`, and a client id may itself contain dots (a key
+ * of `alice` may speak for every `alice.*` session), so a session is revoked if any dotted
+ * prefix of its id is, and gets the least role among them (see accessOf).
  */
 export class AccessTable {
   private readonly rows = new Map<ClientId, AccessRow>();
@@ -161,17 +161,21 @@ export class AccessTable {
       this.rows.set(client, { role, revoked: false, keyVersion: 0 });
   }
 
-  /** The access of session or client id `session`. */
+  /**
+   * The access of session or client id `session`. Its first dotted segment is the principal a
+   * key was made for (its role or the default counts); a longer prefix counts only if it has a
+   * role of its own. The least of those, so that no key speaks with more than its own authority.
+   */
   accessOf(session: ClientId): ClientAccess {
-    let role: Role = roles[roles.length - 1]!;
+    let role: Role | undefined;
     let revoked = false;
     for (const prefix of dottedPrefixes(session)) {
       const row = this.rows.get(prefix);
-      const r = row?.role ?? this.policy.defaultRole;
-      if (rank[r] < rank[role]) role = r;
+      const r = row?.role ?? (role === undefined ? this.policy.defaultRole : undefined);
+      if (r !== undefined && (role === undefined || rank[r] < rank[role])) role = r;
       if (row?.revoked) revoked = true;
     }
-    return { role, revoked };
+    return { role: role ?? this.policy.defaultRole, revoked };
   }
 
   /** The key version a client must hold now (0 until its first rotation). */
@@ -190,12 +194,15 @@ export class AccessTable {
    */
   apply(entry: AccessEntry): ReplyResult {
     const asker = this.accessOf(entry.by);
-    if (asker.revoked || !allows(asker.role, "admin"))
-      return forbidden(entry.by, asker, "admin");
+    if (asker.revoked || !allows(asker.role, "admin")) return forbidden(entry.by, asker, "admin");
     const { change } = entry;
     const existing = this.rows.get(change.client);
     if (!existing && this.rows.size >= maxAccessRows)
-      return { ok: false, error: "busy", message: `the access table holds ${maxAccessRows} clients` };
+      return {
+        ok: false,
+        error: "busy",
+        message: `the access table holds ${maxAccessRows} clients`,
+      };
     const row = existing ?? { role: undefined, revoked: false, keyVersion: 0 };
     switch (change.op) {
       case "setRole":
@@ -235,7 +242,8 @@ export class AccessTable {
     const table = new AccessTable({ defaultRole: policy.defaultRole, roles: {} });
     if (!Array.isArray(v)) throw new Error("access table snapshot: expected an array");
     for (const row of v as readonly Value[]) {
-      if (!Array.isArray(row) || row.length !== 4) throw new Error("access table snapshot: bad row");
+      if (!Array.isArray(row) || row.length !== 4)
+        throw new Error("access table snapshot: bad row");
       const [client, role, revoked, keyVersion] = row as readonly Value[];
       if (
         typeof client !== "string" ||
@@ -244,7 +252,11 @@ export class AccessTable {
         typeof keyVersion !== "number"
       )
         throw new Error("access table snapshot: bad row fields");
-      table.rows.set(client, { role: (role ?? undefined) as Role | undefined, revoked, keyVersion });
+      table.rows.set(client, {
+        role: (role ?? undefined) as Role | undefined,
+        revoked,
+        keyVersion,
+      });
     }
     return table;
   }
@@ -279,7 +291,9 @@ export function accessPolicyProblems(raw: unknown): { policy?: AccessPolicy; pro
     else
       for (const [client, role] of Object.entries(raw.roles)) {
         if (client.length === 0 || client.length > 64)
-          problems.push(`clients.roles: client id ${JSON.stringify(client)} is not 1 to 64 characters`);
+          problems.push(
+            `clients.roles: client id ${JSON.stringify(client)} is not 1 to 64 characters`,
+          );
         if (!roles.includes(role as Role))
           problems.push(
             `clients.roles.${client}: expected one of ${roles.join(", ")}, got ${JSON.stringify(role)}`,

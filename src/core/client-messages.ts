@@ -1,5 +1,5 @@
-import { type Role, roles } from "./role.js";
 import type { ClientId, ReplicaId, Seq } from "./ids.js";
+import { type Role, roles } from "./role.js";
 import {
   int,
   literal,

@@ -181,11 +181,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
     await storage.close();
     throw error;
   }
-  const service = new ReplicatedService(
-    options.service,
-    config.sessions,
-    accessPolicyOf(config),
-  );
+  const service = new ReplicatedService(options.service, config.sessions, accessPolicyOf(config));
   accessSource = service;
   let core: ProtocolCore<WireTypes>;
   try {
@@ -326,7 +322,10 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
         const access = accessEntryOf(entry.payload);
         if (access && (access.change.op === "revoke" || access.change.op === "rotate")) {
           // From this index the old key is refused: its open connections go too.
-          const closed = transport.closeClient(access.change.client, `client key ${access.change.op}d`);
+          const closed = transport.closeClient(
+            access.change.client,
+            `client key ${access.change.op}d`,
+          );
           log.info(`client ${access.change.op}d`, {
             client: access.change.client,
             index: entry.index,

@@ -1,7 +1,8 @@
-import { type ClientAccess, accessRefusal, isAccessChange } from "../../core/access.js";
+import { accessRefusal, type ClientAccess, isAccessChange } from "../../core/access.js";
 import type { ClientRequestMessage } from "../../core/client-messages.js";
 import type { ClientId, LogIndex, ReplicaId, Term } from "../../core/ids.js";
 import type { CoreInput, CoreOutput } from "../../core/protocol.js";
+import { answerAppliedAccess, handleAccessChange, tickAccessWaiters } from "./access.js";
 import {
   answerPreVote,
   canCampaign,
@@ -12,7 +13,6 @@ import {
   resendVoteRequests,
   voteRequest,
 } from "./election.js";
-import { answerAppliedAccess, handleAccessChange, tickAccessWaiters } from "./access.js";
 import type {
   AppendReply,
   AppendRequest,

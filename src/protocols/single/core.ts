@@ -1,7 +1,7 @@
 import {
-  type ClientAccess,
   accessPayload,
   accessRefusal,
+  type ClientAccess,
   isAccessChange,
 } from "../../core/access.js";
 import type { ClientRequestMessage } from "../../core/client-messages.js";
