@@ -49,6 +49,8 @@ export class ReplicatedService {
   private accessTable: AccessTable;
   /** Results of access changes applied since the driver last took them. */
   private adminResults: AppliedAdmin[] = [];
+  /** The encoded access table as configured (see snapshot). */
+  private readonly initialAccess: Uint8Array;
 
   constructor(
     readonly definition: AnyServiceDefinition,
@@ -58,6 +60,7 @@ export class ReplicatedService {
     this.machine = createMachine(definition);
     this.sessions = new SessionTable(limits);
     this.accessTable = new AccessTable(accessPolicy);
+    this.initialAccess = encode(this.accessTable.toValue());
   }
 
   /** The replicated access state at `appliedIndex` (read-only use: roles, key versions). */
@@ -179,13 +182,17 @@ export class ReplicatedService {
 
   /** The whole replicated state at `appliedIndex`: sessions, the user's snapshot, access. */
   snapshot(): Uint8Array {
-    return encode([
+    const fields: Value[] = [
       this.applied,
       this.sessions.toValue(),
       this.machine.snapshot(),
       this.appliedTime,
-      this.accessTable.toValue(),
-    ]);
+    ];
+    // The access table only once it differs from the configured roles: a cluster that never
+    // changed access writes the four-field envelope that replicas from before roles read too.
+    const access = encode(this.accessTable.toValue());
+    if (!bytesEqual(access, this.initialAccess)) fields.push(this.accessTable.toValue());
+    return encode(fields);
   }
 
   restore(bytes: Uint8Array): void {
@@ -216,4 +223,10 @@ export class ReplicatedService {
     this.applied = applied;
     this.appliedTime = time;
   }
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
