@@ -121,15 +121,13 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
     throw new StartupError("config", `protocol: ${firstLine(error)}`);
   }
   let ring: ReturnType<typeof keyRingFor>;
-  // The handshake asks the replicated access table (set below, once recovered) which key a
-  // client must hold: a rotated key's old version and a revoked key are refused.
+  // The handshake asks the replicated access table (set below, once recovered) which key version
+  // a client must hold: after a rotation the old key is refused. A revoked client still gets in
+  // with its key, and every request it makes is answered `forbidden` (a clear answer, where a
+  // refused handshake would leave it to time out).
   let accessSource: ReplicatedService | undefined;
-  const clientKeys = (client: ClientId): number | undefined => {
-    if (!accessSource) return undefined;
-    return accessSource.accessOf(client).revoked
-      ? undefined
-      : accessSource.access.keyVersion(client);
-  };
+  const clientKeys = (client: ClientId): number | undefined =>
+    accessSource?.access.keyVersion(client);
   try {
     ring = keyRingFor(options.keys, `r${id}`, clientKeys);
   } catch (error) {
