@@ -229,6 +229,13 @@ export class LeaderClient implements ClientCore<LeaderClientWire> {
     out: ClientOutput<LeaderClientWire>[],
   ): void {
     if (this.session !== "opening") return;
+    if (!result.ok && result.error === "forbidden") {
+      // A revoked client may open no session: what waits for one fails now, with the reason,
+      // instead of retrying until it times out. Nothing was sent, so nothing took effect.
+      this.session = "none";
+      for (const w of this.waiting.splice(0)) out.push({ type: "done", opId: w.opId, result });
+      return;
+    }
     if (!result.ok) {
       this.redirect(from, result.leader);
       if (result.error === "not-leader" && result.leader !== undefined) this.sendRegister(out);

@@ -73,6 +73,18 @@ export class ReplicatedService {
     return this.accessTable.accessOf(client);
   }
 
+  /**
+   * What a replica checks before ordering `client`'s request (`seq` for commands): its access,
+   * or undefined (no check) for a retry of a command that already ran. That retry is answered
+   * with its recorded result: refusing it `forbidden` would tell the client that a command that
+   * took effect did not. (If the client is refused now, every command it had logged before the
+   * change has been applied: the change's entry comes after them.)
+   */
+  admissionAccess(client: ClientId, seq?: Seq): ClientAccess | undefined {
+    if (seq !== undefined && seq > 0 && this.sessions.hasResult(client, seq)) return undefined;
+    return this.accessTable.accessOf(client);
+  }
+
   /** The results of access changes applied since the last call (the driver feeds them to the core). */
   takeAdminResults(): AppliedAdmin[] {
     const out = this.adminResults;

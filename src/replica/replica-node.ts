@@ -120,7 +120,10 @@ export class ReplicaNode<W extends WireTypes> {
         return;
       }
       // The core checks the client's role when it orders the request (core/access.ts).
-      this.enqueue({ ...input, access: this.service.accessOf(input.client) });
+      const m = input.msg as { type?: unknown; seq?: unknown };
+      const seq = m?.type === "request" && typeof m.seq === "number" ? m.seq : undefined;
+      const access = this.service.admissionAccess(input.client, seq);
+      this.enqueue(access === undefined ? input : { ...input, access });
     } else {
       this.enqueue(input);
     }
