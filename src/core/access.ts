@@ -116,12 +116,21 @@ export function forbidden(client: ClientId, access: ClientAccess, needed: Role):
  * The refusal of a request the client's access does not allow, or undefined to admit it.
  * Protocol cores call it when they order a request; `access` is what the driver read from the
  * replica's applied state (undefined: the driver does not track access, nothing is refused).
+ *
+ * `settled`: this replica's log holds no entry it has not applied, and no copy of this command
+ * waits in it or in a batch. A command is refused here only then. Otherwise an unapplied access
+ * change (a role given back, a rotation after a revocation) or an earlier copy of the same
+ * command may still let it run, and a `forbidden` (which says "did not take effect") would be a
+ * lie; such a command is ordered and the service decides when it applies it. Queries, admin
+ * requests and session registrations change nothing that a stale refusal could contradict.
  */
 export function accessRefusal(
   msg: ClientRequestMessage,
   access: ClientAccess | undefined,
+  settled = true,
 ): ClientReplyMessage | undefined {
   if (access === undefined) return undefined;
+  if (msg.type === "request" && msg.seq > 0 && !settled) return undefined;
   const needed = roleNeeded(msg);
   if (needed === undefined) return undefined;
   if (!access.revoked && allows(access.role, needed)) return undefined;

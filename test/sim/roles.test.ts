@@ -15,7 +15,9 @@ describe("simulator: client roles changing under load (--roles)", () => {
     it(`${protocol}: replicas agree, forbidden operations never take effect, runs replay`, () => {
       let roleChanges = 0;
       let forbidden = 0;
-      for (let seed = 1; seed <= 8; seed++) {
+      // Seed 128 (raft) caught a command refused at ordering by a leader whose applied state
+      // was behind its log: an unapplied role change let the command's earlier copy run.
+      for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 128]) {
         const r = runSimulation({ ...base, protocol, seed });
         // Agreement (same entries, results and access state at every index), snapshots, and
         // linearizability of the history without the refused operations.

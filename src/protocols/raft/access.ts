@@ -3,6 +3,7 @@ import type { AdminRequest, ReplyResult } from "../../core/client-messages.js";
 import type { AppliedAdmin } from "../../core/replicated-service.js";
 import type { RaftNode } from "./node.js";
 import { appendAsLeader, broadcastAppend } from "./replication.js";
+import { flushBatch } from "./sessions.js";
 
 /**
  * Access changes (core/access.ts: setRole, revoke, rotate) on a leader: unlike membership changes
@@ -28,6 +29,9 @@ export function handleAccessChange(n: RaftNode, msg: AdminRequest): void {
   }
   const change = msg.admin;
   if (change.op !== "setRole" && change.op !== "revoke" && change.op !== "rotate") return;
+  // Commands that arrived first are logged first: their apply-time check sees the access they
+  // were admitted with.
+  flushBatch(n);
   appendAsLeader(n, accessPayload({ by: client, aid, change }));
   broadcastAppend(n);
   n.accessWaiters.add(client, aid);

@@ -179,7 +179,10 @@ function stepClient(
   if (msg.client !== client) return;
   // Checked when ordered (and again when applied, by the service): a role that does not allow
   // the request, or a revoked key, is answered `forbidden` and nothing is logged.
-  const refusal = accessRefusal(msg, access);
+  const settled =
+    n.applied === n.log.lastIndex &&
+    !(msg.type === "request" && n.proposals.has(msg.client, msg.seq));
+  const refusal = accessRefusal(msg, access, settled);
   if (refusal) {
     n.reply(client, refusal);
     return;

@@ -195,7 +195,11 @@ export class SingleCore implements ProtocolCore<SingleWire> {
     out: Out[],
   ): void {
     // Checked when ordered, and again by the service when applied (core/access.ts).
-    const refusal = accessRefusal(msg, access);
+    const settled =
+      this.unsynced.length === 0 &&
+      this.recovered.length === 0 &&
+      !(msg.type === "request" && this.awaiting.has(`${client}#${msg.seq}`));
+    const refusal = accessRefusal(msg, access, settled);
     if (refusal) {
       out.push({ type: "reply", client, msg: refusal, after: 0 });
       return;
