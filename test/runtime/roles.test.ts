@@ -108,6 +108,9 @@ describe("client roles on real processes", () => {
     const revoked = await keys("revoke", "app");
     expect(revoked.code).toBe(0);
     expect((await failure(app.invoke({ op: "put", key: "a", value: "2" }))).code).toBe("forbidden");
+    // A new connection with the revoked key gets a clear answer too, not a timeout.
+    const again = await client(fixture, "app");
+    expect((await failure(again.query({ op: "get", key: "a" }))).code).toBe("forbidden");
 
     // A leader change: the new leader refuses app too.
     const old = await cluster.leader();
