@@ -55,6 +55,8 @@ export type ReplyResult =
       readonly error: ErrorCode;
       readonly message?: string;
       readonly leader?: ReplicaId;
+      /** With `busy`: how long the replica asks the client to wait before it retries. */
+      readonly retryAfterMs?: number;
     };
 
 /**
@@ -138,6 +140,7 @@ export const replyResultSchema: Schema<ReplyResult> = {
       error: oneOf(errorCodes),
       message: optional(str(4096)),
       leader: optional(replicaId),
+      retryAfterMs: optional(int(0, 60_000)),
     }).parse(x, path) as ReplyResult;
   },
 };

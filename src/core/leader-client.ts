@@ -201,6 +201,10 @@ export class LeaderClient implements ClientCore<LeaderClientWire> {
       // With a hint, go there now; without one, an election is probably running: wait a little.
       if (result.error === "not-leader" && result.leader !== undefined) {
         this.send(p, out);
+      } else if (result.retryAfterMs !== undefined) {
+        // The replica said when (its per-client limits): wait that long, at least a tick.
+        p.resendAt =
+          this.ticks + Math.max(1, Math.ceil(result.retryAfterMs / this.options.config.tickMs));
       } else {
         p.resendAt = this.ticks + Math.max(1, this.retryTicks >> 2);
       }

@@ -81,6 +81,8 @@ type ClientHandler<W extends WireTypes> = (
   client: ClientId,
   msg: W["request"],
   route: ClientRoute,
+  /** The request's size on the wire (the decoded frame), for per-client byte limits. */
+  bytes: number,
 ) => void;
 
 /**
@@ -619,7 +621,7 @@ export class ReplicaTransport<W extends WireTypes> {
     }
     const route = this.routeOfConnection.get(connection);
     if (route === undefined) return; // closed meanwhile
-    this.deliver(() => this.clientHandler(peer.id, request, route));
+    this.deliver(() => this.clientHandler(peer.id, request, route, message.length));
   }
 
   private onPeerMessage(from: ReplicaId, message: Uint8Array): void {

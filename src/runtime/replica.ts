@@ -15,6 +15,7 @@ import { findProtocol } from "../protocols/registry.js";
 import { ReplicaNode, runExternal } from "../replica/replica-node.js";
 import { FileStorage } from "../storage/file-storage.js";
 import type { StorageOptions } from "../storage/storage.js";
+import { ClientFairness, type ClientLimits, defaultClientLimits } from "./client-fairness.js";
 import { ClientRoutes } from "./client-routes.js";
 import { runtimeConfigProblems } from "./config-file.js";
 import { checkDataIdentity, identityOf } from "./data-identity.js";
@@ -66,6 +67,11 @@ export interface StartReplicaOptions {
    * logs and exits the process with status 1.
    */
   readonly onFatal?: (error: unknown) => void;
+  /**
+   * Per-client fairness limits (runtime/client-fairness.ts); `false` turns them off (for
+   * measuring what they change). Default: defaultClientLimits.
+   */
+  readonly clientLimits?: Partial<ClientLimits> | false;
 }
 
 /** A running replica. */
@@ -232,6 +238,10 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
   const watch = new StateWatch(log, definition.status);
   let foreignSession = 0;
   const refused = { forbidden: 0 };
+  const fairness =
+    options.clientLimits === false
+      ? undefined
+      : new ClientFairness({ ...defaultClientLimits, ...options.clientLimits });
   let forbiddenLoggedAt = -Infinity;
   let forbiddenUnlogged = 0;
   /** Counts and logs a `forbidden` reply (at most one log line a second, with what was skipped). */
@@ -300,6 +310,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
       },
       sendClient: (client, msg) => {
         latency.onReply(msg);
+        fairness?.answered(msg);
         if ((msg as { result?: { error?: string } } | null)?.result?.error === "forbidden")
           noteForbidden(client, msg);
         transport.sendClient(routes.targetOf(client), msg);
@@ -390,7 +401,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
   );
 
   transport.onPeer((from, msg) => input({ type: "peer", from, msg }));
-  transport.onClient((principal, msg, route) => {
+  transport.onClient((principal, msg, route, bytes) => {
     const session = (msg as { client?: unknown } | null)?.client;
     let client: ClientId = principal;
     if (typeof session === "string") {
@@ -402,6 +413,14 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
       client = session;
     }
     routes.learn(client, principal, route);
+    if (fairness && !stopped) {
+      const s = core.status();
+      const over = fairness.admit(principal, msg, bytes, performance.now(), s.leader ?? id);
+      if (over !== undefined) {
+        transport.sendClient({ client: principal, route }, over);
+        return;
+      }
+    }
     if (!stopped) latency.onRequest(msg);
     input({ type: "client", client, msg, mono: performance.now() });
   });
@@ -465,7 +484,16 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
       requests: {
         pending: latency.pending,
         foreignSession,
-        refused: { ...refused },
+        refused: {
+          ...refused,
+          ...(fairness
+            ? {
+                "busy-outstanding": fairness.refused.outstanding,
+                "busy-sessions": fairness.refused.sessions,
+                "busy-bytes": fairness.refused.bytes,
+              }
+            : {}),
+        },
         latency: latencies,
         replies: latency.replyCounts(),
       },
