@@ -4,7 +4,7 @@
 // the flood got through. Run it with the per-client fairness limits on (default) and off
 // (--limits off) to see what they change (docs/benchmarks.md, "One client flooding").
 // Bounded: about 2 × --seconds of load plus startup; every replica is killed at the end.
-// Usage: npm run build && node bench/client-flood.mjs [--limits on|off] [--seconds 8]
+// Usage: npm run build && node bench/client-flood.mjs [--limits on|off|outstanding=N,...] [--seconds 8]
 //        [--flood-sessions 16] [--in-flight 128]
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -13,6 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import {
   clientKeyFile,
   connect,
@@ -21,6 +22,41 @@ import {
   validateClusterConfig,
   writeKeyFile,
 } from "../dist/index.js";
+
+// The flooder runs in a worker thread: its own event loop (and core), so the quiet client's
+// latency measures the cluster, not this process's event loop.
+if (!isMainThread) {
+  const { config, key, sessions, inFlight } = workerData;
+  const flooders = [];
+  for (let i = 0; i < sessions; i++)
+    flooders.push(await connect({ config, keys: key, timeoutMs: 60_000 }));
+  let done = 0;
+  const failed = {};
+  let flooding = true;
+  parentPort.on("message", () => {
+    flooding = false;
+  });
+  const timer = setInterval(() => parentPort.postMessage({ done, failed }), 250);
+  const value = "v".repeat(100);
+  await Promise.all(
+    flooders.flatMap((c) =>
+      Array.from({ length: inFlight }, async (_, j) => {
+        while (flooding) {
+          try {
+            await c.invoke({ op: "put", key: `f${j % 64}`, value });
+            done++;
+          } catch (error) {
+            failed[error.code] = (failed[error.code] ?? 0) + 1;
+          }
+        }
+      }),
+    ),
+  );
+  clearInterval(timer);
+  await Promise.all(flooders.map((c) => c.close()));
+  parentPort.postMessage({ done, failed, finished: true });
+  process.exit(0);
+}
 
 const { values } = parseArgs({
   options: {
@@ -33,8 +69,10 @@ const { values } = parseArgs({
 const seconds = Number(values.seconds);
 const floodSessions = Number(values["flood-sessions"]);
 const inFlight = Number(values["in-flight"]);
-if (!["on", "off"].includes(values.limits) || !(seconds > 0 && seconds <= 60)) {
-  console.error("usage: node bench/client-flood.mjs [--limits on|off] [--seconds 1..60]");
+if (!(seconds > 0 && seconds <= 60)) {
+  console.error(
+    "usage: node bench/client-flood.mjs [--limits on|off|outstanding=N,...] [--seconds 1..60]",
+  );
   process.exit(2);
 }
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -86,7 +124,8 @@ for (let id = 0; id < 3; id++) {
     path.join(dir, `r${id}.json`),
   ];
   args.push("--id", String(id), "--data", path.join(dir, `data-${id}`), "--log-level", "error");
-  if (values.limits === "off") args.push("--client-limits", "off");
+  // "on": the replica's defaults; anything else goes to --client-limits as it is.
+  if (values.limits !== "on") args.push("--client-limits", values.limits);
   children.push(spawn(process.execPath, args, { stdio: ["ignore", "ignore", "inherit"] }));
 }
 const clients = [];
@@ -110,35 +149,25 @@ try {
   const alone = await quietPuts(seconds * 1000);
 
   // The flood: one key ("flood"), many sessions, each keeping `inFlight` puts in flight.
-  const floodKey = clientKeyFile(keys, "flood");
-  const flooders = [];
-  for (let i = 0; i < floodSessions; i++) {
-    const c = await connect({ config, keys: floodKey, timeoutMs: 60_000 });
-    clients.push(c);
-    flooders.push(c);
-  }
-  let floodDone = 0;
-  let floodFailed = 0;
-  let flooding = true;
-  const value = "v".repeat(100);
-  const loops = flooders.flatMap((c) =>
-    Array.from({ length: inFlight }, async (_, j) => {
-      while (flooding) {
-        try {
-          await c.invoke({ op: "put", key: `f${j % 64}`, value });
-          floodDone++;
-        } catch {
-          floodFailed++;
-        }
-      }
-    }),
-  );
-  await sleep(500);
-  const doneBefore = floodDone;
+  let flood = { done: 0, failed: {} };
+  const worker = new Worker(fileURLToPath(import.meta.url), {
+    workerData: { config, key: clientKeyFile(keys, "flood"), sessions: floodSessions, inFlight },
+  });
+  const finished = new Promise((resolve) => {
+    worker.on("message", (m) => {
+      flood = m;
+      if (m.finished) resolve();
+    });
+    worker.on("error", resolve);
+  });
+  await sleep(1500);
+  const doneBefore = flood.done;
   const underFlood = await quietPuts(seconds * 1000);
-  const floodRate = (floodDone - doneBefore) / seconds;
-  flooding = false;
-  await Promise.race([Promise.all(loops), sleep(10_000)]);
+  const floodRate = (flood.done - doneBefore) / seconds;
+  worker.postMessage("stop");
+  await Promise.race([finished, sleep(15_000)]);
+  await worker.terminate();
+  const floodFailed = flood.failed;
 
   // What the leader refused, from its metrics.
   const refused = {};

@@ -18,13 +18,19 @@ export interface ClientLimits {
 }
 
 export const defaultClientLimits: ClientLimits = {
-  outstanding: 256,
+  outstanding: 128,
   sessions: 64,
   bytesPerSecond: 32 * 1024 * 1024,
 };
 
 /** Requests unanswered this long no longer count (their reply was lost or never owed). */
 const staleMs = 10_000;
+/**
+ * The retry hint over the outstanding or session limit: long enough that a client over its share
+ * does not spin (each refusal still costs the replica a decode and a reply), short next to the
+ * client's own timeout.
+ */
+const outstandingRetryMs = 200;
 /** Principals tracked at once; the least recently active is forgotten first. */
 const maxPrincipals = 10_000;
 
@@ -110,7 +116,7 @@ export class ClientFairness {
       return busy(
         msg,
         `client ${principal} has ${state.outstanding.size} requests outstanding here (limit ${this.limits.outstanding})`,
-        20,
+        outstandingRetryMs,
         leader,
       );
     }
@@ -119,7 +125,7 @@ export class ClientFairness {
       return busy(
         msg,
         `client ${principal} has ${state.sessions.size} sessions with requests outstanding (limit ${this.limits.sessions})`,
-        50,
+        outstandingRetryMs,
         leader,
       );
     }

@@ -33,7 +33,7 @@ Options:
   --no-metrics         no metrics endpoint
   --log-level LEVEL    debug, info, warn or error (default info)
   --client-limits L    per-client fairness limits: "off", or outstanding=N,sessions=N,bytes=N
-                       (bytes per second; default outstanding=256,sessions=64,bytes=33554432)
+                       (bytes per second; default outstanding=128,sessions=64,bytes=33554432)
   --help               this text`;
 
 /** What the command line says, before any file is read. */
