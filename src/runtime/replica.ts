@@ -325,11 +325,18 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
       }),
     },
     {
-      onApply: (entry, results) => {
+      onApply: (entry, results, applied) => {
         entriesApplied++;
         commandsApplied += results.length;
         const access = accessEntryOf(entry.payload);
-        if (access && (access.change.op === "revoke" || access.change.op === "rotate")) {
+        const change = access?.change;
+        // Only a change that took effect (its asker was admin at this index) closes anything.
+        const tookEffect =
+          change?.op === "revoke"
+            ? applied.access.revoked(change.client)
+            : change?.op === "rotate" &&
+              applied.access.keyVersion(change.client) === change.version;
+        if (access && tookEffect) {
           // From this index the old key is refused: its open connections go too.
           const closed = transport.closeClient(
             access.change.client,

@@ -24,6 +24,8 @@ function configs(c: Cluster, id: number): Membership[] {
     .entries.flatMap((e) => (e.payload.type === "config" ? [e.payload.config as Membership] : []));
 }
 
+const ok = (value: unknown) => ({ ok: true, value });
+
 function errorOf(msg: ClientReplyMessage): string | undefined {
   return msg.result.ok ? undefined : msg.result.error;
 }
@@ -126,5 +128,30 @@ describe("raft: client roles", () => {
       expect(c.node(id).service.access.keyVersion("app")).toBe(5);
       expect(c.node(id).service.accessOf("app").revoked).toBe(false);
     }
+  });
+
+  it("a command is not refused at ordering while the leader has unapplied entries: the apply decides", () => {
+    const c = new Cluster({ n: 3, access: policy });
+    const l = c.elect();
+    c.openSession(l, "app");
+    c.openSession(l, "other");
+    admin(c, l, "op", { op: "setRole", client: "app", role: "read" });
+    // Cut the leader off: what it appends now stays uncommitted and unapplied.
+    c.drop = (m) => m.from === l;
+    c.client(l, { type: "request", client: "other", seq: 1, ackedBelow: 1, cmd: put("o", 1) });
+    const last = c.status(l).lastIndex;
+    c.client(l, { type: "request", client: "app", seq: 1, ackedBelow: 1, cmd: put("a", 1) });
+    c.run(2);
+    // Not answered forbidden yet (an unapplied entry could have given the role back): logged.
+    expect(c.repliesTo("app").some((r) => r.msg.type === "reply" && r.msg.seq === 1)).toBe(false);
+    expect(c.status(l).lastIndex).toBeGreaterThan(last);
+    c.drop = undefined;
+    c.runUntil(() => c.repliesTo("app").some((r) => r.msg.type === "reply" && r.msg.seq === 1));
+    const reply = c.repliesTo("app").find((r) => r.msg.type === "reply" && r.msg.seq === 1)!.msg;
+    expect(errorOf(reply)).toBe("forbidden");
+    // Refused when applied, on every replica: the key was never written.
+    c.run(5);
+    for (const id of [0, 1, 2]) expect(c.node(id).service.query({ get: "a" })).toEqual(ok(null));
+    expect(c.node(l).service.query({ get: "o" })).toEqual(ok(1));
   });
 });
