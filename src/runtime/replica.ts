@@ -180,7 +180,10 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
   }
   const { storage, state, report } = opened;
   try {
-    checkDataIdentity(options.dataDir, identityOf(config.protocol, options.service));
+    checkDataIdentity(
+      options.dataDir,
+      identityOf(config.protocol, options.service, accessPolicyOf(config)),
+    );
   } catch (error) {
     await storage.close();
     throw error;
