@@ -85,6 +85,15 @@ export function accessEntryOf(payload: EntryPayload): AccessEntry | undefined {
   return undefined;
 }
 
+/** Whether a command must be ordered as a refusal (see accessRefusal). */
+export function forbiddenCommand(
+  msg: ClientRequestMessage,
+  access: ClientAccess | undefined,
+): boolean {
+  if (access === undefined || msg.type !== "request" || msg.seq === 0) return false;
+  return access.revoked || !allows(access.role, "write");
+}
+
 /** The role a request needs; `undefined` for shapes this module does not know (other wires). */
 export function roleNeeded(msg: ClientRequestMessage): Role | undefined {
   switch (msg.type) {
@@ -117,20 +126,20 @@ export function forbidden(client: ClientId, access: ClientAccess, needed: Role):
  * Protocol cores call it when they order a request; `access` is what the driver read from the
  * replica's applied state (undefined: the driver does not track access, nothing is refused).
  *
- * `settled`: this replica's log holds no entry it has not applied, and no copy of this command
- * waits in it or in a batch. A command is refused here only then. Otherwise an unapplied access
- * change (a role given back, a rotation after a revocation) or an earlier copy of the same
- * command may still let it run, and a `forbidden` (which says "did not take effect") would be a
- * lie; such a command is ordered and the service decides when it applies it. Queries, admin
- * requests and session registrations change nothing that a stale refusal could contradict.
+ * Commands (seq ≥ 1) are never refused here: a `forbidden` answer says the command did not take
+ * effect, and a replica cannot know that alone. Another copy of the same command may sit in
+ * another replica's log, or arrive later, delayed, when the client's role has come back. So a
+ * command the client may not make is ordered as a refusal (`forbiddenCommand`: logged without
+ * its body, marked `forbidden`), and the session table records the refusal when it is applied,
+ * which answers every copy the same. Queries, admin requests and session registrations are
+ * refused here.
  */
 export function accessRefusal(
   msg: ClientRequestMessage,
   access: ClientAccess | undefined,
-  settled = true,
 ): ClientReplyMessage | undefined {
   if (access === undefined) return undefined;
-  if (msg.type === "request" && msg.seq > 0 && !settled) return undefined;
+  if (msg.type === "request" && msg.seq > 0) return undefined;
   const needed = roleNeeded(msg);
   if (needed === undefined) return undefined;
   if (!access.revoked && allows(access.role, needed)) return undefined;

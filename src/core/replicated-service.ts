@@ -75,10 +75,9 @@ export class ReplicatedService {
 
   /**
    * What a replica checks before ordering `client`'s request (`seq` for commands): its access,
-   * or undefined (no check) for a retry of a command that already ran. That retry is answered
-   * with its recorded result: refusing it `forbidden` would tell the client that a command that
-   * took effect did not. (If the client is refused now, every command it had logged before the
-   * change has been applied: the change's entry comes after them.)
+   * or undefined (no check) for a retry of a command that already ran, which then goes on to be
+   * answered with its recorded result (a refusal logged for it would be answered the same way,
+   * by the session table; this saves logging it).
    */
   admissionAccess(client: ClientId, seq?: Seq): ClientAccess | undefined {
     if (seq !== undefined && seq > 0 && this.sessions.hasResult(client, seq)) return undefined;
@@ -137,8 +136,13 @@ export class ReplicatedService {
         if (decision.kind === "answer") {
           result = decision.result;
         } else {
-          result =
-            access.revoked || !allows(access.role, "write")
+          result = command.forbidden
+            ? {
+                ok: false,
+                error: "forbidden",
+                message: `client ${client} may not make commands (refused when ordered)`,
+              }
+            : access.revoked || !allows(access.role, "write")
               ? forbidden(client, access, "write")
               : this.execute(command.cmd, entry, position);
           // A refusal is recorded like any result: a retry gets the same answer, the session moves on.

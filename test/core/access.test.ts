@@ -4,6 +4,7 @@ import {
   AccessTable,
   accessPayload,
   accessRefusal,
+  forbiddenCommand,
 } from "../../src/core/access.js";
 import { validateClusterConfig } from "../../src/core/config.js";
 import type { EntryPayload, LogEntry, LoggedCommand } from "../../src/core/log-entry.js";
@@ -62,12 +63,11 @@ describe("access table", () => {
     expect(
       accessRefusal({ type: "query", client: "viewer", qid: 1, q: null }, t.accessOf("viewer")),
     ).toBeUndefined();
-    expect(
-      accessRefusal(
-        { type: "request", client: "viewer", seq: 1, ackedBelow: 1, cmd: null },
-        t.accessOf("viewer"),
-      )?.type,
-    ).toBe("reply");
+    // Commands are never refused outright: they are ordered as refusals (see accessRefusal).
+    const cmd = { type: "request" as const, client: "viewer", seq: 1, ackedBelow: 1, cmd: null };
+    expect(accessRefusal(cmd, t.accessOf("viewer"))).toBeUndefined();
+    expect(forbiddenCommand(cmd, t.accessOf("viewer"))).toBe(true);
+    expect(forbiddenCommand({ ...cmd, client: "app" }, t.accessOf("app"))).toBe(false);
   });
 });
 
@@ -91,6 +91,27 @@ describe("replicated service: access checked again at apply", () => {
     const [again] = s.applyEntry(entry(commands(put("app", 1, "k"))));
     expect(again!.result).toEqual(r!.result);
     expect(s.queryAs("app", { op: "get", key: "k" })).toMatchObject({ error: "forbidden" });
+  });
+
+  it("a command ordered as a refusal never runs, even if the client may write at its index; copies get the same answer", () => {
+    const s = fresh();
+    s.applyEntry(entry(commands(open("app"))));
+    const marker: LoggedCommand = {
+      client: "app",
+      seq: 1,
+      ackedBelow: 1,
+      cmd: null,
+      forbidden: true,
+    };
+    const [r] = s.applyEntry(entry(commands(marker)));
+    expect(r!.result).toMatchObject({ ok: false, error: "forbidden" });
+    // A copy of the real command (a retry, a delayed duplicate) gets the recorded refusal.
+    const [copy] = s.applyEntry(entry(commands(put("app", 1, "k"))));
+    expect(copy!.result).toEqual(r!.result);
+    expect(s.query({ op: "get", key: "k" })).toEqual({
+      ok: true,
+      value: { ok: true, value: null },
+    });
   });
 
   it("an access change from a client that is not admin at its index changes nothing", () => {

@@ -55,11 +55,6 @@ export class Proposals {
     return true;
   }
 
-  /** Whether this replica holds `client`'s command `seq` (in its log or batch) and owes an answer. */
-  has(client: ClientId, seq: Seq): boolean {
-    return this.pending.has(key(client, seq));
-  }
-
   /** The batch, to go into one log entry. */
   takeBatch(): LoggedCommand[] {
     const commands = this.batch;

@@ -1,4 +1,9 @@
-import { accessRefusal, type ClientAccess, isAccessChange } from "../../core/access.js";
+import {
+  accessRefusal,
+  type ClientAccess,
+  forbiddenCommand,
+  isAccessChange,
+} from "../../core/access.js";
 import type { ClientRequestMessage } from "../../core/client-messages.js";
 import type { ClientId, LogIndex, ReplicaId, Term } from "../../core/ids.js";
 import type { CoreInput, CoreOutput } from "../../core/protocol.js";
@@ -179,10 +184,7 @@ function stepClient(
   if (msg.client !== client) return;
   // Checked when ordered (and again when applied, by the service): a role that does not allow
   // the request, or a revoked key, is answered `forbidden` and nothing is logged.
-  const settled =
-    n.applied === n.log.lastIndex &&
-    !(msg.type === "request" && n.proposals.has(msg.client, msg.seq));
-  const refusal = accessRefusal(msg, access, settled);
+  const refusal = accessRefusal(msg, access);
   if (refusal) {
     n.reply(client, refusal);
     return;
@@ -191,7 +193,7 @@ function stepClient(
   if (n.bug !== "lease-read-stale-clock") n.mono = Math.max(n.mono, mono);
   switch (msg.type) {
     case "request":
-      handleCommand(n, msg);
+      handleCommand(n, msg, forbiddenCommand(msg, access));
       break;
     case "query":
       handleQuery(n, msg, mono);

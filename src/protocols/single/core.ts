@@ -2,6 +2,7 @@ import {
   accessPayload,
   accessRefusal,
   type ClientAccess,
+  forbiddenCommand,
   isAccessChange,
 } from "../../core/access.js";
 import type { ClientRequestMessage } from "../../core/client-messages.js";
@@ -195,11 +196,7 @@ export class SingleCore implements ProtocolCore<SingleWire> {
     out: Out[],
   ): void {
     // Checked when ordered, and again by the service when applied (core/access.ts).
-    const settled =
-      this.unsynced.length === 0 &&
-      this.recovered.length === 0 &&
-      !(msg.type === "request" && this.awaiting.has(`${client}#${msg.seq}`));
-    const refusal = accessRefusal(msg, access, settled);
+    const refusal = accessRefusal(msg, access);
     if (refusal) {
       out.push({ type: "reply", client, msg: refusal, after: 0 });
       return;
@@ -226,7 +223,11 @@ export class SingleCore implements ProtocolCore<SingleWire> {
           break;
         }
         this.awaiting.add(`${client}#${msg.seq}`);
-        this.batch.push({ client, seq: msg.seq, ackedBelow: msg.ackedBelow, cmd: msg.cmd });
+        this.batch.push(
+          forbiddenCommand(msg, access)
+            ? { client, seq: msg.seq, ackedBelow: msg.ackedBelow, cmd: null, forbidden: true }
+            : { client, seq: msg.seq, ackedBelow: msg.ackedBelow, cmd: msg.cmd },
+        );
         if (this.batch.length >= this.settings.maxBatchCommands) this.flush(out);
         break;
       case "query":

@@ -130,7 +130,7 @@ describe("raft: client roles", () => {
     }
   });
 
-  it("a command is not refused at ordering while the leader has unapplied entries: the apply decides", () => {
+  it("a command the client may not make is ordered as a refusal and answered once applied", () => {
     const c = new Cluster({ n: 3, access: policy });
     const l = c.elect();
     c.openSession(l, "app");
@@ -142,7 +142,7 @@ describe("raft: client roles", () => {
     const last = c.status(l).lastIndex;
     c.client(l, { type: "request", client: "app", seq: 1, ackedBelow: 1, cmd: put("a", 1) });
     c.run(2);
-    // Not answered forbidden yet (an unapplied entry could have given the role back): logged.
+    // Not answered at once (another copy of it could run elsewhere): logged, as a refusal.
     expect(c.repliesTo("app").some((r) => r.msg.type === "reply" && r.msg.seq === 1)).toBe(false);
     expect(c.status(l).lastIndex).toBeGreaterThan(last);
     c.drop = undefined;

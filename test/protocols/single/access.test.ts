@@ -28,7 +28,7 @@ function send(c: ReturnType<typeof core>, msg: ClientRequestMessage, access: Cli
 }
 
 describe("single: client roles", () => {
-  it("refuses a command of a read-only client with forbidden and logs nothing", () => {
+  it("orders a read-only client's command as a refusal: logged without its body, marked forbidden", () => {
     const c = core();
     const out = send(
       c,
@@ -41,24 +41,40 @@ describe("single: client roles", () => {
       },
       reader,
     );
-    expect(out).toEqual([
+    expect(out).toMatchObject([
       {
-        type: "reply",
-        client: "v",
-        msg: {
-          type: "reply",
-          client: "v",
-          seq: 1,
-          result: {
-            ok: false,
-            error: "forbidden",
-            message: "client v has role read; this request needs write",
+        type: "persist",
+        ops: [
+          {
+            type: "append",
+            entries: [
+              {
+                payload: {
+                  type: "commands",
+                  commands: [{ client: "v", seq: 1, ackedBelow: 1, cmd: null, forbidden: true }],
+                },
+              },
+            ],
           },
-        },
-        after: 0,
+        ],
       },
     ]);
-    expect(c.status().lastIndex).toBe(0);
+    // A writer's command is logged as it is.
+    const w = send(
+      c,
+      { type: "request", client: "w", seq: 1, ackedBelow: 1, cmd: { op: "del", key: "k" } },
+      writer,
+    );
+    expect(w).toMatchObject([
+      {
+        ops: [
+          {
+            entries: [{ payload: { commands: [{ client: "w", cmd: { op: "del", key: "k" } }] } }],
+          },
+        ],
+      },
+    ]);
+    expect(JSON.stringify(w)).not.toContain("forbidden");
   });
 
   it("refuses every request of a revoked client, queries included", () => {
