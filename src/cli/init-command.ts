@@ -158,6 +158,8 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
         tickMs,
         settings: {},
         ...(service === undefined ? {} : { service }),
+        // The operator's client is admin; every other client writes (docs/net.md, "Roles").
+        clients: { defaultRole: "write", roles: { cli: "admin" } },
       },
       replicaCountOf,
     );

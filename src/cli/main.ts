@@ -12,6 +12,7 @@ Commands:
   up         run and supervise a whole local cluster (lockstep up --help)
   status     each replica's role, term, commit index and lag (lockstep status --help)
   kv         put, get, del, cas against a running key-value cluster (lockstep kv --help)
+  keys       add clients, set roles, revoke and rotate client keys (lockstep keys --help)
   bench      measure put throughput and latency of a local cluster (lockstep bench --help)
   sim        run the deterministic simulator over many seeds (lockstep sim --help)
   demo       start a local 3-replica cluster, kill its leader, watch it recover (npm start)
@@ -31,6 +32,8 @@ async function loadCommand(name: string): Promise<Command | undefined> {
       return (await import("./init-command.js")).initCommand;
     case "kv":
       return (await import("./kv-command.js")).kvCommand;
+    case "keys":
+      return (await import("./keys-command.js")).keysCommand;
     case "bench":
       return (await import("./bench-command.js")).benchCommand;
     case "replica":

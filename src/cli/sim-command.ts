@@ -25,6 +25,8 @@ Usage: lockstep sim --protocol P [--seeds N | --seed S] [options]
   --faults LIST    none | all | comma list of network,partition,crash,disk,pause,clock,membership (default all)
   --replicas N     replicas (default: the protocol's minimum for f)
   --f F            faults to tolerate (default: the protocol's)
+  --roles          clients start with roles, and an operator demotes, promotes, revokes and
+                   rotates clients c0 and c1 under load (agreement and linearizability checked)
   --jobs J         worker threads (default: CPU count)
   --out DIR        where failing seeds' history and trace go (default lockstep-failures)
   --until-failure  stop at the first failing seed (hunting a planted bug)
@@ -49,6 +51,7 @@ export async function simCommand(argv: readonly string[]): Promise<number> {
     jobs: { type: "string" },
     out: { type: "string" },
     "until-failure": { type: "boolean" },
+    roles: { type: "boolean" },
     list: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
@@ -90,6 +93,7 @@ export async function simCommand(argv: readonly string[]): Promise<number> {
     checkMaxSteps: defaultSimOptions.checkMaxSteps,
     ...(replicas !== undefined ? { replicas } : {}),
     ...(f !== undefined ? { f } : {}),
+    ...(args.roles ? { roles: true } : {}),
   };
   let seeds: number[];
   if (args.seed !== undefined) {

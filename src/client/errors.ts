@@ -99,6 +99,9 @@ export function replyError(
     case "not-leader":
       text = `no replica could order the request${detail}`;
       break;
+    case "forbidden":
+      text = `this client may not make the request${detail}; it did not take effect`;
+      break;
   }
   return new LockstepError(
     code,

@@ -1,4 +1,5 @@
 import type { ClientId, ReplicaId, Seq } from "./ids.js";
+import { type Role, roles } from "./role.js";
 import {
   int,
   literal,
@@ -32,7 +33,9 @@ export type ErrorCode =
   /** The state machine threw while applying; state changes it made before throwing remain. */
   | "apply-failed"
   /** The replica is overloaded; try again later. */
-  | "busy";
+  | "busy"
+  /** The client's role does not allow this request, or its key is revoked (core/access.ts). */
+  | "forbidden";
 
 export const errorCodes: readonly ErrorCode[] = [
   "session-expired",
@@ -42,6 +45,7 @@ export const errorCodes: readonly ErrorCode[] = [
   "too-many-outstanding",
   "apply-failed",
   "busy",
+  "forbidden",
 ];
 
 export type ReplyResult =
@@ -51,6 +55,8 @@ export type ReplyResult =
       readonly error: ErrorCode;
       readonly message?: string;
       readonly leader?: ReplicaId;
+      /** With `busy`: how long the replica asks the client to wait before it retries. */
+      readonly retryAfterMs?: number;
     };
 
 /**
@@ -79,7 +85,13 @@ export type AdminOp =
   /** Remove a replica from the voting membership (a faulty or retired one). */
   | { readonly op: "remove"; readonly replica: ReplicaId }
   /** Hand leadership to this replica. */
-  | { readonly op: "transfer"; readonly to: ReplicaId };
+  | { readonly op: "transfer"; readonly to: ReplicaId }
+  /** Give a client id a role (core/access.ts); logged, so every replica applies it in order. */
+  | { readonly op: "setRole"; readonly client: ClientId; readonly role: Role }
+  /** Refuse a client id from the index where this commits, until its key is rotated. */
+  | { readonly op: "revoke"; readonly client: ClientId }
+  /** Make key `version` (> the current one) the only key of a client id; clears a revocation. */
+  | { readonly op: "rotate"; readonly client: ClientId; readonly version: number };
 
 export interface AdminRequest {
   readonly type: "admin";
@@ -128,6 +140,7 @@ export const replyResultSchema: Schema<ReplyResult> = {
       error: oneOf(errorCodes),
       message: optional(str(4096)),
       leader: optional(replicaId),
+      retryAfterMs: optional(int(0, 60_000)),
     }).parse(x, path) as ReplyResult;
   },
 };
@@ -140,6 +153,18 @@ export const adminOpSchema: Schema<AdminOp> = {
     const op = (x as { op?: unknown } | null)?.op;
     if (op === "transfer")
       return object({ op: literal("transfer"), to: replicaId }).parse(x, path) as AdminOp;
+    if (op === "setRole")
+      return object({ op: literal("setRole"), client: clientId, role: oneOf(roles) }).parse(
+        x,
+        path,
+      ) as AdminOp;
+    if (op === "revoke")
+      return object({ op: literal("revoke"), client: clientId }).parse(x, path) as AdminOp;
+    if (op === "rotate")
+      return object({ op: literal("rotate"), client: clientId, version: int(1) }).parse(
+        x,
+        path,
+      ) as AdminOp;
     return object({ op: oneOf(["add", "remove"]), replica: replicaId }).parse(x, path) as AdminOp;
   },
 };

@@ -1,3 +1,4 @@
+import { type AccessPolicy, accessPolicyProblems, legacyAccessPolicy } from "./access.js";
 import type { ProtocolName, ReplicaCountRule } from "./protocol.js";
 import { isPlainObject } from "./schema.js";
 import { defaultSessionLimits, type SessionLimits } from "./session-table.js";
@@ -33,6 +34,17 @@ export interface ClusterConfig {
   readonly settings: { readonly [key: string]: Value };
   /** The service the replicas run, when recorded (lockstep init --service): a name or a module path. */
   readonly service?: string;
+  /**
+   * Initial client roles (core/access.ts): `{ defaultRole, roles: { id: role } }`. Later changes
+   * are admin requests (`lockstep keys`), kept in the replicated state. Without this section
+   * every client is admin (configurations from before roles).
+   */
+  readonly clients?: AccessPolicy;
+}
+
+/** The initial access policy of a configuration (legacy: everybody admin without `clients`). */
+export function accessPolicyOf(config: ClusterConfig): AccessPolicy {
+  return config.clients ?? legacyAccessPolicy;
 }
 
 export const protocolNames: readonly ProtocolName[] = ["single", "raft", "pbft", "primary-backup"];
@@ -75,6 +87,7 @@ export function validateClusterConfig(
     "sessions",
     "settings",
     "service",
+    "clients",
   ]);
   for (const key of Object.keys(raw)) if (!known.has(key)) problems.push(`${key}: unknown field`);
   const clusterId = raw.clusterId;
@@ -211,6 +224,8 @@ export function validateClusterConfig(
   }
   const settings = raw.settings ?? {};
   if (!isPlainObject(settings)) problems.push("settings: expected an object");
+  const clients = raw.clients === undefined ? undefined : accessPolicyProblems(raw.clients);
+  if (clients) problems.push(...clients.problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     ...(clusterId === undefined ? {} : { clusterId: clusterId as string }),
@@ -221,6 +236,7 @@ export function validateClusterConfig(
     sessions,
     settings: settings as { [key: string]: Value },
     ...(typeof raw.service === "string" ? { service: raw.service } : {}),
+    ...(clients?.policy ? { clients: clients.policy } : {}),
   };
 }
 

@@ -201,6 +201,10 @@ export class LeaderClient implements ClientCore<LeaderClientWire> {
       // With a hint, go there now; without one, an election is probably running: wait a little.
       if (result.error === "not-leader" && result.leader !== undefined) {
         this.send(p, out);
+      } else if (result.retryAfterMs !== undefined) {
+        // The replica said when (its per-client limits): wait that long, at least a tick.
+        p.resendAt =
+          this.ticks + Math.max(1, Math.ceil(result.retryAfterMs / this.options.config.tickMs));
       } else {
         p.resendAt = this.ticks + Math.max(1, this.retryTicks >> 2);
       }
@@ -229,6 +233,13 @@ export class LeaderClient implements ClientCore<LeaderClientWire> {
     out: ClientOutput<LeaderClientWire>[],
   ): void {
     if (this.session !== "opening") return;
+    if (!result.ok && result.error === "forbidden") {
+      // A revoked client may open no session: what waits for one fails now, with the reason,
+      // instead of retrying until it times out. Nothing was sent, so nothing took effect.
+      this.session = "none";
+      for (const w of this.waiting.splice(0)) out.push({ type: "done", opId: w.opId, result });
+      return;
+    }
     if (!result.ok) {
       this.redirect(from, result.leader);
       if (result.error === "not-leader" && result.leader !== undefined) this.sendRegister(out);

@@ -1,5 +1,15 @@
 import type { ClientId, LogIndex, Seq, Term } from "./ids.js";
-import { array, int, object, optional, type Schema, str, tagged, value } from "./schema.js";
+import {
+  array,
+  int,
+  literal,
+  object,
+  optional,
+  type Schema,
+  str,
+  tagged,
+  value,
+} from "./schema.js";
 import type { Value } from "./value.js";
 
 /** One client command as ordered in the log. seq 0 opens the session (cmd is null then). */
@@ -15,6 +25,12 @@ export interface LoggedCommand {
    * out. The service never sees it.
    */
   readonly auth?: Value;
+  /**
+   * The replica that ordered it refused it (core/access.ts: the client's role or a revoked
+   * key): logged without its body (`cmd` null), it never runs, and the session table records
+   * `forbidden` as its result.
+   */
+  readonly forbidden?: true;
 }
 
 /**
@@ -58,6 +74,7 @@ export const loggedCommandSchema = object({
   ackedBelow: int(0),
   cmd: value(),
   auth: optional(value()),
+  forbidden: optional(literal(true)),
 });
 
 export const entryPayloadSchema = tagged({

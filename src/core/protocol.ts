@@ -1,3 +1,4 @@
+import type { ClientAccess } from "./access.js";
 import type { AdminOp, ReplyResult } from "./client-messages.js";
 import type { ClientOperation } from "./client-operation.js";
 import type { ClusterConfig } from "./config.js";
@@ -5,7 +6,7 @@ import type { Crypto } from "./crypto.js";
 import type { ClientId, LogIndex, ReplicaId, Term } from "./ids.js";
 import type { LogEntry } from "./log-entry.js";
 import type { Random } from "./prng.js";
-import type { AppliedCommand } from "./replicated-service.js";
+import type { AppliedAdmin, AppliedCommand } from "./replicated-service.js";
 import type { Schema } from "./schema.js";
 import type { Value } from "./value.js";
 
@@ -156,6 +157,12 @@ export type CoreInput<W extends WireTypes> =
       readonly client: ClientId;
       readonly msg: W["request"];
       readonly mono: number;
+      /**
+       * What the client may do, from the replica's applied access state (core/access.ts); the
+       * core refuses what it does not allow (`accessRefusal`) before ordering it. Undefined: the
+       * driver tracks no access and the core checks nothing.
+       */
+      readonly access?: ClientAccess;
     }
   /**
    * One tick of the logical clock. `now` is this node's wall clock in ms (it may be skewed or
@@ -170,6 +177,8 @@ export type CoreInput<W extends WireTypes> =
       readonly type: "applied";
       readonly upTo: LogIndex;
       readonly results: readonly AppliedCommand[];
+      /** Results of the access changes (logged admin requests) among those entries. */
+      readonly admin?: readonly AppliedAdmin[];
     }
   /** A query output has been answered at the requested index. */
   | {

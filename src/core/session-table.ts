@@ -51,6 +51,11 @@ export class SessionTable {
     return this.sessions.has(client);
   }
 
+  /** Whether command `seq` of `client` ran and its result is still held (read-only). */
+  hasResult(client: ClientId, seq: Seq): boolean {
+    return this.sessions.get(client)?.results.has(seq) ?? false;
+  }
+
   /** Forgets sessions idle for longer than the ttl at log time `now`. */
   expire(now: number): void {
     for (const [client, session] of this.sessions) {

@@ -54,8 +54,10 @@ export interface ReplicaKeyFile {
 export interface ClientKeyFile {
   readonly kind: "client";
   readonly clientId: ClientId;
-  /** The key this client shares with every replica: HKDF(clientSecret, `lockstep client <id>`). */
+  /** The key this client shares with every replica: deriveClientKey(clientSecret, id, keyVersion). */
   readonly clientKey: Uint8Array;
+  /** Which key of the client this is: 0 at first, then the version `lockstep keys rotate` chose. */
+  readonly keyVersion?: number;
   /** Public keys only (may be empty: the client then does not check replica signatures). */
   readonly replicas: readonly ReplicaKeyPair[];
 }
@@ -79,10 +81,27 @@ export function derivePairKey(clusterSecret: Uint8Array, a: ReplicaId, b: Replic
   return hkdf(clusterSecret, `lockstep pair r${Math.min(a, b)} r${Math.max(a, b)}`);
 }
 
-/** The key a client shares with every replica: HKDF-SHA256(clientSecret, info `lockstep client <id>`). */
-export function deriveClientKey(clientSecret: Uint8Array, clientId: ClientId): Uint8Array {
-  return hkdf(clientSecret, `lockstep client ${clientId}`);
+/**
+ * The key a client shares with every replica: HKDF-SHA256(clientSecret, info `lockstep client
+ * <id>`) for key version 0, and info `lockstep client <id> v<version>` after rotations.
+ */
+export function deriveClientKey(
+  clientSecret: Uint8Array,
+  clientId: ClientId,
+  version = 0,
+): Uint8Array {
+  return hkdf(
+    clientSecret,
+    version === 0 ? `lockstep client ${clientId}` : `lockstep client ${clientId} v${version}`,
+  );
 }
+
+/**
+ * What a replica's key ring asks before it derives a client's key: the key version the client
+ * must hold now, or undefined to refuse the client (revoked). The runtime answers from the
+ * replicated access table (core/access.ts); without one every client holds version 0.
+ */
+export type ClientKeyPolicy = (clientId: ClientId) => number | undefined;
 
 /** Fresh random secrets and an Ed25519 key pair for each of n replicas (ids 0..n-1). */
 export function generateClusterKeys(n: number): ClusterKeyFile {
@@ -137,7 +156,7 @@ export function replicaKeyFile(keys: ClusterKeyFile, self: ReplicaId): ReplicaKe
  * (so `clientKeyFile(readKeyFile(path), id)` compiles); a client key file holds no secret to
  * derive another client's key from and is refused.
  */
-export function clientKeyFile(keys: KeyFile, clientId: ClientId): ClientKeyFile {
+export function clientKeyFile(keys: KeyFile, clientId: ClientId, keyVersion = 0): ClientKeyFile {
   if (keys.kind === "client") {
     throw new KeyFileError([
       `a client key file (of "${keys.clientId}") cannot make another client's key: use the cluster key file`,
@@ -148,7 +167,8 @@ export function clientKeyFile(keys: KeyFile, clientId: ClientId): ClientKeyFile 
   return {
     kind: "client",
     clientId,
-    clientKey: deriveClientKey(keys.clientSecret, clientId),
+    clientKey: deriveClientKey(keys.clientSecret, clientId, keyVersion),
+    ...(keyVersion === 0 ? {} : { keyVersion }),
     replicas: publicOnly(keys.replicas),
   };
 }
@@ -158,7 +178,11 @@ export function clientKeyFile(keys: KeyFile, clientId: ClientId): ClientKeyFile 
  * pair keys, derives any client's key on demand, signs with its own key and checks every
  * replica's signatures. A client gets one key shared with all replicas.
  */
-export function keyRingFor(keys: KeyFile, self: Principal): KeyRing {
+export function keyRingFor(
+  keys: KeyFile,
+  self: Principal,
+  clientKeys: ClientKeyPolicy = () => 0,
+): KeyRing {
   const who = parsePrincipal(self);
   if (!who)
     throw new KeyFileError([`${JSON.stringify(self)} is not a principal (r<id> or c:<id>)`]);
@@ -201,12 +225,24 @@ export function keyRingFor(keys: KeyFile, self: Principal): KeyRing {
     if (key) macKeys.set(`r${r.id}`, key);
   }
   const clientSecret = keys.clientSecret;
+  // Bounded cache by (client, version): a rotation changes the version, so no stale key is used.
+  const derived = new Map<string, Uint8Array>();
   const ring: KeyRing = {
     self,
     macKeys,
     deriveMacKey: (peer) => {
       const p = parsePrincipal(peer);
-      return p?.type === "client" ? deriveClientKey(clientSecret, p.id) : undefined;
+      if (p?.type !== "client") return undefined;
+      const version = clientKeys(p.id);
+      if (version === undefined) return undefined;
+      const slot = `${p.id} ${version}`;
+      let key = derived.get(slot);
+      if (!key) {
+        key = deriveClientKey(clientSecret, p.id, version);
+        if (derived.size >= 10_000) derived.clear();
+        derived.set(slot, key);
+      }
+      return key;
     },
     verifyKeys,
   };
@@ -255,6 +291,7 @@ export function formatKeyFile(keys: KeyFile): string {
         version: keyFileVersion,
         clientId: keys.clientId,
         clientKey: hex(keys.clientKey),
+        ...(keys.keyVersion ? { keyVersion: keys.keyVersion } : {}),
         replicas: replicasToJson(keys.replicas),
       };
       break;
@@ -329,7 +366,7 @@ export function parseKeyFile(raw: unknown): KeyFile {
   const fields: Record<KeyFile["kind"], string[]> = {
     cluster: ["lockstep", "version", "clusterSecret", "clientSecret", "replicas"],
     replica: ["lockstep", "version", "self", "pairKeys", "clientSecret", "replicas"],
-    client: ["lockstep", "version", "clientId", "clientKey", "replicas"],
+    client: ["lockstep", "version", "clientId", "clientKey", "keyVersion", "replicas"],
   };
   for (const key of Object.keys(raw)) {
     if (!fields[kind].includes(key)) problems.push(`${key}: unknown field`);
@@ -409,10 +446,14 @@ export function parseKeyFile(raw: unknown): KeyFile {
         if (r.privateKey)
           problems.push(`replicas[${r.id}].privateKey: a client file holds no private keys`);
       }
+      const keyVersion = raw.keyVersion ?? 0;
+      if (typeof keyVersion !== "number" || !Number.isSafeInteger(keyVersion) || keyVersion < 0)
+        problems.push(`keyVersion: expected an integer ≥ 0, got ${JSON.stringify(raw.keyVersion)}`);
       keys = {
         kind,
         clientId: clientId as string,
         clientKey: secret("clientKey", raw.clientKey),
+        ...(keyVersion === 0 ? {} : { keyVersion: keyVersion as number }),
         replicas,
       };
       break;

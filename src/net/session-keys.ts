@@ -29,7 +29,6 @@ export interface HandshakeKeys {
 }
 
 export function handshakeKeys(ring: KeyRing): HandshakeKeys {
-  const derived = new Map<Principal, Uint8Array | undefined>();
   const publicKeys = new Map<Principal, KeyObject>();
   const privateKey = ring.signingKey
     ? createPrivateKey({ key: Buffer.from(ring.signingKey), format: "der", type: "pkcs8" })
@@ -39,13 +38,8 @@ export function handshakeKeys(ring: KeyRing): HandshakeKeys {
     pairKey(peer) {
       const explicit = ring.macKeys.get(peer);
       if (explicit) return explicit;
-      if (!ring.deriveMacKey) return undefined;
-      if (derived.has(peer)) return derived.get(peer);
-      const key = ring.deriveMacKey(peer);
-      // Bound the cache: clients are many and each derivation is cheap.
-      if (derived.size >= 10_000) derived.clear();
-      derived.set(peer, key);
-      return key;
+      // Asked each handshake: a client's key may be rotated or revoked (the ring caches).
+      return ring.deriveMacKey?.(peer);
     },
     sign: privateKey ? (data) => new Uint8Array(sign(null, data, privateKey)) : undefined,
     verifier(peer) {

@@ -81,6 +81,8 @@ type ClientHandler<W extends WireTypes> = (
   client: ClientId,
   msg: W["request"],
   route: ClientRoute,
+  /** The request's size on the wire (the decoded frame), for per-client byte limits. */
+  bytes: number,
 ) => void;
 
 /**
@@ -389,6 +391,26 @@ export class ReplicaTransport<W extends WireTypes> {
     });
   }
 
+  /**
+   * Closes every connection of client principal `principal` and of the principals that speak
+   * for its sessions (`principal.*`): its key was revoked or rotated, so it must handshake again
+   * (and is refused if its key is no longer current). Returns how many were closed.
+   */
+  closeClient(principal: ClientId, reason: string): number {
+    let closed = 0;
+    for (const [who, routes] of [...this.routesOf]) {
+      if (who !== principal && !who.startsWith(`${principal}.`)) continue;
+      for (const route of [...routes]) {
+        const link = this.clients.get(route);
+        if (!link) continue;
+        link.connection.close(reason);
+        this.forgetClient(route);
+        closed++;
+      }
+    }
+    return closed;
+  }
+
   /** Clients (principals) with an authenticated connection up now. */
   connectedClients(): ClientId[] {
     return [...this.routesOf.keys()];
@@ -599,7 +621,7 @@ export class ReplicaTransport<W extends WireTypes> {
     }
     const route = this.routeOfConnection.get(connection);
     if (route === undefined) return; // closed meanwhile
-    this.deliver(() => this.clientHandler(peer.id, request, route));
+    this.deliver(() => this.clientHandler(peer.id, request, route, message.length));
   }
 
   private onPeerMessage(from: ReplicaId, message: Uint8Array): void {

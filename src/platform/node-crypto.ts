@@ -16,7 +16,10 @@ export interface KeyRing {
   readonly self: Principal;
   /** Pairwise secrets shared with other principals. */
   readonly macKeys: ReadonlyMap<Principal, Uint8Array>;
-  /** For principals without an explicit pairwise key (for example clients): derive one. */
+  /**
+   * For principals without an explicit pairwise key (for example clients): derive one. Its
+   * answer may change (a rotated or revoked client key), so callers do not cache it.
+   */
   readonly deriveMacKey?: (peer: Principal) => Uint8Array | undefined;
   /** This node's Ed25519 private key (PKCS#8 DER), if it signs. */
   readonly signingKey?: Uint8Array;
@@ -28,7 +31,6 @@ export interface KeyRing {
 export class NodeCrypto implements Crypto {
   private readonly privateKey: KeyObject | undefined;
   private readonly publicKeys = new Map<Principal, KeyObject>();
-  private readonly derived = new Map<Principal, Uint8Array>();
 
   constructor(private readonly keys: KeyRing) {
     this.privateKey = keys.signingKey
@@ -43,12 +45,8 @@ export class NodeCrypto implements Crypto {
   private macKey(peer: Principal): Uint8Array | undefined {
     const explicit = this.keys.macKeys.get(peer);
     if (explicit) return explicit;
-    let key = this.derived.get(peer);
-    if (!key && this.keys.deriveMacKey) {
-      key = this.keys.deriveMacKey(peer);
-      if (key) this.derived.set(peer, key);
-    }
-    return key;
+    // Not cached here: a client's key changes when it is rotated (the ring caches per version).
+    return this.keys.deriveMacKey?.(peer);
   }
 
   mac(peer: Principal, data: Uint8Array): Uint8Array {

@@ -119,8 +119,14 @@ export class ReplicaNode<W extends WireTypes> {
         this.env.sendClient(input.client, refusal as W["response"]);
         return;
       }
+      // The core checks the client's role when it orders the request (core/access.ts).
+      const m = input.msg as { type?: unknown; seq?: unknown };
+      const seq = m?.type === "request" && typeof m.seq === "number" ? m.seq : undefined;
+      const access = this.service.admissionAccess(input.client, seq);
+      this.enqueue(access === undefined ? input : { ...input, access });
+    } else {
+      this.enqueue(input);
     }
-    this.enqueue(input);
     if (this.busy) return; // re-entrant call from an environment callback: the loop below takes it
     this.busy = true;
     try {
@@ -209,7 +215,12 @@ export class ReplicaNode<W extends WireTypes> {
           upTo = entry.index;
           this.observer.onApply?.(entry, applied, this.service);
         }
-        this.enqueue({ type: "applied", upTo, results });
+        const admin = this.service.takeAdminResults();
+        this.enqueue(
+          admin.length === 0
+            ? { type: "applied", upTo, results }
+            : { type: "applied", upTo, results, admin },
+        );
         this.runWaitingQueries();
         break;
       }
@@ -283,7 +294,7 @@ export class ReplicaNode<W extends WireTypes> {
     let kept = 0;
     for (const w of this.waitingQueries) {
       if (w.atIndex <= this.service.appliedIndex) {
-        const result = this.service.query(w.q);
+        const result = this.service.queryAs(w.client, w.q);
         this.observer.onQuery?.(w.client, w.qid, w.atIndex, result);
         this.enqueue({ type: "queryDone", client: w.client, qid: w.qid, result });
       } else {

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
+import type { AccessPolicy } from "../core/access.js";
 import { type ClusterConfig, validateClusterConfig } from "../core/config.js";
 import type { ProtocolName } from "../core/protocol.js";
 import type { SessionLimits } from "../core/session-table.js";
@@ -93,7 +94,7 @@ export async function freePorts(n: number, host = "127.0.0.1"): Promise<number[]
 export async function localClusterConfig(
   protocol: ProtocolName,
   n: number,
-  extra: { readonly sessions?: Partial<SessionLimits> } = {},
+  extra: { readonly sessions?: Partial<SessionLimits>; readonly clients?: AccessPolicy } = {},
 ): Promise<ClusterConfig> {
   const ports = await freePorts(2 * n);
   const rule = replicaCountOf(protocol);

@@ -1,5 +1,6 @@
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { AccessPolicy } from "../core/access.js";
 import type { AnyServiceDefinition } from "../core/state-machine.js";
 import { StartupError } from "./errors.js";
 
@@ -14,13 +15,32 @@ export interface DataIdentity {
   readonly service: string;
   /** The service's declared `version`, or null when it declares none. */
   readonly serviceVersion: string | number | null;
+  /**
+   * The initial client roles (cluster.json's `clients`, core/access.ts) as canonical JSON.
+   * Replaying the log under other initial roles would decide commands differently than when
+   * they ran, so they may not change; roles change through ordered admin requests instead.
+   * Absent in directories from before roles: recorded at their next start.
+   */
+  readonly clients?: string;
 }
 
 /** The file in a data directory that records its DataIdentity (JSON). */
 export const identityFileName = "IDENTITY.json";
 
-export function identityOf(protocol: string, service: AnyServiceDefinition): DataIdentity {
-  return { protocol, service: service.name, serviceVersion: service.version ?? null };
+export function identityOf(
+  protocol: string,
+  service: AnyServiceDefinition,
+  clients?: AccessPolicy,
+): DataIdentity {
+  const id = { protocol, service: service.name, serviceVersion: service.version ?? null };
+  return clients === undefined ? id : { ...id, clients: canonicalPolicy(clients) };
+}
+
+function canonicalPolicy(policy: AccessPolicy): string {
+  const roles = Object.keys(policy.roles)
+    .sort()
+    .map((id) => [id, policy.roles[id]]);
+  return JSON.stringify({ defaultRole: policy.defaultRole, roles });
 }
 
 function describe(id: DataIdentity): string {
@@ -43,10 +63,13 @@ export function checkDataIdentity(dataDir: string, expected: DataIdentity): void
       throw new StartupError("storage", `${file}: ${(error as Error).message}`);
     }
   }
-  if (text === undefined) {
+  const record = (): void => {
     const temp = `${file}.tmp`;
     writeFileSync(temp, `${JSON.stringify(expected)}\n`, { mode: 0o644 });
     renameSync(temp, file);
+  };
+  if (text === undefined) {
+    record();
     return;
   }
   let recorded: DataIdentity;
@@ -60,6 +83,7 @@ export function checkDataIdentity(dataDir: string, expected: DataIdentity): void
         typeof raw.serviceVersion === "string" || typeof raw.serviceVersion === "number"
           ? raw.serviceVersion
           : null,
+      ...(typeof raw.clients === "string" ? { clients: raw.clients } : {}),
     };
   } catch {
     throw new StartupError("storage", `${file} is not a data directory identity; it was altered`);
@@ -74,6 +98,20 @@ export function checkDataIdentity(dataDir: string, expected: DataIdentity): void
       `data directory ${dataDir} holds ${describe(recorded)}, but this replica runs ` +
         `${describe(expected)}: start it with the service that wrote the directory ` +
         "(or, for a new service version, migrate the data first)",
+    );
+  }
+  if (expected.clients === undefined) return;
+  if (recorded.clients === undefined) {
+    record(); // a directory from before roles: its initial roles are recorded now
+    return;
+  }
+  if (recorded.clients !== expected.clients) {
+    throw new StartupError(
+      "config",
+      `clients: the configuration's initial roles ${expected.clients} differ from ${recorded.clients}, ` +
+        `with which data directory ${dataDir} started: replaying its log under other initial roles ` +
+        "would decide commands differently than when they ran. Put the section back as it was and " +
+        'change roles with lockstep keys set-role (docs/net.md, "Roles and keys")',
     );
   }
 }

@@ -226,6 +226,15 @@ export function formatMetrics(status: ReplicaStatus, histograms: MetricHistogram
     base,
   );
 
+  for (const [reason, count] of Object.entries(status.requests.refused)) {
+    w.counter(
+      "lockstep_requests_refused_total",
+      "Client requests refused by this replica, by reason (forbidden: the client's role or a revoked key).",
+      count,
+      { ...base, reason },
+    );
+  }
+
   for (const [name, value] of Object.entries(status.net) as [CounterName, number][]) {
     w.counter(`lockstep_net_${snake(name)}_total`, netHelp[name] ?? name, value, base);
   }

@@ -5,6 +5,7 @@ import { readKeyFile } from "../net/keys.js";
 import { isServicePath, loadedServiceModule, loadServiceModule } from "../service/load-service.js";
 import { createServiceKit, serviceNames } from "../state-machines/registry.js";
 import { describeParseError } from "./arg-errors.js";
+import type { ClientLimits } from "./client-fairness.js";
 import { ConfigFileError, loadClusterConfig } from "./config-file.js";
 import { firstLine, StartupError } from "./errors.js";
 import { type LogLevel, logLevels } from "./logger.js";
@@ -31,6 +32,8 @@ Options:
                        its --host or configured host, so lockstep status reaches it there)
   --no-metrics         no metrics endpoint
   --log-level LEVEL    debug, info, warn or error (default info)
+  --client-limits L    per-client fairness limits: "off", or outstanding=N,sessions=N,bytes=N
+                       (bytes per second; default outstanding=128,sessions=64,bytes=33554432)
   --help               this text`;
 
 /** What the command line says, before any file is read. */
@@ -48,6 +51,29 @@ export interface ReplicaArgs {
     | { readonly host: string | undefined; readonly port: number | undefined }
     | false;
   readonly logLevel: LogLevel;
+  /** Per-client fairness limits (client-fairness.ts): undefined for the defaults. */
+  readonly clientLimits: Partial<ClientLimits> | false | undefined;
+}
+
+/** `off`, or a comma list of outstanding=N, sessions=N, bytes=N. */
+function parseClientLimits(text: string): Partial<ClientLimits> | false {
+  if (text === "off") return false;
+  const names: Record<string, keyof ClientLimits> = {
+    outstanding: "outstanding",
+    sessions: "sessions",
+    bytes: "bytesPerSecond",
+  };
+  const out: Partial<Record<keyof ClientLimits, number>> = {};
+  for (const part of text.split(",")) {
+    const [name, value] = part.split("=");
+    const field = name === undefined ? undefined : names[name.trim()];
+    if (field === undefined || value === undefined)
+      throw usage(
+        `--client-limits expects "off" or a list of outstanding=N,sessions=N,bytes=N, got "${text}"`,
+      );
+    out[field] = integer(`client-limits ${name!.trim()}`, value.trim(), 1, Number.MAX_SAFE_INTEGER);
+  }
+  return out;
 }
 
 const usage = (message: string) => new StartupError("usage", message);
@@ -80,6 +106,7 @@ export function parseReplicaArgs(argv: readonly string[]): ReplicaArgs {
         "metrics-host": { type: "string" },
         "no-metrics": { type: "boolean" },
         "log-level": { type: "string" },
+        "client-limits": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -140,6 +167,8 @@ export function parseReplicaArgs(argv: readonly string[]): ReplicaArgs {
     host: str("host"),
     metrics,
     logLevel,
+    clientLimits:
+      str("client-limits") === undefined ? undefined : parseClientLimits(str("client-limits")!),
   };
 }
 
@@ -170,6 +199,7 @@ export function loadReplicaOptions(args: ReplicaArgs): StartReplicaOptions {
     dataDir: args.dataDir,
     service: replicaService(args.service ?? config.service ?? "kv"),
     ...(args.host === undefined ? {} : { host: args.host }),
+    ...(args.clientLimits === undefined ? {} : { clientLimits: args.clientLimits }),
     metrics:
       args.metrics === false
         ? false

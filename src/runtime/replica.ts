@@ -1,4 +1,5 @@
-import type { ClusterConfig } from "../core/config.js";
+import { accessEntryOf } from "../core/access.js";
+import { accessPolicyOf, type ClusterConfig } from "../core/config.js";
 import type { ClientId, ReplicaId } from "../core/ids.js";
 import { limits } from "../core/limits.js";
 import type { CoreInput, ExternalHandler, ProtocolCore, WireTypes } from "../core/protocol.js";
@@ -14,6 +15,7 @@ import { findProtocol } from "../protocols/registry.js";
 import { ReplicaNode, runExternal } from "../replica/replica-node.js";
 import { FileStorage } from "../storage/file-storage.js";
 import type { StorageOptions } from "../storage/storage.js";
+import { ClientFairness, type ClientLimits, defaultClientLimits } from "./client-fairness.js";
 import { ClientRoutes } from "./client-routes.js";
 import { runtimeConfigProblems } from "./config-file.js";
 import { checkDataIdentity, identityOf } from "./data-identity.js";
@@ -65,6 +67,11 @@ export interface StartReplicaOptions {
    * logs and exits the process with status 1.
    */
   readonly onFatal?: (error: unknown) => void;
+  /**
+   * Per-client fairness limits (runtime/client-fairness.ts); `false` turns them off (for
+   * measuring what they change). Default: defaultClientLimits.
+   */
+  readonly clientLimits?: Partial<ClientLimits> | false;
 }
 
 /** A running replica. */
@@ -120,8 +127,15 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
     throw new StartupError("config", `protocol: ${firstLine(error)}`);
   }
   let ring: ReturnType<typeof keyRingFor>;
+  // The handshake asks the replicated access table (set below, once recovered) which key version
+  // a client must hold: after a rotation the old key is refused. A revoked client still gets in
+  // with its key, and every request it makes is answered `forbidden` (a clear answer, where a
+  // refused handshake would leave it to time out).
+  let accessSource: ReplicatedService | undefined;
+  const clientKeys = (client: ClientId): number | undefined =>
+    accessSource?.access.keyVersion(client);
   try {
-    ring = keyRingFor(options.keys, `r${id}`);
+    ring = keyRingFor(options.keys, `r${id}`, clientKeys);
   } catch (error) {
     throw new StartupError("keys", firstLine(error));
   }
@@ -166,12 +180,16 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
   }
   const { storage, state, report } = opened;
   try {
-    checkDataIdentity(options.dataDir, identityOf(config.protocol, options.service));
+    checkDataIdentity(
+      options.dataDir,
+      identityOf(config.protocol, options.service, accessPolicyOf(config)),
+    );
   } catch (error) {
     await storage.close();
     throw error;
   }
-  const service = new ReplicatedService(options.service, config.sessions);
+  const service = new ReplicatedService(options.service, config.sessions, accessPolicyOf(config));
+  accessSource = service;
   let core: ProtocolCore<WireTypes>;
   try {
     if (state.snapshot) service.restore(state.snapshot.data);
@@ -222,6 +240,31 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
   const routes = new ClientRoutes();
   const watch = new StateWatch(log, definition.status);
   let foreignSession = 0;
+  const refused = { forbidden: 0 };
+  const fairness =
+    options.clientLimits === false
+      ? undefined
+      : new ClientFairness({ ...defaultClientLimits, ...options.clientLimits });
+  let forbiddenLoggedAt = -Infinity;
+  let forbiddenUnlogged = 0;
+  /** Counts and logs a `forbidden` reply (at most one log line a second, with what was skipped). */
+  const noteForbidden = (client: ClientId, msg: unknown): void => {
+    refused.forbidden++;
+    const now = performance.now();
+    if (now - forbiddenLoggedAt < 1000) {
+      forbiddenUnlogged++;
+      return;
+    }
+    forbiddenLoggedAt = now;
+    const result = (msg as { result?: { message?: string } }).result;
+    log.warn("request refused: forbidden", {
+      client,
+      type: (msg as { type?: string }).type ?? null,
+      message: result?.message ?? null,
+      alsoRefusedSinceLastLine: forbiddenUnlogged,
+    });
+    forbiddenUnlogged = 0;
+  };
   let entriesApplied = 0;
   let commandsApplied = 0;
   let snapshotsTaken = 0;
@@ -270,6 +313,9 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
       },
       sendClient: (client, msg) => {
         latency.onReply(msg);
+        fairness?.answered(msg);
+        if ((msg as { result?: { error?: string } } | null)?.result?.error === "forbidden")
+          noteForbidden(client, msg);
         transport.sendClient(routes.targetOf(client), msg);
       },
       persist: (persistId, ops) => {
@@ -282,9 +328,29 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
       }),
     },
     {
-      onApply: (_entry, results) => {
+      onApply: (entry, results, applied) => {
         entriesApplied++;
         commandsApplied += results.length;
+        const access = accessEntryOf(entry.payload);
+        const change = access?.change;
+        // Only a change that took effect (its asker was admin at this index) closes anything.
+        const tookEffect =
+          change?.op === "revoke"
+            ? applied.access.revoked(change.client)
+            : change?.op === "rotate" &&
+              applied.access.keyVersion(change.client) === change.version;
+        if (access && tookEffect) {
+          // From this index the old key is refused: its open connections go too.
+          const closed = transport.closeClient(
+            access.change.client,
+            `client key ${access.change.op}d`,
+          );
+          log.info(`client ${access.change.op}d`, {
+            client: access.change.client,
+            index: entry.index,
+            connectionsClosed: closed,
+          });
+        }
       },
       onSnapshot: (index, data) => {
         snapshotsTaken++;
@@ -345,7 +411,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
   );
 
   transport.onPeer((from, msg) => input({ type: "peer", from, msg }));
-  transport.onClient((principal, msg, route) => {
+  transport.onClient((principal, msg, route, bytes) => {
     const session = (msg as { client?: unknown } | null)?.client;
     let client: ClientId = principal;
     if (typeof session === "string") {
@@ -357,6 +423,14 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
       client = session;
     }
     routes.learn(client, principal, route);
+    if (fairness && !stopped) {
+      const s = core.status();
+      const over = fairness.admit(principal, msg, bytes, performance.now(), s.leader ?? id);
+      if (over !== undefined) {
+        transport.sendClient({ client: principal, route }, over);
+        return;
+      }
+    }
     if (!stopped) latency.onRequest(msg);
     input({ type: "client", client, msg, mono: performance.now() });
   });
@@ -420,6 +494,16 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
       requests: {
         pending: latency.pending,
         foreignSession,
+        refused: {
+          ...refused,
+          ...(fairness
+            ? {
+                "busy-outstanding": fairness.refused.outstanding,
+                "busy-sessions": fairness.refused.sessions,
+                "busy-bytes": fairness.refused.bytes,
+              }
+            : {}),
+        },
         latency: latencies,
         replies: latency.replyCounts(),
       },

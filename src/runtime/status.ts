@@ -66,6 +66,8 @@ export interface ReplicaStatus {
     readonly pending: number;
     /** Requests naming a session their connection may not speak for (dropped). */
     readonly foreignSession: number;
+    /** Requests refused, by reason: `forbidden` (role or revoked key, docs/net.md "Roles"). */
+    readonly refused: { readonly [reason: string]: number };
     readonly latency: { readonly [kind: string]: LatencySummary };
     readonly replies: readonly { kind: string; result: string; count: number }[];
   };

@@ -49,6 +49,11 @@ export interface SimOptions {
    * "unknown", replays the same on every machine.
    */
   readonly checkMaxSteps: number;
+  /**
+   * Client roles change under load (src/sim/role-changes.ts): the cluster starts with roles and
+   * an operator demotes, promotes, revokes and rotates the first clients during the run.
+   */
+  readonly roles?: boolean;
 }
 
 export const defaultSimOptions: Omit<SimOptions, "protocol" | "seed"> = {
@@ -89,5 +94,6 @@ export function replayCommand(options: SimOptions): string {
   ];
   if (options.replicas !== undefined) parts.push(`--replicas ${options.replicas}`);
   if (options.f !== undefined) parts.push(`--f ${options.f}`);
+  if (options.roles) parts.push("--roles");
   return parts.join(" ");
 }

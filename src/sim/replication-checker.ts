@@ -1,6 +1,7 @@
 import type { ReplyResult } from "../core/client-messages.js";
 import type { LogEntry } from "../core/log-entry.js";
 import type { AppliedCommand } from "../core/replicated-service.js";
+import type { Value } from "../core/value.js";
 import { digestHex } from "./trace-hash.js";
 import { combineDigests, digestValue } from "./value-digest.js";
 
@@ -34,7 +35,13 @@ export class ReplicationChecker {
     this.chain.set(replica, { index, value: index === 0 ? 0 : this.chainAt.get(index) });
   }
 
-  onApply(replica: number, entry: LogEntry, results: readonly AppliedCommand[]): void {
+  /** `state`: replicated state the entry changed besides command results (the access table). */
+  onApply(
+    replica: number,
+    entry: LogEntry,
+    results: readonly AppliedCommand[],
+    state?: Value,
+  ): void {
     this.appliedEntries++;
     const entryDigest = digestValue(entry);
     const known = this.entryAt.get(entry.index);
@@ -51,7 +58,11 @@ export class ReplicationChecker {
     const value =
       previous?.value === undefined
         ? undefined
-        : combineDigests(previous.value, entryDigest, digestValue(results));
+        : combineDigests(
+            previous.value,
+            entryDigest,
+            digestValue(state === undefined ? results : [results as unknown as Value, state]),
+          );
     this.chain.set(replica, { index: entry.index, value });
     if (value !== undefined) {
       const canonical = this.chainAt.get(entry.index);

@@ -23,6 +23,8 @@ export class SimClient<W extends WireTypes> {
   current: InFlight | undefined;
   completed = 0;
   failed = 0;
+  /** Definite refusals because of the client's role or a revoked key (the roles workload). */
+  forbidden = 0;
   indeterminate = 0;
   private nextOpId = 1;
 
@@ -53,6 +55,7 @@ export class SimClient<W extends WireTypes> {
     } else {
       // A definite refusal: the operation did not take effect, so it is not part of the history.
       this.failed++;
+      if (result.error === "forbidden") this.forbidden++;
       this.current = undefined;
     }
     return true;

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import { type CheckResult, checkLinearizability } from "../check/linearizability/index.js";
+import { accessEntryOf } from "../core/access.js";
 import type { AdminOp, ReplyResult } from "../core/client-messages.js";
 import type { ClientOperation } from "../core/client-operation.js";
-import { type ClusterConfig, simulatedCluster } from "../core/config.js";
+import { accessPolicyOf, type ClusterConfig, simulatedCluster } from "../core/config.js";
 import { createRandom, type Random } from "../core/prng.js";
 import type {
   ClientCore,
@@ -24,6 +25,7 @@ import { EventQueue } from "./event-queue.js";
 import { calmNetwork, partitionShapes, SimNetwork } from "./network.js";
 import type { FaultKind, SimOptions } from "./options.js";
 import { ReplicationChecker } from "./replication-checker.js";
+import { pickRoleChange, roleChangeGapMs, simAccessPolicy } from "./role-changes.js";
 import { SimClient } from "./sim-client.js";
 import { SimCrypto } from "./sim-crypto.js";
 import { SimDisk } from "./sim-disk.js";
@@ -60,6 +62,8 @@ type SimEvent =
       readonly result: ExternalResult<unknown>;
     }
   | { readonly k: "adminTick" }
+  /** The roles workload: the operator changes a client's access (role-changes.ts). */
+  | { readonly k: "roleChange" }
   | { readonly k: "electionWatch" }
   | { readonly k: "endFaults" }
   /** Heals partition `partition` if it is still the one in force. */
@@ -120,6 +124,10 @@ export interface SimStats {
   snapshots: number;
   snapshotInstalls: number;
   membershipChanges: number;
+  /** Access changes applied (the roles workload). */
+  roleChanges: number;
+  /** Operations refused `forbidden` (the roles workload). */
+  forbidden: number;
   /** Restarts that found the newest snapshot file rotten and recovered from an older one. */
   snapshotFallbacks: number;
   /** Restarts where recovery refused the disk (a rotten snapshot the log did not cover). */
@@ -184,9 +192,18 @@ export class Simulation {
   private readonly n: number;
   /** An operator that changes membership under load (protocols that support it). */
   private readonly admin:
-    | { core: ClientCore<WireTypes>; busy: boolean; nextOp: number; endpoint: number }
+    | {
+        core: ClientCore<WireTypes>;
+        busy: boolean;
+        nextOp: number;
+        endpoint: number;
+        /** The request in flight is an access change (roles workload), not a membership change. */
+        accessChange: boolean;
+      }
     | undefined;
   private readonly profile: FaultProfile;
+  private readonly rolesRandom: Random;
+  private rotations = 0;
   /** Replicas that are not correct in this run (the protocol's adversary picked them). */
   private readonly faulty: ReadonlySet<number>;
   /** The protocol's external handler for this run, if it has one. */
@@ -205,6 +222,8 @@ export class Simulation {
     snapshots: 0,
     snapshotInstalls: 0,
     membershipChanges: 0,
+    roleChanges: 0,
+    forbidden: 0,
     snapshotFallbacks: 0,
     recoveryRefusals: 0,
     segmentsDeleted: 0,
@@ -239,9 +258,13 @@ export class Simulation {
           initialVoters: Array.from({ length: voters }, (_, i) => i),
         }
       : this.protocol.simSettings(this.random, options.faults);
-    this.config = simulatedCluster(this.definition.name, this.n, f, settings);
+    const roles = options.roles === true;
+    // The roles workload draws from a stream of its own: runs without it replay as before.
+    this.rolesRandom = createRandom((options.seed ^ 0xbb67ae85) >>> 0);
+    const cluster = simulatedCluster(this.definition.name, this.n, f, settings);
+    this.config = roles ? { ...cluster, clients: simAccessPolicy } : cluster;
     this.kit = simServiceKit(options.service);
-    this.network = new SimNetwork(this.n, this.n + options.clients + (membership ? 1 : 0));
+    this.network = new SimNetwork(this.n, this.n + options.clients + (membership || roles ? 1 : 0));
     this.checker = new ReplicationChecker(() => this.now);
     this.faulty = new Set(this.protocol.adversary?.pick(this.random, this.n, f) ?? []);
     this.external = this.protocol.simExternal?.();
@@ -296,20 +319,22 @@ export class Simulation {
       pauseMaxUs: [200, 2000][this.random.int(2)]! * us,
       electionStorm: this.faults.has("crash") && this.random.chance(0.35),
     };
-    this.admin = membership
-      ? {
-          core: this.definition.createClient({
-            clientId: "admin",
-            config: this.config,
-            random: this.random.fork(),
-            crypto: this.cryptoFor("c:admin"),
-            retryTicks: 25,
-          }),
-          busy: false,
-          nextOp: 1,
-          endpoint: this.n + options.clients,
-        }
-      : undefined;
+    this.admin =
+      membership || roles
+        ? {
+            core: this.definition.createClient({
+              clientId: "admin",
+              config: this.config,
+              random: membership ? this.random.fork() : this.rolesRandom.fork(),
+              crypto: this.cryptoFor("c:admin"),
+              retryTicks: 25,
+            }),
+            busy: false,
+            accessChange: false,
+            nextOp: 1,
+            endpoint: this.n + options.clients,
+          }
+        : undefined;
   }
 
   private cryptoFor(self: `r${number}` | `c:${string}`): SimCrypto {
@@ -357,6 +382,7 @@ export class Simulation {
     }
     this.schedule(this.nemesisDelay(), { k: "nemesis" });
     if (this.admin) this.schedule(this.config.tickMs * us, { k: "adminTick" });
+    if (this.options.roles) this.schedule(this.roleChangeDelay(), { k: "roleChange" });
     if (this.profile.electionStorm) this.schedule(2 * us, { k: "electionWatch" });
     this.schedule(this.options.duration * 1000 * us, { k: "endFaults" });
     const deadline = (this.options.duration + this.options.livenessBound) * 1000 * us;
@@ -435,6 +461,11 @@ export class Simulation {
           this.handleAdminOutputs(this.admin.core.step({ type: "tick", now: this.now / us }));
         if (this.phase !== "done") this.schedule(this.config.tickMs * us, e);
         return;
+      case "roleChange":
+        if (this.phase !== "load") return;
+        this.changeRole();
+        this.schedule(this.roleChangeDelay(), e);
+        return;
       case "nemesis":
         if (this.phase !== "load") return;
         if (this.now >= this.scenarioUntil) this.nemesis();
@@ -503,7 +534,11 @@ export class Simulation {
       this.stats.recoveryRefusals++;
       this.trace(() => `recovery of r${r.id} refused (${recovered.refused}); snapshot restored`);
     }
-    const service = new ReplicatedService(this.kit.definition, this.config.sessions);
+    const service = new ReplicatedService(
+      this.kit.definition,
+      this.config.sessions,
+      accessPolicyOf(this.config),
+    );
     if (durable.snapshot) service.restore(durable.snapshot.data);
     const created = this.definition.createReplica({
       id: r.id,
@@ -537,7 +572,13 @@ export class Simulation {
       adversary
         ? {}
         : {
-            onApply: (entry, results) => this.checker.onApply(r.id, entry, results),
+            onApply: (entry, results, applied) =>
+              this.checker.onApply(
+                r.id,
+                entry,
+                results,
+                accessEntryOf(entry.payload) ? applied.access.toValue() : undefined,
+              ),
             onQuery: (client, qid, _at, result) => this.checker.onQuery(client, qid, result),
             onSnapshot: (index, data) => {
               this.stats.snapshots++;
@@ -1011,11 +1052,31 @@ export class Simulation {
       return;
     }
     admin.busy = true;
+    admin.accessChange = false;
     this.hash.u32(0xad31);
     this.hash.string(JSON.stringify(admin_op));
     this.trace(() => `admin ${JSON.stringify(admin_op)} (voters ${voters.join(",")})`);
     this.handleAdminOutputs(
       admin.core.step({ type: "admin", opId: admin.nextOp++, admin: admin_op }),
+    );
+  }
+
+  private roleChangeDelay(): number {
+    return (roleChangeGapMs.min + this.rolesRandom.int(roleChangeGapMs.spread)) * us;
+  }
+
+  /** The operator changes one client's access, if it is not waiting for another request. */
+  private changeRole(): void {
+    const admin = this.admin;
+    if (!admin || admin.busy) return;
+    const change = pickRoleChange(this.rolesRandom, this.options.clients, ++this.rotations);
+    admin.busy = true;
+    admin.accessChange = true;
+    this.hash.u32(0x701e);
+    this.hash.string(JSON.stringify(change));
+    this.trace(() => `admin ${JSON.stringify(change)}`);
+    this.handleAdminOutputs(
+      admin.core.step({ type: "admin", opId: admin.nextOp++, admin: change }),
     );
   }
 
@@ -1029,7 +1090,10 @@ export class Simulation {
           this.send(admin.endpoint, to, "request", out.msg, admin.core.clientId);
       } else {
         admin.busy = false;
-        if (out.result.ok) this.stats.membershipChanges++;
+        if (out.result.ok) {
+          if (admin.accessChange) this.stats.roleChanges++;
+          else this.stats.membershipChanges++;
+        }
         this.trace(() => `admin done ${JSON.stringify(out.result)}`);
       }
     }
@@ -1080,6 +1144,7 @@ export class Simulation {
       this.stats.completed += c.completed;
       this.stats.indeterminate += c.indeterminate;
       this.stats.failed += c.failed;
+      this.stats.forbidden += c.forbidden;
     }
     this.stats.appliedEntries = this.checker.appliedEntries;
     for (const r of this.replicas) {

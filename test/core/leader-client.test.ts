@@ -124,6 +124,28 @@ describe("LeaderClient sessions and commands", () => {
     ]);
   });
 
+  it("a register refused forbidden (revoked client) fails the waiting calls at once, not by timeout", () => {
+    const h = new Harness();
+    h.command(1, "x");
+    h.query(2, "q");
+    const [register] = h.takeSent();
+    const forbidden: ReplyResult = {
+      ok: false,
+      error: "forbidden",
+      message: "client c1 is revoked",
+    };
+    h.reply(register!.to, 0, forbidden);
+    expect(h.takeDone()).toEqual([
+      { type: "done", opId: 1, result: forbidden },
+      { type: "done", opId: 2, result: forbidden },
+    ]);
+    h.tick(3 * retryTicks);
+    expect(h.takeSent()).toEqual([]);
+    // A later call tries to register again (the key may have been rotated meanwhile).
+    h.command(3, "y");
+    expect(h.takeSent()[0]!.msg).toMatchObject({ type: "request", seq: 0 });
+  });
+
   it("sends to whichever replica answered the register", () => {
     const h = new Harness();
     h.command(1, "x");

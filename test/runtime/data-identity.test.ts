@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, test } from "vitest";
+import type { ClusterConfig } from "../../src/core/config.js";
 import type { AnyServiceDefinition } from "../../src/core/state-machine.js";
 import { replicaKeyFile } from "../../src/net/keys.js";
 import { StartupError } from "../../src/runtime/errors.js";
@@ -14,9 +15,13 @@ afterAll(() => {
   for (const f of fixtures) f.remove();
 });
 
-async function run(f: ClusterFixture, service: AnyServiceDefinition): Promise<void> {
+async function run(
+  f: ClusterFixture,
+  service: AnyServiceDefinition,
+  config: ClusterConfig = f.config,
+): Promise<void> {
   const replica = await startReplica({
-    config: f.config,
+    config,
     id: 0,
     keys: replicaKeyFile(f.keys, 0),
     dataDir: f.dataDir(0),
@@ -55,5 +60,21 @@ describe("data directory identity", () => {
     expect(newer.message).toMatch(/"kv" \(no version\).*"kv" \(version 2\)/);
 
     await run(f, kv); // the refusals changed nothing
+  });
+
+  test("the initial client roles may not change under a data directory (issue 15)", async () => {
+    const f = await ClusterFixture.create({ n: 1 });
+    fixtures.push(f);
+    const kv = createServiceKit("kv").definition;
+    const roles = { defaultRole: "write", roles: { cli: "admin" } } as const;
+    await run(f, kv, { ...f.config, clients: roles });
+    await run(f, kv, { ...f.config, clients: { roles: { cli: "admin" }, defaultRole: "write" } });
+    const changed = await refusal(
+      run(f, kv, { ...f.config, clients: { defaultRole: "read", roles: { cli: "admin" } } }),
+    );
+    expect(changed.kind).toBe("config");
+    expect(changed.message).toMatch(/clients: the configuration's initial roles .*"read".* differ/);
+    // Dropping the section is a change too (every client would be admin).
+    expect((await refusal(run(f, kv))).kind).toBe("config");
   });
 });

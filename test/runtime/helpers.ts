@@ -76,6 +76,8 @@ export interface ClusterFixtureOptions {
   readonly tickMs?: number;
   readonly settings?: { [key: string]: Value };
   readonly sessions?: { [key: string]: number };
+  /** Initial client roles (the `clients` section of cluster.json). */
+  readonly clients?: { readonly defaultRole?: string; readonly roles?: { [id: string]: string } };
 }
 
 /** A temp directory with a cluster's config file, key files and data directories. */
@@ -98,6 +100,7 @@ export class ClusterFixture {
       replicas: Array.from({ length: n }, (_, id) => ({ id, host: "127.0.0.1", port: ports[id] })),
       settings: options.settings ?? {},
       ...(options.sessions ? { sessions: options.sessions } : {}),
+      ...(options.clients ? { clients: options.clients } : {}),
     };
     const config = validateClusterConfig(raw);
     fs.writeFileSync(path.join(dir, "cluster.json"), `${JSON.stringify(raw, null, 2)}\n`);

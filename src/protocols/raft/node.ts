@@ -1,3 +1,4 @@
+import { AccessWaiters } from "../../core/access-waiters.js";
 import type { ClientReplyMessage } from "../../core/client-messages.js";
 import type { ClientId, LogIndex, ReplicaId, Term } from "../../core/ids.js";
 import type { Random } from "../../core/prng.js";
@@ -118,6 +119,8 @@ export class RaftNode {
   // ---- clients
   readonly proposals: Proposals;
   readonly adminWaiters = new AdminWaiters();
+  /** Access changes (role, revoke, rotate) this replica logged and answers when applied. */
+  readonly accessWaiters = new AccessWaiters();
 
   private out: CoreOutput<RaftWire>[] = [];
 

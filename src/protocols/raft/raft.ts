@@ -1,6 +1,13 @@
+import {
+  accessRefusal,
+  type ClientAccess,
+  forbiddenCommand,
+  isAccessChange,
+} from "../../core/access.js";
 import type { ClientRequestMessage } from "../../core/client-messages.js";
 import type { ClientId, LogIndex, ReplicaId, Term } from "../../core/ids.js";
 import type { CoreInput, CoreOutput } from "../../core/protocol.js";
+import { answerAppliedAccess, handleAccessChange, tickAccessWaiters } from "./access.js";
 import {
   answerPreVote,
   canCampaign,
@@ -71,7 +78,7 @@ export function step(n: RaftNode, input: CoreInput<RaftWire>): readonly CoreOutp
       stepPeer(n, input.from, input.msg);
       break;
     case "client":
-      stepClient(n, input.client, input.msg, input.mono);
+      stepClient(n, input.client, input.msg, input.mono, input.access);
       break;
     case "tick":
       stepTick(n, input.now, input.mono);
@@ -88,6 +95,7 @@ export function step(n: RaftNode, input: CoreInput<RaftWire>): readonly CoreOutp
       );
       n.applied = Math.max(n.applied, input.upTo);
       answerApplied(n, input.results);
+      if (input.admin) answerAppliedAccess(n, input.admin);
       break;
     case "queryDone":
       n.readOnly.done();
@@ -165,19 +173,36 @@ function stepPeer(n: RaftNode, from: ReplicaId, msg: RaftMessage): void {
   }
 }
 
-function stepClient(n: RaftNode, client: ClientId, msg: ClientRequestMessage, mono: number): void {
+function stepClient(
+  n: RaftNode,
+  client: ClientId,
+  msg: ClientRequestMessage,
+  mono: number,
+  access: ClientAccess | undefined,
+): void {
   // The channel authenticated `client`; a message speaking for another session is dropped.
   if (msg.client !== client) return;
+  // Checked when ordered (and again when applied, by the service): a role that does not allow
+  // the request, or a revoked key, is answered `forbidden` and nothing is logged.
+  const refusal = accessRefusal(msg, access);
+  if (refusal) {
+    n.reply(client, refusal);
+    return;
+  }
   // PLANTED BUG lease-read-stale-clock: only ticks move the clock, as before issue 11.
   if (n.bug !== "lease-read-stale-clock") n.mono = Math.max(n.mono, mono);
   switch (msg.type) {
     case "request":
-      handleCommand(n, msg);
+      handleCommand(n, msg, forbiddenCommand(msg, access));
       break;
     case "query":
       handleQuery(n, msg, mono);
       break;
     case "admin": {
+      if (isAccessChange(msg.admin)) {
+        handleAccessChange(n, msg);
+        break;
+      }
       const plan = handleAdmin(n, msg);
       if (!plan) break;
       if (plan.next) appendConfig(n, plan.next);
@@ -192,6 +217,7 @@ function stepTick(n: RaftNode, now: number, mono: number): void {
   n.mono = Math.max(n.mono, mono);
   n.ticksSinceStart++;
   tickAdminWaiters(n);
+  tickAccessWaiters(n);
   if (n.role === "leader") tickLeader(n);
   else tickElection(n);
 }

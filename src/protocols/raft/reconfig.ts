@@ -37,6 +37,11 @@ export function handleAdmin(
     handleTransfer(n, client, aid, admin.to);
     return undefined;
   }
+  if (admin.op !== "add" && admin.op !== "remove") {
+    // Access changes are logged entries (access.ts), never membership changes.
+    answer({ ok: false, error: "invalid", message: `${admin.op} is not a membership change` });
+    return undefined;
+  }
   const replica = admin.replica;
   if (replica >= n.replicaCount) {
     answer({

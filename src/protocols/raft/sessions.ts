@@ -1,4 +1,5 @@
 import type { CommandRequest } from "../../core/client-messages.js";
+import type { LoggedCommand } from "../../core/log-entry.js";
 import type { AppliedCommand } from "../../core/replicated-service.js";
 import type { RaftNode } from "./node.js";
 import { hasQuorum } from "./quorum.js";
@@ -10,7 +11,8 @@ import { appendAsLeader, broadcastAppend } from "./replication.js";
  * A replica answers a command only if it received it, once the driver reports its result.
  */
 
-export function handleCommand(n: RaftNode, msg: CommandRequest): void {
+/** `forbidden`: the client may not make it (core/access.ts); it is ordered as a refusal. */
+export function handleCommand(n: RaftNode, msg: CommandRequest, forbidden = false): void {
   const { client, seq } = msg;
   if (n.role !== "leader") {
     n.reply(client, { type: "reply", client, seq, result: n.notLeader() });
@@ -29,7 +31,9 @@ export function handleCommand(n: RaftNode, msg: CommandRequest): void {
     return;
   }
   // A retry of a command already in this leader's log or batch is answered once (proposals.ts).
-  const command = { client, seq, ackedBelow: msg.ackedBelow, cmd: seq === 0 ? null : msg.cmd };
+  const command: LoggedCommand = forbidden
+    ? { client, seq, ackedBelow: msg.ackedBelow, cmd: null, forbidden: true }
+    : { client, seq, ackedBelow: msg.ackedBelow, cmd: seq === 0 ? null : msg.cmd };
   if (!n.proposals.add(command, n.term)) return;
   if (n.proposals.batchLength >= n.settings.maxBatchCommands || !replicationBusy(n)) flushBatch(n);
 }

@@ -1,8 +1,15 @@
+import {
+  accessPayload,
+  accessRefusal,
+  type ClientAccess,
+  forbiddenCommand,
+  isAccessChange,
+} from "../../core/access.js";
 import type { ClientRequestMessage } from "../../core/client-messages.js";
 import type { ClientId, LogIndex } from "../../core/ids.js";
 import type { LeaderClientWire } from "../../core/leader-client.js";
 import { limits } from "../../core/limits.js";
-import type { LogEntry, LoggedCommand } from "../../core/log-entry.js";
+import type { EntryPayload, LogEntry, LoggedCommand } from "../../core/log-entry.js";
 import type { Random } from "../../core/prng.js";
 import type {
   CoreInput,
@@ -115,7 +122,7 @@ export class SingleCore implements ProtocolCore<SingleWire> {
         this.now = Math.max(this.now, input.now);
         break;
       case "client":
-        this.onClient(input.client, input.msg, out);
+        this.onClient(input.client, input.msg, input.access, out);
         break;
       case "persisted":
         this.onPersisted(input.upTo, out);
@@ -128,6 +135,15 @@ export class SingleCore implements ProtocolCore<SingleWire> {
             type: "reply",
             client: r.client,
             msg: { type: "reply", client: r.client, seq: r.seq, result: r.result },
+            after: 0,
+          });
+        }
+        for (const r of input.admin ?? []) {
+          if (!this.awaiting.delete(`admin:${r.client}#${r.aid}`)) continue;
+          out.push({
+            type: "reply",
+            client: r.client,
+            msg: { type: "adminReply", client: r.client, aid: r.aid, result: r.result },
             after: 0,
           });
         }
@@ -173,7 +189,18 @@ export class SingleCore implements ProtocolCore<SingleWire> {
     out.push({ type: "apply", entries });
   }
 
-  private onClient(client: ClientId, msg: ClientRequestMessage, out: Out[]): void {
+  private onClient(
+    client: ClientId,
+    msg: ClientRequestMessage,
+    access: ClientAccess | undefined,
+    out: Out[],
+  ): void {
+    // Checked when ordered, and again by the service when applied (core/access.ts).
+    const refusal = accessRefusal(msg, access);
+    if (refusal) {
+      out.push({ type: "reply", client, msg: refusal, after: 0 });
+      return;
+    }
     switch (msg.type) {
       case "request":
         if (
@@ -196,7 +223,11 @@ export class SingleCore implements ProtocolCore<SingleWire> {
           break;
         }
         this.awaiting.add(`${client}#${msg.seq}`);
-        this.batch.push({ client, seq: msg.seq, ackedBelow: msg.ackedBelow, cmd: msg.cmd });
+        this.batch.push(
+          forbiddenCommand(msg, access)
+            ? { client, seq: msg.seq, ackedBelow: msg.ackedBelow, cmd: null, forbidden: true }
+            : { client, seq: msg.seq, ackedBelow: msg.ackedBelow, cmd: msg.cmd },
+        );
         if (this.batch.length >= this.settings.maxBatchCommands) this.flush(out);
         break;
       case "query":
@@ -204,6 +235,29 @@ export class SingleCore implements ProtocolCore<SingleWire> {
         out.push({ type: "query", client, qid: msg.qid, q: msg.q, atIndex: this.committed });
         break;
       case "admin":
+        if (isAccessChange(msg.admin)) {
+          const key = `admin:${client}#${msg.aid}`;
+          if (this.awaiting.size >= limits.singleAwaiting || this.awaiting.has(key)) {
+            if (!this.awaiting.has(key))
+              out.push({
+                type: "reply",
+                client,
+                msg: {
+                  type: "adminReply",
+                  client,
+                  aid: msg.aid,
+                  result: { ok: false, error: "busy", message: "too many requests in flight" },
+                },
+                after: 0,
+              });
+            break;
+          }
+          // Logged after the commands that came before it, in its own entry.
+          this.flush(out);
+          this.awaiting.add(key);
+          this.append(accessPayload({ by: client, aid: msg.aid, change: msg.admin }), out);
+          break;
+        }
         out.push({
           type: "reply",
           client,
@@ -226,15 +280,21 @@ export class SingleCore implements ProtocolCore<SingleWire> {
   /** Turns the pending batch into one entry and asks for it to be made durable. */
   private flush(out: Out[]): void {
     if (this.batch.length === 0) return;
+    const commands = this.batch;
+    this.batch = [];
+    this.append({ type: "commands", commands }, out);
+  }
+
+  /** Logs one entry and asks for it to be made durable. */
+  private append(payload: EntryPayload, out: Out[]): void {
     this.lastTime = Math.max(this.lastTime, this.now);
     const entry: LogEntry = {
       index: ++this.lastIndex,
       term: 1,
       time: this.lastTime,
       seed: this.random.u32(),
-      payload: { type: "commands", commands: this.batch },
+      payload,
     };
-    this.batch = [];
     const id = this.nextPersistId++;
     out.push({ type: "persist", id, ops: [{ type: "append", entries: [entry] }] });
     if (this.bug === "ack-before-sync") {

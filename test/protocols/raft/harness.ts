@@ -5,6 +5,7 @@
  * only adds a network (FIFO, with partitions and drop filters), a disk per node
  * (DurableStateBuilder) that becomes durable at once or when a test flushes it, and clocks.
  */
+import type { AccessPolicy } from "../../../src/core/access.js";
 import type {
   ClientReplyMessage,
   ClientRequestMessage,
@@ -123,6 +124,8 @@ export interface ClusterOptions {
   readonly bug?: RaftPlantedBug | ((id: ReplicaId) => RaftPlantedBug | undefined);
   /** Initial disks (for crafted logs). */
   readonly durable?: (id: ReplicaId) => DurableState | undefined;
+  /** Initial client roles (default: every client admin, as without a `clients` section). */
+  readonly access?: AccessPolicy;
 }
 
 /**
@@ -211,7 +214,7 @@ export class Cluster {
   /** Starts a node from its disk (first boot or restart), driven by a fresh ReplicaNode. */
   private boot(node: SimNode): void {
     const durable = node.disk.build();
-    const service = new ReplicatedService(kvService);
+    const service = new ReplicatedService(kvService, undefined, this.options.access);
     if (durable.snapshot) service.restore(durable.snapshot.data);
     node.core = new RaftCore(
       {
