@@ -24,6 +24,45 @@ describe("lockstep sim", () => {
     1_200_000,
   );
 
+  // PBFT: 3f+1 replicas with f Byzantine ones in 60% of the seeds (the adversary's catalog) and
+  // every fault kind on the correct ones. Short runs (3 clients, 1 s of faults, then up to 30 s
+  // for every operation to finish) keep 1000 seeds inside CI's budget: each message is signed,
+  // MAC'd and checked, so a PBFT second costs several Raft seconds. Longer runs:
+  // scripts/sim-soak.sh.
+  it.each([
+    ["4", "1", "1000"],
+    ["7", "2", "100"],
+  ])(
+    "passes pbft with %s replicas (f=%s) for %s seeds with all faults and Byzantine replicas",
+    (replicas, f, seeds) => {
+      const { code, stdout } = runCli(
+        [
+          "sim",
+          "--protocol",
+          "pbft",
+          "--replicas",
+          replicas,
+          "--f",
+          f,
+          "--seeds",
+          seeds,
+          "--clients",
+          "3",
+          "--duration",
+          "1",
+          "--jobs",
+          "2",
+        ],
+        { timeoutMs: 1_200_000 },
+      );
+      expect(stdout, stdout.slice(-3000)).toMatch(
+        new RegExp(`${seeds} seeds, ${seeds} passed, 0 failed`),
+      );
+      expect(code).toBe(0);
+    },
+    1_200_000,
+  );
+
   it("fails the broken variant, prints a replay command that reproduces the same trace hash, and writes history and trace", () => {
     const out = mkdtempSync(join(tmpdir(), "lockstep-sim-"));
     const first = runCli([
