@@ -18,6 +18,7 @@ import type { ResultFor, Value, ValueLike } from "../core/value.js";
 import { ClientTransport } from "../net/client-connection.js";
 import type { NetCounters } from "../net/counters.js";
 import { defaultMaxFrameBytes } from "../net/frame.js";
+import { coreKeyRing } from "../net/client-signing.js";
 import { type KeyFile, keyRingFor } from "../net/keys.js";
 import type { NetOptions } from "../net/options.js";
 import { clientIdProblem } from "../net/principal.js";
@@ -305,7 +306,7 @@ export async function connect(options: ConnectOptions): Promise<LockstepClient> 
     clientId: sessionId,
     config,
     random: createRandom(randomBytes(6).readUIntBE(0, 6)),
-    crypto: new NodeCrypto(ring),
+    crypto: new NodeCrypto(coreKeyRing(keys, ring)),
     ...(options.retryTicks === undefined ? {} : { retryTicks: options.retryTicks }),
   });
   const transport = new ClientTransport<WireTypes>({

@@ -6,6 +6,7 @@ import { ReplicatedService } from "../core/replicated-service.js";
 import type { AnyServiceDefinition } from "../core/state-machine.js";
 import type { RecoveryReport } from "../durable/recovery-report.js";
 import { budgetCounters, type CounterName, rejectionCounters } from "../net/counters.js";
+import { coreKeyRing } from "../net/client-signing.js";
 import { type KeyFile, keyRingFor } from "../net/keys.js";
 import type { NetOptions } from "../net/options.js";
 import { ReplicaTransport } from "../net/transport.js";
@@ -120,12 +121,13 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
     throw new StartupError("config", `protocol: ${firstLine(error)}`);
   }
   let ring: ReturnType<typeof keyRingFor>;
+  let crypto: NodeCrypto;
   try {
     ring = keyRingFor(options.keys, `r${id}`);
+    crypto = new NodeCrypto(coreKeyRing(options.keys, ring));
   } catch (error) {
     throw new StartupError("keys", firstLine(error));
   }
-  const crypto = new NodeCrypto(ring);
   const settingsProblems = definition.validateSettings(config);
   if (settingsProblems.length > 0) {
     throw new StartupError("config", `${config.protocol} settings: ${settingsProblems.join("; ")}`);
