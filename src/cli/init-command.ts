@@ -41,6 +41,15 @@ DIR/keys/replica-<i>.json (what replica i needs) and DIR/keys/client-cli.json (a
 
 const supported: readonly ProtocolName[] = ["raft", "pbft", "single"];
 
+/**
+ * PBFT settings `init` writes. Digest replies are off: with them, only the replica designated by
+ * the request's timestamp sends the full result, and a new client's session-opening request
+ * (timestamp 0) names r0, so while r0 is down or silent no new client can open a session.
+ * Full replies from every replica cost bandwidth on large results only. Remove this once the
+ * core answers retransmitted session openings in full.
+ */
+const pbftInitSettings = { digestReplies: false };
+
 export async function initCommand(argv: readonly string[]): Promise<number> {
   const args = parseCommandArgs("init", argv, {
     protocol: { type: "string" },
@@ -158,7 +167,7 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
         f,
         replicas: addresses.map((a, id) => ({ id, ...a })),
         tickMs,
-        settings: {},
+        settings: protocol === "pbft" ? pbftInitSettings : {},
         ...(service === undefined ? {} : { service }),
       },
       replicaCountOf,

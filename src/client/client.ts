@@ -16,9 +16,9 @@ import type {
 } from "../core/state-machine.js";
 import type { ResultFor, Value, ValueLike } from "../core/value.js";
 import { ClientTransport } from "../net/client-connection.js";
+import { coreKeyRing } from "../net/client-signing.js";
 import type { NetCounters } from "../net/counters.js";
 import { defaultMaxFrameBytes } from "../net/frame.js";
-import { coreKeyRing } from "../net/client-signing.js";
 import { type KeyFile, keyRingFor } from "../net/keys.js";
 import type { NetOptions } from "../net/options.js";
 import { clientIdProblem } from "../net/principal.js";

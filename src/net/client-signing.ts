@@ -57,7 +57,9 @@ export function sessionOwner(session: string): string {
 function clientKeyOf(keys: KeyFile, clientId: ClientId): Uint8Array {
   if (keys.kind === "client") {
     if (keys.clientId !== clientId) {
-      throw new KeyFileError([`this client key file belongs to c:${keys.clientId}, not c:${clientId}`]);
+      throw new KeyFileError([
+        `this client key file belongs to c:${keys.clientId}, not c:${clientId}`,
+      ]);
     }
     return keys.clientKey;
   }

@@ -5,8 +5,8 @@ import type { CoreInput, ExternalHandler, ProtocolCore, WireTypes } from "../cor
 import { ReplicatedService } from "../core/replicated-service.js";
 import type { AnyServiceDefinition } from "../core/state-machine.js";
 import type { RecoveryReport } from "../durable/recovery-report.js";
-import { budgetCounters, type CounterName, rejectionCounters } from "../net/counters.js";
 import { coreKeyRing } from "../net/client-signing.js";
+import { budgetCounters, type CounterName, rejectionCounters } from "../net/counters.js";
 import { type KeyFile, keyRingFor } from "../net/keys.js";
 import type { NetOptions } from "../net/options.js";
 import { ReplicaTransport } from "../net/transport.js";

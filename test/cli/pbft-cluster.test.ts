@@ -155,11 +155,22 @@ describe("a PBFT cluster of real processes", () => {
     );
     expect(after.term).toBeGreaterThan(0);
 
+    // A client that connects only now (what `lockstep kv` does) believes in view 0, whose
+    // primary is gone: it must find the new primary and open its session without r0.
+    const late = await connect({
+      config,
+      keys: readKeyFile(join(dir, "keys", "client-cli.json")),
+      timeoutMs: 8_000,
+    });
+    clients.push(late);
+    await late.invoke({ op: "put", key: "late", value: "yes" });
+    acknowledged.set("late", "yes");
+
     // Every acknowledged write reads back.
     for (const [key, value] of acknowledged) {
       expect(await client.query({ op: "get", key })).toEqual({ ok: true, value });
     }
-    expect(acknowledged.size).toBe(30);
+    expect(acknowledged.size).toBe(31);
 
     const later = await runCliAsync(["status", "--config", join(dir, "cluster.json")]);
     expect(later.stdout).toMatch(/primary: r[123] \(view [1-9]\d*\); 3\/4 replicas answering/);
