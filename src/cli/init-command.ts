@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { ConfigError, validateClusterConfig } from "../core/config.js";
 import type { ProtocolName } from "../core/protocol.js";
 import { replicaCountOf } from "../protocols/registry.js";
-import { writeClusterFolder } from "../runtime/cluster-folder.js";
+import { initialSettings, writeClusterFolder } from "../runtime/cluster-folder.js";
 import { intOption, parseCommandArgs, UsageError } from "./args.js";
 import { assignPorts, type HostSpec, newClusterId, parseHosts, portsInUse } from "./init-hosts.js";
 import { serviceOption } from "./service-option.js";
@@ -40,15 +40,6 @@ Writes DIR/cluster.json, DIR/keys/cluster-keys.json (every secret: keep it priva
 DIR/keys/replica-<i>.json (what replica i needs) and DIR/keys/client-cli.json (a client key).`;
 
 const supported: readonly ProtocolName[] = ["raft", "pbft", "single"];
-
-/**
- * PBFT settings `init` writes. Digest replies are off: with them, only the replica designated by
- * the request's timestamp sends the full result, and a new client's session-opening request
- * (timestamp 0) names r0, so while r0 is down or silent no new client can open a session.
- * Full replies from every replica cost bandwidth on large results only. Remove this once the
- * core answers retransmitted session openings in full.
- */
-const pbftInitSettings = { digestReplies: false };
 
 export async function initCommand(argv: readonly string[]): Promise<number> {
   const args = parseCommandArgs("init", argv, {
@@ -167,7 +158,7 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
         f,
         replicas: addresses.map((a, id) => ({ id, ...a })),
         tickMs,
-        settings: protocol === "pbft" ? pbftInitSettings : {},
+        settings: initialSettings(protocol as ProtocolName),
         ...(service === undefined ? {} : { service }),
       },
       replicaCountOf,

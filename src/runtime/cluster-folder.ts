@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import { type ClusterConfig, validateClusterConfig } from "../core/config.js";
 import type { ProtocolName } from "../core/protocol.js";
 import type { SessionLimits } from "../core/session-table.js";
+import type { Value } from "../core/value.js";
 import {
   type ClusterKeyFile,
   clientKeyFile,
@@ -110,8 +111,22 @@ export async function localClusterConfig(
         metricsPort: ports[n + id],
       })),
       ...extra,
-      settings: {},
+      settings: initialSettings(protocol),
     },
     replicaCountOf,
   );
+}
+
+/**
+ * The protocol settings a new cluster starts with (`lockstep init`, bench, demo); `{}` keeps
+ * the protocol's defaults.
+ *
+ * PBFT: digest replies off. With them, only the replica designated by the request's timestamp
+ * sends the full result, and a new client's session-opening request (timestamp 0) names r0, so
+ * while r0 is down or silent no new client can open a session. Full replies from every replica
+ * cost bandwidth on large results only. Drop this once the core answers retransmitted session
+ * openings in full.
+ */
+export function initialSettings(protocol: ProtocolName): { readonly [key: string]: Value } {
+  return protocol === "pbft" ? { digestReplies: false } : {};
 }

@@ -72,7 +72,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms:
 }
 
 describe("a PBFT cluster of real processes", () => {
-  it("init, replicas, connect(): writes survive a SIGKILLed primary through a view change", async () => {
+  it("init, replicas, connect(): writes survive a SIGKILLed primary through a view change, and it rejoins", async () => {
     const dir = mkdtempSync(join(tmpdir(), "lockstep-pbft-"));
     dirs.push(dir);
     const base = await freeBasePort();
@@ -84,7 +84,7 @@ describe("a PBFT cluster of real processes", () => {
     expect(config.protocol).toBe("pbft");
     const metricsPort = (id: number) => config.replicas[id]!.metricsPort!;
 
-    const replicas = config.replicas.map((r) => {
+    const start = (id: number): ChildProcess => {
       const child = spawn(
         process.execPath,
         [
@@ -93,11 +93,11 @@ describe("a PBFT cluster of real processes", () => {
           "--config",
           join(dir, "cluster.json"),
           "--keys",
-          join(dir, "keys", `replica-${r.id}.json`),
+          join(dir, "keys", `replica-${id}.json`),
           "--id",
-          String(r.id),
+          String(id),
           "--data",
-          join(dir, `data-${r.id}`),
+          join(dir, `data-${id}`),
           "--log-level",
           "warn",
         ],
@@ -105,7 +105,8 @@ describe("a PBFT cluster of real processes", () => {
       );
       children.push(child);
       return child;
-    });
+    };
+    const replicas = config.replicas.map((r) => start(r.id));
     for (const r of config.replicas) {
       await waitFor(`r${r.id} /status`, () => statusOf(metricsPort(r.id)), 10_000);
     }
@@ -170,14 +171,28 @@ describe("a PBFT cluster of real processes", () => {
     await late.invoke({ op: "put", key: "late", value: "yes" });
     acknowledged.set("late", "yes");
 
+    // The killed replica restarts from its data directory and catches up with the others.
+    start(primaryId);
+    for (let i = 30; i < 35; i++) await put(`k${i}`, `v${i}`);
+    const target = (await statusOf(metricsPort(witness)))!.appliedIndex;
+    const rejoined = await waitFor(
+      `r${primaryId} to rejoin and execute up to ${target}`,
+      async () => {
+        const s = await statusOf(metricsPort(primaryId));
+        return s && s.appliedIndex >= target && s.term === after.term ? s : undefined;
+      },
+      10_000,
+    );
+    expect(rejoined.role).toBe("backup");
+
     // Every acknowledged write reads back.
     for (const [key, value] of acknowledged) {
       expect(await client.query({ op: "get", key })).toEqual({ ok: true, value });
     }
-    expect(acknowledged.size).toBe(31);
+    expect(acknowledged.size).toBe(36);
 
     const later = await runCliAsync(["status", "--config", join(dir, "cluster.json")]);
-    expect(later.stdout).toMatch(/primary: r\d \(view [1-9]\d*\); 3\/4 replicas answering/);
+    expect(later.stdout).toMatch(/primary: r\d \(view [1-9]\d*\); 4\/4 replicas answering/);
     expect(later.stdout).not.toMatch(new RegExp(`primary: r${primaryId} `));
     expect(later.code).toBe(0);
   }, 40_000);
