@@ -317,6 +317,8 @@ export async function connect(options: ConnectOptions): Promise<LockstepClient> 
     keys: ring,
     schemas: definition.schemas,
   });
+  // A voting client (PBFT) hears from every replica, also those it has not sent to yet.
+  if (definition.replyQuorums.ordered(config.f) > 1) transport.connectAll();
   // A request that does not fit a frame would be dropped by the transport on every retry, so it
   // is refused before sending; the envelope (ids, sequence numbers) gets 1 KiB of room.
   const frameRoom = (options.net?.maxFrameBytes ?? defaultMaxFrameBytes) - dataFrameOverhead - 1024;
