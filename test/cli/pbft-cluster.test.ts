@@ -117,6 +117,15 @@ describe("a PBFT cluster of real processes", () => {
       timeoutMs: 2_000,
     });
     clients.push(client);
+    // A voting client dials every replica before it sends anything: backups must be able to
+    // answer requests that reach them only through the primary.
+    for (const r of config.replicas) {
+      await waitFor(
+        `a client connection at r${r.id}`,
+        async () => ((await statusOf(metricsPort(r.id)))?.clientsConnected ?? 0) > 0 || undefined,
+        5_000,
+      );
+    }
     const acknowledged = new Map<string, Value>();
     const put = async (key: string, value: string): Promise<void> => {
       await client.invoke({ op: "put", key, value });
