@@ -21,8 +21,8 @@ Starts a fresh cluster of replica processes on 127.0.0.1 in a temporary folder, 
 leader, runs C clients that each keep one put outstanding (a closed loop) for S seconds, then
 prints a table and stops the cluster. Storage fsyncs as in production.
 
-  --protocol P      raft or single (default raft)
-  --replicas N      replicas (default 3 for raft, 1 for single)
+  --protocol P      raft, pbft or single (default raft)
+  --replicas N      replicas (default 3 for raft, 4 for pbft, 1 for single)
   --clients C       concurrent clients, each with one put outstanding (default 100)
   --connections K   client connections (LockstepClient sessions) the clients share, as in
                     etcd's benchmark --conns (default: one per client)
@@ -38,7 +38,7 @@ prints a table and stops the cluster. Storage fsyncs as in production.
                     profile the load generator with: node --cpu-prof dist/cli/main.js bench)
   --help            this text`;
 
-const protocols: readonly ProtocolName[] = ["raft", "single"];
+const protocols: readonly ProtocolName[] = ["raft", "pbft", "single"];
 
 export async function benchCommand(argv: readonly string[]): Promise<number> {
   const args = parseCommandArgs("bench", argv, {

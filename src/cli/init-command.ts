@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { ConfigError, validateClusterConfig } from "../core/config.js";
 import type { ProtocolName } from "../core/protocol.js";
 import { replicaCountOf } from "../protocols/registry.js";
-import { writeClusterFolder } from "../runtime/cluster-folder.js";
+import { initialSettings, writeClusterFolder } from "../runtime/cluster-folder.js";
 import { intOption, parseCommandArgs, UsageError } from "./args.js";
 import { assignPorts, type HostSpec, newClusterId, parseHosts, portsInUse } from "./init-hosts.js";
 import { serviceOption } from "./service-option.js";
@@ -13,8 +13,10 @@ export const initHelp = `lockstep init: write a cluster configuration and its ke
 Usage: lockstep init --protocol raft --replicas N --dir DIR [options]
        lockstep init --protocol raft --hosts H1,H2,H3 --dir DIR [options]
 
-  --protocol P     raft (crash faults, 2f+1 replicas) or single (one replica)
-  --replicas N     replicas (raft: 3, 5, 7...; f = (N-1)/2; default: one per --hosts entry)
+  --protocol P     raft (crash faults, 2f+1 replicas), pbft (Byzantine faults, 3f+1
+                   replicas) or single (one replica)
+  --replicas N     replicas (raft: 3, 5, 7...; f = (N-1)/2; pbft: 4, 7, 10...; f = (N-1)/3;
+                   default: the smallest cluster that tolerates one fault, or one per --hosts entry)
   --dir DIR        folder to write (must be empty or new)
   --host HOST      address every replica listens on (default 127.0.0.1)
   --hosts LIST     one replica per entry, on that machine: h1,h2,h3 or h1:7000,h2:7000
@@ -37,7 +39,7 @@ handed out: without --base-port the next free block is used, with it init stops.
 Writes DIR/cluster.json, DIR/keys/cluster-keys.json (every secret: keep it private),
 DIR/keys/replica-<i>.json (what replica i needs) and DIR/keys/client-cli.json (a client key).`;
 
-const supported: readonly ProtocolName[] = ["raft", "single"];
+const supported: readonly ProtocolName[] = ["raft", "pbft", "single"];
 
 export async function initCommand(argv: readonly string[]): Promise<number> {
   const args = parseCommandArgs("init", argv, {
@@ -156,7 +158,7 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
         f,
         replicas: addresses.map((a, id) => ({ id, ...a })),
         tickMs,
-        settings: {},
+        settings: initialSettings(protocol as ProtocolName),
         ...(service === undefined ? {} : { service }),
         // The operator's client is admin; every other client writes (docs/net.md, "Roles").
         clients: { defaultRole: "write", roles: { cli: "admin" } },

@@ -29,8 +29,9 @@ A status endpoint that cannot be reached is reported as such ("the replica may b
 endpoint listens where the replica listens unless it was started with --metrics-host. A replica
 of another cluster (its cluster id differs from the configuration's) is reported, not counted.
 
-Exit code: 0 when a majority answers and exactly one replica leads in the newest term, 1
-otherwise (with --watch: as of the last redraw), 2 on bad arguments or config.`;
+Exit code: 0 when a quorum answers (a majority; 2f+1 of 3f+1 for pbft) and exactly one
+replica leads in the newest term (view for pbft), 1 otherwise (with --watch: as of the last
+redraw), 2 on bad arguments or config.`;
 
 /** A fetch failure as a few words: "connection refused", not "fetch failed". */
 function reason(error: unknown, timeoutMs: number): string {

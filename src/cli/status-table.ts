@@ -18,21 +18,37 @@ export interface ClusterHealth {
   readonly term: number | undefined;
   /** Replicas claiming leadership in that term (Raft allows at most one). */
   readonly leaders: readonly ReplicaStatus[];
-  /** A majority answers and exactly one replica leads in the newest term. */
+  /** Replicas that must answer: a majority, or 2f+1 of 3f+1 for a Byzantine protocol (pbft). */
+  readonly quorum: number;
+  /** What the answering replicas call a term ("term", "view", "epoch") and a leader. */
+  readonly epochName: string;
+  readonly leaderName: string;
+  /** A quorum answers and exactly one replica leads in the newest term. */
   readonly healthy: boolean;
+}
+
+/** Replicas that must answer for the cluster to make progress under `protocol`. */
+function quorumOf(protocol: string | undefined, n: number): number {
+  if (protocol === "pbft") return n - Math.floor((n - 1) / 3);
+  return Math.floor(n / 2) + 1;
 }
 
 export function assessCluster(probes: readonly ReplicaProbe[]): ClusterHealth {
   const answers = probes.flatMap((p) => ("status" in p ? [p.status] : []));
   const term = answers.length === 0 ? undefined : Math.max(...answers.map((s) => s.term));
   const leaders = answers.filter((s) => s.leads && s.term === term);
+  const protocol = answers[0]?.protocol;
+  const quorum = quorumOf(protocol, probes.length);
   return {
     total: probes.length,
     answering: answers.length,
     unreachable: probes.filter((p) => "unreachable" in p && p.unreachable !== undefined).length,
     term,
     leaders,
-    healthy: answers.length > probes.length / 2 && leaders.length === 1,
+    quorum,
+    epochName: answers[0]?.epochName ?? "term",
+    leaderName: protocol === "pbft" ? "primary" : "leader",
+    healthy: answers.length >= quorum && leaders.length === 1,
   };
 }
 
@@ -45,7 +61,16 @@ export function formatUptime(seconds: number): string {
   return `${Math.floor(s / 86_400)}d${pad(Math.floor(s / 3600) % 24)}h`;
 }
 
-const header = [
+/** The columns; PBFT adds its stable checkpoint after the snapshot. */
+function headerFor(health: ClusterHealth, pbft: boolean): string[] {
+  const columns = [...baseHeader];
+  columns[2] = health.epochName;
+  columns[3] = health.leaderName;
+  if (pbft) columns.splice(columns.indexOf("snapshot") + 1, 0, "checkpoint");
+  return columns;
+}
+
+const baseHeader = [
   "replica",
   "role",
   "term",
@@ -59,6 +84,13 @@ const header = [
   "uptime",
   "pid",
 ];
+
+/** PBFT's stable checkpoint, from the protocol's status details; "-" for other protocols. */
+function stableCheckpoint(s: ReplicaStatus): string {
+  const details = s.details as { stableCheckpoint?: unknown } | null;
+  const seq = details?.stableCheckpoint;
+  return typeof seq === "number" ? String(seq) : "-";
+}
 
 function row(s: ReplicaStatus, leader: ReplicaStatus | undefined, total: number): string[] {
   // Lag is measured against the leader's commit index: how far this replica's state machine is
@@ -77,6 +109,7 @@ function row(s: ReplicaStatus, leader: ReplicaStatus | undefined, total: number)
     String(s.lastIndex),
     lag,
     String(s.snapshotIndex),
+    ...(s.protocol === "pbft" ? [stableCheckpoint(s)] : []),
     `${s.peersConnected.length}/${total - 1}`,
     formatUptime(s.uptimeSeconds),
     String(s.pid),
@@ -86,6 +119,8 @@ function row(s: ReplicaStatus, leader: ReplicaStatus | undefined, total: number)
 /** The status table: one row per replica, unreachable ones as "down (reason)". */
 export function formatStatusTable(probes: readonly ReplicaProbe[], health: ClusterHealth): string {
   const leader = health.leaders.length === 1 ? health.leaders[0] : undefined;
+  const pbft = probes.some((p) => "status" in p && p.status.protocol === "pbft");
+  const header = headerFor(health, pbft);
   const rows = probes.map((p) => {
     if ("status" in p) return row(p.status, leader, probes.length);
     if (p.unreachable !== undefined) {
@@ -111,20 +146,21 @@ export function formatSummary(health: ClusterHealth): string {
   const answering = `${health.answering}/${health.total} replicas answering`;
   // Silence from a status endpoint is not a dead replica: say only what is known.
   const majority =
-    health.answering > health.total / 2
+    health.answering >= health.quorum
       ? ""
       : health.unreachable > 0
         ? ` (${health.unreachable} status endpoint(s) unreachable: those replicas may be up; check where their /status listens)`
-        : " (no majority)";
+        : ` (fewer than ${health.quorum} answering: no quorum)`;
   const [leader, ...others] = health.leaders;
   if (leader === undefined) {
-    return `${health.answering > 0 ? "no leader" : "no leader known"}; ${answering}${majority}`;
+    const none = `no ${health.leaderName}${health.answering > 0 ? "" : " known"}`;
+    return `${none}; ${answering}${majority}`;
   }
   if (others.length > 0) {
     const names = health.leaders.map((s) => `r${s.replica}`).join(", ");
-    return `no single leader: ${names} all claim term ${leader.term}; ${answering}${majority}`;
+    return `no single ${health.leaderName}: ${names} all claim ${health.epochName} ${leader.term}; ${answering}${majority}`;
   }
-  return `leader: r${leader.replica} (term ${leader.term}); ${answering}${majority}`;
+  return `${health.leaderName}: r${leader.replica} (${health.epochName} ${leader.term}); ${answering}${majority}`;
 }
 
 /** The --json form: each replica's /status, or {replica, error}. */

@@ -191,7 +191,8 @@ export class Supervisor {
       );
     } else if (line.msg === "role changed" && line.leads === true && this.ready) {
       // Only elections: followers' and candidates' role changes would drown the output.
-      print(`r${id} became leader (term ${String(line.term)})`);
+      const epoch = typeof line.epochName === "string" ? line.epochName : "term";
+      print(`r${id} became ${String(line.role)} (${epoch} ${String(line.term)})`);
     }
     if (line.level === "warn" || line.level === "error") {
       print(`r${id} ${line.level}: ${line.msg}${extraFields(line)}`);
@@ -242,11 +243,14 @@ export class Supervisor {
     const since = Date.now();
     let hinted = false;
     while (!this.stopping) {
-      const found = readyLeader(await this.cluster.statuses(500), this.slots.size);
+      const statuses = await this.cluster.statuses(500);
+      const found = readyLeader(statuses, this.slots.size);
       if (this.stopping) return;
       if (found !== undefined) {
         this.ready = true;
-        this.options.print(`cluster ready: leader r${found.leader}, term ${found.term}`);
+        // "term" for Raft, "view" for PBFT: the word the protocol uses.
+        const epoch = statuses.find((s) => s !== undefined)?.epochName ?? "term";
+        this.options.print(`cluster ready: leader r${found.leader}, ${epoch} ${found.term}`);
         return;
       }
       if (!hinted && Date.now() - since > readyHintAfterMs) {

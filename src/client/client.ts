@@ -16,6 +16,7 @@ import type {
 } from "../core/state-machine.js";
 import type { ResultFor, Value, ValueLike } from "../core/value.js";
 import { ClientTransport } from "../net/client-connection.js";
+import { coreKeyRing } from "../net/client-signing.js";
 import type { NetCounters } from "../net/counters.js";
 import { defaultMaxFrameBytes } from "../net/frame.js";
 import { type KeyFile, keyRingFor } from "../net/keys.js";
@@ -305,7 +306,7 @@ export async function connect(options: ConnectOptions): Promise<LockstepClient> 
     clientId: sessionId,
     config,
     random: createRandom(randomBytes(6).readUIntBE(0, 6)),
-    crypto: new NodeCrypto(ring),
+    crypto: new NodeCrypto(coreKeyRing(keys, ring)),
     ...(options.retryTicks === undefined ? {} : { retryTicks: options.retryTicks }),
   });
   const transport = new ClientTransport<WireTypes>({
@@ -316,6 +317,8 @@ export async function connect(options: ConnectOptions): Promise<LockstepClient> 
     keys: ring,
     schemas: definition.schemas,
   });
+  // A voting client (PBFT) hears from every replica, also those it has not sent to yet.
+  if (definition.replyQuorums.ordered(config.f) > 1) transport.connectAll();
   // A request that does not fit a frame would be dropped by the transport on every retry, so it
   // is refused before sending; the envelope (ids, sequence numbers) gets 1 KiB of room.
   const frameRoom = (options.net?.maxFrameBytes ?? defaultMaxFrameBytes) - dataFrameOverhead - 1024;

@@ -93,6 +93,16 @@ export class ClientTransport<W extends WireTypes> {
     return true;
   }
 
+  /**
+   * Dials every replica now instead of on the first message to it. A client that votes on
+   * replies (PBFT) needs them from replicas it never sends to: a replica can answer only a
+   * client that is connected to it.
+   */
+  connectAll(): void {
+    if (this.closed) return;
+    for (const id of this.addresses.keys()) this.link(id)?.start();
+  }
+
   /** Whether an authenticated connection to the replica is up now. */
   connected(replicaId: ReplicaId): boolean {
     return this.links.get(replicaId)?.connected ?? false;

@@ -25,6 +25,8 @@ export interface KeyRing {
   readonly signingKey?: Uint8Array;
   /** Ed25519 public keys (SPKI DER) of principals whose signatures this node checks. */
   readonly verifyKeys: ReadonlyMap<Principal, Uint8Array>;
+  /** For principals not in verifyKeys (for example clients): derive their public key (SPKI DER). */
+  readonly deriveVerifyKey?: (signer: Principal) => Uint8Array | undefined;
 }
 
 /** The real Crypto: SHA-256, HMAC-SHA256 and Ed25519 from node:crypto. */
@@ -70,9 +72,11 @@ export class NodeCrypto implements Crypto {
   verify(signer: Principal, data: Uint8Array, signature: Uint8Array): boolean {
     let key = this.publicKeys.get(signer);
     if (!key) {
-      const der = this.keys.verifyKeys.get(signer);
+      const der = this.keys.verifyKeys.get(signer) ?? this.keys.deriveVerifyKey?.(signer);
       if (!der) return false;
       key = createPublicKey({ key: Buffer.from(der), format: "der", type: "spki" });
+      // Bound the cache: derived keys belong to clients, who are many.
+      if (this.publicKeys.size >= 10_000) this.publicKeys.clear();
       this.publicKeys.set(signer, key);
     }
     try {

@@ -1,4 +1,5 @@
 import type { ClientId } from "../core/ids.js";
+import { sessionOwner } from "../net/client-signing.js";
 import type { ClientRoute, ClientTarget } from "../net/transport.js";
 
 /**
@@ -40,9 +41,15 @@ export class ClientRoutes {
     this.routes.set(session, { client, route });
   }
 
-  /** Where replies for `session` go (the session itself, as a client id, if unknown). */
+  /**
+   * Where replies for `session` go. Unknown sessions go to the newest connection of the
+   * session's owner (sessionOwner: `alice` for `alice.<12 hex>`): in PBFT a backup executes
+   * requests that reached it only through the primary, and its reply must still reach the
+   * client, which the client's connection to it allows. Replies name their session, so a
+   * connection of the owner that serves another session drops them.
+   */
   targetOf(session: ClientId): ClientTarget {
-    return this.routes.get(session) ?? session;
+    return this.routes.get(session) ?? sessionOwner(session);
   }
 
   get size(): number {

@@ -5,6 +5,7 @@ import type { AccessPolicy } from "../core/access.js";
 import { type ClusterConfig, validateClusterConfig } from "../core/config.js";
 import type { ProtocolName } from "../core/protocol.js";
 import type { SessionLimits } from "../core/session-table.js";
+import type { Value } from "../core/value.js";
 import {
   type ClusterKeyFile,
   clientKeyFile,
@@ -111,8 +112,16 @@ export async function localClusterConfig(
         metricsPort: ports[n + id],
       })),
       ...extra,
-      settings: {},
+      settings: initialSettings(protocol),
     },
     replicaCountOf,
   );
+}
+
+/**
+ * The protocol settings a new cluster starts with (`lockstep init`, bench, demo): `{}` keeps
+ * each protocol's defaults, which docs/protocols/*.md list.
+ */
+export function initialSettings(_protocol: ProtocolName): { readonly [key: string]: Value } {
+  return {};
 }

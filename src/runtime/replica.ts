@@ -6,6 +6,7 @@ import type { CoreInput, ExternalHandler, ProtocolCore, WireTypes } from "../cor
 import { ReplicatedService } from "../core/replicated-service.js";
 import type { AnyServiceDefinition } from "../core/state-machine.js";
 import type { RecoveryReport } from "../durable/recovery-report.js";
+import { coreKeyRing } from "../net/client-signing.js";
 import { budgetCounters, type CounterName, rejectionCounters } from "../net/counters.js";
 import { type KeyFile, keyRingFor } from "../net/keys.js";
 import type { NetOptions } from "../net/options.js";
@@ -134,12 +135,13 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
   let accessSource: ReplicatedService | undefined;
   const clientKeys = (client: ClientId): number | undefined =>
     accessSource?.access.keyVersion(client);
+  let crypto: NodeCrypto;
   try {
     ring = keyRingFor(options.keys, `r${id}`, clientKeys);
+    crypto = new NodeCrypto(coreKeyRing(options.keys, ring));
   } catch (error) {
     throw new StartupError("keys", firstLine(error));
   }
-  const crypto = new NodeCrypto(ring);
   const settingsProblems = definition.validateSettings(config);
   if (settingsProblems.length > 0) {
     throw new StartupError("config", `${config.protocol} settings: ${settingsProblems.join("; ")}`);

@@ -24,6 +24,7 @@ export class StateWatch {
       role: status.role,
       leads: this.declaration.leads(status),
       term: status.term,
+      epochName: this.declaration.epochName,
       leader: leader ?? null,
       prevRole: this.role ?? null,
       prevTerm: this.term ?? null,

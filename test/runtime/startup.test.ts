@@ -3,6 +3,7 @@ import * as net from "node:net";
 import * as path from "node:path";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
 import { connect } from "../../src/client/index.js";
+import type { ProtocolName } from "../../src/core/protocol.js";
 import { replicaKeyFile } from "../../src/net/keys.js";
 import { ClientRoutes } from "../../src/runtime/client-routes.js";
 import { ConfigFileError, loadClusterConfig } from "../../src/runtime/config-file.js";
@@ -218,6 +219,10 @@ describe("building blocks", () => {
     routes.learn("carol.1", "carol", 4); // the session spoke on another connection
     expect(routes.targetOf("carol.1")).toEqual({ client: "carol", route: 4 });
     expect(routes.size).toBe(2);
+    // A session this replica never heard from (PBFT: a request it got through the primary)
+    // goes to its owner's newest connection: `<id>.<12 hex>` belongs to `<id>`.
+    expect(routes.targetOf("dave.0123456789ab")).toBe("dave");
+    expect(routes.targetOf("my.app.0123456789ab")).toBe("my.app");
   });
 
   test("Prometheus text: histogram buckets are cumulative", () => {
@@ -257,11 +262,12 @@ describe("startReplica", () => {
     expect(keys.kind).toBe("keys");
     expect(keys.message).toContain("belongs to r1, not r0");
 
+    // pbft is registered now; a name nobody registered is still refused.
     const protocol = await startupError(
-      startReplica({ ...base, config: { ...f.config, protocol: "pbft" } }),
+      startReplica({ ...base, config: { ...f.config, protocol: "paxos" as ProtocolName } }),
     );
     expect(protocol.kind).toBe("config");
-    expect(protocol.message).toContain('unknown protocol "pbft"');
+    expect(protocol.message).toContain('unknown protocol "paxos"');
 
     const noAddress = await startupError(
       startReplica({
