@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { pbftPlantedBugs } from "../../src/protocols/pbft/index.js";
 import { primaryBackupPlantedBugs } from "../../src/protocols/primary-backup/index.js";
 import { raftPlantedBugs } from "../../src/protocols/raft/index.js";
 import { runCli } from "./run-cli.js";
@@ -58,6 +59,41 @@ describe("the simulator catches every planted primary/backup bug within 1000 see
       expect(code).toBe(1);
       const seed = /FAIL seed (\d+)/.exec(stdout)![1];
       console.log(`primary-backup-bug-${bug}: caught at seed ${seed}`);
+    },
+    900_000,
+  );
+});
+
+// PBFT's planted bugs: each breaks one rule of Castro & Liskov's protocol (quorums, certificates,
+// the view change, checkpoints, authentication, agreed time, the client's vote). They run with
+// the Byzantine adversary and the same short runs as PBFT's 1000 seeds in sim-cli.test.ts.
+describe("the simulator catches every planted PBFT bug within 1000 seeds", () => {
+  it.each(pbftPlantedBugs.map((bug) => [bug]))(
+    "pbft-bug-%s",
+    (bug) => {
+      const { code, stdout } = runCli(
+        [
+          "sim",
+          "--protocol",
+          `pbft-bug-${bug}`,
+          "--seeds",
+          "1000",
+          "--until-failure",
+          "--clients",
+          "3",
+          "--duration",
+          "1",
+          "--jobs",
+          "2",
+          "--out",
+          "lockstep-failures/planted",
+        ],
+        { timeoutMs: 900_000 },
+      );
+      expect(stdout, stdout.slice(-2000)).toMatch(/FAIL seed \d+/);
+      expect(code).toBe(1);
+      const seed = /FAIL seed (\d+)/.exec(stdout)![1];
+      console.log(`pbft-bug-${bug}: caught at seed ${seed}`);
     },
     900_000,
   );
