@@ -1,3 +1,4 @@
+import { allows, type ClientAccess, forbidden } from "../../core/access.js";
 import { type Crypto, equalBytes, toHex } from "../../core/crypto.js";
 import type { ClientId, ReplicaId } from "../../core/ids.js";
 import type { LogEntry, LoggedCommand } from "../../core/log-entry.js";
@@ -342,7 +343,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
         this.onTick(out);
         break;
       case "client":
-        this.onRequest(input.msg, out, true);
+        this.onRequest(input.msg, out, true, input.access);
         break;
       case "peer":
         this.onPeer(input.from, input.msg, out);
@@ -389,7 +390,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
 
   // ---- client requests --------------------------------------------------------------------
 
-  private onRequest(r: Request, out: Out[], fromClient: boolean): void {
+  private onRequest(r: Request, out: Out[], fromClient: boolean, access?: ClientAccess): void {
     const op = parseOp(r.op);
     if (!op || (r.readOnly && op.kind !== "query")) {
       this.drops.malformed++;
@@ -406,6 +407,20 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     }
     if (r.readOnly) {
       if (!fromClient) return;
+      // Roles (core/access.ts): a read-only query is answered here, so it is checked here
+      // against this replica's applied access state; the client needs 2f+1 matching answers, so
+      // a refusal decides only if the correct replicas agree on it. Commands and ordered queries
+      // are checked where they execute, at every replica alike (ReplicatedService).
+      if (access && (access.revoked || !allows(access.role, "read"))) {
+        this.reply(
+          r.client,
+          r.timestamp,
+          forbidden(r.client, access, "read") as unknown as Value,
+          true,
+          out,
+        );
+        return;
+      }
       // A replica that restarted from its checkpoint may have forgotten writes it executed (and
       // whose replies completed them): it answers reads only once it has executed everything
       // the first view change after its restart re-issued (readOnlyFloor).
