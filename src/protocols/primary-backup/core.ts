@@ -7,7 +7,7 @@ import { assertPbInvariants } from "./invariants.js";
 import type { PrimaryBackupMessage, PrimaryBackupWire } from "./messages.js";
 import { type Out, PbNode } from "./node.js";
 import type { PrimaryBackupPlantedBug } from "./planted-bugs.js";
-import { flushBatch, onAck, onClient, replyCommand } from "./primary.js";
+import { answerAppliedAccess, flushBatch, onAck, onClient, replyCommand } from "./primary.js";
 import { advanceCommit, sendTo } from "./shipping.js";
 import { maybeSnapshot, onSnapshotTaken } from "./snapshots.js";
 
@@ -71,13 +71,14 @@ export class PrimaryBackupCore implements ProtocolCore<PrimaryBackupWire> {
         onPeer(n, input.from, input.msg, out);
         break;
       case "client":
-        onClient(n, input.client, input.msg, out);
+        onClient(n, input.client, input.msg, out, input.access);
         break;
       case "persisted":
         onPersisted(n, input.upTo, out);
         break;
       case "applied":
         onApplied(n, input.results, out);
+        if (input.admin) answerAppliedAccess(n, input.admin, out);
         break;
       case "queryDone":
         out.push({
@@ -101,6 +102,8 @@ export class PrimaryBackupCore implements ProtocolCore<PrimaryBackupWire> {
 
 function onTick(n: PbNode, out: Out[]): void {
   const s = n.settings;
+  // An access change lost with its epoch is never answered here; the client retries it.
+  n.accessWaiters.tick(4 * s.failTicks);
   if (n.live) {
     if (n.ticks - n.lastBeat >= s.heartbeatTicks) {
       n.lastBeat = n.ticks;

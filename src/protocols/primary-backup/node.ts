@@ -1,3 +1,4 @@
+import { AccessWaiters } from "../../core/access-waiters.js";
 import type { ClientId, LogIndex, ReplicaId } from "../../core/ids.js";
 import type { LoggedCommand } from "../../core/log-entry.js";
 import type { Random } from "../../core/prng.js";
@@ -86,6 +87,8 @@ export class PbNode {
   readonly progress = new Map<ReplicaId, Progress>();
   pairedWith: ReplicaId | undefined;
   readonly awaiting = new Set<string>();
+  /** Access changes this replica logged and answers once applied (core/access-waiters.ts). */
+  readonly accessWaiters = new AccessWaiters();
   batch: LoggedCommand[] = [];
   round = 0;
   heldQueries: HeldQuery[] = [];

@@ -1,6 +1,15 @@
+import {
+  type AccessChange,
+  accessPayload,
+  accessRefusal,
+  type ClientAccess,
+  forbiddenCommand,
+  isAccessChange,
+} from "../../core/access.js";
 import type { ClientRequestMessage, ReplyResult } from "../../core/client-messages.js";
 import type { ClientId, ReplicaId } from "../../core/ids.js";
-import type { LogEntry } from "../../core/log-entry.js";
+import type { EntryPayload, LogEntry } from "../../core/log-entry.js";
+import type { AppliedAdmin } from "../../core/replicated-service.js";
 import { adoptEpoch, startCampaign } from "./campaign.js";
 import type { AckMessage } from "./messages.js";
 import type { HeldQuery, Out, PbNode } from "./node.js";
@@ -19,7 +28,24 @@ export function notPrimary(n: PbNode): ReplyResult {
     : { ok: false, error: "not-leader", leader };
 }
 
-export function onClient(n: PbNode, client: ClientId, msg: ClientRequestMessage, out: Out[]): void {
+export function onClient(
+  n: PbNode,
+  client: ClientId,
+  msg: ClientRequestMessage,
+  out: Out[],
+  access?: ClientAccess,
+): void {
+  // Roles (core/access.ts): queries, admin requests and session openings are refused here; a
+  // command the client may not make is logged as a refusal, so every copy is answered alike.
+  const refusal = accessRefusal(msg, access);
+  if (refusal !== undefined) {
+    out.push({ type: "reply", client, msg: refusal, after: 0 });
+    return;
+  }
+  if (msg.type === "admin" && isAccessChange(msg.admin)) {
+    onAccessChange(n, client, msg.aid, msg.admin, out);
+    return;
+  }
   if (msg.type === "admin") {
     out.push({
       type: "reply",
@@ -71,8 +97,52 @@ export function onClient(n: PbNode, client: ClientId, msg: ClientRequestMessage,
     return;
   }
   n.awaiting.add(key);
-  n.batch.push({ client, seq: msg.seq, ackedBelow: msg.ackedBelow, cmd: msg.cmd });
+  n.batch.push(
+    forbiddenCommand(msg, access)
+      ? { client, seq: msg.seq, ackedBelow: msg.ackedBelow, cmd: null, forbidden: true }
+      : { client, seq: msg.seq, ackedBelow: msg.ackedBelow, cmd: msg.cmd },
+  );
   if (n.batch.length >= n.settings.maxBatchCommands) flushBatch(n, out);
+}
+
+/**
+ * An access change (setRole, revoke, rotate) on the live primary: logged as its own entry after
+ * the pending batch (commands that arrived first see the access they were admitted with), and
+ * answered once the service applied it (`answerAppliedAccess`). The asker's role was checked.
+ */
+function onAccessChange(
+  n: PbNode,
+  client: ClientId,
+  aid: number,
+  change: AccessChange,
+  out: Out[],
+): void {
+  const answer = (result: ReplyResult) =>
+    out.push({ type: "reply", client, msg: { type: "adminReply", client, aid, result }, after: 0 });
+  if (!n.live) {
+    answer(notPrimary(n));
+    return;
+  }
+  if (n.accessWaiters.full) {
+    answer({ ok: false, error: "busy", message: "too many access changes waiting" });
+    return;
+  }
+  flushBatch(n, out);
+  appendEntry(n, accessPayload({ by: client, aid, change }), out);
+  n.accessWaiters.add(client, aid);
+}
+
+/** Answers the access changes this replica logged, now that the service applied them. */
+export function answerAppliedAccess(n: PbNode, results: readonly AppliedAdmin[], out: Out[]): void {
+  for (const r of results) {
+    if (!n.accessWaiters.take(r.client, r.aid)) continue;
+    out.push({
+      type: "reply",
+      client: r.client,
+      msg: { type: "adminReply", client: r.client, aid: r.aid, result: r.result },
+      after: 0,
+    });
+  }
 }
 
 /** Why the primary takes no new command now (bounded memory and bounded backup lag). */
@@ -87,14 +157,20 @@ export function busyReason(n: PbNode): string | undefined {
 /** Logs the commands received in this step as one entry and ships it. */
 export function flushBatch(n: PbNode, out: Out[]): void {
   if (n.batch.length === 0 || !n.live) return;
+  const commands = n.batch;
+  n.batch = [];
+  appendEntry(n, { type: "commands", commands }, out);
+}
+
+/** Logs one entry at the live primary and ships it to the backup. */
+function appendEntry(n: PbNode, payload: EntryPayload, out: Out[]): void {
   const entry: LogEntry = {
     index: n.log.lastIndex + 1,
     term: n.epoch,
     time: n.stampTime(),
     seed: n.random.u32(),
-    payload: { type: "commands", commands: n.batch },
+    payload,
   };
-  n.batch = [];
   n.log.append(entry);
   n.persist(out, [{ type: "append", entries: [entry] }], entry.index);
   for (const [r, p] of n.progress) if (p.next === entry.index) sendTo(n, r, out);
