@@ -243,7 +243,7 @@ describe("lockstep bench", () => {
       [["--duration", "-1"], /--duration/],
       [["--duration=-1"], /--duration must be from 1 to 3600, got -1$/],
       [["--duration", "0"], /--duration must be from 1 to 3600, got 0$/],
-      [["--protocol", "pbft"], /--protocol must be one of raft, single, got "pbft"$/],
+      [["--protocol", "paxos"], /--protocol must be one of raft, pbft, single, got "paxos"$/],
       [["--replicas", "2"], /raft needs n\(f\) replicas \(3, 5, 7, ...\), at least 3; got 2$/],
       [["--replicas", "1"], /raft needs n\(f\) replicas \(3, 5, 7, ...\), at least 3; got 1$/],
       [["--protocol", "single", "--replicas", "3"], /single runs exactly one replica$/],
