@@ -31,7 +31,7 @@ describe("lockstep sim", () => {
   // scripts/sim-soak.sh.
   it.each([
     ["4", "1", "1000"],
-    ["7", "2", "100"],
+    ["7", "2", "50"],
   ])(
     "passes pbft with %s replicas (f=%s) for %s seeds with all faults and Byzantine replicas",
     (replicas, f, seeds) => {

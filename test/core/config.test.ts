@@ -151,9 +151,17 @@ describe("replica-count rules", () => {
   it("a protocol the build does not have is refused when counting replicas", () => {
     expect(
       problemsOf({ protocol: "pbft", f: 1, replicas: ids(4) }, (r) =>
-        validateClusterConfig(r, replicaCountOf),
+        validateClusterConfig(r, () => undefined),
       ),
     ).toEqual(["protocol: pbft is not available in this build"]);
+  });
+
+  it("pbft needs 3f+1", () => {
+    expect(
+      problemsOf({ protocol: "pbft", f: 1, replicas: ids(3) }, (r) =>
+        validateClusterConfig(r, replicaCountOf),
+      ),
+    ).toEqual(["replicas: pbft needs at least 4 replicas for f = 1, got 3"]);
   });
 
   it("raft needs 2f+1", () => {

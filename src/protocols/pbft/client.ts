@@ -126,12 +126,9 @@ export class PbftClient implements ClientCore<PbftWire> {
       readOnly,
       op: opValue(op),
     });
-    const strong =
-      this.settings.readOnlyQueries && this.bug !== "ordered-weak-quorum-with-read-only";
-    const quorums =
-      readOnly && this.bug === "read-only-weak-quorum"
-        ? { ...this.q, quorum: this.q.weak }
-        : this.q;
+    // With read-only queries on, ordered results need 2f+1 too (settings.ts readOnlyQueries).
+    const strong = this.settings.readOnlyQueries;
+    const quorums = this.q;
     const voter =
       this.bug === "client-accepts-first-reply"
         ? undefined

@@ -156,7 +156,15 @@ export class PbftCore implements ProtocolCore<PbftWire> {
    */
   private bootId = 0;
   private booted = false;
-  private readonly restartedFrom: number | undefined;
+  /**
+   * The view a restarted replica abstains in. It may have voted there before the crash and
+   * forgotten how, so it sends no PRE-PREPARE and no PREPARE in that view: it can never vote for
+   * two digests at one (view, seq). It still commits what 2f other backups prepared (a digest
+   * prepared by 2f+1 replicas is the only one that can be), executes and checkpoints, so it
+   * rejoins the group at once instead of waiting alone for the next view; from the next view on
+   * it votes normally.
+   */
+  private readonly abstainIn: number | undefined;
 
   /** Primary: the next sequence number to assign. */
   private nextSeq = 1;
@@ -185,8 +193,8 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   /** View change in progress: the view asked for and when. */
   /**
    * View change in progress: the view asked for, its timeout, and when the timer started: only
-   * once 2f+1 VIEW-CHANGEs for the view are in (§4.5.2), so a replica alone in asking (one that
-   * restarted, say) waits for the others instead of running ahead through views alone.
+   * once 2f+1 replicas asked for this view or a later one (§4.5.2), so a replica alone in asking
+   * (one that restarted, say) waits for the others instead of running ahead through views alone.
    */
   private changing: { view: number; since: number | undefined; timeout: number } | undefined;
   private consecutiveViewChanges = 0;
@@ -268,7 +276,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       stable,
     );
     this.view = hard?.view ?? 0;
-    this.restartedFrom = hard?.view;
+    this.abstainIn = hard?.view;
     this.readOnlyBlocked = hard !== undefined;
     this.slots = new SlotLog(this.slotQuorums, this.settings.windowSize, {
       low: stable.seq,
@@ -381,11 +389,9 @@ export class PbftCore implements ProtocolCore<PbftWire> {
    */
   private boot(out: Out[]): void {
     this.booted = true;
-    if (this.restartedFrom === undefined) {
-      this.persist([hardStateOp(this.view)], out);
-    } else {
-      this.startViewChange(this.view + 1, out, "restart");
-    }
+    // A restarted replica stays in its stored view but abstains there (no PRE-PREPARE, no
+    // PREPARE): see `abstainIn`.
+    this.persist([hardStateOp(this.view)], out);
   }
 
   // ---- client requests --------------------------------------------------------------------
@@ -490,7 +496,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   /** Primary: assign sequence numbers to queued requests while the window and pipeline allow. */
   private propose(out: Out[]): void {
     // Before its first tick a replica has no clock to propose a time from.
-    if (!this.isPrimary() || this.fetch || this.ticks === 0) return;
+    if (!this.isPrimary() || this.fetch || this.ticks === 0 || this.view === this.abstainIn) return;
     for (;;) {
       const inFlight = this.nextSeq - 1 - this.lastExecuted;
       const proposal = this.batcher.nextBatch(this.nextSeq, this.slots.highWaterMark, inFlight);
@@ -657,6 +663,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       const w = this.waiting.get(toHex(d));
       if (w) w.since = this.ticks; // ordered now: the timer measures execution from here
     }
+    if (pp.view === this.abstainIn) return;
     const prepare = signPrepare(this.crypto, {
       view: pp.view,
       seq: pp.seq,
@@ -1237,6 +1244,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
         this.ownOf(pp.seq).prePrepare = pp;
         continue;
       }
+      if (nv.view === this.abstainIn) continue;
       const prepare = signPrepare(this.crypto, {
         view: pp.view,
         seq: pp.seq,
@@ -1266,7 +1274,9 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       const c = this.changing;
       if (c.since === undefined) {
         let asking = 0;
-        for (const vc of this.viewChanges.values()) if (vc.view === c.view) asking++;
+        // This view or a later one: replicas that restarted may ask for different views, and
+        // 2f+1 asking for at least this one all want the change to get this far.
+        for (const vc of this.viewChanges.values()) if (vc.view >= c.view) asking++;
         if (asking >= this.q.quorum) c.since = this.ticks;
       } else if (this.ticks - c.since >= c.timeout) {
         this.startViewChange(c.view + 1, out, "viewChangeTimer");

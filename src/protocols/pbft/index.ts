@@ -19,11 +19,7 @@ export { defaultPbftSettings, type PbftSettings, parsePbftSettings } from "./set
 export type { PbftOp, PbftWire } from "./wire.js";
 
 /** Bugs that live in the client core; the others live in the replica core. */
-const clientBugs: readonly PbftPlantedBug[] = [
-  "client-accepts-first-reply",
-  "read-only-weak-quorum",
-  "ordered-weak-quorum-with-read-only",
-];
+const clientBugs: readonly PbftPlantedBug[] = ["client-accepts-first-reply"];
 
 export function createPbftProtocol(
   options: { plantedBug?: PbftPlantedBug } = {},

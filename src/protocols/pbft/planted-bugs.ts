@@ -24,10 +24,6 @@ export const pbftPlantedBugs = [
   "primary-time-not-checked",
   /** The client accepts the first reply it gets. */
   "client-accepts-first-reply",
-  /** The client accepts a read-only result vouched for by f+1 replicas instead of 2f+1. */
-  "read-only-weak-quorum",
-  /** The client accepts an ordered result with f+1 replies while reads are served unordered. */
-  "ordered-weak-quorum-with-read-only",
 ] as const;
 
 export type PbftPlantedBug = (typeof pbftPlantedBugs)[number];
