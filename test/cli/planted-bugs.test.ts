@@ -4,62 +4,45 @@ import { primaryBackupPlantedBugs } from "../../src/protocols/primary-backup/ind
 import { raftPlantedBugs } from "../../src/protocols/raft/index.js";
 import { runCli } from "./run-cli.js";
 
-// Each planted bug is a known Raft mistake; the simulator must find every one within 1000
-// seeds. A seed replays exactly, so the seed that catches a bug is the same on every run.
+// Each planted bug is a known mistake in one protocol; the simulator must find every one within
+// 1000 seeds. A seed replays exactly, so the seed that catches a bug is the same on every run.
+function catchesWithin1000Seeds(variant: string, extra: readonly string[] = []): void {
+  const { code, stdout } = runCli(
+    [
+      "sim",
+      "--protocol",
+      variant,
+      "--seeds",
+      "1000",
+      "--until-failure",
+      ...extra,
+      "--jobs",
+      "2",
+      "--out",
+      "lockstep-failures/planted",
+    ],
+    { timeoutMs: 900_000 },
+  );
+  expect(stdout, stdout.slice(-2000)).toMatch(/FAIL seed \d+/);
+  expect(code).toBe(1);
+  const seed = /FAIL seed (\d+)/.exec(stdout)![1];
+  console.log(`${variant}: caught at seed ${seed}`);
+}
+
 describe("the simulator catches every planted Raft bug within 1000 seeds", () => {
   it.each(raftPlantedBugs.map((bug) => [bug]))(
     "raft-bug-%s",
-    (bug) => {
-      const { code, stdout } = runCli(
-        [
-          "sim",
-          "--protocol",
-          `raft-bug-${bug}`,
-          "--seeds",
-          "1000",
-          "--until-failure",
-          "--jobs",
-          "2",
-          "--out",
-          "lockstep-failures/planted",
-        ],
-        { timeoutMs: 900_000 },
-      );
-      expect(stdout, stdout.slice(-2000)).toMatch(/FAIL seed \d+/);
-      expect(code).toBe(1);
-      const seed = /FAIL seed (\d+)/.exec(stdout)![1];
-      console.log(`raft-bug-${bug}: caught at seed ${seed}`);
-    },
+    (bug) => catchesWithin1000Seeds(`raft-bug-${bug}`),
     900_000,
   );
 });
 
 // Primary/backup's planted bugs: each breaks one rule of the VMware FT design (the output rule,
-// the arbiter, go-live, epochs, replay, the new backup); each must be caught within 1000 seeds.
+// the arbiter, go-live, epochs, replay, the new backup).
 describe("the simulator catches every planted primary/backup bug within 1000 seeds", () => {
   it.each(primaryBackupPlantedBugs.map((bug) => [bug]))(
     "primary-backup-bug-%s",
-    (bug) => {
-      const { code, stdout } = runCli(
-        [
-          "sim",
-          "--protocol",
-          `primary-backup-bug-${bug}`,
-          "--seeds",
-          "1000",
-          "--until-failure",
-          "--jobs",
-          "2",
-          "--out",
-          "lockstep-failures/planted",
-        ],
-        { timeoutMs: 900_000 },
-      );
-      expect(stdout, stdout.slice(-2000)).toMatch(/FAIL seed \d+/);
-      expect(code).toBe(1);
-      const seed = /FAIL seed (\d+)/.exec(stdout)![1];
-      console.log(`primary-backup-bug-${bug}: caught at seed ${seed}`);
-    },
+    (bug) => catchesWithin1000Seeds(`primary-backup-bug-${bug}`),
     900_000,
   );
 });
@@ -70,31 +53,7 @@ describe("the simulator catches every planted primary/backup bug within 1000 see
 describe("the simulator catches every planted PBFT bug within 1000 seeds", () => {
   it.each(pbftPlantedBugs.map((bug) => [bug]))(
     "pbft-bug-%s",
-    (bug) => {
-      const { code, stdout } = runCli(
-        [
-          "sim",
-          "--protocol",
-          `pbft-bug-${bug}`,
-          "--seeds",
-          "1000",
-          "--until-failure",
-          "--clients",
-          "3",
-          "--duration",
-          "1",
-          "--jobs",
-          "2",
-          "--out",
-          "lockstep-failures/planted",
-        ],
-        { timeoutMs: 900_000 },
-      );
-      expect(stdout, stdout.slice(-2000)).toMatch(/FAIL seed \d+/);
-      expect(code).toBe(1);
-      const seed = /FAIL seed (\d+)/.exec(stdout)![1];
-      console.log(`pbft-bug-${bug}: caught at seed ${seed}`);
-    },
+    (bug) => catchesWithin1000Seeds(`pbft-bug-${bug}`, ["--clients", "3", "--duration", "1"]),
     900_000,
   );
 });

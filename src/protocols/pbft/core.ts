@@ -663,6 +663,11 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       const w = this.waiting.get(toHex(d));
       if (w) w.since = this.ticks; // ordered now: the timer measures execution from here
     }
+    this.sendPrepare(pp, digest, out);
+  }
+
+  /** This backup's PREPARE for an accepted pre-prepare: signed, sent, and counted here too. */
+  private sendPrepare(pp: PrePrepare, digest: Digest, out: Out[]): void {
     if (pp.view === this.abstainIn) return;
     const prepare = signPrepare(this.crypto, {
       view: pp.view,
@@ -1244,16 +1249,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
         this.ownOf(pp.seq).prePrepare = pp;
         continue;
       }
-      if (nv.view === this.abstainIn) continue;
-      const prepare = signPrepare(this.crypto, {
-        view: pp.view,
-        seq: pp.seq,
-        digest,
-        replica: this.id,
-      });
-      this.ownOf(pp.seq).prepare = prepare;
-      this.broadcast(prepare, out);
-      this.afterVote(pp.seq, this.slots.addPrepare(prepare), out);
+      this.sendPrepare(pp, digest, out);
     }
     this.nextSeq = Math.max(plan.maxS, this.lastExecuted, this.slots.lowWaterMark) + 1;
     if (this.readOnlyBlocked) {
