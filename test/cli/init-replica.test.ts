@@ -8,6 +8,7 @@ import { connect } from "../../src/client/index.js";
 import { validateClusterConfig } from "../../src/core/config.js";
 import { readKeyFile } from "../../src/net/keys.js";
 import { loadClusterConfig } from "../../src/runtime/config-file.js";
+import { freeBasePort } from "./free-ports.js";
 import { cliPath, runCli } from "./run-cli.js";
 
 const dirs: string[] = [];
@@ -17,35 +18,6 @@ afterEach(() => {
   for (const c of children.splice(0)) c.kill("SIGKILL");
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
-
-/**
- * A base port whose whole block is free: the replica ports base..base+4 and the
- * metrics ports base+100..base+104 that init hands out. Chosen below Linux's
- * ephemeral range (32768+), where other tests' outgoing sockets land, so a
- * port checked free here is not taken by a client socket a moment later.
- */
-async function freeBasePort(): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 12_000);
-    let free = true;
-    for (const port of [0, 1, 2, 3, 4, 100, 101, 102, 103, 104].map((k) => base + k)) {
-      if (!(await portIsFree(port))) {
-        free = false;
-        break;
-      }
-    }
-    if (free) return base;
-  }
-  throw new Error("no free block of ports between 20000 and 32100");
-}
 
 describe("lockstep init and lockstep replica", () => {
   it("writes a valid configuration and private key files, then runs a cluster that serves a client and stops on SIGTERM", async () => {

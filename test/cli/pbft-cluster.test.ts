@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -9,6 +8,7 @@ import type { Value } from "../../src/core/value.js";
 import { readKeyFile } from "../../src/net/keys.js";
 import { loadClusterConfig } from "../../src/runtime/config-file.js";
 import type { ReplicaStatus } from "../../src/runtime/status.js";
+import { freeBasePort } from "./free-ports.js";
 import { cliPath, runCli, runCliAsync } from "./run-cli.js";
 
 // A PBFT cluster of real processes, made by `lockstep init --protocol pbft`, on 127.0.0.1.
@@ -25,30 +25,6 @@ afterEach(async () => {
 });
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
-
-/** A base port whose replica ports (base..base+3) and metrics ports (base+100..) are free. */
-async function freeBasePort(): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 12_000);
-    let free = true;
-    for (const k of [0, 1, 2, 3, 100, 101, 102, 103]) {
-      if (!(await portIsFree(base + k))) {
-        free = false;
-        break;
-      }
-    }
-    if (free) return base;
-  }
-  throw new Error("no free block of ports between 20000 and 32100");
-}
 
 async function statusOf(metricsPort: number): Promise<ReplicaStatus | undefined> {
   try {
