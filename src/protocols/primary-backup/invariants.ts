@@ -25,7 +25,7 @@ export function assertPbInvariants(n: PbNode): void {
     if (n.awaiting.size > n.settings.maxPending)
       fail(`${n.awaiting.size} awaiting commands exceed maxPending`);
   } else if (n.awaiting.size > 0 && !n.campaign) {
-    fail(`${n.awaiting.size} commands await output at a replica that is not primary`);
+    fail(`${n.awaiting.size} commands wait for their output at a replica that is not primary`);
   }
   n.checkedCommit = n.commit;
   n.checkedEpoch = n.epoch;
