@@ -99,7 +99,6 @@ export interface PbftViewChangeCauses {
   viewChangeTimer: number;
   joined: number;
   badProposal: number;
-  restart: number;
 }
 
 /** The snapshot of a checkpoint this replica can serve for state transfer. */
@@ -133,7 +132,6 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     viewChangeTimer: 0,
     joined: 0,
     badProposal: 0,
-    restart: 0,
   };
   private readonly n: number;
   private readonly q: Quorums;
