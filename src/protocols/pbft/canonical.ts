@@ -18,14 +18,23 @@ import type { Value } from "../../core/value.js";
  *   7 object: u32 count, then (key as str, value) pairs sorted by key (UTF-16 code unit order).
  */
 export class ByteWriter {
-  private buffer = new Uint8Array(256);
-  private view = new DataView(this.buffer.buffer);
+  private buffer: Uint8Array;
+  private view: DataView;
   private length = 0;
+
+  constructor() {
+    // Every message is encoded at least once to be signed or MAC'd and once more per check, so
+    // writers are short-lived and many: their buffers come from a small free list and go back
+    // to it in finish() (a writer never finished just leaves its buffer to the collector).
+    const spare = spareBuffers.pop();
+    this.buffer = spare?.buffer ?? new Uint8Array(256);
+    this.view = spare?.view ?? new DataView(this.buffer.buffer);
+  }
 
   private reserve(extra: number): void {
     const needed = this.length + extra;
     if (needed <= this.buffer.length) return;
-    let size = this.buffer.length * 2;
+    let size = Math.max(256, this.buffer.length * 2);
     while (size < needed) size *= 2;
     const next = new Uint8Array(size);
     next.set(this.buffer.subarray(0, this.length));
@@ -76,7 +85,13 @@ export class ByteWriter {
   }
 
   str(s: string): this {
-    return this.bytes(utf8.encode(s));
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit: encode in place, then write the length.
+    this.reserve(4 + 3 * s.length);
+    const at = this.length;
+    const { written } = utf8.encodeInto(s, this.buffer.subarray(at + 4));
+    this.view.setUint32(at, written);
+    this.length = at + 4 + written;
+    return this;
   }
 
   value(v: Value): this {
@@ -107,8 +122,21 @@ export class ByteWriter {
   }
 
   finish(): Uint8Array {
-    return this.buffer.slice(0, this.length);
+    const out = this.buffer.slice(0, this.length);
+    if (spareBuffers.length < maxSpareBuffers && this.buffer.length <= maxSpareBytes) {
+      spareBuffers.push({ buffer: this.buffer, view: this.view });
+    }
+    // The buffer may now belong to another writer: this one starts over on a buffer of its own.
+    this.buffer = finished;
+    this.view = new DataView(finished.buffer);
+    this.length = 0;
+    return out;
   }
 }
+
+const spareBuffers: { buffer: Uint8Array; view: DataView }[] = [];
+const maxSpareBuffers = 16;
+const maxSpareBytes = 64 * 1024;
+const finished = new Uint8Array(0);
 
 const utf8 = new TextEncoder();
