@@ -45,10 +45,17 @@ export interface ClientAccess {
 }
 
 /** The admin operations that change access; they are logged, unlike membership changes. */
-export type AccessChange = AdminOp & { readonly op: "setRole" | "revoke" | "rotate" };
+export type AccessChange = AdminOp & {
+  readonly op: "setRole" | "revoke" | "rotate" | "setDefaultRole";
+};
+
+/** The access changes that concern one client id (all but setDefaultRole). */
+export type ClientAccessChange = AccessChange & { readonly op: "setRole" | "revoke" | "rotate" };
 
 export function isAccessChange(op: AdminOp): op is AccessChange {
-  return op.op === "setRole" || op.op === "revoke" || op.op === "rotate";
+  return (
+    op.op === "setRole" || op.op === "revoke" || op.op === "rotate" || op.op === "setDefaultRole"
+  );
 }
 
 /** The `kind` of the protocol payload that carries an access change in the log. */
@@ -76,7 +83,10 @@ export function accessEntryOf(payload: EntryPayload): AccessEntry | undefined {
   if (!isPlainObject(body) || typeof body.by !== "string" || typeof body.aid !== "number")
     return undefined;
   const change = body.change;
-  if (!isPlainObject(change) || typeof change.client !== "string") return undefined;
+  if (!isPlainObject(change)) return undefined;
+  if (change.op === "setDefaultRole" && roles.includes(change.role as Role))
+    return { by: body.by, aid: body.aid, change: change as AccessChange };
+  if (typeof change.client !== "string") return undefined;
   if (change.op === "revoke") return { by: body.by, aid: body.aid, change: change as AccessChange };
   if (change.op === "setRole" && roles.includes(change.role as Role))
     return { by: body.by, aid: body.aid, change: change as AccessChange };
@@ -173,8 +183,11 @@ export const maxAccessRows = 100_000;
  */
 export class AccessTable {
   private readonly rows = new Map<ClientId, AccessRow>();
+  /** The role of ids without one of their own: the policy's until a `setDefaultRole`. */
+  private defaultRoleNow: Role;
 
   constructor(readonly policy: AccessPolicy) {
+    this.defaultRoleNow = policy.defaultRole;
     for (const [client, role] of Object.entries(policy.roles))
       this.rows.set(client, { role, revoked: false, keyVersion: 0 });
   }
@@ -189,11 +202,16 @@ export class AccessTable {
     let revoked = false;
     for (const prefix of dottedPrefixes(session)) {
       const row = this.rows.get(prefix);
-      const r = row?.role ?? (role === undefined ? this.policy.defaultRole : undefined);
+      const r = row?.role ?? (role === undefined ? this.defaultRoleNow : undefined);
       if (r !== undefined && (role === undefined || rank[r] < rank[role])) role = r;
       if (row?.revoked) revoked = true;
     }
-    return { role: role ?? this.policy.defaultRole, revoked };
+    return { role: role ?? this.defaultRoleNow, revoked };
+  }
+
+  /** The role of client ids without a role of their own, now. */
+  get defaultRole(): Role {
+    return this.defaultRoleNow;
   }
 
   /** The key version a client must hold now (0 until its first rotation). */
@@ -214,6 +232,10 @@ export class AccessTable {
     const asker = this.accessOf(entry.by);
     if (asker.revoked || !allows(asker.role, "admin")) return forbidden(entry.by, asker, "admin");
     const { change } = entry;
+    if (change.op === "setDefaultRole") {
+      this.defaultRoleNow = change.role;
+      return { ok: true, value: null };
+    }
     const existing = this.rows.get(change.client);
     if (!existing && this.rows.size >= maxAccessRows)
       return {
@@ -246,20 +268,32 @@ export class AccessTable {
     return { ok: true, value: null };
   }
 
-  /** Rows in id order (deterministic), for snapshots. */
+  /**
+   * Rows in id order (deterministic), for snapshots: the array of rows alone while the default
+   * role is the policy's (the form snapshots had before setDefaultRole), else
+   * `{defaultRole, rows}`, which a replica from before setDefaultRole refuses as not an array.
+   */
   toValue(): Value {
     const out: Value[] = [];
     for (const client of [...this.rows.keys()].sort()) {
       const row = this.rows.get(client)!;
       out.push([client, row.role ?? null, row.revoked, row.keyVersion]);
     }
-    return out;
+    if (this.defaultRoleNow === this.policy.defaultRole) return out;
+    return { defaultRole: this.defaultRoleNow, rows: out };
   }
 
   static fromValue(v: Value, policy: AccessPolicy): AccessTable {
     const table = new AccessTable({ defaultRole: policy.defaultRole, roles: {} });
-    if (!Array.isArray(v)) throw new Error("access table snapshot: expected an array");
-    for (const row of v as readonly Value[]) {
+    let rows = v;
+    if (isPlainObject(v)) {
+      if (!roles.includes(v.defaultRole as Role))
+        throw new Error("access table snapshot: bad defaultRole");
+      table.defaultRoleNow = v.defaultRole as Role;
+      rows = v.rows as Value;
+    }
+    if (!Array.isArray(rows)) throw new Error("access table snapshot: expected an array");
+    for (const row of rows as readonly Value[]) {
       if (!Array.isArray(row) || row.length !== 4)
         throw new Error("access table snapshot: bad row");
       const [client, role, revoked, keyVersion] = row as readonly Value[];

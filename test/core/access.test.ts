@@ -130,6 +130,35 @@ describe("replicated service: access checked again at apply", () => {
     expect(s.accessOf("viewer").revoked).toBe(false);
   });
 
+  it("setDefaultRole changes the role of every client without its own, in order and in snapshots", () => {
+    const s = fresh();
+    expect(s.accessOf("app")).toEqual({ role: "write", revoked: false });
+    // A writer may not change the default: refused at apply, nothing changes.
+    s.applyEntry(
+      entry(accessPayload({ by: "app", aid: 1, change: { op: "setDefaultRole", role: "admin" } })),
+    );
+    expect(s.takeAdminResults()[0]!.result).toMatchObject({ ok: false, error: "forbidden" });
+    expect(s.accessOf("app").role).toBe("write");
+    s.applyEntry(
+      entry(accessPayload({ by: "op", aid: 2, change: { op: "setDefaultRole", role: "read" } })),
+    );
+    expect(s.takeAdminResults()[0]!.result).toEqual({ ok: true, value: null });
+    expect(s.accessOf("app")).toEqual({ role: "read", revoked: false });
+    expect(s.accessOf("app.0123456789ab").role).toBe("read");
+    // Clients with a role of their own keep it.
+    expect(s.accessOf("op").role).toBe("admin");
+    expect(s.access.defaultRole).toBe("read");
+    const copy = new ReplicatedService(kvService, undefined, policy);
+    copy.restore(s.snapshot());
+    expect(copy.accessOf("app").role).toBe("read");
+    expect(copy.snapshot()).toEqual(s.snapshot());
+    // Back to the configured default: the snapshot's table has the older (array) form again.
+    s.applyEntry(
+      entry(accessPayload({ by: "op", aid: 3, change: { op: "setDefaultRole", role: "write" } })),
+    );
+    expect(Array.isArray(s.access.toValue())).toBe(true);
+  });
+
   it("snapshots carry the access table; older snapshots start from the configured roles", () => {
     const s = fresh();
     s.applyEntry(

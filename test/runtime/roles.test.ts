@@ -154,6 +154,66 @@ describe("client roles on real processes", () => {
     expect(await fresh.query({ op: "get", key: "a" })).toMatchObject({ value: "5" });
   }, 120_000);
 
+  test("keys set-default-role: every client without a role of its own gets the new one, across a restart", async () => {
+    const fixture = await ClusterFixture.create({
+      clients: initRoles,
+      settings: { snapshotEvery: 10 },
+    });
+    fixtures.push(fixture);
+    const clusterKeys = path.join(fixture.dir, "cluster-keys.json");
+    writeKeyFile(clusterKeys, fixture.keys);
+    const keys = (...args: string[]) =>
+      runCliAsync([
+        "keys",
+        ...args,
+        "--config",
+        fixture.configFile,
+        "--keys",
+        clusterKeys,
+        "--timeout",
+        "10000",
+      ]);
+    const cluster = new ProcessCluster(fixture);
+    await cluster.startAll();
+    await cluster.leader();
+    const app = await client(fixture, "app");
+    await app.invoke({ op: "put", key: "a", value: "1" });
+
+    const set = await keys("set-default-role", "read");
+    expect(set.stderr).toBe("");
+    expect(set.code).toBe(0);
+    expect(set.stdout).toMatch(/without a role of their own now have role read/);
+    expect((await failure(app.invoke({ op: "put", key: "a", value: "2" }))).code).toBe("forbidden");
+    expect(await app.query({ op: "get", key: "a" })).toMatchObject({ value: "1" });
+    // --role equal to cluster.json's default is still submitted: the default is no longer that.
+    expect((await keys("add-client", "writer", "--role", "write")).code).toBe(0);
+    const writer = await connect({
+      config: fixture.config,
+      keys: readKeyFile(path.join(fixture.dir, "client-writer.json")),
+    });
+    clients.push(writer);
+    await writer.invoke({ op: "put", key: "w", value: "1" });
+    // The client API takes the same request; a writer may not make it.
+    expect((await failure(writer.admin({ op: "setDefaultRole", role: "admin" }))).code).toBe(
+      "forbidden",
+    );
+
+    // The new default survives snapshots and a restart of every replica.
+    for (let i = 0; i < 25; i++) await writer.invoke({ op: "put", key: "b", value: String(i) });
+    await waitFor(
+      "a snapshot on every replica",
+      async () => (await cluster.statuses()).filter((s) => s.snapshotIndex > 0).length === 3,
+      20_000,
+    );
+    await killAll();
+    await cluster.startAll();
+    await cluster.leader();
+    expect((await failure(app.invoke({ op: "put", key: "a", value: "3" }))).code).toBe("forbidden");
+    const cli = await client(fixture, "cli");
+    await cli.admin({ op: "setDefaultRole", role: "write" });
+    await app.invoke({ op: "put", key: "a", value: "4" });
+  }, 120_000);
+
   test("keys: bad arguments get one clear line and exit code 2", async () => {
     const r = await runCliAsync(["keys", "add-client", "bad:name", "--config", "x", "--keys", "y"]);
     expect(r.code).toBe(2);
@@ -171,5 +231,16 @@ describe("client roles on real processes", () => {
     ]);
     expect(role.code).toBe(2);
     expect(role.stderr).toMatch(/--role expects one of read, write, admin, got "root"/);
+    const bad = await runCliAsync([
+      "keys",
+      "set-default-role",
+      "root",
+      "--config",
+      "x",
+      "--keys",
+      "y",
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/ROLE expects one of read, write, admin, got "root"/);
   });
 });

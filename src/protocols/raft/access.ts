@@ -1,4 +1,4 @@
-import { accessEntryKind, accessPayload } from "../../core/access.js";
+import { accessEntryKind, accessPayload, isAccessChange } from "../../core/access.js";
 import { authorizationPayload, type MembershipOp } from "../../core/admin-authorization.js";
 import type { AdminRequest, ReplyResult } from "../../core/client-messages.js";
 import type { AppliedAdmin } from "../../core/replicated-service.js";
@@ -29,7 +29,7 @@ export function handleAccessChange(n: RaftNode, msg: AdminRequest): void {
     return;
   }
   const change = msg.admin;
-  if (change.op !== "setRole" && change.op !== "revoke" && change.op !== "rotate") return;
+  if (!isAccessChange(change)) return;
   // Commands that arrived first are logged first: their apply-time check sees the access they
   // were admitted with.
   flushBatch(n);
