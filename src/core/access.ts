@@ -170,7 +170,12 @@ interface AccessRow {
   revoked: boolean;
   /** 0 is the key every client starts with; `rotate` moves it forward. */
   keyVersion: number;
+  /** The versions it replaced, newest first, at most maxRetiredKeyVersions (see retiredKeyVersions). */
+  retired: readonly number[];
 }
+
+/** Retired key versions kept per client (net/handshake.ts tries as many). */
+export const maxRetiredKeyVersions = 4;
 
 /** Most client ids the table keeps rows for (each row is a few dozen bytes in snapshots). */
 export const maxAccessRows = 100_000;
@@ -189,7 +194,7 @@ export class AccessTable {
   constructor(readonly policy: AccessPolicy) {
     this.defaultRoleNow = policy.defaultRole;
     for (const [client, role] of Object.entries(policy.roles))
-      this.rows.set(client, { role, revoked: false, keyVersion: 0 });
+      this.rows.set(client, { role, revoked: false, keyVersion: 0, retired: [] });
   }
 
   /**
@@ -219,6 +224,14 @@ export class AccessTable {
     return this.rows.get(client)?.keyVersion ?? 0;
   }
 
+  /**
+   * The key versions this client held before its rotations, newest first: a handshake that
+   * proves one is told the key was rotated out rather than left to time out (net/handshake.ts).
+   */
+  retiredKeyVersions(client: ClientId): readonly number[] {
+    return this.rows.get(client)?.retired ?? [];
+  }
+
   /** Whether the key of exactly this client id is revoked (for the handshake). */
   revoked(client: ClientId): boolean {
     return this.rows.get(client)?.revoked ?? false;
@@ -243,7 +256,7 @@ export class AccessTable {
         error: "busy",
         message: `the access table holds ${maxAccessRows} clients`,
       };
-    const row = existing ?? { role: undefined, revoked: false, keyVersion: 0 };
+    const row = existing ?? { role: undefined, revoked: false, keyVersion: 0, retired: [] };
     switch (change.op) {
       case "setRole":
         row.role = change.role;
@@ -259,6 +272,8 @@ export class AccessTable {
             error: "invalid",
             message: `client ${change.client} already has key version ${row.keyVersion} > ${change.version}`,
           };
+        if (change.version > row.keyVersion)
+          row.retired = [row.keyVersion, ...row.retired].slice(0, maxRetiredKeyVersions);
         row.keyVersion = change.version;
         // A new key is a fresh start: the revoked key stays refused (its version is old).
         row.revoked = false;
@@ -277,7 +292,10 @@ export class AccessTable {
     const out: Value[] = [];
     for (const client of [...this.rows.keys()].sort()) {
       const row = this.rows.get(client)!;
-      out.push([client, row.role ?? null, row.revoked, row.keyVersion]);
+      const fields: Value[] = [client, row.role ?? null, row.revoked, row.keyVersion];
+      // A fifth field only for rotated clients: other rows keep the form of older snapshots.
+      if (row.retired.length > 0) fields.push([...row.retired]);
+      out.push(fields);
     }
     if (this.defaultRoleNow === this.policy.defaultRole) return out;
     return { defaultRole: this.defaultRoleNow, rows: out };
@@ -294,20 +312,24 @@ export class AccessTable {
     }
     if (!Array.isArray(rows)) throw new Error("access table snapshot: expected an array");
     for (const row of rows as readonly Value[]) {
-      if (!Array.isArray(row) || row.length !== 4)
+      if (!Array.isArray(row) || row.length < 4 || row.length > 5)
         throw new Error("access table snapshot: bad row");
-      const [client, role, revoked, keyVersion] = row as readonly Value[];
+      const [client, role, revoked, keyVersion, retired = []] = row as readonly Value[];
       if (
         typeof client !== "string" ||
         (role !== null && !roles.includes(role as Role)) ||
         typeof revoked !== "boolean" ||
-        typeof keyVersion !== "number"
+        typeof keyVersion !== "number" ||
+        !Array.isArray(retired) ||
+        retired.length > maxRetiredKeyVersions ||
+        !retired.every((v) => typeof v === "number")
       )
         throw new Error("access table snapshot: bad row fields");
       table.rows.set(client, {
         role: (role ?? undefined) as Role | undefined,
         revoked,
         keyVersion,
+        retired: retired as number[],
       });
     }
     return table;

@@ -21,6 +21,11 @@ export interface KeyRing {
    * answer may change (a rotated or revoked client key), so callers do not cache it.
    */
   readonly deriveMacKey?: (peer: Principal) => Uint8Array | undefined;
+  /**
+   * The keys `peer` (a client) held before its key was rotated, newest first: a handshake that
+   * proves one of them is answered "rotated out" instead of timing out (net/handshake.ts).
+   */
+  readonly deriveRetiredMacKeys?: (peer: Principal) => readonly Uint8Array[];
   /** This node's Ed25519 private key (PKCS#8 DER), if it signs. */
   readonly signingKey?: Uint8Array;
   /** Ed25519 public keys (SPKI DER) of principals whose signatures this node checks. */

@@ -137,7 +137,12 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
     accessSource?.access.keyVersion(client);
   let crypto: NodeCrypto;
   try {
-    ring = keyRingFor(options.keys, `r${id}`, clientKeys);
+    ring = keyRingFor(
+      options.keys,
+      `r${id}`,
+      clientKeys,
+      (client) => accessSource?.access.retiredKeyVersions(client) ?? [],
+    );
     crypto = new NodeCrypto(coreKeyRing(options.keys, ring));
   } catch (error) {
     throw new StartupError("keys", firstLine(error));

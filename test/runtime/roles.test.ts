@@ -136,7 +136,8 @@ describe("client roles on real processes", () => {
     for (const s of restored) expect(s.snapshotIndex).toBeGreaterThan(0);
     expect((await failure(app.invoke({ op: "put", key: "a", value: "4" }))).code).toBe("forbidden");
 
-    // Rotation: a new key for app; the old one is refused at the handshake, the new one works.
+    // Rotation: a new key for app; the old one is refused at the handshake (with a clear
+    // answer, not a timeout: it proves a genuine old key), the new one works.
     const rotated = await keys("rotate", "app");
     expect(rotated.code).toBe(0);
     const appFile = path.join(fixture.dir, "client-app.json");
@@ -150,7 +151,14 @@ describe("client roles on real processes", () => {
     });
     clients.push(stale);
     const refusedOld = await failure(stale.invoke({ op: "put", key: "a", value: "6" }));
-    expect(refusedOld.code).toBe("timeout");
+    expect(refusedOld.code).toBe("forbidden");
+    expect(refusedOld.message).toMatch(
+      /refused this client's key .*r\d+ refused the key of c:app: it was rotated out/,
+    );
+    // Every later call is refused at once, unsent.
+    const unsent = await failure(stale.query({ op: "get", key: "a" }));
+    expect(unsent.code).toBe("forbidden");
+    expect(unsent.indeterminate).toBe(false);
     expect(await fresh.query({ op: "get", key: "a" })).toMatchObject({ value: "5" });
   }, 120_000);
 
