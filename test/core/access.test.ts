@@ -159,6 +159,33 @@ describe("replicated service: access checked again at apply", () => {
     expect(Array.isArray(s.access.toValue())).toBe(true);
   });
 
+  it("rotate keeps the last retired key versions (for the handshake's RETIRED answer), in snapshots", () => {
+    const s = fresh();
+    let aid = 10;
+    const rotate = (version: number) =>
+      s.applyEntry(
+        entry(
+          accessPayload({ by: "op", aid: ++aid, change: { op: "rotate", client: "app", version } }),
+        ),
+      );
+    rotate(5);
+    rotate(5); // a retry: nothing new retired
+    rotate(7);
+    expect(s.access.retiredKeyVersions("app")).toEqual([5, 0]);
+    for (const v of [8, 9, 10, 11]) rotate(v);
+    expect(s.access.retiredKeyVersions("app")).toEqual([10, 9, 8, 7]);
+    expect(s.access.retiredKeyVersions("other")).toEqual([]);
+    const copy = new ReplicatedService(kvService, undefined, policy);
+    copy.restore(s.snapshot());
+    expect(copy.access.retiredKeyVersions("app")).toEqual([10, 9, 8, 7]);
+    expect(copy.access.keyVersion("app")).toBe(11);
+    // A row from before retired versions were kept (four fields) restores with none.
+    const old = new ReplicatedService(kvService, undefined, policy);
+    old.restore(encode([0, [], createMachine(kvService).snapshot(), 0, [["app", null, false, 5]]]));
+    expect(old.access.keyVersion("app")).toBe(5);
+    expect(old.access.retiredKeyVersions("app")).toEqual([]);
+  });
+
   it("snapshots carry the access table; older snapshots start from the configured roles", () => {
     const s = fresh();
     s.applyEntry(
