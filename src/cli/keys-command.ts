@@ -13,10 +13,11 @@ import { intOption, UsageError } from "./args.js";
 export const keysHelp = `lockstep keys: client keys, roles, revocation and rotation
 
 Usage: lockstep keys <add-client|set-role|revoke|rotate> NAME --config FILE --keys FILE [options]
+       lockstep keys set-default-role read|write|admin --config FILE --keys FILE [options]
 
   lockstep keys add-client NAME [--role read|write|admin]
-      write a key file for client NAME (mode 0600) and, when the role is not the cluster's
-      default (clients.defaultRole in cluster.json), submit the role change
+      write a key file for client NAME (mode 0600) and, with --role, submit its role (without,
+      NAME has the cluster's default role)
   lockstep keys set-role NAME --role read|write|admin
       change the role of client NAME
   lockstep keys revoke NAME
@@ -24,6 +25,9 @@ Usage: lockstep keys <add-client|set-role|revoke|rotate> NAME --config FILE --ke
       its connections; undone only by rotate (a new key)
   lockstep keys rotate NAME
       issue a new key version for NAME and write its key file; the old key is refused
+  lockstep keys set-default-role ROLE
+      change the role of every client without a role of its own (set-role); cluster.json's
+      clients.defaultRole is only the role a new cluster starts with
 
   --config FILE     cluster configuration (cluster.json from lockstep init)
   --keys FILE       the cluster key file (keys/cluster-keys.json): new client keys derive from it;
@@ -38,7 +42,7 @@ Usage: lockstep keys <add-client|set-role|revoke|rotate> NAME --config FILE --ke
 Exit code 0 on success, 1 if the cluster refused (forbidden, invalid) or timed out, 2 on a
 usage error. See docs/net.md, "Roles and keys".`;
 
-const operations = ["add-client", "set-role", "revoke", "rotate"] as const;
+const operations = ["add-client", "set-role", "revoke", "rotate", "set-default-role"] as const;
 type Operation = (typeof operations)[number];
 
 export async function keysCommand(argv: readonly string[]): Promise<number> {
@@ -73,13 +77,21 @@ export async function keysCommand(argv: readonly string[]): Promise<number> {
   } catch (error) {
     throw new UsageError(`keys ${op}: ${describeParseError(error)} (see lockstep keys --help)`);
   }
+  const what = op === "set-default-role" ? "ROLE" : "client NAME";
   if (positionals.length !== 1)
-    throw new UsageError(
-      `keys ${op}: expected one client NAME, got ${positionals.length} argument(s)`,
-    );
+    throw new UsageError(`keys ${op}: expected one ${what}, got ${positionals.length} argument(s)`);
   const name = positionals[0]!;
-  const nameProblem = clientIdProblem(name);
-  if (nameProblem !== undefined) throw new UsageError(`keys ${op}: NAME: ${nameProblem}`);
+  if (op === "set-default-role") {
+    if (!roles.includes(name as Role))
+      throw new UsageError(
+        `keys set-default-role: ROLE expects one of ${roles.join(", ")}, got "${name}"`,
+      );
+    if (args.role !== undefined)
+      throw new UsageError("keys set-default-role: --role does not apply (the role is ROLE)");
+  } else {
+    const nameProblem = clientIdProblem(name);
+    if (nameProblem !== undefined) throw new UsageError(`keys ${op}: NAME: ${nameProblem}`);
+  }
   if (typeof args.config !== "string") throw new UsageError(`keys ${op}: --config is required`);
   if (typeof args.keys !== "string") throw new UsageError(`keys ${op}: --keys is required`);
   const role = args.role;
@@ -120,13 +132,14 @@ export async function keysCommand(argv: readonly string[]): Promise<number> {
   const out =
     typeof args.out === "string" ? args.out : join(dirname(args.keys), `client-${name}.json`);
 
-  // What to submit: nothing for an add-client at the default role.
-  const defaultRole = config.clients?.defaultRole ?? "admin";
+  // What to submit: nothing for an add-client without --role. With one it is submitted even when
+  // it equals clients.defaultRole in cluster.json: set-default-role may have changed the default.
   let change: AccessChange | undefined;
   let version = 0;
   if (op === "add-client") {
-    if (role !== undefined && role !== defaultRole)
-      change = { op: "setRole", client: name, role: role as Role };
+    if (role !== undefined) change = { op: "setRole", client: name, role: role as Role };
+  } else if (op === "set-default-role") {
+    change = { op: "setDefaultRole", role: name as Role };
   } else if (op === "set-role") {
     change = { op: "setRole", client: name, role: role as Role };
   } else if (op === "revoke") {
@@ -145,7 +158,7 @@ export async function keysCommand(argv: readonly string[]): Promise<number> {
       );
   }
   if (change === undefined) {
-    console.log(`client ${name} has the default role ${defaultRole}`);
+    console.log(`client ${name} has the cluster's default role`);
     return 0;
   }
 
@@ -170,6 +183,9 @@ export async function keysCommand(argv: readonly string[]): Promise<number> {
     case "add-client":
     case "set-role":
       console.log(`client ${name} now has role ${role}`);
+      break;
+    case "set-default-role":
+      console.log(`clients without a role of their own now have role ${name}`);
       break;
     case "revoke":
       console.log(`client ${name} is revoked: every replica refuses it from now on`);

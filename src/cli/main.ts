@@ -12,7 +12,7 @@ Commands:
   up         run and supervise a whole local cluster (lockstep up --help)
   status     each replica's role, term, commit index and lag (lockstep status --help)
   kv         put, get, del, cas against a running key-value cluster (lockstep kv --help)
-  keys       add clients, set roles, revoke and rotate client keys (lockstep keys --help)
+  keys       client keys: add, set roles and the default role, revoke, rotate (lockstep keys --help)
   bench      measure put throughput and latency of a local cluster (lockstep bench --help)
   sim        run the deterministic simulator over many seeds (lockstep sim --help)
   demo       start a local 3-replica cluster, kill its leader, watch it recover (npm start)

@@ -28,6 +28,7 @@ import { findProtocol } from "../protocols/registry.js";
 import {
   abortedError,
   closedError,
+  keyRetiredError,
   LockstepError,
   notSentError,
   replyError,
@@ -86,6 +87,8 @@ export class LockstepClient<
   private readonly pending = new Map<number, Pending>();
   private nextOpId = 1;
   private closed = false;
+  /** Why a replica refused this client's key as rotated out, once one did (see keyRetired). */
+  private retiredKey: string | undefined;
   private readonly timer: NodeJS.Timeout;
 
   /** @internal use connect() */
@@ -102,6 +105,7 @@ export class LockstepClient<
     private readonly replicaIds: readonly ReplicaId[] = [],
   ) {
     transport.onResponse((from, msg) => this.step({ type: "response", from, msg }));
+    transport.onKeyRetired((reason) => this.keyRetired(reason));
     this.timer = setInterval(() => this.step({ type: "tick", now: Date.now() }), tickMs);
     // Pending calls keep the process alive through their own timers and sockets, not the tick.
     this.timer.unref();
@@ -163,11 +167,28 @@ export class LockstepClient<
     await this.transport.close();
   }
 
+  /**
+   * A replica refused this client's key as rotated out (`lockstep keys rotate`): no request made
+   * with it will be answered again, so every call fails `forbidden` at once instead of timing
+   * out. Calls already sent may still have taken effect through a replica that had not applied
+   * the rotation yet (indeterminate); later ones are refused before they are sent.
+   */
+  private keyRetired(reason: string): void {
+    if (this.retiredKey !== undefined || this.closed) return;
+    this.retiredKey = reason;
+    for (const opId of [...this.pending.keys()])
+      this.settleError(opId, keyRetiredError(reason, true));
+    // Stop redialing with a key every replica will refuse.
+    void this.transport.close();
+  }
+
   private call(
     input: (opId: number) => ClientInput<WireTypes>,
     options: CallOptions,
   ): Promise<Value> {
     if (this.closed) return Promise.reject(closedError(false));
+    if (this.retiredKey !== undefined)
+      return Promise.reject(keyRetiredError(this.retiredKey, false));
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(abortedError(false, signal.reason));
     const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;

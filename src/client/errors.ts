@@ -45,6 +45,19 @@ export function timeoutError(ms: number, refusal?: string): LockstepError {
   );
 }
 
+/** The cluster refused this client's key: it was rotated out (see LockstepClient). */
+export function keyRetiredError(reason: string, sent: boolean): LockstepError {
+  return new LockstepError(
+    "forbidden",
+    `the cluster refused this client's key (${reason}); ${
+      sent
+        ? "the operation was sent and may have taken effect at a replica that had not applied the rotation yet; the client no longer retries it"
+        : "the request was not sent and did not take effect"
+    }`,
+    sent,
+  );
+}
+
 export function abortedError(sent: boolean, reason: unknown): LockstepError {
   const why = reason instanceof Error ? `: ${reason.message}` : "";
   return sent

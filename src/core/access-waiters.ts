@@ -1,22 +1,25 @@
+import type { MembershipOp } from "./admin-authorization.js";
 import type { ClientId } from "./ids.js";
 
 /** Most access changes one replica waits to answer; more are answered `busy`. */
 export const maxAccessWaiters = 256;
 
-interface Waiter {
+export interface AccessWaiter {
   readonly client: ClientId;
   readonly aid: number;
+  /** For an authorization (admin-authorization.ts): the operation to carry out once approved. */
+  readonly op?: MembershipOp;
   age: number;
 }
 
 /**
- * The access changes (core/access.ts) a replica logged for a client and answers once the service
- * reports their result (`applied` input, `admin` field). Bounded, and aged out: a change lost
+ * The access changes (core/access.ts) and authorizations (core/admin-authorization.ts) a replica
+ * logged for a client and answers (or carries out) once the service reports their result (`applied` input, `admin` field). Bounded, and aged out: a change lost
  * with its leader is never answered here, and the client retries it (access changes are
  * idempotent). Pure bookkeeping, shared by every protocol core that orders access changes.
  */
 export class AccessWaiters {
-  private readonly waiters = new Map<string, Waiter>();
+  private readonly waiters = new Map<string, AccessWaiter>();
 
   get size(): number {
     return this.waiters.size;
@@ -26,13 +29,19 @@ export class AccessWaiters {
     return this.waiters.size >= maxAccessWaiters;
   }
 
-  add(client: ClientId, aid: number): void {
-    this.waiters.set(`${client}#${aid}`, { client, aid, age: 0 });
+  add(client: ClientId, aid: number, op?: MembershipOp): void {
+    this.waiters.set(
+      `${client}#${aid}`,
+      op ? { client, aid, op, age: 0 } : { client, aid, age: 0 },
+    );
   }
 
-  /** Whether (client, aid) was waiting; it no longer is. */
-  take(client: ClientId, aid: number): boolean {
-    return this.waiters.delete(`${client}#${aid}`);
+  /** The waiter of (client, aid), if it was waiting; it no longer is. */
+  take(client: ClientId, aid: number): AccessWaiter | undefined {
+    const key = `${client}#${aid}`;
+    const w = this.waiters.get(key);
+    this.waiters.delete(key);
+    return w;
   }
 
   /** One tick: waiters `maxAge` ticks old are forgotten. */

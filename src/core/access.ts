@@ -45,10 +45,17 @@ export interface ClientAccess {
 }
 
 /** The admin operations that change access; they are logged, unlike membership changes. */
-export type AccessChange = AdminOp & { readonly op: "setRole" | "revoke" | "rotate" };
+export type AccessChange = AdminOp & {
+  readonly op: "setRole" | "revoke" | "rotate" | "setDefaultRole";
+};
+
+/** The access changes that concern one client id (all but setDefaultRole). */
+export type ClientAccessChange = AccessChange & { readonly op: "setRole" | "revoke" | "rotate" };
 
 export function isAccessChange(op: AdminOp): op is AccessChange {
-  return op.op === "setRole" || op.op === "revoke" || op.op === "rotate";
+  return (
+    op.op === "setRole" || op.op === "revoke" || op.op === "rotate" || op.op === "setDefaultRole"
+  );
 }
 
 /** The `kind` of the protocol payload that carries an access change in the log. */
@@ -76,7 +83,10 @@ export function accessEntryOf(payload: EntryPayload): AccessEntry | undefined {
   if (!isPlainObject(body) || typeof body.by !== "string" || typeof body.aid !== "number")
     return undefined;
   const change = body.change;
-  if (!isPlainObject(change) || typeof change.client !== "string") return undefined;
+  if (!isPlainObject(change)) return undefined;
+  if (change.op === "setDefaultRole" && roles.includes(change.role as Role))
+    return { by: body.by, aid: body.aid, change: change as AccessChange };
+  if (typeof change.client !== "string") return undefined;
   if (change.op === "revoke") return { by: body.by, aid: body.aid, change: change as AccessChange };
   if (change.op === "setRole" && roles.includes(change.role as Role))
     return { by: body.by, aid: body.aid, change: change as AccessChange };
@@ -160,7 +170,12 @@ interface AccessRow {
   revoked: boolean;
   /** 0 is the key every client starts with; `rotate` moves it forward. */
   keyVersion: number;
+  /** The versions it replaced, newest first, at most maxRetiredKeyVersions (see retiredKeyVersions). */
+  retired: readonly number[];
 }
+
+/** Retired key versions kept per client (net/handshake.ts tries as many). */
+export const maxRetiredKeyVersions = 4;
 
 /** Most client ids the table keeps rows for (each row is a few dozen bytes in snapshots). */
 export const maxAccessRows = 100_000;
@@ -173,10 +188,13 @@ export const maxAccessRows = 100_000;
  */
 export class AccessTable {
   private readonly rows = new Map<ClientId, AccessRow>();
+  /** The role of ids without one of their own: the policy's until a `setDefaultRole`. */
+  private defaultRoleNow: Role;
 
   constructor(readonly policy: AccessPolicy) {
+    this.defaultRoleNow = policy.defaultRole;
     for (const [client, role] of Object.entries(policy.roles))
-      this.rows.set(client, { role, revoked: false, keyVersion: 0 });
+      this.rows.set(client, { role, revoked: false, keyVersion: 0, retired: [] });
   }
 
   /**
@@ -189,16 +207,29 @@ export class AccessTable {
     let revoked = false;
     for (const prefix of dottedPrefixes(session)) {
       const row = this.rows.get(prefix);
-      const r = row?.role ?? (role === undefined ? this.policy.defaultRole : undefined);
+      const r = row?.role ?? (role === undefined ? this.defaultRoleNow : undefined);
       if (r !== undefined && (role === undefined || rank[r] < rank[role])) role = r;
       if (row?.revoked) revoked = true;
     }
-    return { role: role ?? this.policy.defaultRole, revoked };
+    return { role: role ?? this.defaultRoleNow, revoked };
+  }
+
+  /** The role of client ids without a role of their own, now. */
+  get defaultRole(): Role {
+    return this.defaultRoleNow;
   }
 
   /** The key version a client must hold now (0 until its first rotation). */
   keyVersion(client: ClientId): number {
     return this.rows.get(client)?.keyVersion ?? 0;
+  }
+
+  /**
+   * The key versions this client held before its rotations, newest first: a handshake that
+   * proves one is told the key was rotated out rather than left to time out (net/handshake.ts).
+   */
+  retiredKeyVersions(client: ClientId): readonly number[] {
+    return this.rows.get(client)?.retired ?? [];
   }
 
   /** Whether the key of exactly this client id is revoked (for the handshake). */
@@ -214,6 +245,10 @@ export class AccessTable {
     const asker = this.accessOf(entry.by);
     if (asker.revoked || !allows(asker.role, "admin")) return forbidden(entry.by, asker, "admin");
     const { change } = entry;
+    if (change.op === "setDefaultRole") {
+      this.defaultRoleNow = change.role;
+      return { ok: true, value: null };
+    }
     const existing = this.rows.get(change.client);
     if (!existing && this.rows.size >= maxAccessRows)
       return {
@@ -221,7 +256,7 @@ export class AccessTable {
         error: "busy",
         message: `the access table holds ${maxAccessRows} clients`,
       };
-    const row = existing ?? { role: undefined, revoked: false, keyVersion: 0 };
+    const row = existing ?? { role: undefined, revoked: false, keyVersion: 0, retired: [] };
     switch (change.op) {
       case "setRole":
         row.role = change.role;
@@ -237,6 +272,8 @@ export class AccessTable {
             error: "invalid",
             message: `client ${change.client} already has key version ${row.keyVersion} > ${change.version}`,
           };
+        if (change.version > row.keyVersion)
+          row.retired = [row.keyVersion, ...row.retired].slice(0, maxRetiredKeyVersions);
         row.keyVersion = change.version;
         // A new key is a fresh start: the revoked key stays refused (its version is old).
         row.revoked = false;
@@ -246,34 +283,53 @@ export class AccessTable {
     return { ok: true, value: null };
   }
 
-  /** Rows in id order (deterministic), for snapshots. */
+  /**
+   * Rows in id order (deterministic), for snapshots: the array of rows alone while the default
+   * role is the policy's (the form snapshots had before setDefaultRole), else
+   * `{defaultRole, rows}`, which a replica from before setDefaultRole refuses as not an array.
+   */
   toValue(): Value {
     const out: Value[] = [];
     for (const client of [...this.rows.keys()].sort()) {
       const row = this.rows.get(client)!;
-      out.push([client, row.role ?? null, row.revoked, row.keyVersion]);
+      const fields: Value[] = [client, row.role ?? null, row.revoked, row.keyVersion];
+      // A fifth field only for rotated clients: other rows keep the form of older snapshots.
+      if (row.retired.length > 0) fields.push([...row.retired]);
+      out.push(fields);
     }
-    return out;
+    if (this.defaultRoleNow === this.policy.defaultRole) return out;
+    return { defaultRole: this.defaultRoleNow, rows: out };
   }
 
   static fromValue(v: Value, policy: AccessPolicy): AccessTable {
     const table = new AccessTable({ defaultRole: policy.defaultRole, roles: {} });
-    if (!Array.isArray(v)) throw new Error("access table snapshot: expected an array");
-    for (const row of v as readonly Value[]) {
-      if (!Array.isArray(row) || row.length !== 4)
+    let rows = v;
+    if (isPlainObject(v)) {
+      if (!roles.includes(v.defaultRole as Role))
+        throw new Error("access table snapshot: bad defaultRole");
+      table.defaultRoleNow = v.defaultRole as Role;
+      rows = v.rows as Value;
+    }
+    if (!Array.isArray(rows)) throw new Error("access table snapshot: expected an array");
+    for (const row of rows as readonly Value[]) {
+      if (!Array.isArray(row) || row.length < 4 || row.length > 5)
         throw new Error("access table snapshot: bad row");
-      const [client, role, revoked, keyVersion] = row as readonly Value[];
+      const [client, role, revoked, keyVersion, retired = []] = row as readonly Value[];
       if (
         typeof client !== "string" ||
         (role !== null && !roles.includes(role as Role)) ||
         typeof revoked !== "boolean" ||
-        typeof keyVersion !== "number"
+        typeof keyVersion !== "number" ||
+        !Array.isArray(retired) ||
+        retired.length > maxRetiredKeyVersions ||
+        !retired.every((v) => typeof v === "number")
       )
         throw new Error("access table snapshot: bad row fields");
       table.rows.set(client, {
         role: (role ?? undefined) as Role | undefined,
         revoked,
         keyVersion,
+        retired: retired as number[],
       });
     }
     return table;

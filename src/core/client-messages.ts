@@ -91,7 +91,9 @@ export type AdminOp =
   /** Refuse a client id from the index where this commits, until its key is rotated. */
   | { readonly op: "revoke"; readonly client: ClientId }
   /** Make key `version` (> the current one) the only key of a client id; clears a revocation. */
-  | { readonly op: "rotate"; readonly client: ClientId; readonly version: number };
+  | { readonly op: "rotate"; readonly client: ClientId; readonly version: number }
+  /** The role of every client id without a role of its own (cluster.json's clients.defaultRole). */
+  | { readonly op: "setDefaultRole"; readonly role: Role };
 
 export interface AdminRequest {
   readonly type: "admin";
@@ -155,6 +157,11 @@ export const adminOpSchema: Schema<AdminOp> = {
       return object({ op: literal("transfer"), to: replicaId }).parse(x, path) as AdminOp;
     if (op === "setRole")
       return object({ op: literal("setRole"), client: clientId, role: oneOf(roles) }).parse(
+        x,
+        path,
+      ) as AdminOp;
+    if (op === "setDefaultRole")
+      return object({ op: literal("setDefaultRole"), role: oneOf(roles) }).parse(
         x,
         path,
       ) as AdminOp;

@@ -7,6 +7,7 @@ import {
   forbidden,
   legacyAccessPolicy,
 } from "./access.js";
+import { authorizationEntryOf, authorize } from "./admin-authorization.js";
 import { makeApplyContext, makeQueryContext } from "./apply-context.js";
 import type { ReplyResult } from "./client-messages.js";
 import { decode, encode } from "./codec.js";
@@ -27,7 +28,10 @@ export interface AppliedCommand {
   readonly result: ReplyResult;
 }
 
-/** The outcome of one logged access change (core/access.ts), answered as an admin request. */
+/**
+ * The outcome of one logged access change (core/access.ts) or authorization
+ * (core/admin-authorization.ts), answered as (or carried on as) an admin request.
+ */
 export interface AppliedAdmin {
   readonly index: LogIndex;
   readonly client: ClientId;
@@ -47,7 +51,7 @@ export class ReplicatedService {
   /** The agreed time of the entry at `applied` (what queries see as now). */
   private appliedTime = 0;
   private accessTable: AccessTable;
-  /** Results of access changes applied since the driver last took them. */
+  /** Results of access changes and authorizations applied since the driver last took them. */
   private adminResults: AppliedAdmin[] = [];
   /** The encoded access table as configured (see snapshot). */
   private readonly initialAccess: Uint8Array;
@@ -115,6 +119,17 @@ export class ReplicatedService {
     if (change) {
       const result = this.accessTable.apply(change);
       this.adminResults.push({ index: entry.index, client: change.by, aid: change.aid, result });
+      return [];
+    }
+    const authorization = authorizationEntryOf(entry.payload);
+    if (authorization) {
+      const result = authorize(this.accessTable, authorization);
+      this.adminResults.push({
+        index: entry.index,
+        client: authorization.by,
+        aid: authorization.aid,
+        result,
+      });
       return [];
     }
     const commands = serviceCommands(entry.payload);

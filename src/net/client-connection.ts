@@ -37,6 +37,7 @@ export class ClientTransport<W extends WireTypes> {
   private handler: ResponseHandler<W> = () => {};
   private closed = false;
   private wrongCluster: string | undefined;
+  private keyRetiredHandler: (reason: string) => void = () => {};
 
   /**
    * Why the last replica refused this client as another cluster's (its configuration names a
@@ -66,6 +67,14 @@ export class ClientTransport<W extends WireTypes> {
   /** Sets the handler for responses (replacing the previous one). */
   onResponse(handler: ResponseHandler<W>): void {
     this.handler = handler;
+  }
+
+  /**
+   * Sets the handler called when a replica refuses this client's key as rotated out (a holder
+   * of the new key file must connect instead; the transport goes on redialing until closed).
+   */
+  onKeyRetired(handler: (reason: string) => void): void {
+    this.keyRetiredHandler = handler;
   }
 
   /** Overrides where replica `id` is dialed (takes effect on the next attempt). */
@@ -136,6 +145,7 @@ export class ClientTransport<W extends WireTypes> {
       onWrongCluster: (reason) => {
         this.wrongCluster = `replica ${id}: ${reason}`;
       },
+      onKeyRetired: (reason) => this.keyRetiredHandler(`replica ${id}: ${reason}`),
       onMessage: (message) => this.onMessage(id, message),
       ...(this.options.onError ? { onError: this.options.onError } : {}),
     });

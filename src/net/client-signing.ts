@@ -69,6 +69,11 @@ function clientKeyOf(keys: KeyFile, clientId: ClientId): Uint8Array {
 /**
  * The ring a protocol core's Crypto uses, built on the ring the transport uses (keyRingFor).
  *
+ * Both follow the client's key version: a client signs with the key pair of the key file it
+ * holds (a rotated file holds the new version's key), and a replica checks against the pair of
+ * the version its access table requires now, so after `keys rotate` the old key's requests are
+ * refused.
+ *
  * - A client also signs, with its derived Ed25519 key.
  * - A replica names clients by session (`c:<session>`, what requests carry): it MACs replies
  *   with, and checks signatures against, the keys of the session's owner (sessionOwner). The
@@ -84,18 +89,29 @@ export function coreKeyRing(keys: KeyFile, transportRing: KeyRing): KeyRing {
   if (keys.kind === "client") {
     throw new KeyFileError([`a client key file holds no keys for replica ${transportRing.self}`]);
   }
-  const clientSecret = keys.clientSecret;
+  // The transport ring derives a client's key at the version the access table says it must
+  // hold now (keyRingFor's ClientKeyPolicy), the same array for the same version: so signatures
+  // and MACs follow `keys rotate`, and a revoked or rotated-out key verifies nothing.
+  const transportKey = transportRing.deriveMacKey;
+  if (!transportKey) throw new KeyFileError([`${transportRing.self} derives no client keys`]);
   const ownerKey = (peer: Principal): Uint8Array | undefined => {
     const p = parsePrincipal(peer);
     if (p?.type !== "client") return undefined;
-    return deriveClientKey(clientSecret, sessionOwner(p.id));
+    return transportKey(`c:${sessionOwner(p.id)}`);
   };
+  const publicKeys = new WeakMap<Uint8Array, Uint8Array>();
   return {
     ...transportRing,
     deriveMacKey: ownerKey,
     deriveVerifyKey: (signer) => {
       const key = ownerKey(signer);
-      return key && deriveClientSigningKeys(key).publicKey;
+      if (!key) return undefined;
+      let publicKey = publicKeys.get(key);
+      if (!publicKey) {
+        publicKey = deriveClientSigningKeys(key).publicKey;
+        publicKeys.set(key, publicKey);
+      }
+      return publicKey;
     },
   };
 }

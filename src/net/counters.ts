@@ -20,6 +20,8 @@ export interface NetCounters {
   unknownPeer: number;
   /** A handshake between different clusters (their cluster ids differ): refused on both ends. */
   wrongCluster: number;
+  /** A handshake that proved a client key which has been rotated out: answered RETIRED and closed (both ends count it). */
+  keyRetired: number;
   bytesIn: number;
   bytesOut: number;
   /** Authentic data frames received / data frames handed to a socket (a frame carries a batch). */
@@ -74,6 +76,7 @@ export function createCounters(): NetCounters {
     schemaRejected: 0,
     unknownPeer: 0,
     wrongCluster: 0,
+    keyRetired: 0,
     bytesIn: 0,
     bytesOut: 0,
     framesIn: 0,
@@ -108,6 +111,7 @@ export const rejectionCounters: readonly CounterName[] = [
   "schemaRejected",
   "unknownPeer",
   "wrongCluster",
+  "keyRetired",
 ];
 
 /** The connection budget refusals by reason (docs/net.md, "Connection budgets"); connectionsRejected is their sum. */

@@ -36,6 +36,8 @@ export interface DialedLinkOptions {
   readonly clusterId?: string | undefined;
   /** Called when the peer refused us as another cluster's node (with the reason). */
   readonly onWrongCluster?: (reason: string) => void;
+  /** The replica refused this client's key as rotated out (handshake.ts, RETIRED). */
+  readonly onKeyRetired?: (reason: string) => void;
   readonly onMessage: (message: Uint8Array) => void;
   readonly onError?: (error: unknown) => void;
 }
@@ -158,6 +160,7 @@ export class DialedLink {
         onClose: (connection, reason) => {
           if (this.connection === connection) this.connection = undefined;
           if (connection.refusal === "wrongCluster") o.onWrongCluster?.(reason);
+          if (connection.refusal === "keyRetired") o.onKeyRetired?.(reason);
           this.scheduleRedial();
         },
       },

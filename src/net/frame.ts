@@ -24,6 +24,13 @@ export const FrameKind = {
    * dialer reports; the connection closes either way.
    */
   refuse: 5,
+  /**
+   * Responder → dialer instead of CHALLENGE: "your HELLO proves a client key that has been
+   * rotated out". Only a dialer that proved a genuine old key gets it, and its tag is the HMAC
+   * of the link key of that old key over HELLO and this frame, so nobody else can forge it and
+   * an outsider learns nothing from it (docs/net.md, "Rotated-out keys").
+   */
+  retired: 6,
 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
@@ -37,7 +44,7 @@ const smallChunkBytes = 4096;
 const maxTailBytes = 1 << 20;
 
 function isFrameKind(kind: number): kind is FrameKind {
-  return kind >= FrameKind.hello && kind <= FrameKind.refuse;
+  return kind >= FrameKind.hello && kind <= FrameKind.retired;
 }
 
 export interface Frame {

@@ -1,5 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import { randomBytes, timingSafeEqual } from "node:crypto";
+import { maxRetiredKeyVersions } from "../core/access.js";
 import type { Principal } from "../core/crypto.js";
 import { encodeFrame, type Frame, FrameKind, tagBytes } from "./frame.js";
 import { type ParsedPrincipal, parsePrincipal } from "./principal.js";
@@ -38,7 +39,7 @@ export const maxHandshakeFrameBytes = 1024;
 
 export type HandshakeFailure = {
   readonly ok: false;
-  readonly counter: "malformed" | "unknownPeer" | "unauthenticated" | "wrongCluster";
+  readonly counter: "malformed" | "unknownPeer" | "unauthenticated" | "wrongCluster" | "keyRetired";
   readonly detail: string;
   /** Bytes to send the dialer before closing (a REFUSE frame), if any. */
   readonly reply?: Uint8Array;
@@ -46,6 +47,13 @@ export type HandshakeFailure = {
 
 /** Stands in for the pair key of a dialer this node holds no key for (never matches a real one). */
 const decoyPairKey: Uint8Array = randomBytes(32);
+
+/**
+ * Retired keys a responder tries for a client HELLO that fails with the current key: always
+ * this many MACs (decoys fill up), so the work does not tell an outsider which client ids exist
+ * or were rotated. The access table keeps no more than this many retired versions per client.
+ */
+export const retiredKeyChecks = maxRetiredKeyVersions;
 
 /** Cluster ids: 1 to 64 of [A-Za-z0-9._-] (validateClusterConfig checks the same). */
 const maxClusterIdBytes = 64;
@@ -187,6 +195,15 @@ export class DialerHandshake {
           : `${this.target} at this address belongs to cluster "${theirs}", not "${this.clusterId ?? ""}" (another cluster's replica on the configured port?)`,
       );
     }
+    if (frame.kind === FrameKind.retired) {
+      const expected = labeledMac(this.linkKey, "retired", [this.hello, frame.signed]);
+      if (!tagMatches(expected, frame.tag))
+        return fail("unauthenticated", `RETIRED from ${this.target} does not prove the key`);
+      return fail(
+        "keyRetired",
+        `${this.target} refused the key of ${this.keys.self}: it was rotated out (lockstep keys rotate); connect with the new key file`,
+      );
+    }
     if (frame.kind !== FrameKind.challenge) {
       return fail("unauthenticated", `expected CHALLENGE, got frame kind ${frame.kind}`);
     }
@@ -265,6 +282,10 @@ export class ResponderHandshake {
     const linkKey = deriveLinkKey(pairKey ?? decoyPairKey, dialer, this.keys.self);
     const expected = labeledMac(linkKey, "hello", [frame.signed]);
     if (!tagMatches(expected, frame.tag) || !pairKey) {
+      if (who.type === "client") {
+        const retired = this.retiredKeyAnswer(frame, dialer);
+        if (retired) return retired;
+      }
       return fail("unauthenticated", `HELLO claiming ${dialer} does not prove a key`);
     }
     // Only now, with the claim proven, apply the policy (so an impostor is counted as one).
@@ -282,6 +303,31 @@ export class ResponderHandshake {
     this.linkKey = linkKey;
     this.peer = dialer;
     return { ok: true, challenge, peer: dialer };
+  }
+
+  /**
+   * A client HELLO that proves a key the client held before a rotation: its holder is no
+   * outsider (it knows a key only the client and the replicas ever had), so it is told why it is
+   * refused, in a RETIRED frame only that key verifies, instead of being left to time out.
+   */
+  private retiredKeyAnswer(frame: Frame, dialer: Principal): HandshakeFailure | undefined {
+    const retired = this.keys.retiredPairKeys(dialer);
+    let proven: KeyObject | undefined;
+    for (let i = 0; i < retiredKeyChecks; i++) {
+      const key = retired[i];
+      const linkKey = deriveLinkKey(key ?? decoyPairKey, dialer, this.keys.self);
+      const matches = tagMatches(labeledMac(linkKey, "hello", [frame.signed]), frame.tag);
+      if (matches && key && !proven) proven = linkKey;
+    }
+    if (!proven) return undefined;
+    const helloBytes = whole(frame);
+    const linkKey = proven;
+    return {
+      ...fail("keyRetired", `HELLO from ${dialer} proves a key that was rotated out`),
+      reply: encodeFrame(FrameKind.retired, new Uint8Array(0), (signed) =>
+        labeledMac(linkKey, "retired", [helloBytes, signed]),
+      ),
+    };
   }
 
   onConfirm(frame: Frame): { ok: true; session: SessionSecret } | HandshakeFailure {

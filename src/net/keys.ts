@@ -103,6 +103,12 @@ export function deriveClientKey(
  */
 export type ClientKeyPolicy = (clientId: ClientId) => number | undefined;
 
+/**
+ * The key versions a client held before its rotations, newest first (the access table keeps a
+ * few): a handshake proving one of them is told the key was rotated out.
+ */
+export type RetiredKeyVersions = (clientId: ClientId) => readonly number[];
+
 /** Fresh random secrets and an Ed25519 key pair for each of n replicas (ids 0..n-1). */
 export function generateClusterKeys(n: number): ClusterKeyFile {
   if (!Number.isInteger(n) || n < 1 || n > 1024) {
@@ -182,6 +188,7 @@ export function keyRingFor(
   keys: KeyFile,
   self: Principal,
   clientKeys: ClientKeyPolicy = () => 0,
+  retiredKeys: RetiredKeyVersions = () => [],
 ): KeyRing {
   const who = parsePrincipal(self);
   if (!who)
@@ -243,6 +250,11 @@ export function keyRingFor(
         derived.set(slot, key);
       }
       return key;
+    },
+    deriveRetiredMacKeys: (peer) => {
+      const p = parsePrincipal(peer);
+      if (p?.type !== "client") return [];
+      return retiredKeys(p.id).map((version) => deriveClientKey(clientSecret, p.id, version));
     },
     verifyKeys,
   };

@@ -22,6 +22,8 @@ export interface HandshakeKeys {
   readonly self: Principal;
   /** The pair key shared with `peer` (from the KeyRing), or undefined if there is none. */
   pairKey(peer: Principal): Uint8Array | undefined;
+  /** Keys `peer` (a client) held before rotations, newest first (none for replicas). */
+  retiredPairKeys(peer: Principal): readonly Uint8Array[];
   /** Signs with this node's Ed25519 key; undefined when the node has none (clients). */
   readonly sign: ((data: Uint8Array) => Uint8Array) | undefined;
   /** Checks `peer`'s Ed25519 signature; undefined when this node does not know `peer`'s public key. */
@@ -40,6 +42,9 @@ export function handshakeKeys(ring: KeyRing): HandshakeKeys {
       if (explicit) return explicit;
       // Asked each handshake: a client's key may be rotated or revoked (the ring caches).
       return ring.deriveMacKey?.(peer);
+    },
+    retiredPairKeys(peer) {
+      return ring.deriveRetiredMacKeys?.(peer) ?? [];
     },
     sign: privateKey ? (data) => new Uint8Array(sign(null, data, privateKey)) : undefined,
     verifier(peer) {

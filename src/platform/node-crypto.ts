@@ -21,6 +21,11 @@ export interface KeyRing {
    * answer may change (a rotated or revoked client key), so callers do not cache it.
    */
   readonly deriveMacKey?: (peer: Principal) => Uint8Array | undefined;
+  /**
+   * The keys `peer` (a client) held before its key was rotated, newest first: a handshake that
+   * proves one of them is answered "rotated out" instead of timing out (net/handshake.ts).
+   */
+  readonly deriveRetiredMacKeys?: (peer: Principal) => readonly Uint8Array[];
   /** This node's Ed25519 private key (PKCS#8 DER), if it signs. */
   readonly signingKey?: Uint8Array;
   /** Ed25519 public keys (SPKI DER) of principals whose signatures this node checks. */
@@ -32,7 +37,7 @@ export interface KeyRing {
 /** The real Crypto: SHA-256, HMAC-SHA256 and Ed25519 from node:crypto. */
 export class NodeCrypto implements Crypto {
   private readonly privateKey: KeyObject | undefined;
-  private readonly publicKeys = new Map<Principal, KeyObject>();
+  private readonly publicKeys = new WeakMap<Uint8Array, KeyObject>();
 
   constructor(private readonly keys: KeyRing) {
     this.privateKey = keys.signingKey
@@ -70,14 +75,14 @@ export class NodeCrypto implements Crypto {
   }
 
   verify(signer: Principal, data: Uint8Array, signature: Uint8Array): boolean {
-    let key = this.publicKeys.get(signer);
+    // Asked every time, not cached by signer: a client's key changes when it is rotated. The
+    // parsed key is cached by the DER array itself (rings hand out the same array per key).
+    const der = this.keys.verifyKeys.get(signer) ?? this.keys.deriveVerifyKey?.(signer);
+    if (!der) return false;
+    let key = this.publicKeys.get(der);
     if (!key) {
-      const der = this.keys.verifyKeys.get(signer) ?? this.keys.deriveVerifyKey?.(signer);
-      if (!der) return false;
       key = createPublicKey({ key: Buffer.from(der), format: "der", type: "spki" });
-      // Bound the cache: derived keys belong to clients, who are many.
-      if (this.publicKeys.size >= 10_000) this.publicKeys.clear();
-      this.publicKeys.set(signer, key);
+      this.publicKeys.set(der, key);
     }
     try {
       return verify(null, data, key, signature);

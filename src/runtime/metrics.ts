@@ -24,6 +24,7 @@ const netHelp: Record<CounterName, string> = {
   unknownPeer:
     "Handshakes from or for a principal this replica holds no key for, or may not accept.",
   wrongCluster: "Handshakes refused because the two ends belong to different clusters.",
+  keyRetired: "Handshakes refused because the client proved a key that was rotated out.",
   bytesIn: "Bytes received, handshakes included.",
   bytesOut: "Bytes written, handshakes included.",
   framesIn: "Authentic data frames received.",

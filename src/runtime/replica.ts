@@ -137,7 +137,12 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
     accessSource?.access.keyVersion(client);
   let crypto: NodeCrypto;
   try {
-    ring = keyRingFor(options.keys, `r${id}`, clientKeys);
+    ring = keyRingFor(
+      options.keys,
+      `r${id}`,
+      clientKeys,
+      (client) => accessSource?.access.retiredKeyVersions(client) ?? [],
+    );
     crypto = new NodeCrypto(coreKeyRing(options.keys, ring));
   } catch (error) {
     throw new StartupError("keys", firstLine(error));
@@ -333,22 +338,18 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
       onApply: (entry, results, applied) => {
         entriesApplied++;
         commandsApplied += results.length;
-        const access = accessEntryOf(entry.payload);
-        const change = access?.change;
+        const change = accessEntryOf(entry.payload)?.change;
         // Only a change that took effect (its asker was admin at this index) closes anything.
         const tookEffect =
           change?.op === "revoke"
             ? applied.access.revoked(change.client)
             : change?.op === "rotate" &&
               applied.access.keyVersion(change.client) === change.version;
-        if (access && tookEffect) {
+        if ((change?.op === "revoke" || change?.op === "rotate") && tookEffect) {
           // From this index the old key is refused: its open connections go too.
-          const closed = transport.closeClient(
-            access.change.client,
-            `client key ${access.change.op}d`,
-          );
-          log.info(`client ${access.change.op}d`, {
-            client: access.change.client,
+          const closed = transport.closeClient(change.client, `client key ${change.op}d`);
+          log.info(`client ${change.op}d`, {
+            client: change.client,
             index: entry.index,
             connectionsClosed: closed,
           });

@@ -130,6 +130,62 @@ describe("replicated service: access checked again at apply", () => {
     expect(s.accessOf("viewer").revoked).toBe(false);
   });
 
+  it("setDefaultRole changes the role of every client without its own, in order and in snapshots", () => {
+    const s = fresh();
+    expect(s.accessOf("app")).toEqual({ role: "write", revoked: false });
+    // A writer may not change the default: refused at apply, nothing changes.
+    s.applyEntry(
+      entry(accessPayload({ by: "app", aid: 1, change: { op: "setDefaultRole", role: "admin" } })),
+    );
+    expect(s.takeAdminResults()[0]!.result).toMatchObject({ ok: false, error: "forbidden" });
+    expect(s.accessOf("app").role).toBe("write");
+    s.applyEntry(
+      entry(accessPayload({ by: "op", aid: 2, change: { op: "setDefaultRole", role: "read" } })),
+    );
+    expect(s.takeAdminResults()[0]!.result).toEqual({ ok: true, value: null });
+    expect(s.accessOf("app")).toEqual({ role: "read", revoked: false });
+    expect(s.accessOf("app.0123456789ab").role).toBe("read");
+    // Clients with a role of their own keep it.
+    expect(s.accessOf("op").role).toBe("admin");
+    expect(s.access.defaultRole).toBe("read");
+    const copy = new ReplicatedService(kvService, undefined, policy);
+    copy.restore(s.snapshot());
+    expect(copy.accessOf("app").role).toBe("read");
+    expect(copy.snapshot()).toEqual(s.snapshot());
+    // Back to the configured default: the snapshot's table has the older (array) form again.
+    s.applyEntry(
+      entry(accessPayload({ by: "op", aid: 3, change: { op: "setDefaultRole", role: "write" } })),
+    );
+    expect(Array.isArray(s.access.toValue())).toBe(true);
+  });
+
+  it("rotate keeps the last retired key versions (for the handshake's RETIRED answer), in snapshots", () => {
+    const s = fresh();
+    let aid = 10;
+    const rotate = (version: number) =>
+      s.applyEntry(
+        entry(
+          accessPayload({ by: "op", aid: ++aid, change: { op: "rotate", client: "app", version } }),
+        ),
+      );
+    rotate(5);
+    rotate(5); // a retry: nothing new retired
+    rotate(7);
+    expect(s.access.retiredKeyVersions("app")).toEqual([5, 0]);
+    for (const v of [8, 9, 10, 11]) rotate(v);
+    expect(s.access.retiredKeyVersions("app")).toEqual([10, 9, 8, 7]);
+    expect(s.access.retiredKeyVersions("other")).toEqual([]);
+    const copy = new ReplicatedService(kvService, undefined, policy);
+    copy.restore(s.snapshot());
+    expect(copy.access.retiredKeyVersions("app")).toEqual([10, 9, 8, 7]);
+    expect(copy.access.keyVersion("app")).toBe(11);
+    // A row from before retired versions were kept (four fields) restores with none.
+    const old = new ReplicatedService(kvService, undefined, policy);
+    old.restore(encode([0, [], createMachine(kvService).snapshot(), 0, [["app", null, false, 5]]]));
+    expect(old.access.keyVersion("app")).toBe(5);
+    expect(old.access.retiredKeyVersions("app")).toEqual([]);
+  });
+
   it("snapshots carry the access table; older snapshots start from the configured roles", () => {
     const s = fresh();
     s.applyEntry(

@@ -93,4 +93,27 @@ describe("the core key ring", () => {
     expect(r1.verify("r0", data, r0.sign(data))).toBe(true);
     expect(r1.verifyMac("r0", data, r0.mac("r1", data))).toBe(true);
   });
+
+  it("follows the client's key version: after a rotation only the new key file's requests verify", () => {
+    // What the access table says alice must hold; the replica's ring asks it on every check.
+    let aliceVersion = 0;
+    const file = replicaKeyFile(keys, 1);
+    const transport = keyRingFor(file, "r1", (client) => (client === "alice" ? aliceVersion : 0));
+    const replica = new NodeCrypto(coreKeyRing(file, transport));
+    const oldFile = clientKeyFile(keys, "alice");
+    const newFile = clientKeyFile(keys, "alice", 1_700_000_000_000);
+    const oldClient = new NodeCrypto(coreKeyRing(oldFile, keyRingFor(oldFile, "c:alice")));
+    const newClient = new NodeCrypto(coreKeyRing(newFile, keyRingFor(newFile, "c:alice")));
+    const session = "c:alice.0123456789ab";
+    expect(replica.verify(session, data, oldClient.sign(data))).toBe(true);
+    expect(replica.verify(session, data, newClient.sign(data))).toBe(false);
+
+    aliceVersion = 1_700_000_000_000; // `keys rotate alice` applied
+    expect(replica.verify(session, data, oldClient.sign(data))).toBe(false);
+    expect(replica.verify(session, data, newClient.sign(data))).toBe(true);
+    // Replies are MACed with the new key too: only the new key file checks them.
+    const tag = replica.mac(session, data);
+    expect(newClient.verifyMac("r1", data, tag)).toBe(true);
+    expect(oldClient.verifyMac("r1", data, tag)).toBe(false);
+  });
 });

@@ -136,7 +136,8 @@ describe("client roles on real processes", () => {
     for (const s of restored) expect(s.snapshotIndex).toBeGreaterThan(0);
     expect((await failure(app.invoke({ op: "put", key: "a", value: "4" }))).code).toBe("forbidden");
 
-    // Rotation: a new key for app; the old one is refused at the handshake, the new one works.
+    // Rotation: a new key for app; the old one is refused at the handshake (with a clear
+    // answer, not a timeout: it proves a genuine old key), the new one works.
     const rotated = await keys("rotate", "app");
     expect(rotated.code).toBe(0);
     const appFile = path.join(fixture.dir, "client-app.json");
@@ -150,8 +151,75 @@ describe("client roles on real processes", () => {
     });
     clients.push(stale);
     const refusedOld = await failure(stale.invoke({ op: "put", key: "a", value: "6" }));
-    expect(refusedOld.code).toBe("timeout");
+    expect(refusedOld.code).toBe("forbidden");
+    expect(refusedOld.message).toMatch(
+      /refused this client's key .*r\d+ refused the key of c:app: it was rotated out/,
+    );
+    // Every later call is refused at once, unsent.
+    const unsent = await failure(stale.query({ op: "get", key: "a" }));
+    expect(unsent.code).toBe("forbidden");
+    expect(unsent.indeterminate).toBe(false);
     expect(await fresh.query({ op: "get", key: "a" })).toMatchObject({ value: "5" });
+  }, 120_000);
+
+  test("keys set-default-role: every client without a role of its own gets the new one, across a restart", async () => {
+    const fixture = await ClusterFixture.create({
+      clients: initRoles,
+      settings: { snapshotEvery: 10 },
+    });
+    fixtures.push(fixture);
+    const clusterKeys = path.join(fixture.dir, "cluster-keys.json");
+    writeKeyFile(clusterKeys, fixture.keys);
+    const keys = (...args: string[]) =>
+      runCliAsync([
+        "keys",
+        ...args,
+        "--config",
+        fixture.configFile,
+        "--keys",
+        clusterKeys,
+        "--timeout",
+        "10000",
+      ]);
+    const cluster = new ProcessCluster(fixture);
+    await cluster.startAll();
+    await cluster.leader();
+    const app = await client(fixture, "app");
+    await app.invoke({ op: "put", key: "a", value: "1" });
+
+    const set = await keys("set-default-role", "read");
+    expect(set.stderr).toBe("");
+    expect(set.code).toBe(0);
+    expect(set.stdout).toMatch(/without a role of their own now have role read/);
+    expect((await failure(app.invoke({ op: "put", key: "a", value: "2" }))).code).toBe("forbidden");
+    expect(await app.query({ op: "get", key: "a" })).toMatchObject({ value: "1" });
+    // --role equal to cluster.json's default is still submitted: the default is no longer that.
+    expect((await keys("add-client", "writer", "--role", "write")).code).toBe(0);
+    const writer = await connect({
+      config: fixture.config,
+      keys: readKeyFile(path.join(fixture.dir, "client-writer.json")),
+    });
+    clients.push(writer);
+    await writer.invoke({ op: "put", key: "w", value: "1" });
+    // The client API takes the same request; a writer may not make it.
+    expect((await failure(writer.admin({ op: "setDefaultRole", role: "admin" }))).code).toBe(
+      "forbidden",
+    );
+
+    // The new default survives snapshots and a restart of every replica.
+    for (let i = 0; i < 25; i++) await writer.invoke({ op: "put", key: "b", value: String(i) });
+    await waitFor(
+      "a snapshot on every replica",
+      async () => (await cluster.statuses()).filter((s) => s.snapshotIndex > 0).length === 3,
+      20_000,
+    );
+    await killAll();
+    await cluster.startAll();
+    await cluster.leader();
+    expect((await failure(app.invoke({ op: "put", key: "a", value: "3" }))).code).toBe("forbidden");
+    const cli = await client(fixture, "cli");
+    await cli.admin({ op: "setDefaultRole", role: "write" });
+    await app.invoke({ op: "put", key: "a", value: "4" });
   }, 120_000);
 
   test("keys: bad arguments get one clear line and exit code 2", async () => {
@@ -171,5 +239,16 @@ describe("client roles on real processes", () => {
     ]);
     expect(role.code).toBe(2);
     expect(role.stderr).toMatch(/--role expects one of read, write, admin, got "root"/);
+    const bad = await runCliAsync([
+      "keys",
+      "set-default-role",
+      "root",
+      "--config",
+      "x",
+      "--keys",
+      "y",
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/ROLE expects one of read, write, admin, got "root"/);
   });
 });

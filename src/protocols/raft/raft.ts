@@ -4,10 +4,17 @@ import {
   forbiddenCommand,
   isAccessChange,
 } from "../../core/access.js";
-import type { ClientRequestMessage } from "../../core/client-messages.js";
+import { isMembershipOp } from "../../core/admin-authorization.js";
+import type { AdminRequest, ClientRequestMessage } from "../../core/client-messages.js";
 import type { ClientId, LogIndex, ReplicaId, Term } from "../../core/ids.js";
 import type { CoreInput, CoreOutput } from "../../core/protocol.js";
-import { answerAppliedAccess, handleAccessChange, tickAccessWaiters } from "./access.js";
+import {
+  accessChangePending,
+  answerAppliedAccess,
+  handleAccessChange,
+  requestAuthorization,
+  tickAccessWaiters,
+} from "./access.js";
 import {
   answerPreVote,
   canCampaign,
@@ -95,7 +102,8 @@ export function step(n: RaftNode, input: CoreInput<RaftWire>): readonly CoreOutp
       );
       n.applied = Math.max(n.applied, input.upTo);
       answerApplied(n, input.results);
-      if (input.admin) answerAppliedAccess(n, input.admin);
+      if (input.admin)
+        for (const approved of answerAppliedAccess(n, input.admin)) orderAdmin(n, approved, true);
       break;
     case "queryDone":
       n.readOnly.done();
@@ -203,13 +211,26 @@ function stepClient(
         handleAccessChange(n, msg);
         break;
       }
-      const plan = handleAdmin(n, msg);
-      if (!plan) break;
-      if (plan.next) appendConfig(n, plan.next);
-      addAdminWaiter(n, msg);
+      orderAdmin(n, msg, false);
       break;
     }
   }
+}
+
+/**
+ * A membership change or transfer, carried out once its asker is known to be admin at the index
+ * it gets: at once when no access change is pending in the log (the check when ordered is that
+ * check), else after a logged authorization was checked when applied (core/admin-authorization.ts).
+ */
+function orderAdmin(n: RaftNode, msg: AdminRequest, authorized: boolean): void {
+  const plan = handleAdmin(n, msg, authorized || !accessChangePending(n));
+  if (!plan) return;
+  if (plan === "authorize") {
+    if (isMembershipOp(msg.admin)) requestAuthorization(n, { ...msg, admin: msg.admin });
+    return;
+  }
+  if (plan.next) appendConfig(n, plan.next);
+  addAdminWaiter(n, msg);
 }
 
 function stepTick(n: RaftNode, now: number, mono: number): void {

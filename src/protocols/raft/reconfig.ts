@@ -19,13 +19,17 @@ import type { Membership } from "./types.js";
 
 /**
  * Takes an admin request. Answers it when it can (errors, already satisfied, transfers) and
- * returns undefined; otherwise returns the membership to append (undefined `next` when the
- * change is already under way) and the caller appends it and then calls addAdminWaiter.
+ * returns undefined; returns "authorize" when the request would change something and has not
+ * been authorized yet (the caller logs its authorization, core/admin-authorization.ts, and
+ * calls this again with `authorized` once the service approved it at the entry's index);
+ * otherwise returns the membership to append (undefined `next` when the change is already
+ * under way) and the caller appends it and then calls addAdminWaiter.
  */
 export function handleAdmin(
   n: RaftNode,
   msg: AdminRequest,
-): { readonly next: Membership | undefined } | undefined {
+  authorized: boolean,
+): { readonly next: Membership | undefined } | "authorize" | undefined {
   const { client, aid, admin } = msg;
   const answer = (result: ReplyResult): void =>
     n.reply(client, { type: "adminReply", client, aid, result });
@@ -34,6 +38,7 @@ export function handleAdmin(
     return undefined;
   }
   if (admin.op === "transfer") {
+    if (!authorized && admin.to !== n.id && isVoter(n.membership, admin.to)) return "authorize";
     handleTransfer(n, client, aid, admin.to);
     return undefined;
   }
@@ -74,6 +79,7 @@ export function handleAdmin(
     answer({ ok: false, error: "invalid", message: next });
     return undefined;
   }
+  if (!authorized) return "authorize";
   return { next };
 }
 

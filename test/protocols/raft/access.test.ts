@@ -154,4 +154,69 @@ describe("raft: client roles", () => {
     for (const id of [0, 1, 2]) expect(c.node(id).service.query({ get: "a" })).toEqual(ok(null));
     expect(c.node(l).service.query({ get: "o" })).toEqual(ok(1));
   });
+
+  it("a membership change whose asker was demoted by an earlier entry never takes effect", () => {
+    const c = new Cluster({
+      n: 3,
+      access: { ...policy, roles: { ...policy.roles, op2: "admin" } },
+    });
+    const l = c.elect();
+    const target = (l + 1) % 3;
+    const before = c.status(l).lastIndex;
+    // Cut the leader off so that both requests are in its log before either is applied.
+    c.drop = (m) => m.from === l;
+    c.client(l, {
+      type: "admin",
+      client: "op",
+      aid: 901,
+      admin: { op: "setRole", client: "op2", role: "write" },
+    });
+    c.client(l, {
+      type: "admin",
+      client: "op2",
+      aid: 902,
+      admin: { op: "remove", replica: target },
+    });
+    c.run(2);
+    // Both were ordered: op2 was still admin in the applied state the leader checked.
+    expect(c.status(l).lastIndex).toBe(before + 2);
+    expect(c.node(l).service.appliedIndex).toBeLessThanOrEqual(before);
+    c.drop = undefined;
+    const reply = () =>
+      c.repliesTo("op2").find((r) => r.msg.type === "adminReply" && r.msg.aid === 902)?.msg;
+    c.runUntil(() => reply() !== undefined);
+    expect(reply()!.result).toMatchObject({ ok: false, error: "forbidden" });
+    c.run(10);
+    for (const id of [0, 1, 2]) {
+      expect(configs(c, id)).toEqual([]);
+      expect(c.node(id).service.accessOf("op2").role).toBe("write");
+    }
+    expect((c.status(l).details as { voters?: unknown }).voters).toEqual([0, 1, 2]);
+  });
+
+  it("a leadership transfer whose asker was revoked by an earlier entry never starts", () => {
+    const c = new Cluster({
+      n: 3,
+      access: { ...policy, roles: { ...policy.roles, op2: "admin" } },
+    });
+    const l = c.elect();
+    const term = c.status(l).term;
+    c.drop = (m) => m.from === l;
+    c.client(l, { type: "admin", client: "op", aid: 911, admin: { op: "revoke", client: "op2" } });
+    c.client(l, {
+      type: "admin",
+      client: "op2",
+      aid: 912,
+      admin: { op: "transfer", to: (l + 1) % 3 },
+    });
+    c.run(2);
+    c.drop = undefined;
+    const reply = () =>
+      c.repliesTo("op2").find((r) => r.msg.type === "adminReply" && r.msg.aid === 912)?.msg;
+    c.runUntil(() => reply() !== undefined);
+    expect(reply()!.result).toMatchObject({ ok: false, error: "forbidden" });
+    c.run(20);
+    expect(c.leader()).toBe(l);
+    expect(c.status(l).term).toBe(term);
+  });
 });
