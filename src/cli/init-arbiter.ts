@@ -31,18 +31,32 @@ export function parseArbiterKind(raw: string | boolean | undefined): ArbiterKind
   );
 }
 
+/** `--arbiter-hosts`: one entry per arbiter replica. */
+export function arbiterHostList(kind: ArbiterKind, hosts: readonly HostSpec[]): HostSpec[] {
+  const n = kind === "raft" ? 3 : 1;
+  if (hosts.length !== n)
+    throw new UsageError(
+      `init: --arbiter-hosts names ${hosts.length} host(s); the ${kind} arbiter has ${n} replica(s)`,
+    );
+  return [...hosts];
+}
+
 /** Where the arbiter's replicas listen: on the pair's hosts in turn, ports above the pair's. */
 export function arbiterAddresses(
   kind: ArbiterKind,
   hosts: readonly HostSpec[],
   basePort: number,
   metricsOffset: number,
+  explicit = false,
 ): { host: string; port: number; metricsPort: number }[] {
   const n = kind === "raft" ? 3 : 1;
   const base = basePort + arbiterPortOffset;
+  // The arbiter's own hosts (--arbiter-hosts, one each) keep their ports; the pair's hosts in
+  // turn do not (their ports are the pair's).
+  const own = hosts.length === n && explicit;
   const spread = Array.from({ length: n }, (_, i) => ({
     host: hosts[i % hosts.length]!.host,
-    port: undefined,
+    port: own ? hosts[i]!.port : undefined,
   }));
   return assignPorts(spread, base, base + metricsOffset);
 }

@@ -5,7 +5,13 @@ import type { ProtocolName } from "../core/protocol.js";
 import { replicaCountOf } from "../protocols/registry.js";
 import { initialSettings, writeClusterFolder } from "../runtime/cluster-folder.js";
 import { intOption, parseCommandArgs, UsageError } from "./args.js";
-import { arbiterAddresses, arbiterConfig, parseArbiterKind, writeArbiter } from "./init-arbiter.js";
+import {
+  arbiterAddresses,
+  arbiterConfig,
+  arbiterHostList,
+  parseArbiterKind,
+  writeArbiter,
+} from "./init-arbiter.js";
 import { assignPorts, type HostSpec, newClusterId, parseHosts, portsInUse } from "./init-hosts.js";
 import { serviceOption } from "./service-option.js";
 
@@ -22,6 +28,10 @@ Usage: lockstep init --protocol raft --replicas N --dir DIR [options]
   --dir DIR        folder to write (must be empty or new)
   --arbiter KIND   primary-backup: raft (default: a 3-replica Raft group runs the arbiter) or
                    single (one process: a single point of failure, for demos only)
+  --arbiter-hosts LIST
+                   primary-backup: where the arbiter's replicas run, as --hosts (3 entries for
+                   raft, 1 for single; default: the pair's hosts in turn). Across machines, put
+                   them where losing one machine loses at most one of them and not the pair too
   --spares N       primary-backup: spare replicas besides the pair (default 0, at most 7); a
                    spare becomes the backup when one is lost
   --host HOST      address every replica listens on (default 127.0.0.1)
@@ -62,6 +72,7 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
     "tick-ms": { type: "string" },
     service: { type: "string" },
     arbiter: { type: "string" },
+    "arbiter-hosts": { type: "string" },
     spares: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
@@ -85,8 +96,13 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
   const rule = replicaCountOf(protocol as ProtocolName);
   if (!rule) throw new UsageError(`init: protocol ${protocol} is not available in this build`);
   const pb = protocol === "primary-backup";
-  if (!pb && (args.arbiter !== undefined || args.spares !== undefined))
-    throw new UsageError("init: --arbiter and --spares are for --protocol primary-backup");
+  if (
+    !pb &&
+    (args.arbiter !== undefined || args.spares !== undefined || args["arbiter-hosts"] !== undefined)
+  )
+    throw new UsageError(
+      "init: --arbiter, --arbiter-hosts and --spares are for --protocol primary-backup",
+    );
   if (pb && args.replicas !== undefined)
     throw new UsageError("init: primary-backup runs a pair; add replicas with --spares N");
   const arbiterKind = pb ? parseArbiterKind(args.arbiter) : undefined;
@@ -146,10 +162,20 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
   };
   let addresses = plan();
   // Ports another cluster (or anything else) holds on this machine are not handed out.
+  const arbiterHosts =
+    typeof args["arbiter-hosts"] === "string"
+      ? arbiterHostList(arbiterKind ?? "raft", parseHosts(args["arbiter-hosts"]))
+      : hosts;
   const arbiterAt = () =>
     arbiterKind === undefined
       ? []
-      : arbiterAddresses(arbiterKind, hosts, basePort, metricsOffset());
+      : arbiterAddresses(
+          arbiterKind,
+          arbiterHosts,
+          basePort,
+          metricsOffset(),
+          args["arbiter-hosts"] !== undefined,
+        );
   const everyPort = () =>
     [...addresses, ...arbiterAt()].flatMap((a) => [a, { host: a.host, port: a.metricsPort }]);
   let taken = await portsInUse(everyPort());
@@ -212,6 +238,10 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
     console.log(
       `copy cluster.json and keys/replica-<i>.json to each machine (replica i's key to machine i only), then start each replica there:`,
     );
+    if (arbiter)
+      console.log(
+        "(primary-backup: also copy keys/arbiter-client-<i>.json to machine i, and arbiter/ to the arbiter's machines; start the arbiter's replicas there with lockstep replica --config arbiter/cluster.json)",
+      );
   } else {
     console.log(`run the whole cluster with:\n  npx lockstep up --config ${folder.configFile}`);
     if (arbiter)

@@ -72,6 +72,7 @@ describe("lockstep init --protocol primary-backup", () => {
     [["--arbiter", "paxos"], /--arbiter must be raft .* or single/],
     [["--spares", "9"], /--spares/],
     [["--replicas", "3"], /primary-backup runs a pair; add replicas with --spares N/],
+    [["--arbiter-hosts", "a1,a2"], /--arbiter-hosts names 2 host\(s\); the raft arbiter has 3/],
   ])("refuses %j with one line and exit code 2", (args, message) => {
     const r = runCli([
       "init",
