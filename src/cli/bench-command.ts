@@ -11,6 +11,7 @@ import { localClusterConfig, writeClusterFolder } from "../runtime/cluster-folde
 import { LocalCluster } from "../runtime/local-cluster.js";
 import type { ReplicaStatus } from "../runtime/status.js";
 import { intOption, parseCommandArgs, UsageError } from "./args.js";
+import { startBenchArbiter } from "./bench-arbiter.js";
 import { type BenchReport, formatBenchReport } from "./bench-report.js";
 
 export const benchHelp = `lockstep bench: measure put throughput and latency of a local cluster
@@ -21,8 +22,9 @@ Starts a fresh cluster of replica processes on 127.0.0.1 in a temporary folder, 
 leader, runs C clients that each keep one put outstanding (a closed loop) for S seconds, then
 prints a table and stops the cluster. Storage fsyncs as in production.
 
-  --protocol P      raft, pbft or single (default raft)
-  --replicas N      replicas (default 3 for raft, 4 for pbft, 1 for single)
+  --protocol P      raft, pbft, primary-backup or single (default raft)
+  --replicas N      replicas (default 3 for raft, 4 for pbft, 2 for primary-backup (plus its
+                    arbiter, one process, asked only at go-live), 1 for single)
   --clients C       concurrent clients, each with one put outstanding (default 100)
   --connections K   client connections (LockstepClient sessions) the clients share, as in
                     etcd's benchmark --conns (default: one per client)
@@ -38,7 +40,7 @@ prints a table and stops the cluster. Storage fsyncs as in production.
                     profile the load generator with: node --cpu-prof dist/cli/main.js bench)
   --help            this text`;
 
-const protocols: readonly ProtocolName[] = ["raft", "pbft", "single"];
+const protocols: readonly ProtocolName[] = ["raft", "pbft", "primary-backup", "single"];
 
 export async function benchCommand(argv: readonly string[]): Promise<number> {
   const args = parseCommandArgs("bench", argv, {
@@ -95,6 +97,7 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
     sessions: { maxSessions: Math.max(100_000, clients * 4) },
   });
   const { folder, keys } = writeClusterFolder(dir, config);
+  const arbiter = protocol === "primary-backup" ? await startBenchArbiter(dir, config) : undefined;
   const cluster = new LocalCluster({
     config,
     configFile: folder.configFile,
@@ -108,7 +111,7 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
       : {}),
   });
   const stopOnSignal = () => {
-    void cluster.stop(1_000).then(() => {
+    void Promise.all([cluster.stop(1_000), arbiter?.stop(1_000)]).then(() => {
       if (args.keep !== true) rmSync(dir, { recursive: true, force: true });
       process.exit(130);
     });
@@ -173,6 +176,7 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
     process.removeListener("SIGINT", stopOnSignal);
     process.removeListener("SIGTERM", stopOnSignal);
     await cluster.stop();
+    await arbiter?.stop();
     if (args.keep === true) log(`bench: cluster folder kept at ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }

@@ -5,6 +5,13 @@ import type { ProtocolName } from "../core/protocol.js";
 import { replicaCountOf } from "../protocols/registry.js";
 import { initialSettings, writeClusterFolder } from "../runtime/cluster-folder.js";
 import { intOption, parseCommandArgs, UsageError } from "./args.js";
+import {
+  arbiterAddresses,
+  arbiterConfig,
+  arbiterHostList,
+  parseArbiterKind,
+  writeArbiter,
+} from "./init-arbiter.js";
 import { assignPorts, type HostSpec, newClusterId, parseHosts, portsInUse } from "./init-hosts.js";
 import { serviceOption } from "./service-option.js";
 
@@ -14,10 +21,19 @@ Usage: lockstep init --protocol raft --replicas N --dir DIR [options]
        lockstep init --protocol raft --hosts H1,H2,H3 --dir DIR [options]
 
   --protocol P     raft (crash faults, 2f+1 replicas), pbft (Byzantine faults, 3f+1
-                   replicas) or single (one replica)
+                   replicas), primary-backup (crash faults: a primary, a backup and an
+                   arbiter) or single (one replica)
   --replicas N     replicas (raft: 3, 5, 7...; f = (N-1)/2; pbft: 4, 7, 10...; f = (N-1)/3;
                    default: the smallest cluster that tolerates one fault, or one per --hosts entry)
   --dir DIR        folder to write (must be empty or new)
+  --arbiter KIND   primary-backup: raft (default: a 3-replica Raft group runs the arbiter) or
+                   single (one process: a single point of failure, for demos only)
+  --arbiter-hosts LIST
+                   primary-backup: where the arbiter's replicas run, as --hosts (3 entries for
+                   raft, 1 for single; default: the pair's hosts in turn). Across machines, put
+                   them where losing one machine loses at most one of them and not the pair too
+  --spares N       primary-backup: spare replicas besides the pair (default 0, at most 7); a
+                   spare becomes the backup when one is lost
   --host HOST      address every replica listens on (default 127.0.0.1)
   --hosts LIST     one replica per entry, on that machine: h1,h2,h3 or h1:7000,h2:7000
                    ([v6addr]:port for IPv6); a host without a port gets the base port (its
@@ -37,9 +53,11 @@ Ports on this machine that something already listens on (another cluster running
 handed out: without --base-port the next free block is used, with it init stops.
 
 Writes DIR/cluster.json, DIR/keys/cluster-keys.json (every secret: keep it private),
-DIR/keys/replica-<i>.json (what replica i needs) and DIR/keys/client-cli.json (a client key).`;
+DIR/keys/replica-<i>.json (what replica i needs) and DIR/keys/client-cli.json (a client key).
+primary-backup also writes the arbiter's cluster in DIR/arbiter/ (same layout) and each
+replica's client key for it, DIR/keys/arbiter-client-<i>.json.`;
 
-const supported: readonly ProtocolName[] = ["raft", "pbft", "single"];
+const supported: readonly ProtocolName[] = ["raft", "pbft", "primary-backup", "single"];
 
 export async function initCommand(argv: readonly string[]): Promise<number> {
   const args = parseCommandArgs("init", argv, {
@@ -53,6 +71,9 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
     "metrics-base-port": { type: "string" },
     "tick-ms": { type: "string" },
     service: { type: "string" },
+    arbiter: { type: "string" },
+    "arbiter-hosts": { type: "string" },
+    spares: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (args.help) {
@@ -74,10 +95,24 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
     typeof args.hosts === "string" ? parseHosts(args.hosts) : undefined;
   const rule = replicaCountOf(protocol as ProtocolName);
   if (!rule) throw new UsageError(`init: protocol ${protocol} is not available in this build`);
+  const pb = protocol === "primary-backup";
+  if (
+    !pb &&
+    (args.arbiter !== undefined || args.spares !== undefined || args["arbiter-hosts"] !== undefined)
+  )
+    throw new UsageError(
+      "init: --arbiter, --arbiter-hosts and --spares are for --protocol primary-backup",
+    );
+  if (pb && args.replicas !== undefined)
+    throw new UsageError("init: primary-backup runs a pair; add replicas with --spares N");
+  const arbiterKind = pb ? parseArbiterKind(args.arbiter) : undefined;
+  const spares = pb ? intOption("init", "spares", args.spares, 0, 0, 7) : 0;
   // The default and the smallest cluster `init` writes: one that tolerates one fault, unless
   // the protocol tolerates none (single).
   const smallest = rule.replicasFor(Math.min(1, rule.maxF ?? 1));
-  const n = intOption("init", "replicas", args.replicas, hostList?.length ?? smallest, 1, 31);
+  const n = pb
+    ? 2 + spares
+    : intOption("init", "replicas", args.replicas, hostList?.length ?? smallest, 1, 31);
   if (hostList && hostList.length !== n) {
     throw new UsageError(`init: --hosts names ${hostList.length} hosts but --replicas is ${n}`);
   }
@@ -127,7 +162,22 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
   };
   let addresses = plan();
   // Ports another cluster (or anything else) holds on this machine are not handed out.
-  const everyPort = () => addresses.flatMap((a) => [a, { host: a.host, port: a.metricsPort }]);
+  const arbiterHosts =
+    typeof args["arbiter-hosts"] === "string"
+      ? arbiterHostList(arbiterKind ?? "raft", parseHosts(args["arbiter-hosts"]))
+      : hosts;
+  const arbiterAt = () =>
+    arbiterKind === undefined
+      ? []
+      : arbiterAddresses(
+          arbiterKind,
+          arbiterHosts,
+          basePort,
+          metricsOffset(),
+          args["arbiter-hosts"] !== undefined,
+        );
+  const everyPort = () =>
+    [...addresses, ...arbiterAt()].flatMap((a) => [a, { host: a.host, port: a.metricsPort }]);
   let taken = await portsInUse(everyPort());
   const explicitPorts = hosts.some((h) => h.port !== undefined);
   for (
@@ -169,15 +219,35 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
     if (error instanceof ConfigError) throw new UsageError(`init: ${error.problems.join("; ")}`);
     throw error;
   }
+  const arbiter =
+    arbiterKind === undefined
+      ? undefined
+      : arbiterConfig(arbiterKind, clusterId, arbiterAt(), n, tickMs);
   const { folder } = writeClusterFolder(dir, config);
   console.log(`wrote ${protocol} cluster ${clusterId} of ${n} replica(s) (f = ${f}) to ${dir}`);
+  if (arbiter) {
+    const file = writeArbiter(dir, arbiter, n);
+    console.log(
+      arbiter.protocol === "single"
+        ? `wrote its arbiter: ONE single-protocol process (demo only: a single point of failure; no failover while it is down) to ${file}`
+        : `wrote its arbiter: a 3-replica Raft group running the arbiter service (tolerates 1 fault) to ${file}`,
+    );
+  }
   const machines = new Set(addresses.map((a) => a.host));
   if (machines.size > 1) {
     console.log(
       `copy cluster.json and keys/replica-<i>.json to each machine (replica i's key to machine i only), then start each replica there:`,
     );
+    if (arbiter)
+      console.log(
+        "(primary-backup: also copy keys/arbiter-client-<i>.json to machine i, and arbiter/ to the arbiter's machines; start the arbiter's replicas there with lockstep replica --config arbiter/cluster.json)",
+      );
   } else {
     console.log(`run the whole cluster with:\n  npx lockstep up --config ${folder.configFile}`);
+    if (arbiter)
+      console.log(
+        "(it starts the arbiter too; or run it alone with lockstep up --config DIR/arbiter/cluster.json)",
+      );
     console.log("or start each replica with:");
   }
   for (let id = 0; id < n; id++) {

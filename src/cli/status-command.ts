@@ -2,6 +2,7 @@ import type { ClusterConfig } from "../core/config.js";
 import { ConfigFileError, loadClusterConfig } from "../runtime/config-file.js";
 import { fetchReplicaStatus } from "../runtime/status-client.js";
 import { intOption, numberOption, parseCommandArgs, UsageError } from "./args.js";
+import { formatArbiterLine, loadArbiterConfig } from "./status-arbiter.js";
 import {
   assessCluster,
   formatStatusTable,
@@ -29,8 +30,11 @@ A status endpoint that cannot be reached is reported as such ("the replica may b
 endpoint listens where the replica listens unless it was started with --metrics-host. A replica
 of another cluster (its cluster id differs from the configuration's) is reported, not counted.
 
-Exit code: 0 when a quorum answers (a majority; 2f+1 of 3f+1 for pbft) and exactly one
-replica leads in the newest term (view for pbft), 1 otherwise (with --watch: as of the last
+primary-backup: the lag column is the backup's distance behind the primary, and one more line
+shows the arbiter (init's arbiter/ folder next to the configuration): its leader and replicas.
+
+Exit code: 0 when a quorum answers (a majority; 2f+1 of 3f+1 for pbft; for primary-backup
+the primary alone) and exactly one replica leads in the newest term (view for pbft), 1 otherwise (with --watch: as of the last
 redraw), 2 on bad arguments or config.`;
 
 /** A fetch failure as a few words: "connection refused", not "fetch failed". */
@@ -80,12 +84,21 @@ async function look(
   config: ClusterConfig,
   timeoutMs: number,
   json: boolean,
+  arbiter?: ClusterConfig | string,
 ): Promise<{ readonly text: string; readonly code: number }> {
   const probes = await probe(config, timeoutMs);
   const health = assessCluster(probes);
-  const text = json
+  let text = json
     ? JSON.stringify(statusJson(probes))
     : `${formatStatusTable(probes, health)}\n${formatSummary(health)}`;
+  // primary-backup: one more line, about the arbiter that decides its epochs.
+  if (arbiter !== undefined && !json) {
+    if (typeof arbiter === "string") text += `\narbiter: cannot read its configuration: ${arbiter}`;
+    else {
+      const arbiterProbes = await probe(arbiter, timeoutMs);
+      text += `\n${formatArbiterLine(arbiter, arbiterProbes, assessCluster(arbiterProbes))}`;
+    }
+  }
   return { text, code: health.healthy ? 0 : 1 };
 }
 
@@ -117,12 +130,13 @@ export async function statusCommand(argv: readonly string[]): Promise<number> {
     throw error;
   }
   const json = args.json === true;
+  const arbiter = config.protocol === "primary-backup" ? loadArbiterConfig(args.config) : undefined;
   if (watchS === undefined) {
-    const { text, code } = await look(config, timeoutMs, json);
+    const { text, code } = await look(config, timeoutMs, json, arbiter);
     console.log(text);
     return code;
   }
-  return watch(config, timeoutMs, json, watchS);
+  return watch(config, timeoutMs, json, watchS, arbiter);
 }
 
 /** Redraws every `seconds` until SIGINT or SIGTERM; returns the last report's exit code. */
@@ -131,6 +145,7 @@ async function watch(
   timeoutMs: number,
   json: boolean,
   seconds: number,
+  arbiter: ClusterConfig | string | undefined,
 ): Promise<number> {
   let stop = false;
   let wake: () => void = () => {};
@@ -145,7 +160,7 @@ async function watch(
   let code = 1;
   try {
     while (!stop) {
-      const result = await look(config, timeoutMs, json);
+      const result = await look(config, timeoutMs, json, arbiter);
       code = result.code;
       // Clear after the look, not before: the screen stays readable while replicas answer.
       if (clear) process.stdout.write("\x1b[2J\x1b[H");

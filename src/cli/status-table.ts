@@ -30,6 +30,8 @@ export interface ClusterHealth {
 /** Replicas that must answer for the cluster to make progress under `protocol`. */
 function quorumOf(protocol: string | undefined, n: number): number {
   if (protocol === "pbft") return n - Math.floor((n - 1) / 3);
+  // A live primary serves alone (its arbiter, not a majority, decided it): one is enough.
+  if (protocol === "primary-backup") return 1;
   return Math.floor(n / 2) + 1;
 }
 

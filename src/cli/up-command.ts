@@ -12,6 +12,7 @@ import { serviceNames } from "../state-machines/registry.js";
 import { parseCommandArgs, UsageError } from "./args.js";
 import { isLocalHost } from "./local-host.js";
 import { serviceOption } from "./service-option.js";
+import { planArbiter, type Supervised, SupervisorGroup } from "./up-arbiter.js";
 import { restartPolicy } from "./up-restart-policy.js";
 import { Supervisor, type SupervisorOptions } from "./up-supervisor.js";
 
@@ -30,6 +31,10 @@ kills them at once). Prints one line per event on stdout.
   --service S        the replicated service: ${serviceNames.join(", ")}, or the path of a built
                      service module (default: the configuration's service, else kv)
   --only IDS         start only these replicas, e.g. 0,2 (the others run elsewhere)
+
+primary-backup: up also runs the arbiter cluster that init wrote in arbiter/ next to the
+configuration (its lines start with "arbiter"), unless --only is given.
+
   --no-restart       report replicas that exit, do not restart them
   --log-level LEVEL  the replicas' log level: debug, info, warn or error (default info)
   --logs DIR         append each replica's log lines to DIR/replica-<i>.log (default: logs/
@@ -43,7 +48,11 @@ that failed ${restartPolicy.maxFailedStarts} times in a row within ${restartPoli
 
 const stopGraceMs = 5_000;
 
-type UpPlan = Omit<SupervisorOptions, "print"> & { readonly warnings: readonly string[] };
+type UpPlan = Omit<SupervisorOptions, "print"> & {
+  readonly warnings: readonly string[];
+  /** primary-backup: the arbiter group, run alongside (up-arbiter.ts). */
+  readonly arbiter?: Omit<SupervisorOptions, "print">;
+};
 
 function parseOnly(raw: string, size: number): number[] {
   const ids: number[] = [];
@@ -135,6 +144,11 @@ async function planUp(argv: readonly string[]): Promise<UpPlan | "help"> {
       ({ id, host }) =>
         `up: warning: replica ${id}'s host ${host} does not look like an address of this machine`,
     );
+  const restart = args["no-restart"] !== true;
+  const arbiter =
+    config.protocol === "primary-backup" && only === undefined
+      ? planArbiter(configFile, { logLevel, restart, logsDir })
+      : undefined;
   return {
     config,
     configFile,
@@ -143,9 +157,10 @@ async function planUp(argv: readonly string[]): Promise<UpPlan | "help"> {
     service,
     logLevel,
     ids,
-    restart: args["no-restart"] !== true,
+    restart,
     logsDir,
     warnings,
+    ...(arbiter && { arbiter }),
   };
 }
 
@@ -157,14 +172,19 @@ export async function upCommand(argv: readonly string[]): Promise<number> {
   }
   for (const warning of plan.warnings) console.error(`lockstep: ${warning}`);
   const supervisor = new Supervisor({ ...plan, print: (line) => console.log(line) });
-  return supervise(supervisor);
+  if (plan.arbiter === undefined) return supervise(supervisor);
+  const arbiter = new Supervisor({
+    ...plan.arbiter,
+    print: (line) => console.log(`arbiter ${line}`),
+  });
+  return supervise(new SupervisorGroup([arbiter, supervisor]));
 }
 
 /**
  * Runs the supervisor until a signal or until every replica is down for good. Whatever ends it,
  * the replicas are stopped first: a process "exit" hook SIGKILLs any that are still alive.
  */
-function supervise(supervisor: Supervisor): Promise<number> {
+function supervise(supervisor: Supervised): Promise<number> {
   return new Promise<number>((resolveCode) => {
     let signals = 0;
     let done = false;

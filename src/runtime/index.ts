@@ -1,4 +1,12 @@
 // The replica runtime: real processes on real sockets and disks. See docs/operations.md.
+export { arbiterPaths, loadArbiterHandler } from "./arbiter-args.js";
+export {
+  type ArbiterEndpoint,
+  type ArbiterHandler,
+  arbiterHandler,
+  checkArbiterAnswer,
+  defaultArbiterTimeoutMs,
+} from "./arbiter-handler.js";
 export { ConfigFileError, loadClusterConfig, runtimeConfigProblems } from "./config-file.js";
 export { firstLine, StartupError, type StartupErrorKind } from "./errors.js";
 export {

@@ -34,6 +34,12 @@ Options:
   --log-level LEVEL    debug, info, warn or error (default info)
   --client-limits L    per-client fairness limits: "off", or outstanding=N,sessions=N,bytes=N
                        (bytes per second; default outstanding=128,sessions=64,bytes=33554432)
+  --arbiter-config F   primary-backup: the arbiter group's configuration (default: arbiter/cluster.json
+                       next to --config)
+  --arbiter-keys F     primary-backup: this replica's client key for the arbiter (default:
+                       keys/arbiter-client-<id>.json next to --config)
+  --arbiter-timeout-ms MS
+                       primary-backup: time allowed for one test-and-set (default 1000)
   --help               this text`;
 
 /** What the command line says, before any file is read. */
@@ -53,6 +59,12 @@ export interface ReplicaArgs {
   readonly logLevel: LogLevel;
   /** Per-client fairness limits (client-fairness.ts): undefined for the defaults. */
   readonly clientLimits: Partial<ClientLimits> | false | undefined;
+  /** primary-backup: the arbiter's files and timeout (undefined: the defaults; arbiter-args.ts). */
+  readonly arbiter: {
+    readonly configFile: string | undefined;
+    readonly keysFile: string | undefined;
+    readonly timeoutMs: number | undefined;
+  };
 }
 
 /** `off`, or a comma list of outstanding=N, sessions=N, bytes=N. */
@@ -107,6 +119,9 @@ export function parseReplicaArgs(argv: readonly string[]): ReplicaArgs {
         "no-metrics": { type: "boolean" },
         "log-level": { type: "string" },
         "client-limits": { type: "string" },
+        "arbiter-config": { type: "string" },
+        "arbiter-keys": { type: "string" },
+        "arbiter-timeout-ms": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -169,6 +184,14 @@ export function parseReplicaArgs(argv: readonly string[]): ReplicaArgs {
     logLevel,
     clientLimits:
       str("client-limits") === undefined ? undefined : parseClientLimits(str("client-limits")!),
+    arbiter: {
+      configFile: str("arbiter-config"),
+      keysFile: str("arbiter-keys"),
+      timeoutMs:
+        str("arbiter-timeout-ms") === undefined
+          ? undefined
+          : integer("arbiter-timeout-ms", str("arbiter-timeout-ms")!, 1, 600_000),
+    },
   };
 }
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { loadArbiterHandler } from "./arbiter-args.js";
+import type { ArbiterHandler } from "./arbiter-handler.js";
 import { loadClusterConfig } from "./config-file.js";
 import { firstLine, StartupError } from "./errors.js";
 import { jsonLogger } from "./logger.js";
@@ -29,6 +31,7 @@ function recordedService(configFile: string): string | undefined {
  */
 export async function runReplicaMain(argv: readonly string[]): Promise<number> {
   let replica: Replica;
+  let arbiter: ArbiterHandler | undefined;
   try {
     const args = parseReplicaArgs(argv);
     if (args.help) {
@@ -38,8 +41,10 @@ export async function runReplicaMain(argv: readonly string[]): Promise<number> {
     await loadReplicaService(args.service ?? recordedService(args.configFile));
     const options = loadReplicaOptions(args);
     const logger = jsonLogger({ replica: args.id, level: args.logLevel });
-    replica = await startReplica({ ...options, logger });
+    arbiter = loadArbiterHandler(args, options.config);
+    replica = await startReplica({ ...options, logger, ...(arbiter && { external: arbiter }) });
   } catch (error) {
+    await arbiter?.close();
     const kind = error instanceof StartupError ? error.kind : "internal";
     process.stderr.write(`lockstep replica: ${kind} error: ${firstLine(error)}\n`);
     return kind === "usage" ? 2 : 1;
@@ -53,7 +58,7 @@ export async function runReplicaMain(argv: readonly string[]): Promise<number> {
       }
       stopping = true;
       replica.close().then(
-        () => resolve(0),
+        () => (arbiter ? arbiter.close().then(() => resolve(0)) : resolve(0)),
         (error: unknown) => {
           process.stderr.write(`lockstep replica: close failed: ${firstLine(error)}\n`);
           resolve(1);

@@ -1,3 +1,4 @@
+export * from "./arbiter/index.js";
 export * from "./counter/index.js";
 export * from "./kv/index.js";
 export * from "./lock/index.js";

@@ -1,3 +1,4 @@
+import { createArbiterKit } from "./arbiter/index.js";
 import { createCounterKit } from "./counter/index.js";
 import { createKvKit } from "./kv/index.js";
 import { createLockKit } from "./lock/index.js";
@@ -9,6 +10,7 @@ const factories: Record<string, () => ServiceKit> = {
   kv: () => createKvKit({}) as ServiceKit,
   counter: () => createCounterKit({}) as ServiceKit,
   lock: () => createLockKit({}) as ServiceKit,
+  arbiter: () => createArbiterKit({}) as ServiceKit,
 };
 
 export const serviceNames: readonly string[] = Object.keys(factories);

@@ -191,6 +191,31 @@ describe("lockstep bench", () => {
     expectCleanedUp(run);
   });
 
+  it("runs a primary/backup pair with its arbiter with --protocol primary-backup", async () => {
+    const run = await bench(
+      [
+        "--protocol",
+        "primary-backup",
+        "--clients",
+        "2",
+        "--duration",
+        "1",
+        "--warmup",
+        "0",
+        "--json",
+      ],
+      30_000,
+    );
+    const r = reportOf(run);
+    expect(r.system).toBe("lockstep primary-backup");
+    expect(r.ops).toBeGreaterThan(0);
+    expect(r.errors).toBe(0);
+    expect(r.replicas.map((p) => p.role).sort()).toEqual(["backup", "primary"]);
+    // The output rule: every put waited for the backup's durable copy.
+    for (const p of r.replicas) expect(p.fsyncs, `r${p.id} fsyncs`).toBeGreaterThan(0);
+    expectCleanedUp(run);
+  }, 40_000);
+
   it("prints human tables without --json", async () => {
     const run = await bench(["--clients", "2", "--duration", "1", "--warmup", "0"]);
     expect(run.code, run.stderr).toBe(0);
@@ -243,7 +268,10 @@ describe("lockstep bench", () => {
       [["--duration", "-1"], /--duration/],
       [["--duration=-1"], /--duration must be from 1 to 3600, got -1$/],
       [["--duration", "0"], /--duration must be from 1 to 3600, got 0$/],
-      [["--protocol", "paxos"], /--protocol must be one of raft, pbft, single, got "paxos"$/],
+      [
+        ["--protocol", "paxos"],
+        /--protocol must be one of raft, pbft, primary-backup, single, got "paxos"$/,
+      ],
       [["--replicas", "2"], /raft needs n\(f\) replicas \(3, 5, 7, ...\), at least 3; got 2$/],
       [["--replicas", "1"], /raft needs n\(f\) replicas \(3, 5, 7, ...\), at least 3; got 1$/],
       [["--protocol", "single", "--replicas", "3"], /single runs exactly one replica$/],

@@ -86,12 +86,40 @@ describe("lockstep demo", () => {
     [["--clients", "0"], /--clients must be from 1/],
     [["--seed", "3"], /--seed needs --simulated/],
     [["--bogus"], /unknown option --bogus \(see lockstep/],
+    [["--protocol", "paxos"], /--protocol must be raft or primary-backup/],
   ])("rejects %j with one line and exit code 2", (args, message) => {
     const { code, stderr } = runCli(["demo", ...args, "--dir", join(root, "unused")]);
     expect(code).toBe(2);
     expect(stderr).toMatch(message);
     expect(stderr.trim().split("\n")).toHaveLength(1);
   });
+
+  test("--protocol primary-backup: the primary is killed, the arbiter decides, the old primary comes back as the backup, no write is lost", () => {
+    const dir = join(root, "pb-demo");
+    const { code, stdout, stderr } = runCli(
+      ["demo", "--protocol", "primary-backup", "--seconds", "1", "--dir", dir],
+      { timeoutMs: 60_000 },
+    );
+    expect(code, `${stdout}\n${stderr}`).toBe(0);
+    expect(stdout).toMatch(/pair up: r(\d) is primary in epoch \d+/);
+    const victim = /SIGKILL r(\d) \(the primary\)/.exec(stdout)?.[1];
+    expect(victim).toBeDefined();
+    const decided = /arbiter decided: epoch (\d+) → r(\d) \(test-and-set/.exec(stdout);
+    expect(decided?.[2]).not.toBe(victim);
+    expect(stdout).toMatch(
+      new RegExp(
+        `r${decided?.[2]} went live as primary of epoch ${decided?.[1]}, [\\d.]+ s after the kill; first write acknowledged`,
+      ),
+    );
+    expect(stdout).toMatch(
+      new RegExp(`r${victim} is the new backup of r${decided?.[2]} \\(epoch \\d+\\), up to date`),
+    );
+    const readBack = /read back (\d+)\/(\d+)/.exec(stdout);
+    expect(readBack?.[1]).toBe(readBack?.[2]);
+    expect(Number(readBack?.[2])).toBeGreaterThan(0);
+    expect(stderr).toMatch(/ops\/s .* leader r\d term \d+ \| \d\/2 up/);
+    expect(leftoverReplicas()).toEqual([]);
+  }, 70_000);
 
   test("--simulated still runs the narrated simulation", () => {
     const { code, stdout } = runCli(["demo", "--simulated", "--seed", "1"]);

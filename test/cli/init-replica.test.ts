@@ -111,7 +111,10 @@ describe("lockstep init and lockstep replica", () => {
   }, 60_000);
 
   it.each([
-    [["init", "--protocol", "paxos", "--dir", "x"], /--protocol must be one of raft, pbft, single/],
+    [
+      ["init", "--protocol", "paxos", "--dir", "x"],
+      /--protocol must be one of raft, pbft, primary-backup, single/,
+    ],
     [
       ["init", "--protocol", "raft", "--replicas", "2", "--dir", "x"],
       /raft needs at least 3 replicas/,

@@ -51,7 +51,9 @@ describe("--service with a module path", () => {
       expect(run.code, file).toBe(2);
     }
     const unknown = runCli(["sim", "--protocol", "raft", "--service", "ledger", "--seeds", "1"]);
-    expect(unknown.stderr).toMatch(/one of kv, counter, lock or the path of a service module/);
+    expect(unknown.stderr).toMatch(
+      /one of kv, counter, lock, arbiter or the path of a service module/,
+    );
   });
 
   it("init records the module in the configuration; replica refuses a bad module at startup", () => {

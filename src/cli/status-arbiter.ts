@@ -1,0 +1,35 @@
+import type { ClusterConfig } from "../core/config.js";
+import { arbiterPaths } from "../runtime/arbiter-args.js";
+import { ConfigFileError, loadClusterConfig } from "../runtime/config-file.js";
+import type { ClusterHealth, ReplicaProbe } from "./status-table.js";
+
+/** The arbiter's configuration next to a primary/backup configuration, or why there is none. */
+export function loadArbiterConfig(pairConfigFile: string): ClusterConfig | string {
+  const file = arbiterPaths(pairConfigFile, 0).configFile;
+  try {
+    return loadClusterConfig(file);
+  } catch (error) {
+    if (error instanceof ConfigFileError) return error.message;
+    throw error;
+  }
+}
+
+/**
+ * One line about a primary/backup cluster's arbiter: what it is (a single process is labelled a
+ * single point of failure), its leader and how many of its replicas answer.
+ */
+export function formatArbiterLine(
+  config: ClusterConfig,
+  probes: readonly ReplicaProbe[],
+  health: ClusterHealth,
+): string {
+  const kind =
+    config.protocol === "single"
+      ? "single process (demo only: a single point of failure)"
+      : `${config.protocol} group of ${config.replicas.length}`;
+  const answering = `${health.answering}/${health.total} answering`;
+  const [leader] = health.leaders;
+  if (leader === undefined) return `arbiter: ${kind}, no leader; ${answering}`;
+  const down = probes.filter((p) => !("status" in p)).map((p) => `r${p.replica}`);
+  return `arbiter: ${kind}, leader r${leader.replica} (${health.epochName} ${health.term}); ${answering}${down.length > 0 ? ` (down or unreachable: ${down.join(", ")})` : ""}`;
+}
