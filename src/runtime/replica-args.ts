@@ -5,6 +5,13 @@ import { readKeyFile } from "../net/keys.js";
 import { isServicePath, loadedServiceModule, loadServiceModule } from "../service/load-service.js";
 import { createServiceKit, serviceNames } from "../state-machines/registry.js";
 import { describeParseError } from "./arg-errors.js";
+import {
+  type ByzantineOption,
+  byzantineBehaviours,
+  byzantineProtocolProblem,
+  isByzantineBehaviour,
+  unknownBehaviour,
+} from "./byzantine-replica.js";
 import type { ClientLimits } from "./client-fairness.js";
 import { ConfigFileError, loadClusterConfig } from "./config-file.js";
 import { firstLine, StartupError } from "./errors.js";
@@ -34,6 +41,10 @@ Options:
   --log-level LEVEL    debug, info, warn or error (default info)
   --client-limits L    per-client fairness limits: "off", or outstanding=N,sessions=N,bytes=N
                        (bytes per second; default outstanding=128,sessions=64,bytes=33554432)
+  --byzantine B        FOR TESTS AND DEMOS ONLY (protocol pbft): run as a lying replica with
+                       behaviour B from the simulator's catalog: ${byzantineBehaviours.slice(0, 6).join(", ")},
+                       ${byzantineBehaviours.slice(6).join(", ")}
+  --byzantine-seed N   seed of the Byzantine replica's random choices (default 1)
   --help               this text`;
 
 /** What the command line says, before any file is read. */
@@ -53,6 +64,8 @@ export interface ReplicaArgs {
   readonly logLevel: LogLevel;
   /** Per-client fairness limits (client-fairness.ts): undefined for the defaults. */
   readonly clientLimits: Partial<ClientLimits> | false | undefined;
+  /** `--byzantine`: lie on purpose (tests and demos, pbft only). */
+  readonly byzantine: ByzantineOption | undefined;
 }
 
 /** `off`, or a comma list of outstanding=N, sessions=N, bytes=N. */
@@ -107,6 +120,8 @@ export function parseReplicaArgs(argv: readonly string[]): ReplicaArgs {
         "no-metrics": { type: "boolean" },
         "log-level": { type: "string" },
         "client-limits": { type: "string" },
+        byzantine: { type: "string" },
+        "byzantine-seed": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -157,8 +172,24 @@ export function parseReplicaArgs(argv: readonly string[]): ReplicaArgs {
               ? undefined
               : integer("metrics-port", metricsPortText, 0, 65535),
         };
+  const behaviour = str("byzantine");
+  if (behaviour !== undefined && !isByzantineBehaviour(behaviour)) {
+    throw usage(`--byzantine: ${unknownBehaviour(behaviour)}`);
+  }
+  const seedText = str("byzantine-seed");
+  if (seedText !== undefined && behaviour === undefined) {
+    throw usage("--byzantine-seed needs --byzantine");
+  }
+  const byzantine =
+    behaviour === undefined
+      ? undefined
+      : {
+          behaviour,
+          seed: seedText === undefined ? 1 : integer("byzantine-seed", seedText, 0, 2 ** 31 - 1),
+        };
   return {
     help,
+    byzantine,
     configFile,
     keysFile,
     id,
@@ -184,6 +215,10 @@ export function loadReplicaOptions(args: ReplicaArgs): StartReplicaOptions {
     if (error instanceof ConfigFileError) throw new StartupError("config", error.message);
     throw new StartupError("config", `${args.configFile}: ${firstLine(error)}`);
   }
+  if (args.byzantine !== undefined) {
+    const problem = byzantineProtocolProblem(config.protocol);
+    if (problem !== undefined) throw usage(problem);
+  }
   let keys: StartReplicaOptions["keys"];
   try {
     keys = readKeyFile(args.keysFile);
@@ -200,6 +235,7 @@ export function loadReplicaOptions(args: ReplicaArgs): StartReplicaOptions {
     service: replicaService(args.service ?? config.service ?? "kv"),
     ...(args.host === undefined ? {} : { host: args.host }),
     ...(args.clientLimits === undefined ? {} : { clientLimits: args.clientLimits }),
+    ...(args.byzantine === undefined ? {} : { byzantine: args.byzantine }),
     metrics:
       args.metrics === false
         ? false

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { byzantineWarning } from "./byzantine-replica.js";
 import { loadClusterConfig } from "./config-file.js";
 import { firstLine, StartupError } from "./errors.js";
 import { jsonLogger } from "./logger.js";
@@ -37,6 +38,9 @@ export async function runReplicaMain(argv: readonly string[]): Promise<number> {
     }
     await loadReplicaService(args.service ?? recordedService(args.configFile));
     const options = loadReplicaOptions(args);
+    if (options.byzantine !== undefined) {
+      process.stderr.write(`${byzantineWarning(args.id, options.byzantine.behaviour)}\n`);
+    }
     const logger = jsonLogger({ replica: args.id, level: args.logLevel });
     replica = await startReplica({ ...options, logger });
   } catch (error) {
