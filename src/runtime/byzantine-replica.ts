@@ -1,6 +1,6 @@
 import type { Crypto } from "../core/crypto.js";
 import { createRandom } from "../core/prng.js";
-import type { ProtocolCore, WireTypes } from "../core/protocol.js";
+import type { CoreOutput, ProtocolCore, WireTypes } from "../core/protocol.js";
 import {
   type ByzantineBehaviour,
   byzantine,
@@ -41,13 +41,52 @@ export function byzantineProtocolProblem(protocol: string): string | undefined {
     : `--byzantine is only for protocol pbft (it tolerates lying replicas); this cluster runs ${protocol}`;
 }
 
-/** Wraps a correct core so that it lies as `option` says. */
+/** A lying core, and how many of its outputs were lies. */
+export interface ByzantineCore {
+  readonly core: ProtocolCore<WireTypes>;
+  /**
+   * Outputs the correct core would not have produced (altered, forged, replayed or duplicated
+   * messages), plus those it held back or dropped: what /status reports as `lies`.
+   */
+  lies(): number;
+}
+
+/** Wraps a correct core so that it lies as `option` says, counting its lies. */
 export function byzantineCore(
-  core: ProtocolCore<WireTypes>,
+  correct: ProtocolCore<WireTypes>,
   option: ByzantineOption,
   crypto: Crypto,
-): ProtocolCore<WireTypes> {
-  return byzantine(core, option.behaviour, createRandom(option.seed), crypto);
+): ByzantineCore {
+  // The catalog passes the outputs it keeps through as the same objects: anything else it
+  // emits is a lie, and anything of the correct core's it does not emit was withheld.
+  let truths: readonly CoreOutput<WireTypes>[] = [];
+  const recorder: ProtocolCore<WireTypes> = {
+    id: correct.id,
+    status: () => correct.status(),
+    step: (input) => {
+      truths = correct.step(input);
+      return truths;
+    },
+  };
+  const liar = byzantine(recorder, option.behaviour, createRandom(option.seed), crypto);
+  let lies = 0;
+  const core: ProtocolCore<WireTypes> = {
+    id: correct.id,
+    status: () => liar.status(),
+    step: (input) => {
+      truths = [];
+      const out = liar.step(input);
+      const told = new Set(truths);
+      const seen = new Set<CoreOutput<WireTypes>>();
+      for (const o of out) {
+        if (!told.has(o) || seen.has(o)) lies++;
+        seen.add(o);
+      }
+      for (const o of truths) if (!seen.has(o)) lies++;
+      return out;
+    },
+  };
+  return { core, lies: () => lies };
 }
 
 /** The loud line a Byzantine replica prints on stderr when it starts. */

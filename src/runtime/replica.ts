@@ -213,6 +213,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
   const service = new ReplicatedService(options.service, config.sessions, accessPolicyOf(config));
   accessSource = service;
   let core: ProtocolCore<WireTypes>;
+  let liar: ReturnType<typeof byzantineCore> | undefined;
   try {
     if (state.snapshot) service.restore(state.snapshot.data);
     core = definition.createReplica({
@@ -222,7 +223,10 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
       crypto,
       durable: state,
     });
-    if (options.byzantine !== undefined) core = byzantineCore(core, options.byzantine, crypto);
+    if (options.byzantine !== undefined) {
+      liar = byzantineCore(core, options.byzantine, crypto);
+      core = liar.core;
+    }
   } catch (error) {
     await storage.close().catch(() => {});
     throw new StartupError(
@@ -552,7 +556,11 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
       details:
         options.byzantine === undefined
           ? (s.details ?? null)
-          : { ...(s.details as object | undefined), byzantine: options.byzantine.behaviour },
+          : {
+              ...(s.details as object | undefined),
+              byzantine: options.byzantine.behaviour,
+              lies: liar?.lies() ?? 0,
+            },
     };
   };
 
