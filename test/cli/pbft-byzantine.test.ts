@@ -36,7 +36,7 @@ describe("a PBFT cluster with one Byzantine replica process", () => {
   it.each(cases)(
     "$behaviour as r$liar: linearizable, no acknowledged write lost, service continues",
     async ({ behaviour, liar, kill, viewChange }) => {
-      const c = await PbftProcesses.create();
+      const c = await PbftProcesses.create({ checkpointInterval: 8, windowSize: 16 });
       cluster = c;
       await c.startAll((id) => (id === liar ? ["--byzantine", behaviour] : []));
       expect(c.log(liar)).toContain(`WARNING: r${liar} runs as a BYZANTINE replica (${behaviour})`);

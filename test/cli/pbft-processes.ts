@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkLinearizability } from "../../src/check/linearizability/index.js";
@@ -42,11 +42,16 @@ export class PbftProcesses {
     this.clusterKeys = readKeyFile(join(dir, "keys", "cluster-keys.json"));
   }
 
-  static async create(): Promise<PbftProcesses> {
+  /** `lockstep init --protocol pbft` in a new folder; `settings` are merged into cluster.json's. */
+  static async create(settings: Record<string, unknown> = {}): Promise<PbftProcesses> {
     const dir = mkdtempSync(join(tmpdir(), "lockstep-pbft-faults-"));
     const base = await freeBasePort();
     const init = runCli(["init", "--protocol", "pbft", "--dir", dir, "--base-port", String(base)]);
     if (init.code !== 0) throw new Error(`init failed: ${init.stderr}`);
+    const file = join(dir, "cluster.json");
+    const config = JSON.parse(readFileSync(file, "utf8")) as { settings?: object };
+    config.settings = { ...config.settings, ...settings };
+    writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
     return new PbftProcesses(dir);
   }
 
