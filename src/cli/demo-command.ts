@@ -1,4 +1,5 @@
 import { intOption, numberOption, parseCommandArgs, UsageError } from "./args.js";
+import { pbftDemo } from "./demo/pbft-demo.js";
 import { realDemo } from "./demo/real-demo.js";
 import { simulatedDemo } from "./demo/simulated.js";
 
@@ -21,6 +22,9 @@ it wrote itself (it holds a .lockstep-demo file) or an empty one.
                 (default 3)
   --clients C   concurrent clients, each with one operation outstanding (default 8)
   --dir DIR     the data folder (default ./lockstep-demo)
+  --protocol P  raft (default), or pbft: 4 replicas; the primary restarted as an equivocating
+                Byzantine replica and a view change, a backup sending wrong replies out-voted by
+                the clients, a replica catching up by state transfer
   --simulated   instead: the deterministic simulator under crashes, partitions and disk faults,
                 narrated (no processes, no files)
   --seed N      the simulator's seed, with --simulated (default 1)
@@ -33,6 +37,7 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
     dir: { type: "string" },
     simulated: { type: "boolean" },
     seed: { type: "string" },
+    protocol: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (args.help) {
@@ -40,7 +45,7 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (args.simulated === true) {
-    for (const name of ["seconds", "clients", "dir"]) {
+    for (const name of ["seconds", "clients", "dir", "protocol"]) {
       if (args[name] !== undefined)
         throw new UsageError(`demo: --${name} has no effect with --simulated`);
     }
@@ -50,6 +55,17 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
   const dir = args.dir ?? "lockstep-demo";
   if (typeof dir !== "string" || dir.trim() === "")
     throw new UsageError("demo: --dir needs a folder name");
+  const protocol = args.protocol ?? "raft";
+  if (protocol !== "raft" && protocol !== "pbft") {
+    throw new UsageError(`demo: --protocol must be raft or pbft, got "${String(protocol)}"`);
+  }
+  if (protocol === "pbft") {
+    return pbftDemo({
+      dir,
+      seconds: numberOption("demo", "seconds", args.seconds, 3, 0.5, 600),
+      clients: intOption("demo", "clients", args.clients, 8, 1, 256),
+    });
+  }
   return realDemo({
     dir,
     seconds: numberOption("demo", "seconds", args.seconds, 3, 0.5, 600),

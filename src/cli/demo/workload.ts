@@ -68,6 +68,13 @@ export class DemoWorkload {
     return n;
   }
 
+  /** Replies the clients' votes rejected (PBFT: a lying or lagging replica's results), summed. */
+  get outvoted(): number {
+    let n = 0;
+    for (const client of this.clients) n += client.protocolStats.outvoted ?? 0;
+    return n;
+  }
+
   /** The longest stretch with no operation completing, up to now or to the end of the load. */
   longestGap(): { readonly ms: number; readonly endedAt: number } {
     const now = this.stoppedAt ?? this.options.elapsed();
