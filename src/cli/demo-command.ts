@@ -5,7 +5,7 @@ import { simulatedDemo } from "./demo/simulated.js";
 
 export const demoHelp = `lockstep demo: watch a real local Raft cluster survive the loss of its leader
 
-Usage: lockstep demo [--seconds S] [--clients C] [--dir DIR]
+Usage: lockstep demo [--protocol raft|pbft] [--seconds S] [--clients C] [--dir DIR]
        lockstep demo --simulated [--seed N]
 
 Starts 3 replica processes of a Raft key-value store on 127.0.0.1 (on free ports), runs a
