@@ -3,7 +3,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkLinearizability } from "../../src/check/linearizability/index.js";
-import { connect } from "../../src/client/index.js";
+import { connect, type LockstepClient } from "../../src/client/index.js";
 import type { ClusterConfig } from "../../src/core/config.js";
 import { type ClientKeyFile, clientKeyFile, readKeyFile } from "../../src/net/keys.js";
 import { loadClusterConfig } from "../../src/runtime/config-file.js";
@@ -134,7 +134,8 @@ export class PbftProcesses {
 
   async stop(): Promise<void> {
     for (const id of this.children.keys()) await this.kill(id);
-    rmSync(this.dir, { recursive: true, force: true });
+    if (process.env.LOCKSTEP_KEEP_TEST_DIRS !== "1")
+      rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
@@ -148,27 +149,37 @@ export async function verifyLoad(
     .filter((p) => p.verdict !== "ok")
     .map((p) => p.counterexample?.explanation ?? p.unknownReason ?? "")
     .join("\n");
-  const reader = await connect({
-    config: cluster.config,
-    keys: cluster.clientKeys("reader"),
-    timeoutMs: 10_000,
-  });
   const missing: string[] = [];
-  // A shared 2-core machine can be slow: one timed-out read is retried before it counts.
+  // Read with a fresh client; when a read gets no answer in time (a shared 2-core machine can be
+  // slow), the next attempt uses another fresh client, at most three in all.
+  let attempt = 0;
+  let reader: LockstepClient | undefined;
   const get = async (key: string): Promise<unknown> => {
-    try {
-      return ((await reader.query({ op: "get", key })) as { value?: unknown }).value;
-    } catch {
-      return ((await reader.query({ op: "get", key })) as { value?: unknown }).value;
+    for (;;) {
+      reader ??= await connect({
+        config: cluster.config,
+        keys: cluster.clientKeys(`reader-${attempt}`),
+        timeoutMs: 10_000,
+      });
+      try {
+        return ((await reader.query({ op: "get", key })) as { value?: unknown }).value;
+      } catch (error) {
+        await reader.close();
+        reader = undefined;
+        if (++attempt >= 3) throw error;
+        console.log(
+          `read of ${key} failed (${(error as Error).message}); retrying with a new client`,
+        );
+      }
     }
   };
   try {
     for (const [key, value] of result.acknowledgedUnique) {
-      const read = { value: await get(key) };
-      if (read.value !== value) missing.push(`${key}: acknowledged ${value}, read ${read.value}`);
+      const read = await get(key);
+      if (read !== value) missing.push(`${key}: acknowledged ${value}, read ${String(read)}`);
     }
   } finally {
-    await reader.close();
+    await reader?.close();
   }
   return { verdict: check.verdict, explanation, missing };
 }

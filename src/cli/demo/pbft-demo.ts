@@ -131,20 +131,20 @@ export async function pbftDemo(options: RealDemoOptions): Promise<number> {
       `SIGKILL r${liar} (a backup now) and restart it as a BYZANTINE replica: corrupt-replies`,
     );
     await demo.kill(liar);
-    const outvotedBefore = load.outvoted;
+    const outvotedBefore = load.outvoted(liar);
     demo.start(liar, "corrupt-replies");
     const corruptAt = screen.elapsed();
     await within(
-      () => (load.outvoted > outvotedBefore ? true : undefined),
+      () => (load.outvoted(liar) > outvotedBefore ? true : undefined),
       `no reply of r${liar} was out-voted within ${patienceMs / 1000} s`,
     );
     await sleep(corruptAt + phaseMs - screen.elapsed());
-    const outvotedPhase = load.outvoted - outvotedBefore;
+    const outvotedPhase = load.outvoted(liar) - outvotedBefore;
     const lyingStatus = await statusOf(liar);
     lies["corrupt-replies"] = pbftDetails(lyingStatus).lies ?? 0;
     screen.say(
-      `r${liar} sent ${lies["corrupt-replies"]} wrong replies; the clients out-voted ${outvotedPhase} of them ` +
-        "(a result needs 2f+1 replicas to agree) and went on",
+      `r${liar} sent ${lies["corrupt-replies"]} wrong replies; the clients out-voted ${outvotedPhase} ` +
+        "of them (a result needs 2f+1 replicas to agree) and went on",
     );
 
     // 5. SIGKILL r0, let the others run a window ahead, restart it correct: state transfer.
@@ -207,7 +207,7 @@ export async function pbftDemo(options: RealDemoOptions): Promise<number> {
         })),
         viewChangeMs,
         longestGap: load.longestGap(),
-        outvoted: { phase: outvotedPhase, total: load.outvoted },
+        outvoted: { phase: outvotedPhase, total: load.outvoted() },
         rejected: rejectedByKind(honest.map((id) => statuses[id])),
         lies,
         stateTransfer: { index: caught.snapshots.lastInstalledIndex ?? 0, ms: transferMs },

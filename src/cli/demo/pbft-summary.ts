@@ -12,7 +12,10 @@ export interface PbftDemoSummary {
   /** From the Byzantine restart of the primary until a new primary was established. */
   readonly viewChangeMs: number;
   readonly longestGap: { readonly ms: number; readonly endedAt: number };
-  /** Replies the clients' votes rejected while a backup sent wrong replies, and in all. */
+  /**
+   * The lying backup's replies the clients' votes rejected while it sent wrong replies, and
+   * every replica's in all (a lagging replica's read-only answer can lose a vote too).
+   */
   readonly outvoted: { readonly phase: number; readonly total: number };
   /** Messages the correct replicas dropped, by kind (PBFT's `drops` in /status). */
   readonly rejected: Readonly<Record<string, number>>;
@@ -51,7 +54,7 @@ export function formatPbftSummary(s: PbftDemoSummary): string {
     ],
     [
       "replies out-voted",
-      `${s.outvoted.phase} while a backup sent wrong replies (${s.outvoted.total} in all)`,
+      `${s.outvoted.phase} while a backup sent wrong replies (${s.outvoted.total} in all, from any replica)`,
     ],
     [
       "messages rejected",

@@ -68,10 +68,14 @@ export class DemoWorkload {
     return n;
   }
 
-  /** Replies the clients' votes rejected (PBFT: a lying or lagging replica's results), summed. */
-  get outvoted(): number {
+  /**
+   * Replies the clients' votes rejected (PBFT: a lying or lagging replica's results), summed;
+   * only replica `replica`'s when given.
+   */
+  outvoted(replica?: number): number {
+    const name = replica === undefined ? "outvoted" : `outvoted-r${replica}`;
     let n = 0;
-    for (const client of this.clients) n += client.protocolStats.outvoted ?? 0;
+    for (const client of this.clients) n += client.protocolStats[name] ?? 0;
     return n;
   }
 

@@ -56,8 +56,8 @@ export class PbftClient implements ClientCore<PbftWire> {
   private readonly pending = new Map<number, Pending>();
   private readonly waiting: { opId: number; op: PbftOp }[] = [];
   private inFlight = 0;
-  /** Authenticated replies whose result lost the vote (a lying or lagging replica's). */
-  private outvoted = 0;
+  /** Authenticated replies whose result lost the vote (a lying or lagging replica's), by replica. */
+  private readonly outvoted = new Map<ReplicaId, number>();
   /**
    * The winning result digest of recently decided requests, with the replicas already counted as
    * dissenting: a lie that arrives after the vote is still counted, once per replica. Bounded.
@@ -76,8 +76,18 @@ export class PbftClient implements ClientCore<PbftWire> {
     this.retryTicks = options.retryTicks ?? 20;
   }
 
+  /** `outvoted` in all, and `outvoted-r<i>` for each replica that was out-voted. */
   stats(): Readonly<Record<string, number>> {
-    return { outvoted: this.outvoted };
+    const out: Record<string, number> = { outvoted: 0 };
+    for (const [replica, n] of this.outvoted) {
+      out.outvoted! += n;
+      out[`outvoted-r${replica}`] = n;
+    }
+    return out;
+  }
+
+  private countOutvoted(replica: ReplicaId): void {
+    this.outvoted.set(replica, (this.outvoted.get(replica) ?? 0) + 1);
   }
 
   step(input: ClientInput<PbftWire>): readonly Out[] {
@@ -196,7 +206,7 @@ export class PbftClient implements ClientCore<PbftWire> {
       const done = this.decided.get(reply.timestamp);
       if (done && toHex(reply.resultDigest) !== done.key && !done.dissent.has(from)) {
         done.dissent.add(from);
-        this.outvoted++;
+        this.countOutvoted(from);
       }
       return;
     }
@@ -224,7 +234,7 @@ export class PbftClient implements ClientCore<PbftWire> {
 
   private noteDecided(timestamp: number, voter: ReplyVoter, digest: Digest): void {
     const dissent = new Set(voter.dissenters(digest));
-    this.outvoted += dissent.size;
+    for (const replica of dissent) this.countOutvoted(replica);
     this.decided.set(timestamp, { key: toHex(digest), dissent });
     if (this.decided.size > recentDecisions) {
       this.decided.delete(this.decided.keys().next().value!);
