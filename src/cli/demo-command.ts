@@ -1,11 +1,12 @@
 import { intOption, numberOption, parseCommandArgs, UsageError } from "./args.js";
 import { pbDemo } from "./demo/pb-demo.js";
+import { pbftDemo } from "./demo/pbft-demo.js";
 import { realDemo } from "./demo/real-demo.js";
 import { simulatedDemo } from "./demo/simulated.js";
 
 export const demoHelp = `lockstep demo: watch a real local Raft cluster survive the loss of its leader
 
-Usage: lockstep demo [--protocol raft|primary-backup] [--seconds S] [--clients C] [--dir DIR]
+Usage: lockstep demo [--protocol raft|pbft|primary-backup] [--seconds S] [--clients C] [--dir DIR]
        lockstep demo --simulated [--seed N]
 
 Starts 3 replica processes of a Raft key-value store on 127.0.0.1 (on free ports), runs a
@@ -18,9 +19,11 @@ The data folder (replica-<i>.log: each replica's JSON log; data-<i>/: its write-
 snapshots) is wiped at the start of each run and kept afterwards. The demo only wipes a folder
 it wrote itself (it holds a .lockstep-demo file) or an empty one.
 
-  --protocol P  raft (default), or primary-backup: a primary/backup pair and its arbiter (a
-                3-replica Raft group); the primary is killed, the arbiter's decision shown, the
-                old primary restarted as the new backup
+  --protocol P  raft (default); pbft: 4 replicas, the primary restarted as an equivocating
+                Byzantine replica and a view change, a backup sending wrong replies out-voted by
+                the clients, a replica catching up by state transfer; or primary-backup: a
+                primary/backup pair and its arbiter (a 3-replica Raft group), the primary
+                killed, the arbiter's decision shown, the old primary back as the new backup
   --seconds S   length of each phase: load before the kill, after it, after the catch-up
                 (default 3)
   --clients C   concurrent clients, each with one operation outstanding (default 8)
@@ -56,10 +59,17 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
   if (typeof dir !== "string" || dir.trim() === "")
     throw new UsageError("demo: --dir needs a folder name");
   const protocol = args.protocol ?? "raft";
-  if (protocol !== "raft" && protocol !== "primary-backup")
+  if (protocol !== "raft" && protocol !== "pbft" && protocol !== "primary-backup")
     throw new UsageError(
-      `demo: --protocol must be raft or primary-backup, got ${JSON.stringify(protocol)}`,
+      `demo: --protocol must be raft, pbft or primary-backup, got ${JSON.stringify(protocol)}`,
     );
+  if (protocol === "pbft") {
+    return pbftDemo({
+      dir,
+      seconds: numberOption("demo", "seconds", args.seconds, 3, 0.5, 600),
+      clients: intOption("demo", "clients", args.clients, 8, 1, 256),
+    });
+  }
   const run = protocol === "primary-backup" ? pbDemo : realDemo;
   return run({
     dir,

@@ -94,6 +94,13 @@ function stableCheckpoint(s: ReplicaStatus): string {
   return typeof seq === "number" ? String(seq) : "-";
 }
 
+/** The role, and loudly the behaviour of a replica started with --byzantine (tests, demos). */
+function role(s: ReplicaStatus): string {
+  const details = s.details as { byzantine?: unknown } | null;
+  const behaviour = details?.byzantine;
+  return typeof behaviour === "string" ? `${s.role} BYZANTINE:${behaviour}` : s.role;
+}
+
 function row(s: ReplicaStatus, leader: ReplicaStatus | undefined, total: number): string[] {
   // Lag is measured against the leader's commit index: how far this replica's state machine is
   // behind what the cluster has decided.
@@ -103,7 +110,7 @@ function row(s: ReplicaStatus, leader: ReplicaStatus | undefined, total: number)
       : String(Math.max(0, leader.commitIndex - s.appliedIndex));
   return [
     `r${s.replica}`,
-    s.role,
+    role(s),
     String(s.term),
     s.leader === null ? "-" : `r${s.leader}`,
     String(s.commitIndex),

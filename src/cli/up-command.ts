@@ -1,6 +1,11 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ClusterConfig } from "../core/config.js";
+import {
+  byzantineProtocolProblem,
+  isByzantineBehaviour,
+  unknownBehaviour,
+} from "../runtime/byzantine-replica.js";
 import { clusterFolder } from "../runtime/cluster-folder.js";
 import {
   ConfigFileError,
@@ -39,6 +44,9 @@ configuration (its lines start with "arbiter"), unless --only is given.
   --log-level LEVEL  the replicas' log level: debug, info, warn or error (default info)
   --logs DIR         append each replica's log lines to DIR/replica-<i>.log (default: logs/
                      next to the configuration)
+  --byzantine LIST   FOR TESTS AND DEMOS ONLY (protocol pbft): start these replicas as lying
+                     ones, e.g. r0=equivocate,r2=corrupt-replies (lockstep replica --help lists
+                     the behaviours); lockstep status marks them BYZANTINE
   --help             this text
 
 A replica that exits on its own is restarted after ${restartPolicy.firstDelayMs / 1000} s, doubling up to ${restartPolicy.maxDelayMs / 1000} s (back to
@@ -70,6 +78,32 @@ function parseOnly(raw: string, size: number): number[] {
   return ids.sort((a, b) => a - b);
 }
 
+/** `r0=equivocate,r2=silent` → id → behaviour; UsageError on anything else. */
+function parseByzantine(raw: string, config: ClusterConfig): Map<number, string> {
+  const problem = byzantineProtocolProblem(config.protocol);
+  if (problem !== undefined) throw new UsageError(`up: ${problem}`);
+  const out = new Map<number, string>();
+  for (const part of raw.split(",")) {
+    const match = /^r?(\d+)=([a-z-]+)$/.exec(part.trim());
+    const id = Number(match?.[1]);
+    if (!match || id >= config.replicas.length) {
+      throw new UsageError(
+        `up: --byzantine expects r<id>=<behaviour> pairs separated by commas (ids 0 to ${config.replicas.length - 1}), got "${raw}"`,
+      );
+    }
+    if (!isByzantineBehaviour(match[2]!))
+      throw new UsageError(`up: --byzantine: ${unknownBehaviour(match[2]!)}`);
+    if (out.has(id)) throw new UsageError(`up: --byzantine names replica ${id} twice`);
+    out.set(id, match[2]!);
+  }
+  if (out.size > config.f) {
+    throw new UsageError(
+      `up: --byzantine names ${out.size} replicas, but the cluster tolerates f = ${config.f} faulty ones`,
+    );
+  }
+  return out;
+}
+
 /** Everything up checks before it starts a process; throws UsageError (exit 2). */
 async function planUp(argv: readonly string[]): Promise<UpPlan | "help"> {
   const args = parseCommandArgs("up", argv, {
@@ -81,6 +115,7 @@ async function planUp(argv: readonly string[]): Promise<UpPlan | "help"> {
     "no-restart": { type: "boolean" },
     "log-level": { type: "string" },
     logs: { type: "string" },
+    byzantine: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (args.help) return "help";
@@ -115,6 +150,9 @@ async function planUp(argv: readonly string[]): Promise<UpPlan | "help"> {
       : parseOnly(only, config.replicas.length);
   const problems = [...new Set(ids.flatMap((id) => runtimeConfigProblems(config, id)))];
   if (problems.length > 0) throw new UsageError(`up: ${configFile}: ${problems.join("; ")}`);
+
+  const byzantineArg = str("byzantine");
+  const byzantine = byzantineArg === undefined ? undefined : parseByzantine(byzantineArg, config);
 
   const folder = clusterFolder(configFile);
   const keysDir = str("keys-dir");
@@ -161,6 +199,7 @@ async function planUp(argv: readonly string[]): Promise<UpPlan | "help"> {
     logsDir,
     warnings,
     ...(arbiter && { arbiter }),
+    ...(byzantine === undefined ? {} : { byzantine }),
   };
 }
 

@@ -18,6 +18,8 @@ export interface SupervisorOptions {
   readonly restart: boolean;
   /** Each replica's stderr lines are appended to logsDir/replica-<i>.log. */
   readonly logsDir: string;
+  /** Replicas to start Byzantine (`up --byzantine r0=equivocate`): id → behaviour. */
+  readonly byzantine?: ReadonlyMap<number, string>;
   /** One line of event output (stdout). */
   readonly print: (line: string) => void;
 }
@@ -99,6 +101,10 @@ export class Supervisor {
       service: options.service,
       logLevel: options.logLevel,
       detached: true,
+      replicaArgs: (id) => {
+        const behaviour = options.byzantine?.get(id);
+        return behaviour === undefined ? [] : ["--byzantine", behaviour];
+      },
       onOutput: (id, output) => this.onOutput(id, output),
       onExit: (id, code, signal) => this.onExit(id, code, signal),
     });

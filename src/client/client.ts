@@ -151,6 +151,14 @@ export class LockstepClient<
   }
 
   /**
+   * The protocol's client counters (PBFT: `outvoted`, authenticated replies that lost the vote,
+   * e.g. a lying replica's wrong results); empty for protocols without any.
+   */
+  get protocolStats(): Readonly<Record<string, number>> {
+    return this.core.stats?.() ?? {};
+  }
+
+  /**
    * Stops the client: every pending call rejects with code "closed" (indeterminate: it may have
    * taken effect), connections close, later calls reject at once.
    */

@@ -314,6 +314,11 @@ export type ClientOutput<W extends WireTypes> =
 export interface ClientCore<W extends WireTypes> {
   readonly clientId: ClientId;
   step(input: ClientInput<W>): readonly ClientOutput<W>[];
+  /**
+   * Optional protocol counters, for observation only (PBFT: `outvoted`, authenticated replies
+   * that disagreed with the result the client accepted). Never changes what the core does.
+   */
+  stats?(): Readonly<Record<string, number>>;
 }
 
 export interface ClientOptions {

@@ -24,6 +24,11 @@ export interface LocalClusterOptions {
   /** The replicated service (default kv). */
   readonly service?: string;
   readonly logLevel?: LogLevel;
+  /**
+   * Extra arguments for replica `id`'s command line, asked at each start (so a restart may
+   * differ: the demo restarts a replica with --byzantine).
+   */
+  readonly replicaArgs?: (id: number) => readonly string[];
   /** Extra arguments for node itself, before the script (e.g. --cpu-prof). */
   readonly nodeArgs?: readonly string[];
   /** Every stderr line of every replica, as it arrives. */
@@ -160,6 +165,7 @@ export class LocalCluster {
       this.options.service ?? "kv",
       "--log-level",
       this.options.logLevel ?? "info",
+      ...(this.options.replicaArgs?.(id) ?? []),
     ];
     const child = spawn(process.execPath, args, {
       // The IPC channel is never written to: its closing tells the replica that this process is

@@ -5,6 +5,13 @@ import { readKeyFile } from "../net/keys.js";
 import { isServicePath, loadedServiceModule, loadServiceModule } from "../service/load-service.js";
 import { createServiceKit, serviceNames } from "../state-machines/registry.js";
 import { describeParseError } from "./arg-errors.js";
+import {
+  type ByzantineOption,
+  byzantineBehaviours,
+  byzantineProtocolProblem,
+  isByzantineBehaviour,
+  unknownBehaviour,
+} from "./byzantine-replica.js";
 import type { ClientLimits } from "./client-fairness.js";
 import { ConfigFileError, loadClusterConfig } from "./config-file.js";
 import { firstLine, StartupError } from "./errors.js";
@@ -40,6 +47,10 @@ Options:
                        keys/arbiter-client-<id>.json next to --config)
   --arbiter-timeout-ms MS
                        primary-backup: time allowed for one test-and-set (default 1000)
+  --byzantine B        FOR TESTS AND DEMOS ONLY (protocol pbft): run as a lying replica with
+                       behaviour B from the simulator's catalog: ${byzantineBehaviours.slice(0, 6).join(", ")},
+                       ${byzantineBehaviours.slice(6).join(", ")}
+  --byzantine-seed N   seed of the Byzantine replica's random choices (default 1)
   --help               this text`;
 
 /** What the command line says, before any file is read. */
@@ -65,6 +76,8 @@ export interface ReplicaArgs {
     readonly keysFile: string | undefined;
     readonly timeoutMs: number | undefined;
   };
+  /** `--byzantine`: lie on purpose (tests and demos, pbft only). */
+  readonly byzantine: ByzantineOption | undefined;
 }
 
 /** `off`, or a comma list of outstanding=N, sessions=N, bytes=N. */
@@ -122,6 +135,8 @@ export function parseReplicaArgs(argv: readonly string[]): ReplicaArgs {
         "arbiter-config": { type: "string" },
         "arbiter-keys": { type: "string" },
         "arbiter-timeout-ms": { type: "string" },
+        byzantine: { type: "string" },
+        "byzantine-seed": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -172,8 +187,24 @@ export function parseReplicaArgs(argv: readonly string[]): ReplicaArgs {
               ? undefined
               : integer("metrics-port", metricsPortText, 0, 65535),
         };
+  const behaviour = str("byzantine");
+  if (behaviour !== undefined && !isByzantineBehaviour(behaviour)) {
+    throw usage(`--byzantine: ${unknownBehaviour(behaviour)}`);
+  }
+  const seedText = str("byzantine-seed");
+  if (seedText !== undefined && behaviour === undefined) {
+    throw usage("--byzantine-seed needs --byzantine");
+  }
+  const byzantine =
+    behaviour === undefined
+      ? undefined
+      : {
+          behaviour,
+          seed: seedText === undefined ? 1 : integer("byzantine-seed", seedText, 0, 2 ** 31 - 1),
+        };
   return {
     help,
+    byzantine,
     configFile,
     keysFile,
     id,
@@ -207,6 +238,10 @@ export function loadReplicaOptions(args: ReplicaArgs): StartReplicaOptions {
     if (error instanceof ConfigFileError) throw new StartupError("config", error.message);
     throw new StartupError("config", `${args.configFile}: ${firstLine(error)}`);
   }
+  if (args.byzantine !== undefined) {
+    const problem = byzantineProtocolProblem(config.protocol);
+    if (problem !== undefined) throw usage(problem);
+  }
   let keys: StartReplicaOptions["keys"];
   try {
     keys = readKeyFile(args.keysFile);
@@ -223,6 +258,7 @@ export function loadReplicaOptions(args: ReplicaArgs): StartReplicaOptions {
     service: replicaService(args.service ?? config.service ?? "kv"),
     ...(args.host === undefined ? {} : { host: args.host }),
     ...(args.clientLimits === undefined ? {} : { clientLimits: args.clientLimits }),
+    ...(args.byzantine === undefined ? {} : { byzantine: args.byzantine }),
     metrics:
       args.metrics === false
         ? false

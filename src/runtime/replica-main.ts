@@ -3,6 +3,7 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { loadArbiterHandler } from "./arbiter-args.js";
 import type { ArbiterHandler } from "./arbiter-handler.js";
+import { byzantineWarning } from "./byzantine-replica.js";
 import { loadClusterConfig } from "./config-file.js";
 import { firstLine, StartupError } from "./errors.js";
 import { jsonLogger } from "./logger.js";
@@ -40,6 +41,9 @@ export async function runReplicaMain(argv: readonly string[]): Promise<number> {
     }
     await loadReplicaService(args.service ?? recordedService(args.configFile));
     const options = loadReplicaOptions(args);
+    if (options.byzantine !== undefined) {
+      process.stderr.write(`${byzantineWarning(args.id, options.byzantine.behaviour)}\n`);
+    }
     const logger = jsonLogger({ replica: args.id, level: args.logLevel });
     arbiter = loadArbiterHandler(args, options.config);
     replica = await startReplica({ ...options, logger, ...(arbiter && { external: arbiter }) });

@@ -16,6 +16,11 @@ import { findProtocol } from "../protocols/registry.js";
 import { ReplicaNode, runExternal } from "../replica/replica-node.js";
 import { FileStorage } from "../storage/file-storage.js";
 import type { StorageOptions } from "../storage/storage.js";
+import {
+  type ByzantineOption,
+  byzantineCore,
+  byzantineProtocolProblem,
+} from "./byzantine-replica.js";
 import { ClientFairness, type ClientLimits, defaultClientLimits } from "./client-fairness.js";
 import { ClientRoutes } from "./client-routes.js";
 import { runtimeConfigProblems } from "./config-file.js";
@@ -73,6 +78,11 @@ export interface StartReplicaOptions {
    * measuring what they change). Default: defaultClientLimits.
    */
   readonly clientLimits?: Partial<ClientLimits> | false;
+  /**
+   * FOR TESTS AND DEMOS ONLY: run as a Byzantine replica (runtime/byzantine-replica.ts), lying as
+   * the behaviour says, with this replica's own keys. PBFT only; /status reports it in `details`.
+   */
+  readonly byzantine?: ByzantineOption;
 }
 
 /** A running replica. */
@@ -147,6 +157,10 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
   } catch (error) {
     throw new StartupError("keys", firstLine(error));
   }
+  if (options.byzantine !== undefined) {
+    const problem = byzantineProtocolProblem(config.protocol);
+    if (problem !== undefined) throw new StartupError("config", problem);
+  }
   const settingsProblems = definition.validateSettings(config);
   if (settingsProblems.length > 0) {
     throw new StartupError("config", `${config.protocol} settings: ${settingsProblems.join("; ")}`);
@@ -174,6 +188,12 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
     tickMs: config.tickMs,
     dataDir: options.dataDir,
   });
+  if (options.byzantine !== undefined) {
+    log.warn("BYZANTINE replica: lies on purpose, for tests and demos only", {
+      behaviour: options.byzantine.behaviour,
+      seed: options.byzantine.seed,
+    });
+  }
 
   // ---- storage and recovery
   const recoveryStart = performance.now();
@@ -198,6 +218,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
   const service = new ReplicatedService(options.service, config.sessions, accessPolicyOf(config));
   accessSource = service;
   let core: ProtocolCore<WireTypes>;
+  let liar: ReturnType<typeof byzantineCore> | undefined;
   try {
     if (state.snapshot) service.restore(state.snapshot.data);
     core = definition.createReplica({
@@ -207,6 +228,10 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
       crypto,
       durable: state,
     });
+    if (options.byzantine !== undefined) {
+      liar = byzantineCore(core, options.byzantine, crypto);
+      core = liar.core;
+    }
   } catch (error) {
     await storage.close().catch(() => {});
     throw new StartupError(
@@ -529,7 +554,14 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
         : null,
       storage: { ...storage.stats, persistLatency: summary(persistLatency.histogram) },
       recovery: recoveryFields,
-      details: s.details ?? null,
+      details:
+        options.byzantine === undefined
+          ? (s.details ?? null)
+          : {
+              ...(s.details as object | undefined),
+              byzantine: options.byzantine.behaviour,
+              lies: liar?.lies() ?? 0,
+            },
     };
   };
 

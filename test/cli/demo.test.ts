@@ -86,7 +86,7 @@ describe("lockstep demo", () => {
     [["--clients", "0"], /--clients must be from 1/],
     [["--seed", "3"], /--seed needs --simulated/],
     [["--bogus"], /unknown option --bogus \(see lockstep/],
-    [["--protocol", "paxos"], /--protocol must be raft or primary-backup/],
+    [["--protocol", "paxos"], /--protocol must be raft, pbft or primary-backup/],
   ])("rejects %j with one line and exit code 2", (args, message) => {
     const { code, stderr } = runCli(["demo", ...args, "--dir", join(root, "unused")]);
     expect(code).toBe(2);

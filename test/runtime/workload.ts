@@ -18,6 +18,8 @@ export interface LoadResult {
   readonly errors: Map<string, number>;
   /** Times (performance.now) at which each operation returned ok, for availability gaps. */
   readonly okTimes: number[];
+  /** The clients' protocol counters (LockstepClient.protocolStats), summed. */
+  readonly protocolStats: Record<string, number>;
 }
 
 export interface LoadOptions {
@@ -45,6 +47,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   let failed = 0;
   let indeterminate = 0;
   let nextId = 1;
+  const protocolStats: Record<string, number> = {};
   const deadline = performance.now() + options.durationMs;
 
   const processLoop = async (index: number): Promise<void> => {
@@ -109,12 +112,24 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         }
       }
     } finally {
+      for (const [name, value] of Object.entries(client.protocolStats)) {
+        protocolStats[name] = (protocolStats[name] ?? 0) + value;
+      }
       await client.close();
     }
   };
 
   await Promise.all(Array.from({ length: options.clients }, (_, i) => processLoop(i)));
-  return { history, acknowledgedUnique, completed, failed, indeterminate, errors, okTimes };
+  return {
+    history,
+    acknowledgedUnique,
+    completed,
+    failed,
+    indeterminate,
+    errors,
+    okTimes,
+    protocolStats,
+  };
 }
 
 /** The longest stretch (ms) without a successful operation between `from` and `to`. */

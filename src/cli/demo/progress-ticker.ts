@@ -7,6 +7,8 @@ export interface ProgressSample {
   readonly leader: { readonly replica: number; readonly term: number } | undefined;
   readonly up: number;
   readonly replicas: number;
+  /** How the protocol calls its leader and its epoch (default "leader", "term"). */
+  readonly names?: { readonly leader: string; readonly epoch: string };
 }
 
 /**
@@ -23,7 +25,10 @@ export function startProgress(screen: Screen, sample: () => ProgressSample): () 
     while (history.length > 1 && now - history[0]!.at > 1_050) history.shift();
     const oldest = history[0]!;
     const rate = now > oldest.at ? ((s.ops - oldest.ops) * 1000) / (now - oldest.at) : 0;
-    const leader = s.leader ? `leader r${s.leader.replica} term ${s.leader.term}` : "no leader";
+    const names = s.names ?? { leader: "leader", epoch: "term" };
+    const leader = s.leader
+      ? `${names.leader} r${s.leader.replica} ${names.epoch} ${s.leader.term}`
+      : `no ${names.leader}`;
     screen.progress(
       `${seconds(now).padStart(6)} s | ${s.ops} ops | ${rate.toFixed(0)} ops/s | ` +
         `${s.errors} errors | ${leader} | ${s.up}/${s.replicas} up`,

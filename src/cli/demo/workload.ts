@@ -68,6 +68,17 @@ export class DemoWorkload {
     return n;
   }
 
+  /**
+   * Replies the clients' votes rejected (PBFT: a lying or lagging replica's results), summed;
+   * only replica `replica`'s when given.
+   */
+  outvoted(replica?: number): number {
+    const name = replica === undefined ? "outvoted" : `outvoted-r${replica}`;
+    let n = 0;
+    for (const client of this.clients) n += client.protocolStats[name] ?? 0;
+    return n;
+  }
+
   /** The longest stretch with no operation completing, up to now or to the end of the load. */
   longestGap(): { readonly ms: number; readonly endedAt: number } {
     const now = this.stoppedAt ?? this.options.elapsed();

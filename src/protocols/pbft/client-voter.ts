@@ -112,6 +112,12 @@ export class ReplyVoter {
     return { status: "pending" };
   }
 
+  /** Replicas whose latest reply carries a result other than `digest` (out-voted dissenters). */
+  dissenters(digest: Digest): ReplicaId[] {
+    const key = toHex(digest);
+    return [...this.votes].filter(([, v]) => v.key !== key).map(([replica]) => replica);
+  }
+
   /**
    * The view the replies vouch for: the highest view that f+1 replicas reported (so a correct one
    * did), or undefined before f+1 replies. A lying replica cannot move the client to a view no

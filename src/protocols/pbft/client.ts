@@ -1,11 +1,12 @@
 import { type ReplyResult, replyResultSchema } from "../../core/client-messages.js";
 import type { Crypto } from "../../core/crypto.js";
+import { toHex } from "../../core/crypto.js";
 import type { ClientId, ReplicaId } from "../../core/ids.js";
 import type { ClientCore, ClientInput, ClientOptions, ClientOutput } from "../../core/protocol.js";
 import type { Value } from "../../core/value.js";
 import { signRequest, verifyReply } from "./authenticator.js";
 import { ReplyVoter } from "./client-voter.js";
-import type { Reply, Request } from "./messages.js";
+import type { Digest, Reply, Request } from "./messages.js";
 import type { PbftPlantedBug } from "./planted-bugs.js";
 import { primaryOf, type Quorums, quorumsFor } from "./quorum.js";
 import { type PbftSettings, parsePbftSettings } from "./settings.js";
@@ -24,6 +25,8 @@ interface Pending {
 
 /** Ordered commands a client keeps in flight at once. */
 const maxInFlight = 128;
+/** Decided requests whose late replies are still checked against the winning result. */
+const recentDecisions = 1024;
 /** Read-only attempts before the query is ordered instead (§5.1.3). */
 const readOnlyAttempts = 2;
 
@@ -53,6 +56,13 @@ export class PbftClient implements ClientCore<PbftWire> {
   private readonly pending = new Map<number, Pending>();
   private readonly waiting: { opId: number; op: PbftOp }[] = [];
   private inFlight = 0;
+  /** Authenticated replies whose result lost the vote (a lying or lagging replica's), by replica. */
+  private readonly outvoted = new Map<ReplicaId, number>();
+  /**
+   * The winning result digest of recently decided requests, with the replicas already counted as
+   * dissenting: a lie that arrives after the vote is still counted, once per replica. Bounded.
+   */
+  private readonly decided = new Map<number, { key: string; dissent: Set<ReplicaId> }>();
 
   constructor(
     options: ClientOptions,
@@ -64,6 +74,20 @@ export class PbftClient implements ClientCore<PbftWire> {
     this.q = quorumsFor(this.n);
     this.settings = parsePbftSettings(options.config.settings);
     this.retryTicks = options.retryTicks ?? 20;
+  }
+
+  /** `outvoted` in all, and `outvoted-r<i>` for each replica that was out-voted. */
+  stats(): Readonly<Record<string, number>> {
+    const out: Record<string, number> = { outvoted: 0 };
+    for (const [replica, n] of this.outvoted) {
+      out.outvoted! += n;
+      out[`outvoted-r${replica}`] = n;
+    }
+    return out;
+  }
+
+  private countOutvoted(replica: ReplicaId): void {
+    this.outvoted.set(replica, (this.outvoted.get(replica) ?? 0) + 1);
   }
 
   step(input: ClientInput<PbftWire>): readonly Out[] {
@@ -178,7 +202,14 @@ export class PbftClient implements ClientCore<PbftWire> {
     if (reply.client !== this.clientId || reply.replica !== from) return;
     if (!verifyReply(this.crypto, reply).ok) return;
     const p = this.pending.get(reply.timestamp);
-    if (!p) return;
+    if (!p) {
+      const done = this.decided.get(reply.timestamp);
+      if (done && toHex(reply.resultDigest) !== done.key && !done.dissent.has(from)) {
+        done.dissent.add(from);
+        this.countOutvoted(from);
+      }
+      return;
+    }
     if (!p.voter) {
       if (reply.full) this.finish(reply.timestamp, p, reply.result, out);
       return;
@@ -188,6 +219,7 @@ export class PbftClient implements ClientCore<PbftWire> {
     if (learned !== undefined && learned > this.view) this.view = learned;
     const outcome = p.voter.outcome();
     if (outcome.status === "decided") {
+      this.noteDecided(reply.timestamp, p.voter, outcome.resultDigest);
       this.finish(reply.timestamp, p, outcome.result, out);
     } else if (outcome.status === "need-full-result") {
       // Enough digests agree but the designated replica's full reply is missing: ask everyone.
@@ -197,6 +229,15 @@ export class PbftClient implements ClientCore<PbftWire> {
       }
     } else if (outcome.status === "conflict") {
       this.orderInstead(reply.timestamp, p, out);
+    }
+  }
+
+  private noteDecided(timestamp: number, voter: ReplyVoter, digest: Digest): void {
+    const dissent = new Set(voter.dissenters(digest));
+    for (const replica of dissent) this.countOutvoted(replica);
+    this.decided.set(timestamp, { key: toHex(digest), dissent });
+    if (this.decided.size > recentDecisions) {
+      this.decided.delete(this.decided.keys().next().value!);
     }
   }
 

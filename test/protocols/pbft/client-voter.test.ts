@@ -167,3 +167,22 @@ describe("n = 7 (f = 2)", () => {
     );
   });
 });
+
+describe("dissenters: the replicas out-voted by the decision", () => {
+  const c = testCluster(4);
+
+  it("names the replicas whose result lost, and only them", () => {
+    const voter = new ReplyVoter(c.q, { client: "alice", timestamp: 7, readOnly: false });
+    for (const [from, result] of [
+      [3, "evil"],
+      [0, "ok"],
+      [1, "ok"],
+    ] as const) {
+      voter.add(reply(c, { from, result }));
+    }
+    const outcome = voter.outcome();
+    expect(outcome.status).toBe("decided");
+    if (outcome.status !== "decided") return;
+    expect(voter.dissenters(outcome.resultDigest)).toEqual([3]);
+  });
+});
