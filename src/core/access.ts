@@ -66,14 +66,22 @@ export interface AccessEntry {
   readonly by: ClientId;
   readonly aid: number;
   readonly change: AccessChange;
+  /**
+   * Set when `aid` is a command number of the asker's session (PBFT, where an access change is
+   * a client request like any other): the change then runs at most once, through the session
+   * table, however often a retry is ordered again. Absent for Raft's admin request ids.
+   */
+  readonly ackedBelow?: number;
 }
 
 export function accessPayload(entry: AccessEntry): EntryPayload {
-  return {
-    type: "protocol",
-    kind: accessEntryKind,
-    body: { by: entry.by, aid: entry.aid, change: entry.change as unknown as Value },
+  const body: { [key: string]: Value } = {
+    by: entry.by,
+    aid: entry.aid,
+    change: entry.change as unknown as Value,
   };
+  if (entry.ackedBelow !== undefined) body.ackedBelow = entry.ackedBelow;
+  return { type: "protocol", kind: accessEntryKind, body };
 }
 
 /** The access change an entry carries, if it carries one. */
@@ -82,16 +90,24 @@ export function accessEntryOf(payload: EntryPayload): AccessEntry | undefined {
   const body = payload.body;
   if (!isPlainObject(body) || typeof body.by !== "string" || typeof body.aid !== "number")
     return undefined;
-  const change = body.change;
+  const change = parseAccessChange(body.change);
+  if (!change) return undefined;
+  const { ackedBelow } = body;
+  if (ackedBelow === undefined) return { by: body.by, aid: body.aid, change };
+  if (!Number.isSafeInteger(ackedBelow) || Number(ackedBelow) < 0) return undefined;
+  return { by: body.by, aid: body.aid, change, ackedBelow: Number(ackedBelow) };
+}
+
+/** An access change from untrusted bytes (a log entry, a PBFT request), or undefined. */
+export function parseAccessChange(change: Value | undefined): AccessChange | undefined {
   if (!isPlainObject(change)) return undefined;
   if (change.op === "setDefaultRole" && roles.includes(change.role as Role))
-    return { by: body.by, aid: body.aid, change: change as AccessChange };
+    return change as AccessChange;
   if (typeof change.client !== "string") return undefined;
-  if (change.op === "revoke") return { by: body.by, aid: body.aid, change: change as AccessChange };
-  if (change.op === "setRole" && roles.includes(change.role as Role))
-    return { by: body.by, aid: body.aid, change: change as AccessChange };
+  if (change.op === "revoke") return change as AccessChange;
+  if (change.op === "setRole" && roles.includes(change.role as Role)) return change as AccessChange;
   if (change.op === "rotate" && Number.isSafeInteger(change.version) && Number(change.version) > 0)
-    return { by: body.by, aid: body.aid, change: change as AccessChange };
+    return change as AccessChange;
   return undefined;
 }
 

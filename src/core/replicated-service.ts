@@ -1,4 +1,5 @@
 import {
+  type AccessEntry,
   type AccessPolicy,
   AccessTable,
   accessEntryOf,
@@ -117,7 +118,7 @@ export class ReplicatedService {
     this.sessions.expire(entry.time);
     const change = accessEntryOf(entry.payload);
     if (change) {
-      const result = this.accessTable.apply(change);
+      const result = this.applyAccessChange(change, entry.time);
       this.adminResults.push({ index: entry.index, client: change.by, aid: change.aid, result });
       return [];
     }
@@ -167,6 +168,16 @@ export class ReplicatedService {
       out.push({ index: entry.index, client, seq, result });
     });
     return out;
+  }
+
+  /** An access change, at most once per session command when it is one (AccessEntry.ackedBelow). */
+  private applyAccessChange(change: AccessEntry, now: number): ReplyResult {
+    if (change.ackedBelow === undefined) return this.accessTable.apply(change);
+    const decision = this.sessions.check(change.by, change.aid, change.ackedBelow, now);
+    if (decision.kind === "answer") return decision.result;
+    const result = this.accessTable.apply(change);
+    this.sessions.record(change.by, change.aid, result);
+    return result;
   }
 
   private execute(cmd: Value, entry: LogEntry, position: number): ReplyResult {

@@ -130,6 +130,40 @@ describe("replicated service: access checked again at apply", () => {
     expect(s.accessOf("viewer").revoked).toBe(false);
   });
 
+  it("an access change that is a session command (PBFT) runs once, however often it is ordered", () => {
+    const s = fresh();
+    s.applyEntry(entry(commands(open("op"))));
+    const demote = accessPayload({
+      by: "op",
+      aid: 1,
+      ackedBelow: 1,
+      change: { op: "setRole", client: "alice", role: "read" },
+    });
+    const promote = accessPayload({
+      by: "op",
+      aid: 2,
+      ackedBelow: 1,
+      change: { op: "setRole", client: "alice", role: "write" },
+    });
+    s.applyEntry(entry(demote));
+    s.applyEntry(entry(promote));
+    // A retry of the first change, ordered again after the second: answered from the session,
+    // not applied again (alice stays a writer).
+    s.applyEntry(entry(demote));
+    expect(s.accessOf("alice").role).toBe("write");
+    const results = s.takeAdminResults().map((r) => [r.aid, r.result.ok]);
+    expect(results).toEqual([
+      [1, true],
+      [2, true],
+      [1, true],
+    ]);
+    // Without a session the change is refused like any command of an unknown session.
+    const t = fresh();
+    t.applyEntry(entry(demote));
+    expect(t.takeAdminResults()[0]!.result).toMatchObject({ ok: false, error: "session-expired" });
+    expect(t.accessOf("alice").role).toBe("write");
+  });
+
   it("setDefaultRole changes the role of every client without its own, in order and in snapshots", () => {
     const s = fresh();
     expect(s.accessOf("app")).toEqual({ role: "write", revoked: false });

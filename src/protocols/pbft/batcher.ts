@@ -39,7 +39,14 @@ export class Batcher<T> {
   private head = 0;
   private readonly keys = new Set<string>();
 
-  constructor(private readonly limits: BatchLimits) {
+  /**
+   * `alone` marks items that must travel in a batch of their own (PBFT: access changes, which the
+   * replicated service logs as an entry of their own).
+   */
+  constructor(
+    private readonly limits: BatchLimits,
+    private readonly alone: (item: T) => boolean = () => false,
+  ) {
     for (const [name, v] of Object.entries(limits)) {
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be ≥ 1, got ${v}`);
     }
@@ -99,10 +106,13 @@ export class Batcher<T> {
     while (this.head < this.queue.length && items.length < this.limits.maxRequests) {
       const next = this.queue[this.head]!;
       if (items.length > 0 && bytes + next.size > this.limits.maxBytes) break;
+      const single = this.alone(next.item);
+      if (items.length > 0 && single) break;
       items.push(next.item);
       bytes += next.size;
       this.keys.delete(next.key);
       this.head++;
+      if (single) break;
     }
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);

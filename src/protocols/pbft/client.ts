@@ -1,3 +1,4 @@
+import { isAccessChange } from "../../core/access.js";
 import { type ReplyResult, replyResultSchema } from "../../core/client-messages.js";
 import type { Crypto } from "../../core/crypto.js";
 import { toHex } from "../../core/crypto.js";
@@ -97,15 +98,20 @@ export class PbftClient implements ClientCore<PbftWire> {
         this.waiting.push({ opId: input.opId, op: { kind: input.op.kind, value: input.op.value } });
         break;
       case "admin":
-        out.push({
-          type: "done",
-          opId: input.opId,
-          result: {
-            ok: false,
-            error: "invalid",
-            message: "pbft: membership changes through the client are not supported yet",
-          },
-        });
+        // Access changes are ordered like commands (alone in their batch) and applied as access
+        // entries; membership changes and leadership transfers do not exist in PBFT yet.
+        if (isAccessChange(input.admin))
+          this.waiting.push({ opId: input.opId, op: { kind: "admin", value: input.admin } });
+        else
+          out.push({
+            type: "done",
+            opId: input.opId,
+            result: {
+              ok: false,
+              error: "invalid",
+              message: `pbft: ${input.admin.op} is not supported yet (access changes are)`,
+            },
+          });
         break;
       case "tick":
         this.ticks++;

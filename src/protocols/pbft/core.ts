@@ -1,4 +1,10 @@
-import { allows, type ClientAccess, forbidden } from "../../core/access.js";
+import {
+  type AccessEntry,
+  accessPayload,
+  allows,
+  type ClientAccess,
+  forbidden,
+} from "../../core/access.js";
 import { type Crypto, equalBytes, toHex } from "../../core/crypto.js";
 import type { ClientId, ReplicaId } from "../../core/ids.js";
 import type { LogEntry, LoggedCommand } from "../../core/log-entry.js";
@@ -10,7 +16,7 @@ import type {
   ProtocolCore,
   ReplicaOptions,
 } from "../../core/protocol.js";
-import type { AppliedCommand } from "../../core/replicated-service.js";
+import type { AppliedAdmin, AppliedCommand } from "../../core/replicated-service.js";
 import { snapshotPosition } from "../../core/replicated-service.js";
 import type { Value } from "../../core/value.js";
 import {
@@ -109,6 +115,13 @@ interface Served {
   readonly data: Uint8Array;
   readonly time: number;
 }
+
+/** The answer to an access change a faulty primary batched with other requests. */
+const mixedAccessChange: Value = {
+  ok: false,
+  error: "busy",
+  message: "an access change must be ordered alone; ask again",
+};
 
 /** A request a backup holds: its view-change timer runs until it executes. */
 interface Waiting {
@@ -358,7 +371,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
         this.onPersisted(input.upTo, out);
         break;
       case "applied":
-        this.onApplied(input.results, out);
+        this.onApplied(input.results, input.admin ?? [], out);
         break;
       case "queryDone": {
         const q = this.queries.get(input.qid);
@@ -483,12 +496,15 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   }
 
   private newBatcher(): Batcher<{ request: Request; digest: Digest }> {
-    return new Batcher({
-      maxRequests: this.settings.maxBatchRequests,
-      maxBytes: this.settings.maxBatchBytes,
-      maxQueued: this.settings.maxQueued,
-      maxInFlight: this.settings.maxInFlight,
-    });
+    return new Batcher(
+      {
+        maxRequests: this.settings.maxBatchRequests,
+        maxBytes: this.settings.maxBatchBytes,
+        maxQueued: this.settings.maxQueued,
+        maxInFlight: this.settings.maxInFlight,
+      },
+      ({ request }) => parseOp(request.op)?.kind === "admin",
+    );
   }
 
   /** Primary: assign sequence numbers to queued requests while the window and pipeline allow. */
@@ -783,11 +799,24 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       const digest = this.slots.digestAt(seq)!;
       const commands: LoggedCommand[] = [];
       const orderedQueries: { request: Request; q: Value }[] = [];
+      let accessChange: AccessEntry | undefined;
       for (const r of requests) {
         const op = parseOp(r.op);
         if (!op) continue; // cannot happen: requests are checked before they enter the store
         if (op.kind === "query") orderedQueries.push({ request: r, q: op.value });
-        else
+        else if (op.kind === "admin") {
+          // An access change is an entry of its own; a correct primary batches it alone. One
+          // that did not (a faulty primary) gets it refused at every correct replica alike, and
+          // the client asks again.
+          if (requests.length === 1)
+            accessChange = {
+              by: r.client,
+              aid: r.timestamp,
+              change: op.value,
+              ackedBelow: r.ackedBelow,
+            };
+          else this.reply(r.client, r.timestamp, mixedAccessChange, true, out);
+        } else
           commands.push({
             client: r.client,
             seq: r.timestamp,
@@ -802,7 +831,11 @@ export class PbftCore implements ProtocolCore<PbftWire> {
         term: 0,
         time: requests.length > 0 ? pp.batch.time : 0,
         seed: seedFor(this.crypto, seq, digest),
-        payload: commands.length > 0 ? { type: "commands", commands } : { type: "noop" },
+        payload: accessChange
+          ? accessPayload(accessChange)
+          : commands.length > 0
+            ? { type: "commands", commands }
+            : { type: "noop" },
       };
       out.push({ type: "apply", entries: [entry] });
       this.lastExecuted = seq;
@@ -827,7 +860,17 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     }
   }
 
-  private onApplied(results: readonly AppliedCommand[], out: Out[]): void {
+  private onApplied(
+    results: readonly AppliedCommand[],
+    admin: readonly AppliedAdmin[],
+    out: Out[],
+  ): void {
+    // Access changes are answered by every replica, in full (they are rare and small).
+    for (const a of admin) {
+      const result = a.result as unknown as Value;
+      this.rememberReply(a.client, a.aid, result);
+      this.reply(a.client, a.aid, result, true, out);
+    }
     for (const r of results) {
       const result = r.result as unknown as Value;
       if (r.seq > 0) this.rememberReply(r.client, r.seq, result);

@@ -1,3 +1,4 @@
+import { type AccessChange, parseAccessChange } from "../../core/access.js";
 import { isPlainObject } from "../../core/schema.js";
 import type { Value } from "../../core/value.js";
 import type { PbftReplicaMessage, Reply, Request } from "./messages.js";
@@ -12,22 +13,25 @@ export interface PbftWire {
 /**
  * What a REQUEST's `op` carries: the client operation, so that a query can be ordered too (the
  * fallback when read-only replies disagree) and a replica can tell it from a command. Timestamp 0
- * with a null command opens the client's session, as in the other protocols.
+ * with a null command opens the client's session, as in the other protocols. `admin` carries an
+ * access change (core/access.ts: setRole, revoke, rotate, setDefaultRole): ordered alone in its
+ * batch and applied as an access entry, where the asker's role is checked.
  */
-export interface PbftOp {
-  readonly kind: "command" | "query";
-  readonly value: Value;
-}
+export type PbftOp =
+  | { readonly kind: "command" | "query"; readonly value: Value }
+  | { readonly kind: "admin"; readonly value: AccessChange };
 
 export function opValue(op: PbftOp): Value {
-  return { kind: op.kind, value: op.value };
+  return { kind: op.kind, value: op.value as unknown as Value };
 }
 
 /** The operation in a request, or undefined if `op` has another shape (dropped and counted). */
 export function parseOp(op: Value): PbftOp | undefined {
   if (!isPlainObject(op)) return undefined;
   const { kind, value } = op as { kind?: Value; value?: Value };
-  if ((kind !== "command" && kind !== "query") || value === undefined) return undefined;
-  if (Object.keys(op).length !== 2) return undefined;
-  return { kind, value };
+  if (value === undefined || Object.keys(op).length !== 2) return undefined;
+  if (kind === "command" || kind === "query") return { kind, value };
+  const change = kind === "admin" ? parseAccessChange(value) : undefined;
+  if (change) return { kind: "admin", value: change };
+  return undefined;
 }

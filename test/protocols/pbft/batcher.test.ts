@@ -27,6 +27,18 @@ describe("batching", () => {
     expect(b.nextBatch(3, 10, 0)?.items).toEqual(["c"]);
   });
 
+  it("sends an item marked alone in a batch of its own (PBFT access changes)", () => {
+    const b = new Batcher<string>(limits, (item) => item.startsWith("admin"));
+    for (const name of ["a", "admin1", "b", "c", "admin2"])
+      expect(b.enqueue(d(name), 1, name)).toEqual({ accepted: true });
+    const batches: string[][] = [];
+    for (let seq = 1; seq <= 6; seq++) {
+      const next = b.nextBatch(seq, 10, 0);
+      if (next) batches.push([...next.items]);
+    }
+    expect(batches).toEqual([["a"], ["admin1"], ["b", "c"], ["admin2"]]);
+  });
+
   it("refuses a request larger than a batch, a duplicate, and more than maxQueued", () => {
     const b = filled({ a: 1, b: 1, c: 1, d: 1, e: 1 });
     expect(b.enqueue(d("f"), 1, "f")).toEqual({ accepted: false, reason: "queue-full" });
