@@ -159,8 +159,8 @@ export class PbCluster {
 
   /** Starts the arbiter group and the pair; waits for a primary whose backup is in sync. */
   async startAll(): Promise<ReplicaStatus> {
-    this.arbiter.config.replicas.forEach((r) => this.arbiter.start(r.id));
-    this.pair.config.replicas.forEach((r) => this.pair.start(r.id));
+    for (const r of this.arbiter.config.replicas) this.arbiter.start(r.id);
+    for (const r of this.pair.config.replicas) this.pair.start(r.id);
     const primary = await this.pair.leader();
     await this.backupInSync(primary.replica === 0 ? 1 : 0);
     return (await this.pair.status(primary.replica)) ?? primary;
