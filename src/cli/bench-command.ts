@@ -5,8 +5,9 @@ import { progressPrinter } from "../bench/progress-line.js";
 import { runPutLoad, sharedConnections } from "../bench/put-load.js";
 import { connect } from "../client/index.js";
 import type { ProtocolName } from "../core/protocol.js";
+import type { Value } from "../core/value.js";
 import { clientKeyFile } from "../net/keys.js";
-import { replicaCountOf } from "../protocols/registry.js";
+import { findProtocol, replicaCountOf } from "../protocols/registry.js";
 import { localClusterConfig, writeClusterFolder } from "../runtime/cluster-folder.js";
 import { LocalCluster } from "../runtime/local-cluster.js";
 import type { ReplicaStatus } from "../runtime/status.js";
@@ -34,6 +35,10 @@ prints a table and stops the cluster. Storage fsyncs as in production.
   --value-size B    bytes per value (default 64)
   --key-size B      bytes per key (default 16)
   --key-space K     distinct keys written (default 10000)
+  --read-only       each client keeps one get outstanding instead of a put (a query: PBFT's
+                    read-only path, Raft's read index or lease); the keys read are not written
+  --settings JSON   protocol settings merged over the defaults, e.g. '{"maxInFlight":2}' for
+                    pbft (docs/protocols/pbft.md lists them)
   --json            print the result as one JSON object on stdout (progress stays on stderr)
   --keep            keep the cluster folder (data and logs) and print its path
   --profile DIR     write a V8 CPU profile of each replica process into DIR (node --cpu-prof;
@@ -53,6 +58,8 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
     "value-size": { type: "string" },
     "key-size": { type: "string" },
     "key-space": { type: "string" },
+    "read-only": { type: "boolean" },
+    settings: { type: "string" },
     json: { type: "boolean" },
     keep: { type: "boolean" },
     profile: { type: "string" },
@@ -90,12 +97,28 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
   const keySize = intOption("bench", "key-size", args["key-size"], 16, 1, 1024);
   const keySpace = intOption("bench", "key-space", args["key-space"], 10_000, 1, 100_000_000);
   const json = args.json === true;
+  const readOnly = args["read-only"] === true;
+  let settings: { [key: string]: Value } = {};
+  if (typeof args.settings === "string") {
+    try {
+      settings = JSON.parse(args.settings) as { [key: string]: Value };
+    } catch (error) {
+      throw new UsageError(`bench: --settings is not JSON: ${(error as Error).message}`);
+    }
+    if (settings === null || typeof settings !== "object" || Array.isArray(settings))
+      throw new UsageError("bench: --settings must be a JSON object");
+  }
 
-  const dir = mkdtempSync(join(tmpdir(), "lockstep-bench-"));
   // Clients far beyond the default session limits would be refused; a bench opens C sessions.
-  const config = await localClusterConfig(protocol, n, {
+  const base = await localClusterConfig(protocol, n, {
     sessions: { maxSessions: Math.max(100_000, clients * 4) },
   });
+  const config = { ...base, settings: { ...base.settings, ...settings } };
+  const settingsProblems = findProtocol(protocol).definition.validateSettings(config);
+  if (settingsProblems.length > 0) {
+    throw new UsageError(`bench: --settings: ${settingsProblems.join("; ")}`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), "lockstep-bench-"));
   const { folder, keys } = writeClusterFolder(dir, config);
   const arbiter = protocol === "primary-backup" ? await startBenchArbiter(dir, config) : undefined;
   const cluster = new LocalCluster({
@@ -147,9 +170,13 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
           timeoutMs: 10_000,
         });
         return {
-          put: async (key, value) => {
-            await client.invoke({ op: "put", key, value });
-          },
+          put: readOnly
+            ? async (key) => {
+                await client.query({ op: "get", key });
+              }
+            : async (key, value) => {
+                await client.invoke({ op: "put", key, value });
+              },
           close: () => client.close(),
         };
       }),
@@ -161,7 +188,7 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
     const after = await countersOf(cluster);
     const start = (await before) ?? [];
     const report: BenchReport = {
-      system: `lockstep ${protocol}`,
+      system: `lockstep ${protocol}${readOnly ? " (read-only gets)" : ""}`,
       ...result,
       connections,
       valueSize,

@@ -1,4 +1,6 @@
 import type { CounterName } from "../net/counters.js";
+import { writePbftMetrics } from "./pbft-metrics.js";
+import type { PbftPhase } from "./pbft-phases.js";
 import { type HistogramSnapshot, MetricsWriter } from "./prometheus.js";
 import type { RequestKind } from "./request-latency.js";
 import type { ReplicaStatus } from "./status.js";
@@ -7,6 +9,8 @@ import type { ReplicaStatus } from "./status.js";
 export interface MetricHistograms {
   readonly requests: { readonly [K in RequestKind]: HistogramSnapshot };
   readonly persist: HistogramSnapshot;
+  /** PBFT only: per-phase latency (runtime/pbft-phases.ts). */
+  readonly pbftPhases?: Readonly<Record<PbftPhase, HistogramSnapshot>>;
 }
 
 /** What each NetCounters counter means on /metrics (docs/net.md, "Counters"). */
@@ -330,5 +334,6 @@ export function formatMetrics(status: ReplicaStatus, histograms: MetricHistogram
     r.fallbacks.length,
     base,
   );
+  if (status.protocol === "pbft") writePbftMetrics(w, status.details, histograms.pbftPhases, base);
   return w.text();
 }

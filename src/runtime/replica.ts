@@ -30,6 +30,7 @@ import { fdBudget, softFdLimit } from "./fd-budget.js";
 import { jsonLogger, type Logger } from "./logger.js";
 import { formatMetrics } from "./metrics.js";
 import { MetricsServer } from "./metrics-server.js";
+import { PbftPhaseLatency } from "./pbft-phases.js";
 import { PersistLatency } from "./persist-latency.js";
 import type { Histogram } from "./prometheus.js";
 import { runtimeRandom } from "./random.js";
@@ -269,6 +270,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
   // ---- the moving parts
   const latency = new RequestLatency();
   const persistLatency = new PersistLatency();
+  const phases = config.protocol === "pbft" ? new PbftPhaseLatency() : undefined;
   const routes = new ClientRoutes();
   const watch = new StateWatch(log, definition.status);
   let foreignSession = 0;
@@ -341,6 +343,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
     service,
     {
       sendPeer: (to, msg) => {
+        phases?.message(msg, true);
         transport.sendPeer(to, msg);
       },
       sendClient: (client, msg) => {
@@ -352,6 +355,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
       },
       persist: (persistId, ops) => {
         persistLatency.started(persistId);
+        phases?.persisting(ops);
         storage.append(persistId, ops);
       },
       ...(options.external && {
@@ -361,6 +365,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
     },
     {
       onApply: (entry, results, applied) => {
+        phases?.executedAt(entry.index);
         entriesApplied++;
         commandsApplied += results.length;
         const change = accessEntryOf(entry.payload)?.change;
@@ -438,7 +443,10 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
     fail(error, "storage failed (fail-stop: never serve after a failed write or fsync)"),
   );
 
-  transport.onPeer((from, msg) => input({ type: "peer", from, msg }));
+  transport.onPeer((from, msg) => {
+    phases?.message(msg, false);
+    input({ type: "peer", from, msg });
+  });
   transport.onClient((principal, msg, route, bytes) => {
     const session = (msg as { client?: unknown } | null)?.client;
     let client: ClientId = principal;
@@ -568,7 +576,11 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
   const metrics = (): string => {
     const requests = {} as { [K in RequestKind]: ReturnType<RequestLatency["histogram"]> };
     for (const kind of requestKinds) requests[kind] = latency.histogram(kind);
-    return formatMetrics(status(), { requests, persist: persistLatency.histogram.snapshot() });
+    return formatMetrics(status(), {
+      requests,
+      persist: persistLatency.histogram.snapshot(),
+      ...(phases && { pbftPhases: phases.snapshot() }),
+    });
   };
 
   if (metricsOption !== false) {

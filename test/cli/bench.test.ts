@@ -216,6 +216,31 @@ describe("lockstep bench", () => {
     expectCleanedUp(run);
   }, 40_000);
 
+  it("with --read-only keeps one get outstanding per client, and takes --settings", async () => {
+    const run = await bench([
+      "--protocol",
+      "single",
+      "--replicas",
+      "1",
+      "--clients",
+      "2",
+      "--duration",
+      "1",
+      "--warmup",
+      "0",
+      "--read-only",
+      "--settings",
+      "{}",
+      "--json",
+    ]);
+    const r = reportOf(run);
+    expect(r.system).toBe("lockstep single (read-only gets)");
+    expectHealthyLoad(r, 1);
+    // Reads write nothing: the only fsyncs are the few opening the clients' sessions.
+    expect(r.replicas[0]!.fsyncs!).toBeLessThan(r.ops);
+    expectCleanedUp(run);
+  });
+
   it("prints human tables without --json", async () => {
     const run = await bench(["--clients", "2", "--duration", "1", "--warmup", "0"]);
     expect(run.code, run.stderr).toBe(0);
@@ -279,6 +304,12 @@ describe("lockstep bench", () => {
       [["--value-size", "0"], /--value-size must be from 1 to 1000000, got 0$/],
       [["--key-size", "abc"], /--key-size expects an integer, got "abc"$/],
       [["--json=yes"], /--json/],
+      [["--settings", "{"], /--settings is not JSON/],
+      [["--settings", "[1]"], /--settings must be a JSON object$/],
+      [
+        ["--protocol", "pbft", "--settings", '{"maxInFlight":0}'],
+        /--settings: maxInFlight: expected an integer from 1 to 4096, got 0$/,
+      ],
     ];
     const runs = await Promise.all(cases.map(([args]) => bench(args, 10_000)));
     cases.forEach(([args, message], i) => {

@@ -71,6 +71,8 @@ export async function freePorts(n: number): Promise<number[]> {
 }
 
 export interface ClusterFixtureOptions {
+  /** Default "raft". */
+  readonly protocol?: string;
   readonly n?: number;
   readonly f?: number;
   readonly tickMs?: number;
@@ -94,8 +96,8 @@ export class ClusterFixture {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lockstep-runtime-"));
     const ports = await freePorts(2 * n);
     const raw = {
-      protocol: "raft",
-      f: options.f ?? Math.floor((n - 1) / 2),
+      protocol: options.protocol ?? "raft",
+      f: options.f ?? Math.floor((n - 1) / (options.protocol === "pbft" ? 3 : 2)),
       tickMs: options.tickMs ?? 10,
       replicas: Array.from({ length: n }, (_, id) => ({ id, host: "127.0.0.1", port: ports[id] })),
       settings: options.settings ?? {},

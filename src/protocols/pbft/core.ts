@@ -40,6 +40,14 @@ import {
 import { Batcher } from "./batcher.js";
 import { CheckpointCollector, genesisCheckpoint, verifyCheckpointProof } from "./checkpoints.js";
 import {
+  countBatch,
+  emptyPbftCounters,
+  type PbftCounters,
+  type PbftRejectionKind,
+  slotRejection,
+  VerifyingCrypto,
+} from "./counters.js";
+import {
   certKey,
   certPut,
   hardStateOp,
@@ -146,6 +154,8 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     joined: 0,
     badProposal: 0,
   };
+  /** Metrics: crypto work, batches, checkpoints, view changes, rejections by kind (counters.ts). */
+  readonly counters: PbftCounters = emptyPbftCounters();
   private readonly n: number;
   private readonly q: Quorums;
   private readonly settings: PbftSettings;
@@ -233,6 +243,8 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   private readonly queries = new Map<number, { client: ClientId; timestamp: number }>();
   private nextQid = 1;
   private readonly certSeqs = new Set<number>();
+  /** The highest stable checkpoint counted in `counters.checkpointsStable`. */
+  private countedStable = 0;
   /** Read-only requests wait for the state to cover what this replica may have forgotten. */
   private readOnlyBlocked: boolean;
   private readOnlyFloor = 0;
@@ -249,7 +261,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     this.n = options.config.replicas.length;
     this.q = quorumsFor(this.n);
     this.settings = parsePbftSettings(options.config.settings);
-    this.crypto = options.crypto;
+    this.crypto = new VerifyingCrypto(options.crypto, this.counters);
     this.slotQuorums =
       bug === "prepared-with-too-few-prepares"
         ? { ...this.q, prepares: this.q.prepares - 1 }
@@ -326,6 +338,11 @@ export class PbftCore implements ProtocolCore<PbftWire> {
         highWaterMark: this.slots.highWaterMark,
         drops: { ...this.drops },
         viewChanges: { ...this.viewChangeCauses },
+        counters: {
+          ...this.counters,
+          batchSizeCounts: [...this.counters.batchSizeCounts],
+          rejected: { ...this.counters.rejected },
+        },
       },
     };
   }
@@ -410,16 +427,16 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   private onRequest(r: Request, out: Out[], fromClient: boolean, access?: ClientAccess): void {
     const op = parseOp(r.op);
     if (!op || (r.readOnly && op.kind !== "query")) {
-      this.drops.malformed++;
+      this.drop("malformed", "malformed");
       return;
     }
     if (this.bug !== "request-signature-not-checked" && !verifyRequest(this.crypto, r).ok) {
-      this.drops.auth++;
+      this.drop("auth", "bad-signature");
       return;
     }
     if (requestBytes(r).length > this.settings.maxBatchBytes) {
       // Could never be ordered: every replica drops it alike, so no timer runs for it.
-      this.drops.malformed++;
+      this.drop("malformed", "malformed");
       return;
     }
     if (r.readOnly) {
@@ -470,7 +487,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     const key = toHex(digest);
     if (!this.waiting.has(key)) {
       if (this.waiting.size >= this.settings.maxQueued) {
-        this.drops.busy++;
+        this.drop("busy", "busy");
         return;
       }
       this.waiting.set(key, { request: r, digest, since: this.ticks });
@@ -488,7 +505,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     if (this.proposed.has(toHex(digest))) return;
     const size = requestBytes(r).length;
     const queued = this.batcher.enqueue(digest, size, { request: r, digest });
-    if (!queued.accepted && queued.reason !== "duplicate") this.drops.busy++;
+    if (!queued.accepted && queued.reason !== "duplicate") this.drop("busy", "busy");
   }
 
   private isPrimary(): boolean {
@@ -529,6 +546,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
         else separate.push(request);
       }
       const seq = this.nextSeq++;
+      this.counters.batchesProposed++;
       this.proposedTime = time;
       for (const i of fresh) this.proposed.add(toHex(i.digest));
       const pp = signPrePrepare(
@@ -561,15 +579,23 @@ export class PbftCore implements ProtocolCore<PbftWire> {
         this.onPrePrepare(msg, out);
         break;
       case "prepare":
-        if (msg.replica !== from || !verifyPrepare(this.crypto, msg).ok) {
-          this.drops.auth++;
+        if (msg.replica !== from) {
+          this.drop("auth", "wrong-sender");
+          return;
+        }
+        if (!verifyPrepare(this.crypto, msg).ok) {
+          this.drop("auth", "bad-signature");
           return;
         }
         this.afterVote(msg.seq, this.slots.addPrepare(msg), out, from);
         break;
       case "commit":
-        if (msg.replica !== from || !verifyCommit(this.crypto, this.id, msg).ok) {
-          this.drops.auth++;
+        if (msg.replica !== from) {
+          this.drop("auth", "wrong-sender");
+          return;
+        }
+        if (!verifyCommit(this.crypto, this.id, msg).ok) {
+          this.drop("auth", "bad-mac");
           return;
         }
         this.afterVote(msg.seq, this.slots.addCommit(msg), out, from);
@@ -598,7 +624,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   private onPrePrepare(pp: PrePrepare, out: Out[]): void {
     const checked = verifyPrePrepare(this.crypto, pp);
     if (!checked.ok) {
-      this.drops.auth++;
+      this.drop("auth", "bad-signature");
       return;
     }
     const digest = checked.digest;
@@ -617,12 +643,19 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       pp.replica !== primaryOf(pp.view, this.n) ||
       pp.replica === this.id
     ) {
-      this.drops.refused++;
+      this.drop(
+        "refused",
+        pp.view !== this.view || !this.slots.isActive
+          ? "wrong-view"
+          : this.slots.windowCheck(pp.seq) !== undefined
+            ? "outside-window"
+            : "not-primary",
+      );
       return;
     }
     for (const r of pp.inline) {
       if (this.bug !== "request-signature-not-checked" && !verifyRequest(this.crypto, r).ok) {
-        this.drops.auth++;
+        this.drop("auth", "bad-signature");
         return; // a primary that forwards a forged request is faulty: let the timers replace it
       }
       this.requests.add(requestDigest(this.crypto, r), r);
@@ -637,14 +670,14 @@ export class PbftCore implements ProtocolCore<PbftWire> {
         this.settings.timeBoundMs,
       );
       if (!time.ok) {
-        this.drops.timeRefused++;
+        this.drop("timeRefused", "bad-time");
         this.startViewChange(this.view + 1, out);
         return;
       }
     }
     const resolution = this.requests.resolve(pp.batch);
     if (resolution.status === "refused") {
-      this.drops.refused++;
+      this.drop("refused", "bad-batch");
       this.startViewChange(this.view + 1, out);
       return;
     }
@@ -668,7 +701,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   private acceptPrePrepare(pp: PrePrepare, digest: Digest, out: Out[]): void {
     const step = this.slots.addPrePrepare(pp, digest);
     if (!step.accepted) {
-      this.drops.refused++;
+      this.drop("refused", slotRejection(step.reason));
       return;
     }
     // Prepares (and commits) may have arrived before the pre-prepare: this may complete them.
@@ -696,7 +729,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
 
   private afterVote(seq: number, step: SlotStep, out: Out[], from?: ReplicaId): void {
     if (!step.accepted) {
-      if (step.reason !== "duplicate") this.drops.refused++;
+      if (step.reason !== "duplicate") this.drop("refused", slotRejection(step.reason));
       if (from !== undefined) this.helpStraggler(from, seq, step.reason, out);
       return;
     }
@@ -838,6 +871,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
             : { type: "noop" },
       };
       out.push({ type: "apply", entries: [entry] });
+      countBatch(this.counters, requests.length);
       this.lastExecuted = seq;
       if (requests.length > 0) this.lastTime = Math.max(this.lastTime, pp.batch.time);
       this.consecutiveViewChanges = 0;
@@ -927,8 +961,12 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   }
 
   private onCheckpoint(from: ReplicaId, c: Checkpoint, out: Out[]): void {
-    if (c.replica !== from || !verifyCheckpoint(this.crypto, c).ok) {
-      this.drops.auth++;
+    if (c.replica !== from) {
+      this.drop("auth", "wrong-sender");
+      return;
+    }
+    if (!verifyCheckpoint(this.crypto, c).ok) {
+      this.drop("auth", "bad-signature");
       return;
     }
     this.addCheckpoint(c, out);
@@ -950,6 +988,10 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     }
     this.checkpoints.install(proof);
     const stable = this.checkpoints.stable;
+    if (stable.seq > this.countedStable) {
+      this.countedStable = stable.seq;
+      this.counters.checkpointsStable++;
+    }
     if (this.lastExecuted < stable.seq && this.behindSince === undefined) {
       this.behindSince = this.ticks;
     }
@@ -1045,8 +1087,12 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   }
 
   private onFetch(from: ReplicaId, f: Fetch, out: Out[]): void {
-    if (f.replica !== from || !verifyFetch(this.crypto, f).ok) {
-      this.drops.auth++;
+    if (f.replica !== from) {
+      this.drop("auth", "wrong-sender");
+      return;
+    }
+    if (!verifyFetch(this.crypto, f).ok) {
+      this.drop("auth", "bad-mac");
       return;
     }
     const s = this.served?.seq === f.seq ? this.served : this.pendingCheckpoints.get(f.seq);
@@ -1062,15 +1108,19 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   }
 
   private onStateChunk(from: ReplicaId, c: StateChunk, out: Out[]): void {
-    if (c.replica !== from || !verifyStateChunk(this.crypto, c).ok) {
-      this.drops.auth++;
+    if (c.replica !== from) {
+      this.drop("auth", "wrong-sender");
+      return;
+    }
+    if (!verifyStateChunk(this.crypto, c).ok) {
+      this.drop("auth", "bad-mac");
       return;
     }
     const f = this.fetch;
     if (!f) return;
     const verdict = f.onChunk(c);
     if (verdict === "bad") {
-      this.drops.refused++;
+      this.drop("refused", "bad-proof");
       this.requestChunk(out);
     } else if (verdict === "more") {
       this.requestChunk(out);
@@ -1122,8 +1172,12 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   }
 
   private onFetchRequests(from: ReplicaId, f: FetchRequests, out: Out[]): void {
-    if (f.replica !== from || !verifyFetchRequests(this.crypto, f).ok) {
-      this.drops.auth++;
+    if (f.replica !== from) {
+      this.drop("auth", "wrong-sender");
+      return;
+    }
+    if (!verifyFetchRequests(this.crypto, f).ok) {
+      this.drop("auth", "bad-mac");
       return;
     }
     for (const d of f.digests.slice(0, 256)) {
@@ -1152,6 +1206,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   ): void {
     if (view <= this.view) return;
     this.viewChangeCauses[cause]++;
+    this.counters.viewChangesStarted++;
     this.consecutiveViewChanges++;
     this.own.clear();
     this.proposed.clear();
@@ -1184,7 +1239,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
 
   private onViewChange(from: ReplicaId, vc: ViewChange, out: Out[]): void {
     if (vc.replica !== from) {
-      this.drops.auth++;
+      this.drop("auth", "wrong-sender");
       return;
     }
     const known = this.viewChanges.get(from);
@@ -1202,7 +1257,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     }
     const valid = verifyViewChange(this.crypto, this.params, vc);
     if (!valid.ok) {
-      this.drops.auth++;
+      this.drop("auth", valid.reason === "bad-signature" ? "bad-signature" : "bad-proof");
       return;
     }
     this.viewChanges.set(from, vc);
@@ -1245,7 +1300,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     if (this.bug === "new-view-not-recomputed") {
       const planned = planNewView(this.crypto, this.params, nv.view, nv.viewChanges);
       if (!planned.ok || nv.replica !== primaryOf(nv.view, this.n)) {
-        this.drops.auth++;
+        this.drop("auth", "bad-proof");
         return;
       }
       plan = {
@@ -1255,7 +1310,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     } else {
       const verdict = verifyNewView(this.crypto, this.params, nv);
       if (!verdict.ok) {
-        this.drops.auth++;
+        this.drop("auth", verdict.reason === "bad-signature" ? "bad-signature" : "bad-proof");
         return;
       }
       plan = verdict.plan;
@@ -1274,6 +1329,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   ): void {
     this.view = nv.view;
     this.changing = undefined;
+    this.counters.newViewsInstalled++;
     this.installedNewView = nv;
     this.slots.enterView(nv.view);
     for (const [r, vc] of [...this.viewChanges]) if (vc.view <= nv.view) this.viewChanges.delete(r);
@@ -1404,6 +1460,12 @@ export class PbftCore implements ProtocolCore<PbftWire> {
 
   private broadcast(msg: PbftReplicaMessage, out: Out[], after = 0): void {
     for (const to of this.others()) this.send(to, msg, out, after);
+  }
+
+  /** A message dropped: the legacy drop counter, and its kind for the metrics (undefined: none). */
+  private drop(legacy: keyof PbftDrops, kind: PbftRejectionKind | undefined): void {
+    this.drops[legacy]++;
+    if (kind !== undefined) this.counters.rejected[kind]++;
   }
 
   private persist(ops: PersistOp[], out: Out[]): number {

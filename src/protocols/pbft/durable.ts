@@ -41,6 +41,13 @@ export function certKey(seq: number): string {
   return `${certPrefix}${seq.toString().padStart(16, "0")}`;
 }
 
+/** The sequence number of a `cert/<seq>` key, undefined for any other key. */
+export function certSeqOf(key: string): number | undefined {
+  if (!key.startsWith(certPrefix)) return undefined;
+  const seq = Number(key.slice(certPrefix.length));
+  return Number.isSafeInteger(seq) ? seq : undefined;
+}
+
 /**
  * A certificate with the request bodies its batch names (those this replica holds): after a
  * power loss of every replica the batch is re-issued by the next view change, and it can only
