@@ -27,6 +27,9 @@ Usage: lockstep sim --protocol P [--seeds N | --seed S] [options]
   --f F            faults to tolerate (default: the protocol's)
   --roles          clients start with roles, and an operator demotes, promotes, revokes and
                    rotates clients c0 and c1 under load (agreement and linearizability checked)
+  --twins         Twins (Bano et al. 2020), for Byzantine protocols: seed S runs enumerated
+                   scenario S-1, where one replica runs as two copies with the same keys on two
+                   sides of a partition that changes, then heals (the scenario owns partitions)
   --jobs J         worker threads (default: CPU count)
   --out DIR        where failing seeds' history and trace go (default lockstep-failures)
   --until-failure  stop at the first failing seed (hunting a planted bug)
@@ -52,6 +55,7 @@ export async function simCommand(argv: readonly string[]): Promise<number> {
     out: { type: "string" },
     "until-failure": { type: "boolean" },
     roles: { type: "boolean" },
+    twins: { type: "boolean" },
     list: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
@@ -71,6 +75,10 @@ export async function simCommand(argv: readonly string[]): Promise<number> {
   } catch (error) {
     throw new UsageError(`sim: ${(error as Error).message}`);
   }
+  if (args.twins && !protocol.adversary)
+    throw new UsageError(
+      `sim: --twins needs a Byzantine-fault-tolerant protocol; ${protocol.name} tolerates crashes only`,
+    );
   const service = await simServiceOption(args.service);
   let faults = defaultSimOptions.faults;
   if (typeof args.faults === "string") {
@@ -94,6 +102,7 @@ export async function simCommand(argv: readonly string[]): Promise<number> {
     ...(replicas !== undefined ? { replicas } : {}),
     ...(f !== undefined ? { f } : {}),
     ...(args.roles ? { roles: true } : {}),
+    ...(args.twins ? { twins: true } : {}),
   };
   let seeds: number[];
   if (args.seed !== undefined) {

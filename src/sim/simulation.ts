@@ -16,6 +16,7 @@ import type {
   ProtocolDefinition,
   WireTypes,
 } from "../core/protocol.js";
+import { emptyDurableState } from "../core/protocol.js";
 import { ReplicatedService } from "../core/replicated-service.js";
 import type { Value } from "../core/value.js";
 import { DecodeError, decode, encode } from "../platform/codec.js";
@@ -31,6 +32,8 @@ import { SimCrypto } from "./sim-crypto.js";
 import { SimDisk } from "./sim-disk.js";
 import { type SimServiceKit, simServiceKit } from "./sim-service.js";
 import { TraceHash } from "./trace-hash.js";
+import { TwinReplica } from "./twins-replica.js";
+import { TwinsTopology, twinsScenario } from "./twins-scenario.js";
 
 type Channel = "peer" | "request" | "response";
 
@@ -67,7 +70,9 @@ type SimEvent =
   | { readonly k: "electionWatch" }
   | { readonly k: "endFaults" }
   /** Heals partition `partition` if it is still the one in force. */
-  | { readonly k: "heal"; readonly partition: string };
+  | { readonly k: "heal"; readonly partition: string }
+  /** The Twins scenario moves to its phase `phase` (src/sim/twins-scenario.ts). */
+  | { readonly k: "twinsPhase"; readonly phase: number };
 
 /**
  * Swarm testing (Groce et al. 2012): every seed draws its own mix and pace of faults, so some
@@ -208,6 +213,8 @@ export class Simulation {
   private readonly faulty: ReadonlySet<number>;
   /** The protocol's external handler for this run, if it has one. */
   private readonly external: ExternalHandler | undefined;
+  /** Twins runs: the twinned replica's topology, moved from phase to phase by the scenario. */
+  private readonly twins: TwinsTopology | undefined;
   readonly stats: SimStats = {
     simulatedMs: 0,
     events: 0,
@@ -266,7 +273,13 @@ export class Simulation {
     this.kit = simServiceKit(options.service);
     this.network = new SimNetwork(this.n, this.n + options.clients + (membership || roles ? 1 : 0));
     this.checker = new ReplicationChecker(() => this.now);
-    this.faulty = new Set(this.protocol.adversary?.pick(this.random, this.n, f) ?? []);
+    // Twins: the scenario (enumerated from the seed) names the one faulty replica, the twin.
+    this.twins = options.twins
+      ? new TwinsTopology(twinsScenario(Math.max(0, options.seed - 1), this.n))
+      : undefined;
+    this.faulty = this.twins
+      ? new Set([this.twins.scenario.twin])
+      : new Set(this.protocol.adversary?.pick(this.random, this.n, f) ?? []);
     this.external = this.protocol.simExternal?.();
     // One disk layout per run: small segments and few kept snapshots make compaction (and with
     // it recovery's floor clipping and snapshot fallback) happen within a few seconds.
@@ -307,7 +320,13 @@ export class Simulation {
     }
     const offered = (
       ["network", "partition", "crash", "pause", "clock", "membership"] as const
-    ).filter((k) => this.faults.has(k) && (k !== "membership" || membership !== undefined));
+    ).filter(
+      (k) =>
+        this.faults.has(k) &&
+        (k !== "membership" || membership !== undefined) &&
+        // In Twins runs the scenario owns the partitions.
+        (k !== "partition" || this.twins === undefined),
+    );
     const kinds: FaultKind[] = offered.filter(() => this.random.chance(0.65));
     if (kinds.length === 0 && offered.length > 0)
       kinds.push(offered[this.random.int(offered.length)]!);
@@ -317,7 +336,8 @@ export class Simulation {
       targetLeader: this.random.next(),
       restartMaxUs: [100, 600, 2000][this.random.int(3)]! * us,
       pauseMaxUs: [200, 2000][this.random.int(2)]! * us,
-      electionStorm: this.faults.has("crash") && this.random.chance(0.35),
+      // Storms isolate leaders, which would overrule a Twins scenario's partitions.
+      electionStorm: this.faults.has("crash") && this.random.chance(0.35) && !this.twins,
     };
     this.admin =
       membership || roles
@@ -375,6 +395,16 @@ export class Simulation {
         `fault profile ${JSON.stringify({ ...this.profile, kinds: this.profile.kinds.join(",") })}`,
     );
     this.trace(() => `settings ${JSON.stringify(this.config.settings ?? {})}`);
+    if (this.twins) {
+      const scenario = this.twins.scenario;
+      this.trace(() => `twins scenario ${scenario.index}: ${scenario.label}`);
+      scenario.phases.forEach((phase, i) => {
+        this.schedule(phase.from * this.options.duration * 1000 * us, {
+          k: "twinsPhase",
+          phase: i,
+        });
+      });
+    }
     for (const r of this.replicas) this.start(r);
     for (const c of this.clients) {
       this.schedule(this.random.int(20 * us), { k: "invoke", client: c.index });
@@ -487,6 +517,9 @@ export class Simulation {
       case "endFaults":
         this.endFaults();
         return;
+      case "twinsPhase":
+        if (this.phase === "load") this.enterTwinsPhase(e.phase);
+        return;
       case "heal":
         if (this.phase === "load" && this.network.partition === e.partition) {
           this.network.heal();
@@ -494,6 +527,20 @@ export class Simulation {
         }
         return;
     }
+  }
+
+  private enterTwinsPhase(index: number): void {
+    const twins = this.twins!;
+    twins.enter(twins.scenario.phases[index]!);
+    const groups = twins.groups();
+    if (groups) {
+      const label = `twins(${groups.map((g) => g.join(",")).join("|")})`;
+      this.network.isolateGroups(groups, label);
+      this.stats.partitions++;
+    } else this.network.heal();
+    this.hash.u32(0x7715);
+    this.hash.number(index);
+    this.trace(() => `twins phase ${index}: ${this.network.partition}`);
   }
 
   /**
@@ -548,9 +595,12 @@ export class Simulation {
       durable,
     });
     const adversary = this.faulty.has(r.id) ? this.protocol.adversary : undefined;
-    const core = adversary
-      ? adversary.wrap(created, r.random.fork(), this.cryptoFor(`r${r.id}`))
-      : checkingInvariants(created, () => this.checkOneLeaderPerEpoch(r.id, created.status()));
+    const core =
+      this.twins?.scenario.twin === r.id
+        ? this.twinOf(r, created)
+        : adversary
+          ? adversary.wrap(created, r.random.fork(), this.cryptoFor(`r${r.id}`))
+          : checkingInvariants(created, () => this.checkOneLeaderPerEpoch(r.id, created.status()));
     const inc = r.incarnation;
     const node = new ReplicaNode<WireTypes>(
       core,
@@ -569,7 +619,7 @@ export class Simulation {
         persist: (id, ops) => this.persist(r, inc, id, ops),
         external: (id, request) => this.callExternal(r, inc, id, request),
       },
-      adversary
+      this.faulty.has(r.id)
         ? {}
         : {
             onApply: (entry, results, applied) =>
@@ -599,6 +649,32 @@ export class Simulation {
         `start r${r.id} inc=${inc} applied=${service.appliedIndex} entries=${durable.entries.length}`,
     );
     this.schedule(this.random.int(this.tickPeriodUs(r)), { k: "tick", node: r.id, inc });
+  }
+
+  /**
+   * The twinned replica: `first` and a second core of the same replica (same id, same keys),
+   * each with a service of its own. Both start empty: the copies keep their writes to
+   * themselves (twins-replica.ts), so the replica's simulated disk stays empty and a crashed
+   * twin restarts as two fresh copies, as a faulty replica may.
+   */
+  private twinOf(r: SimReplica, first: ProtocolCore<WireTypes>): ProtocolCore<WireTypes> {
+    const service = () =>
+      new ReplicatedService(this.kit.definition, this.config.sessions, accessPolicyOf(this.config));
+    const second = this.definition.createReplica({
+      id: r.id,
+      config: this.config,
+      random: r.random.fork(),
+      crypto: this.cryptoFor(`r${r.id}`),
+      durable: emptyDurableState,
+    });
+    return new TwinReplica(
+      r.id,
+      [
+        { core: first, service: service() },
+        { core: second, service: service() },
+      ],
+      this.twins!,
+    );
   }
 
   /** The replica that led in each epoch (term, view), by the protocol's own status. */
@@ -992,7 +1068,7 @@ export class Simulation {
       case "pause": {
         const leader = this.leader();
         const victim = this.pickVictim();
-        if (leader !== undefined && this.calm() && this.random.chance(0.5)) {
+        if (leader !== undefined && this.calm() && !this.twins && this.random.chance(0.5)) {
           this.pauseStaleLeader(this.replicas[leader]!);
         } else if (victim) {
           victim.pausedUntil = this.now + 20 * us + this.random.int(this.profile.pauseMaxUs);
@@ -1102,6 +1178,7 @@ export class Simulation {
   private endFaults(): void {
     this.phase = "liveness";
     this.network.heal();
+    this.twins?.heal();
     this.network.quality = calmNetwork;
     for (const r of this.replicas) {
       r.pausedUntil = Math.min(r.pausedUntil, this.now);
