@@ -48,6 +48,8 @@ type SimEvent =
     }
   | { readonly k: "tick"; readonly node: number; readonly inc: number }
   | { readonly k: "clientTick"; readonly client: number }
+  /** The adversary's faulty client (in some seeds of Byzantine protocols) takes a turn. */
+  | { readonly k: "faultyClientTick" }
   | {
       readonly k: "sync";
       readonly node: number;
@@ -144,6 +146,11 @@ export interface SimStats {
   externalLost: number;
   /** Replicas the protocol's adversary made faulty in this run. */
   faultyReplicas: number;
+  /** Messages the adversary's faulty client sent, and those of them that failed the schema. */
+  faultyClientMessages: number;
+  faultyClientMalformed: number;
+  /** Its requests that correct replicas ordered and applied (as session-expired), summed over replicas. */
+  faultyClientApplied: number;
   operations: number;
   completed: number;
   indeterminate: number;
@@ -213,6 +220,10 @@ export class Simulation {
   private readonly faulty: ReadonlySet<number>;
   /** The protocol's external handler for this run, if it has one. */
   private readonly external: ExternalHandler | undefined;
+  /** The adversary's faulty client and its network endpoint, in some seeds. */
+  private readonly faultyClient:
+    | { readonly core: ClientCore<WireTypes>; readonly endpoint: number }
+    | undefined;
   /** Twins runs: the twinned replica's topology, moved from phase to phase by the scenario. */
   private readonly twins: TwinsTopology | undefined;
   readonly stats: SimStats = {
@@ -237,6 +248,9 @@ export class Simulation {
     externalRequests: 0,
     externalLost: 0,
     faultyReplicas: 0,
+    faultyClientMessages: 0,
+    faultyClientMalformed: 0,
+    faultyClientApplied: 0,
     operations: 0,
     completed: 0,
     indeterminate: 0,
@@ -271,7 +285,16 @@ export class Simulation {
     const cluster = simulatedCluster(this.definition.name, this.n, f, settings);
     this.config = roles ? { ...cluster, clients: simAccessPolicy } : cluster;
     this.kit = simServiceKit(options.service);
-    this.network = new SimNetwork(this.n, this.n + options.clients + (membership || roles ? 1 : 0));
+    // The faulty client (a Byzantine protocol's, in 30% of its seeds, not in Twins runs) draws
+    // from a stream of its own: seeds without one replay as before it existed.
+    const faultyRandom = createRandom((options.seed ^ 0x3c6ef372) >>> 0);
+    const withFaultyClient =
+      this.protocol.adversary?.faultyClient !== undefined &&
+      !options.twins &&
+      options.clients > 0 &&
+      faultyRandom.chance(0.3);
+    const endpoints = this.n + options.clients + (membership || roles ? 1 : 0);
+    this.network = new SimNetwork(this.n, endpoints + (withFaultyClient ? 1 : 0));
     this.checker = new ReplicationChecker(() => this.now);
     // Twins: the scenario (enumerated from the seed) names the one faulty replica, the twin.
     this.twins = options.twins
@@ -318,6 +341,20 @@ export class Simulation {
       this.clients.push(new SimClient(i, name, core, random));
       this.clientByName.set(name, i);
     }
+    this.faultyClient = withFaultyClient
+      ? {
+          core: this.protocol.adversary!.faultyClient!(
+            {
+              clientId: "x0",
+              config: this.config,
+              random: faultyRandom.fork(),
+              crypto: this.cryptoFor("c:x0"),
+            },
+            "c0",
+          ),
+          endpoint: endpoints,
+        }
+      : undefined;
     const offered = (
       ["network", "partition", "crash", "pause", "clock", "membership"] as const
     ).filter(
@@ -412,6 +449,7 @@ export class Simulation {
     }
     this.schedule(this.nemesisDelay(), { k: "nemesis" });
     if (this.admin) this.schedule(this.config.tickMs * us, { k: "adminTick" });
+    if (this.faultyClient) this.schedule(this.config.tickMs * us, { k: "faultyClientTick" });
     if (this.options.roles) this.schedule(this.roleChangeDelay(), { k: "roleChange" });
     if (this.profile.electionStorm) this.schedule(2 * us, { k: "electionWatch" });
     this.schedule(this.options.duration * 1000 * us, { k: "endFaults" });
@@ -486,6 +524,21 @@ export class Simulation {
         if (this.now >= this.scenarioUntil) this.watchElections();
         this.schedule(1 * us + this.random.int(2 * us), e);
         return;
+      case "faultyClientTick": {
+        const x = this.faultyClient!;
+        for (const out of x.core.step({ type: "tick", now: this.now / us })) {
+          if (out.type === "done") continue;
+          const targets =
+            out.type === "send" ? [out.to] : Array.from({ length: this.n }, (_, i) => i);
+          for (const to of targets) {
+            this.stats.faultyClientMessages++;
+            this.send(x.endpoint, to, "request", out.msg, x.core.clientId);
+          }
+        }
+        // It keeps attacking after the faults stop: correct clients must finish regardless.
+        if (this.phase !== "done") this.schedule(this.config.tickMs * us, e);
+        return;
+      }
       case "adminTick":
         if (this.admin)
           this.handleAdminOutputs(this.admin.core.step({ type: "tick", now: this.now / us }));
@@ -622,13 +675,19 @@ export class Simulation {
       this.faulty.has(r.id)
         ? {}
         : {
-            onApply: (entry, results, applied) =>
+            onApply: (entry, results, applied) => {
+              if (this.faultyClient) {
+                for (const x of results)
+                  if (x.client === this.faultyClient.core.clientId)
+                    this.stats.faultyClientApplied++;
+              }
               this.checker.onApply(
                 r.id,
                 entry,
                 results,
                 accessEntryOf(entry.payload) ? applied.access.toValue() : undefined,
-              ),
+              );
+            },
             onQuery: (client, qid, _at, result) => this.checker.onQuery(client, qid, result),
             onSnapshot: (index, data) => {
               this.stats.snapshots++;
@@ -835,6 +894,11 @@ export class Simulation {
     const r = this.replicas[e.to]!;
     if (!r.up) return;
     if (this.deferIfPaused(r, e)) return;
+    if (this.faultyClient?.endpoint === e.from && !this.decodes(e.bytes, e.channel)) {
+      // The faulty client's junk: a real replica's decoder refuses it (and counts it).
+      this.stats.faultyClientMalformed++;
+      return;
+    }
     const msg = this.decodeChecked(e.bytes, e.channel);
     if (msg === undefined) return;
     if (e.channel === "peer") {
@@ -851,6 +915,16 @@ export class Simulation {
       }
     } else {
       r.node!.handle({ type: "client", client: e.client, msg, mono: this.monoOf(r) });
+    }
+  }
+
+  private decodes(bytes: Uint8Array, channel: Channel): boolean {
+    try {
+      decode(bytes, this.definition.schemas[channel]);
+      return true;
+    } catch (error) {
+      if (!(error instanceof DecodeError)) throw error;
+      return false;
     }
   }
 
