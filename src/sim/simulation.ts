@@ -157,6 +157,13 @@ export interface SimStats {
   failed: number;
   appliedEntries: number;
   maxCommitIndex: number;
+  /**
+   * The liveness bound as measured: simulated ms from the moment faults stopped (network healed,
+   * every replica up) until every pending operation had finished, and until every correct
+   * replica was in one view/term, none campaigning. -1: it never happened.
+   */
+  livenessMs: number;
+  settledEpochMs: number;
   elapsedMs: number;
 }
 
@@ -257,6 +264,8 @@ export class Simulation {
     failed: 0,
     appliedEntries: 0,
     maxCommitIndex: 0,
+    livenessMs: -1,
+    settledEpochMs: -1,
     elapsedMs: 0,
   };
 
@@ -471,11 +480,14 @@ export class Simulation {
         );
         break;
       }
+      if (this.phase === "liveness" && this.stats.settledEpochMs < 0 && this.epochSettled())
+        this.stats.settledEpochMs = (this.now - this.faultsStoppedAt) / us;
       if (
         this.phase === "liveness" &&
         settleAt === undefined &&
         this.clients.every((c) => !c.current)
       ) {
+        this.stats.livenessMs = (this.now - this.faultsStoppedAt) / us;
         // Everything answered: give replicas a moment to converge before comparing them.
         settleAt = this.now + 2000 * us;
       }
@@ -1249,8 +1261,25 @@ export class Simulation {
     }
   }
 
+  private faultsStoppedAt = 0;
+
+  /** Every correct replica is up, in one epoch (view, term), and none is campaigning. */
+  private epochSettled(): boolean {
+    let epoch: number | undefined;
+    for (const r of this.replicas) {
+      if (this.faulty.has(r.id)) continue;
+      if (!r.up || !r.node) return false;
+      const status = r.node.core.status();
+      if (this.definition.status.campaigning(status)) return false;
+      if (epoch !== undefined && status.term !== epoch) return false;
+      epoch = status.term;
+    }
+    return true;
+  }
+
   private endFaults(): void {
     this.phase = "liveness";
+    this.faultsStoppedAt = this.now;
     this.network.heal();
     this.twins?.heal();
     this.network.quality = calmNetwork;
