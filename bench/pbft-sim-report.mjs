@@ -76,6 +76,7 @@ for (let seed = 1; seed <= livenessSeeds; seed++) {
     seed,
     clients: 3,
     duration: 1,
+    faultyClient: true,
   });
   if (!r.ok) failed++;
   if (r.stats.livenessMs >= 0) liveness.push(r.stats.livenessMs);

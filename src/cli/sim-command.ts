@@ -30,6 +30,8 @@ Usage: lockstep sim --protocol P [--seeds N | --seed S] [options]
   --twins         Twins (Bano et al. 2020), for Byzantine protocols: seed S runs enumerated
                    scenario S-1, where one replica runs as two copies with the same keys on two
                    sides of a partition that changes, then heals (the scenario owns partitions)
+  --faulty-client  for Byzantine protocols: a faulty client (bad and split signatures, junk,
+                   torrents, replays) next to the correct ones in 30% of the seeds
   --jobs J         worker threads (default: CPU count)
   --out DIR        where failing seeds' history and trace go (default lockstep-failures)
   --until-failure  stop at the first failing seed (hunting a planted bug)
@@ -56,6 +58,7 @@ export async function simCommand(argv: readonly string[]): Promise<number> {
     "until-failure": { type: "boolean" },
     roles: { type: "boolean" },
     twins: { type: "boolean" },
+    "faulty-client": { type: "boolean" },
     list: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
@@ -75,6 +78,8 @@ export async function simCommand(argv: readonly string[]): Promise<number> {
   } catch (error) {
     throw new UsageError(`sim: ${(error as Error).message}`);
   }
+  if (args["faulty-client"] && !protocol.adversary?.faultyClient)
+    throw new UsageError(`sim: --faulty-client needs a Byzantine-fault-tolerant protocol`);
   if (args.twins && !protocol.adversary)
     throw new UsageError(
       `sim: --twins needs a Byzantine-fault-tolerant protocol; ${protocol.name} tolerates crashes only`,
@@ -103,6 +108,7 @@ export async function simCommand(argv: readonly string[]): Promise<number> {
     ...(f !== undefined ? { f } : {}),
     ...(args.roles ? { roles: true } : {}),
     ...(args.twins ? { twins: true } : {}),
+    ...(args["faulty-client"] ? { faultyClient: true } : {}),
   };
   let seeds: number[];
   if (args.seed !== undefined) {

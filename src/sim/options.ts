@@ -59,6 +59,11 @@ export interface SimOptions {
    * network, over the scenario the seed enumerates; the scenario owns the partitions.
    */
   readonly twins?: boolean;
+  /**
+   * The adversary's faulty client (Byzantine protocols) runs next to the correct clients in 30%
+   * of the seeds (src/protocols/pbft/faulty-client.ts).
+   */
+  readonly faultyClient?: boolean;
 }
 
 export const defaultSimOptions: Omit<SimOptions, "protocol" | "seed"> = {
@@ -101,5 +106,6 @@ export function replayCommand(options: SimOptions): string {
   if (options.f !== undefined) parts.push(`--f ${options.f}`);
   if (options.roles) parts.push("--roles");
   if (options.twins) parts.push("--twins");
+  if (options.faultyClient) parts.push("--faulty-client");
   return parts.join(" ");
 }

@@ -294,10 +294,11 @@ export class Simulation {
     const cluster = simulatedCluster(this.definition.name, this.n, f, settings);
     this.config = roles ? { ...cluster, clients: simAccessPolicy } : cluster;
     this.kit = simServiceKit(options.service);
-    // The faulty client (a Byzantine protocol's, in 30% of its seeds, not in Twins runs) draws
-    // from a stream of its own: seeds without one replay as before it existed.
+    // The faulty client (--faulty-client: a Byzantine protocol's, in 30% of the seeds, not in
+    // Twins runs) draws from a stream of its own: seeds without one replay as before it existed.
     const faultyRandom = createRandom((options.seed ^ 0x3c6ef372) >>> 0);
     const withFaultyClient =
+      options.faultyClient === true &&
       this.protocol.adversary?.faultyClient !== undefined &&
       !options.twins &&
       options.clients > 0 &&

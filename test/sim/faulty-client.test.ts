@@ -73,6 +73,7 @@ describe("simulator: pbft with a faulty client next to correct ones", () => {
     seed: 1,
     clients: 3,
     duration: 1,
+    faultyClient: true,
   };
 
   it("orders or drops what it sends while correct clients' operations complete and stay linearizable", () => {
