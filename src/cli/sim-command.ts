@@ -27,6 +27,11 @@ Usage: lockstep sim --protocol P [--seeds N | --seed S] [options]
   --f F            faults to tolerate (default: the protocol's)
   --roles          clients start with roles, and an operator demotes, promotes, revokes and
                    rotates clients c0 and c1 under load (agreement and linearizability checked)
+  --twins         Twins (Bano et al. 2020), for Byzantine protocols: seed S runs enumerated
+                   scenario S-1, where one replica runs as two copies with the same keys on two
+                   sides of a partition that changes, then heals (the scenario owns partitions)
+  --faulty-client  for Byzantine protocols: a faulty client (bad and split signatures, junk,
+                   torrents, replays) next to the correct ones in 30% of the seeds
   --jobs J         worker threads (default: CPU count)
   --out DIR        where failing seeds' history and trace go (default lockstep-failures)
   --until-failure  stop at the first failing seed (hunting a planted bug)
@@ -52,6 +57,8 @@ export async function simCommand(argv: readonly string[]): Promise<number> {
     out: { type: "string" },
     "until-failure": { type: "boolean" },
     roles: { type: "boolean" },
+    twins: { type: "boolean" },
+    "faulty-client": { type: "boolean" },
     list: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
@@ -71,6 +78,12 @@ export async function simCommand(argv: readonly string[]): Promise<number> {
   } catch (error) {
     throw new UsageError(`sim: ${(error as Error).message}`);
   }
+  if (args["faulty-client"] && !protocol.adversary?.faultyClient)
+    throw new UsageError(`sim: --faulty-client needs a Byzantine-fault-tolerant protocol`);
+  if (args.twins && !protocol.adversary)
+    throw new UsageError(
+      `sim: --twins needs a Byzantine-fault-tolerant protocol; ${protocol.name} tolerates crashes only`,
+    );
   const service = await simServiceOption(args.service);
   let faults = defaultSimOptions.faults;
   if (typeof args.faults === "string") {
@@ -94,6 +107,8 @@ export async function simCommand(argv: readonly string[]): Promise<number> {
     ...(replicas !== undefined ? { replicas } : {}),
     ...(f !== undefined ? { f } : {}),
     ...(args.roles ? { roles: true } : {}),
+    ...(args.twins ? { twins: true } : {}),
+    ...(args["faulty-client"] ? { faultyClient: true } : {}),
   };
   let seeds: number[];
   if (args.seed !== undefined) {

@@ -3,6 +3,8 @@ import type { Crypto } from "../core/crypto.js";
 import type { ReplicaId } from "../core/ids.js";
 import type { Random } from "../core/prng.js";
 import type {
+  ClientCore,
+  ClientOptions,
   ExternalHandler,
   ProtocolCore,
   ProtocolDefinition,
@@ -12,6 +14,7 @@ import type {
 } from "../core/protocol.js";
 import type { Value } from "../core/value.js";
 import { byzantine, byzantineBehaviours } from "./pbft/adversary.js";
+import { FaultyPbftClient } from "./pbft/faulty-client.js";
 import { createPbftProtocol, pbftPlantedBugs } from "./pbft/index.js";
 import {
   createPrimaryBackupProtocol,
@@ -67,6 +70,12 @@ export interface Adversary {
   pick(random: Random, n: number, f: number): readonly ReplicaId[];
   /** `crypto` is the faulty replica's own: it can sign as itself, never as another. */
   wrap(core: ProtocolCore<WireTypes>, random: Random, crypto: Crypto): ProtocolCore<WireTypes>;
+  /**
+   * A Byzantine client that runs next to the correct ones in some seeds (bad signatures, junk,
+   * torrents). `victim` is a correct client's id it may impersonate. It never opens a session,
+   * so what gets ordered of its requests leaves the service state alone.
+   */
+  faultyClient?(options: ClientOptions, victim: string): ClientCore<WireTypes>;
 }
 
 function pick<T>(random: Random, choices: readonly T[]): T {
@@ -178,6 +187,8 @@ const pbftAdversary: Adversary = {
   },
   wrap: (core, random, crypto) =>
     byzantine(core, pick(random, byzantineBehaviours), random, crypto),
+  faultyClient: (options, victim) =>
+    new FaultyPbftClient(options, pick(options.random, [5, 20, 50]), victim),
 };
 
 const registered: RegisteredProtocol[] = [

@@ -77,6 +77,20 @@ export class SimNetwork {
     }
   }
 
+  /**
+   * Keeps replica groups apart (Twins): a link between two replicas stays up only if some
+   * group holds both. Clients keep their links.
+   */
+  isolateGroups(groups: readonly (readonly number[])[], label: string): void {
+    this.heal();
+    for (let a = 0; a < this.replicas; a++) {
+      for (let b = 0; b < this.replicas; b++) {
+        if (!groups.some((g) => g.includes(a) && g.includes(b))) this.block(a, b);
+      }
+    }
+    this.partition = label;
+  }
+
   /** Applies a partition shape among the replicas (clients keep their links unless the shape is about them). */
   apply(shape: PartitionShape, random: Random, leader: number | undefined): void {
     this.heal();

@@ -54,6 +54,16 @@ export interface SimOptions {
    * an operator demotes, promotes, revokes and rotates the first clients during the run.
    */
   readonly roles?: boolean;
+  /**
+   * Twins (src/sim/twins-scenario.ts): one replica runs as two copies on two sides of the
+   * network, over the scenario the seed enumerates; the scenario owns the partitions.
+   */
+  readonly twins?: boolean;
+  /**
+   * The adversary's faulty client (Byzantine protocols) runs next to the correct clients in 30%
+   * of the seeds (src/protocols/pbft/faulty-client.ts).
+   */
+  readonly faultyClient?: boolean;
 }
 
 export const defaultSimOptions: Omit<SimOptions, "protocol" | "seed"> = {
@@ -95,5 +105,7 @@ export function replayCommand(options: SimOptions): string {
   if (options.replicas !== undefined) parts.push(`--replicas ${options.replicas}`);
   if (options.f !== undefined) parts.push(`--f ${options.f}`);
   if (options.roles) parts.push("--roles");
+  if (options.twins) parts.push("--twins");
+  if (options.faultyClient) parts.push("--faulty-client");
   return parts.join(" ");
 }

@@ -16,6 +16,7 @@ import type {
   ProtocolDefinition,
   WireTypes,
 } from "../core/protocol.js";
+import { emptyDurableState } from "../core/protocol.js";
 import { ReplicatedService } from "../core/replicated-service.js";
 import type { Value } from "../core/value.js";
 import { DecodeError, decode, encode } from "../platform/codec.js";
@@ -31,6 +32,8 @@ import { SimCrypto } from "./sim-crypto.js";
 import { SimDisk } from "./sim-disk.js";
 import { type SimServiceKit, simServiceKit } from "./sim-service.js";
 import { TraceHash } from "./trace-hash.js";
+import { TwinReplica } from "./twins-replica.js";
+import { TwinsTopology, twinsScenario } from "./twins-scenario.js";
 
 type Channel = "peer" | "request" | "response";
 
@@ -45,6 +48,8 @@ type SimEvent =
     }
   | { readonly k: "tick"; readonly node: number; readonly inc: number }
   | { readonly k: "clientTick"; readonly client: number }
+  /** The adversary's faulty client (in some seeds of Byzantine protocols) takes a turn. */
+  | { readonly k: "faultyClientTick" }
   | {
       readonly k: "sync";
       readonly node: number;
@@ -67,7 +72,9 @@ type SimEvent =
   | { readonly k: "electionWatch" }
   | { readonly k: "endFaults" }
   /** Heals partition `partition` if it is still the one in force. */
-  | { readonly k: "heal"; readonly partition: string };
+  | { readonly k: "heal"; readonly partition: string }
+  /** The Twins scenario moves to its phase `phase` (src/sim/twins-scenario.ts). */
+  | { readonly k: "twinsPhase"; readonly phase: number };
 
 /**
  * Swarm testing (Groce et al. 2012): every seed draws its own mix and pace of faults, so some
@@ -139,12 +146,24 @@ export interface SimStats {
   externalLost: number;
   /** Replicas the protocol's adversary made faulty in this run. */
   faultyReplicas: number;
+  /** Messages the adversary's faulty client sent, and those of them that failed the schema. */
+  faultyClientMessages: number;
+  faultyClientMalformed: number;
+  /** Its requests that correct replicas ordered and applied (as session-expired), summed over replicas. */
+  faultyClientApplied: number;
   operations: number;
   completed: number;
   indeterminate: number;
   failed: number;
   appliedEntries: number;
   maxCommitIndex: number;
+  /**
+   * The liveness bound as measured: simulated ms from the moment faults stopped (network healed,
+   * every replica up) until every pending operation had finished, and until every correct
+   * replica was in one view/term, none campaigning. -1: it never happened.
+   */
+  livenessMs: number;
+  settledEpochMs: number;
   elapsedMs: number;
 }
 
@@ -208,6 +227,12 @@ export class Simulation {
   private readonly faulty: ReadonlySet<number>;
   /** The protocol's external handler for this run, if it has one. */
   private readonly external: ExternalHandler | undefined;
+  /** The adversary's faulty client and its network endpoint, in some seeds. */
+  private readonly faultyClient:
+    | { readonly core: ClientCore<WireTypes>; readonly endpoint: number }
+    | undefined;
+  /** Twins runs: the twinned replica's topology, moved from phase to phase by the scenario. */
+  private readonly twins: TwinsTopology | undefined;
   readonly stats: SimStats = {
     simulatedMs: 0,
     events: 0,
@@ -230,12 +255,17 @@ export class Simulation {
     externalRequests: 0,
     externalLost: 0,
     faultyReplicas: 0,
+    faultyClientMessages: 0,
+    faultyClientMalformed: 0,
+    faultyClientApplied: 0,
     operations: 0,
     completed: 0,
     indeterminate: 0,
     failed: 0,
     appliedEntries: 0,
     maxCommitIndex: 0,
+    livenessMs: -1,
+    settledEpochMs: -1,
     elapsedMs: 0,
   };
 
@@ -264,9 +294,25 @@ export class Simulation {
     const cluster = simulatedCluster(this.definition.name, this.n, f, settings);
     this.config = roles ? { ...cluster, clients: simAccessPolicy } : cluster;
     this.kit = simServiceKit(options.service);
-    this.network = new SimNetwork(this.n, this.n + options.clients + (membership || roles ? 1 : 0));
+    // The faulty client (--faulty-client: a Byzantine protocol's, in 30% of the seeds, not in
+    // Twins runs) draws from a stream of its own: seeds without one replay as before it existed.
+    const faultyRandom = createRandom((options.seed ^ 0x3c6ef372) >>> 0);
+    const withFaultyClient =
+      options.faultyClient === true &&
+      this.protocol.adversary?.faultyClient !== undefined &&
+      !options.twins &&
+      options.clients > 0 &&
+      faultyRandom.chance(0.3);
+    const endpoints = this.n + options.clients + (membership || roles ? 1 : 0);
+    this.network = new SimNetwork(this.n, endpoints + (withFaultyClient ? 1 : 0));
     this.checker = new ReplicationChecker(() => this.now);
-    this.faulty = new Set(this.protocol.adversary?.pick(this.random, this.n, f) ?? []);
+    // Twins: the scenario (enumerated from the seed) names the one faulty replica, the twin.
+    this.twins = options.twins
+      ? new TwinsTopology(twinsScenario(Math.max(0, options.seed - 1), this.n))
+      : undefined;
+    this.faulty = this.twins
+      ? new Set([this.twins.scenario.twin])
+      : new Set(this.protocol.adversary?.pick(this.random, this.n, f) ?? []);
     this.external = this.protocol.simExternal?.();
     // One disk layout per run: small segments and few kept snapshots make compaction (and with
     // it recovery's floor clipping and snapshot fallback) happen within a few seconds.
@@ -305,9 +351,29 @@ export class Simulation {
       this.clients.push(new SimClient(i, name, core, random));
       this.clientByName.set(name, i);
     }
+    this.faultyClient = withFaultyClient
+      ? {
+          core: this.protocol.adversary!.faultyClient!(
+            {
+              clientId: "x0",
+              config: this.config,
+              random: faultyRandom.fork(),
+              crypto: this.cryptoFor("c:x0"),
+            },
+            "c0",
+          ),
+          endpoint: endpoints,
+        }
+      : undefined;
     const offered = (
       ["network", "partition", "crash", "pause", "clock", "membership"] as const
-    ).filter((k) => this.faults.has(k) && (k !== "membership" || membership !== undefined));
+    ).filter(
+      (k) =>
+        this.faults.has(k) &&
+        (k !== "membership" || membership !== undefined) &&
+        // In Twins runs the scenario owns the partitions.
+        (k !== "partition" || this.twins === undefined),
+    );
     const kinds: FaultKind[] = offered.filter(() => this.random.chance(0.65));
     if (kinds.length === 0 && offered.length > 0)
       kinds.push(offered[this.random.int(offered.length)]!);
@@ -317,7 +383,8 @@ export class Simulation {
       targetLeader: this.random.next(),
       restartMaxUs: [100, 600, 2000][this.random.int(3)]! * us,
       pauseMaxUs: [200, 2000][this.random.int(2)]! * us,
-      electionStorm: this.faults.has("crash") && this.random.chance(0.35),
+      // Storms isolate leaders, which would overrule a Twins scenario's partitions.
+      electionStorm: this.faults.has("crash") && this.random.chance(0.35) && !this.twins,
     };
     this.admin =
       membership || roles
@@ -375,6 +442,16 @@ export class Simulation {
         `fault profile ${JSON.stringify({ ...this.profile, kinds: this.profile.kinds.join(",") })}`,
     );
     this.trace(() => `settings ${JSON.stringify(this.config.settings ?? {})}`);
+    if (this.twins) {
+      const scenario = this.twins.scenario;
+      this.trace(() => `twins scenario ${scenario.index}: ${scenario.label}`);
+      scenario.phases.forEach((phase, i) => {
+        this.schedule(phase.from * this.options.duration * 1000 * us, {
+          k: "twinsPhase",
+          phase: i,
+        });
+      });
+    }
     for (const r of this.replicas) this.start(r);
     for (const c of this.clients) {
       this.schedule(this.random.int(20 * us), { k: "invoke", client: c.index });
@@ -382,6 +459,7 @@ export class Simulation {
     }
     this.schedule(this.nemesisDelay(), { k: "nemesis" });
     if (this.admin) this.schedule(this.config.tickMs * us, { k: "adminTick" });
+    if (this.faultyClient) this.schedule(this.config.tickMs * us, { k: "faultyClientTick" });
     if (this.options.roles) this.schedule(this.roleChangeDelay(), { k: "roleChange" });
     if (this.profile.electionStorm) this.schedule(2 * us, { k: "electionWatch" });
     this.schedule(this.options.duration * 1000 * us, { k: "endFaults" });
@@ -403,11 +481,14 @@ export class Simulation {
         );
         break;
       }
+      if (this.phase === "liveness" && this.stats.settledEpochMs < 0 && this.epochSettled())
+        this.stats.settledEpochMs = (this.now - this.faultsStoppedAt) / us;
       if (
         this.phase === "liveness" &&
         settleAt === undefined &&
         this.clients.every((c) => !c.current)
       ) {
+        this.stats.livenessMs = (this.now - this.faultsStoppedAt) / us;
         // Everything answered: give replicas a moment to converge before comparing them.
         settleAt = this.now + 2000 * us;
       }
@@ -456,6 +537,22 @@ export class Simulation {
         if (this.now >= this.scenarioUntil) this.watchElections();
         this.schedule(1 * us + this.random.int(2 * us), e);
         return;
+      case "faultyClientTick": {
+        const x = this.faultyClient!;
+        for (const out of x.core.step({ type: "tick", now: this.now / us })) {
+          if (out.type === "done") continue;
+          const targets =
+            out.type === "send" ? [out.to] : Array.from({ length: this.n }, (_, i) => i);
+          for (const to of targets) {
+            this.stats.faultyClientMessages++;
+            this.send(x.endpoint, to, "request", out.msg, x.core.clientId);
+          }
+        }
+        // It stops with the other faults: liveness is required once the system is stable. (Kept
+        // up through the liveness phase, it stalled 7-replica seed 31 for 30 s: an open finding.)
+        if (this.phase === "load") this.schedule(this.config.tickMs * us, e);
+        return;
+      }
       case "adminTick":
         if (this.admin)
           this.handleAdminOutputs(this.admin.core.step({ type: "tick", now: this.now / us }));
@@ -487,6 +584,9 @@ export class Simulation {
       case "endFaults":
         this.endFaults();
         return;
+      case "twinsPhase":
+        if (this.phase === "load") this.enterTwinsPhase(e.phase);
+        return;
       case "heal":
         if (this.phase === "load" && this.network.partition === e.partition) {
           this.network.heal();
@@ -494,6 +594,20 @@ export class Simulation {
         }
         return;
     }
+  }
+
+  private enterTwinsPhase(index: number): void {
+    const twins = this.twins!;
+    twins.enter(twins.scenario.phases[index]!);
+    const groups = twins.groups();
+    if (groups) {
+      const label = `twins(${groups.map((g) => g.join(",")).join("|")})`;
+      this.network.isolateGroups(groups, label);
+      this.stats.partitions++;
+    } else this.network.heal();
+    this.hash.u32(0x7715);
+    this.hash.number(index);
+    this.trace(() => `twins phase ${index}: ${this.network.partition}`);
   }
 
   /**
@@ -548,9 +662,12 @@ export class Simulation {
       durable,
     });
     const adversary = this.faulty.has(r.id) ? this.protocol.adversary : undefined;
-    const core = adversary
-      ? adversary.wrap(created, r.random.fork(), this.cryptoFor(`r${r.id}`))
-      : checkingInvariants(created, () => this.checkOneLeaderPerEpoch(r.id, created.status()));
+    const core =
+      this.twins?.scenario.twin === r.id
+        ? this.twinOf(r, created)
+        : adversary
+          ? adversary.wrap(created, r.random.fork(), this.cryptoFor(`r${r.id}`))
+          : checkingInvariants(created, () => this.checkOneLeaderPerEpoch(r.id, created.status()));
     const inc = r.incarnation;
     const node = new ReplicaNode<WireTypes>(
       core,
@@ -569,16 +686,22 @@ export class Simulation {
         persist: (id, ops) => this.persist(r, inc, id, ops),
         external: (id, request) => this.callExternal(r, inc, id, request),
       },
-      adversary
+      this.faulty.has(r.id)
         ? {}
         : {
-            onApply: (entry, results, applied) =>
+            onApply: (entry, results, applied) => {
+              if (this.faultyClient) {
+                for (const x of results)
+                  if (x.client === this.faultyClient.core.clientId)
+                    this.stats.faultyClientApplied++;
+              }
               this.checker.onApply(
                 r.id,
                 entry,
                 results,
                 accessEntryOf(entry.payload) ? applied.access.toValue() : undefined,
-              ),
+              );
+            },
             onQuery: (client, qid, _at, result) => this.checker.onQuery(client, qid, result),
             onSnapshot: (index, data) => {
               this.stats.snapshots++;
@@ -599,6 +722,32 @@ export class Simulation {
         `start r${r.id} inc=${inc} applied=${service.appliedIndex} entries=${durable.entries.length}`,
     );
     this.schedule(this.random.int(this.tickPeriodUs(r)), { k: "tick", node: r.id, inc });
+  }
+
+  /**
+   * The twinned replica: `first` and a second core of the same replica (same id, same keys),
+   * each with a service of its own. Both start empty: the copies keep their writes to
+   * themselves (twins-replica.ts), so the replica's simulated disk stays empty and a crashed
+   * twin restarts as two fresh copies, as a faulty replica may.
+   */
+  private twinOf(r: SimReplica, first: ProtocolCore<WireTypes>): ProtocolCore<WireTypes> {
+    const service = () =>
+      new ReplicatedService(this.kit.definition, this.config.sessions, accessPolicyOf(this.config));
+    const second = this.definition.createReplica({
+      id: r.id,
+      config: this.config,
+      random: r.random.fork(),
+      crypto: this.cryptoFor(`r${r.id}`),
+      durable: emptyDurableState,
+    });
+    return new TwinReplica(
+      r.id,
+      [
+        { core: first, service: service() },
+        { core: second, service: service() },
+      ],
+      this.twins!,
+    );
   }
 
   /** The replica that led in each epoch (term, view), by the protocol's own status. */
@@ -759,6 +908,11 @@ export class Simulation {
     const r = this.replicas[e.to]!;
     if (!r.up) return;
     if (this.deferIfPaused(r, e)) return;
+    if (this.faultyClient?.endpoint === e.from && !this.decodes(e.bytes, e.channel)) {
+      // The faulty client's junk: a real replica's decoder refuses it (and counts it).
+      this.stats.faultyClientMalformed++;
+      return;
+    }
     const msg = this.decodeChecked(e.bytes, e.channel);
     if (msg === undefined) return;
     if (e.channel === "peer") {
@@ -775,6 +929,16 @@ export class Simulation {
       }
     } else {
       r.node!.handle({ type: "client", client: e.client, msg, mono: this.monoOf(r) });
+    }
+  }
+
+  private decodes(bytes: Uint8Array, channel: Channel): boolean {
+    try {
+      decode(bytes, this.definition.schemas[channel]);
+      return true;
+    } catch (error) {
+      if (!(error instanceof DecodeError)) throw error;
+      return false;
     }
   }
 
@@ -992,7 +1156,7 @@ export class Simulation {
       case "pause": {
         const leader = this.leader();
         const victim = this.pickVictim();
-        if (leader !== undefined && this.calm() && this.random.chance(0.5)) {
+        if (leader !== undefined && this.calm() && !this.twins && this.random.chance(0.5)) {
           this.pauseStaleLeader(this.replicas[leader]!);
         } else if (victim) {
           victim.pausedUntil = this.now + 20 * us + this.random.int(this.profile.pauseMaxUs);
@@ -1099,9 +1263,27 @@ export class Simulation {
     }
   }
 
+  private faultsStoppedAt = 0;
+
+  /** Every correct replica is up, in one epoch (view, term), and none is campaigning. */
+  private epochSettled(): boolean {
+    let epoch: number | undefined;
+    for (const r of this.replicas) {
+      if (this.faulty.has(r.id)) continue;
+      if (!r.up || !r.node) return false;
+      const status = r.node.core.status();
+      if (this.definition.status.campaigning(status)) return false;
+      if (epoch !== undefined && status.term !== epoch) return false;
+      epoch = status.term;
+    }
+    return true;
+  }
+
   private endFaults(): void {
     this.phase = "liveness";
+    this.faultsStoppedAt = this.now;
     this.network.heal();
+    this.twins?.heal();
     this.network.quality = calmNetwork;
     for (const r of this.replicas) {
       r.pausedUntil = Math.min(r.pausedUntil, this.now);
