@@ -263,6 +263,12 @@ export interface StatusDeclaration {
   leads(status: CoreStatus): boolean;
   /** This replica is trying to change who leads (Raft candidate, PBFT view change, P/B asking the arbiter). */
   campaigning(status: CoreStatus): boolean;
+  /**
+   * This replica leads and every copy redundancy needs is in sync with it (P/B: a paired backup
+   * with no lag). Declared by protocols whose fault tolerance must be restored after a failure
+   * by the survivors themselves; the simulator checks it is, within the liveness bound.
+   */
+  redundant?(status: CoreStatus): boolean;
   /** The members as this replica knows them, if the protocol has membership. */
   members(
     status: CoreStatus,

@@ -164,6 +164,11 @@ export interface SimStats {
    */
   livenessMs: number;
   settledEpochMs: number;
+  /**
+   * Simulated ms from faults stopping until a replica reported itself redundant again
+   * (StatusDeclaration.redundant: P/B's primary with an in-sync backup); -1 if never or undeclared.
+   */
+  redundantMs: number;
   elapsedMs: number;
 }
 
@@ -266,6 +271,7 @@ export class Simulation {
     maxCommitIndex: 0,
     livenessMs: -1,
     settledEpochMs: -1,
+    redundantMs: -1,
     elapsedMs: 0,
   };
 
@@ -470,7 +476,7 @@ export class Simulation {
       if (!next) break;
       this.now = next.time;
       if (this.now > deadline) break;
-      if (settleAt !== undefined && this.now >= settleAt) break;
+      if (settleAt !== undefined && this.now >= settleAt && !this.awaitingRedundancy()) break;
       this.stats.events++;
       try {
         this.dispatch(next.item);
@@ -483,6 +489,8 @@ export class Simulation {
       }
       if (this.phase === "liveness" && this.stats.settledEpochMs < 0 && this.epochSettled())
         this.stats.settledEpochMs = (this.now - this.faultsStoppedAt) / us;
+      if (this.awaitingRedundancy() && this.isRedundant())
+        this.stats.redundantMs = (this.now - this.faultsStoppedAt) / us;
       if (
         this.phase === "liveness" &&
         settleAt === undefined &&
@@ -1266,6 +1274,23 @@ export class Simulation {
   private faultsStoppedAt = 0;
 
   /** Every correct replica is up, in one epoch (view, term), and none is campaigning. */
+  /** In the liveness phase, the protocol declares redundancy and it is not restored yet. */
+  private awaitingRedundancy(): boolean {
+    return (
+      this.phase === "liveness" &&
+      this.stats.redundantMs < 0 &&
+      this.definition.status.redundant !== undefined &&
+      this.replicas.length > 1
+    );
+  }
+
+  private isRedundant(): boolean {
+    const redundant = this.definition.status.redundant!;
+    return this.replicas.some(
+      (r) => !this.faulty.has(r.id) && r.up && r.node && redundant(r.node.core.status()),
+    );
+  }
+
   private epochSettled(): boolean {
     let epoch: number | undefined;
     for (const r of this.replicas) {
@@ -1306,6 +1331,15 @@ export class Simulation {
       );
     }
     for (const c of stuck) c.abandon();
+    if (
+      this.stats.redundantMs < 0 &&
+      this.definition.status.redundant &&
+      this.replicas.length > 1
+    ) {
+      this.violations.push(
+        `redundancy: no primary with an in-sync backup ${this.options.livenessBound}s after faults stopped`,
+      );
+    }
     this.compareReplicas();
     const history = this.clients.flatMap((c) => c.history);
     // Without a model only agreement and exactly-once are checked (compareReplicas, checker).

@@ -15,6 +15,8 @@ describe("primary-backup in the simulator", () => {
     for (let seed = 1; seed <= 10; seed++) {
       const r = runSimulation({ ...base, seed });
       expect(r.violations, `seed ${seed}`).toEqual([]);
+      // Redundancy came back after the faults stopped: a primary with an in-sync backup.
+      expect(r.stats.redundantMs, `seed ${seed}`).toBeGreaterThanOrEqual(0);
       totals.crashes += r.stats.crashes;
       totals.arbiter += r.stats.externalRequests;
       totals.lost += r.stats.externalLost;
@@ -63,6 +65,14 @@ describe("primary-backup in the simulator", () => {
       expect(r.violations, JSON.stringify(extra)).toEqual([]);
       expect(r.stats.completed).toBeGreaterThan(50);
     }
+  });
+
+  it("fails a seed in which the pair is never redundant again (a primary that serves alone for good)", () => {
+    const r = runSimulation({ ...base, protocol: "primary-backup-bug-no-new-backup", seed: 1 });
+    expect(r.violations).toEqual([
+      "redundancy: no primary with an in-sync backup 30s after faults stopped",
+    ]);
+    expect(r.stats.redundantMs).toBe(-1);
   });
 
   it("the generic one-leader-per-epoch check catches two primaries in an epoch", () => {

@@ -38,6 +38,10 @@ export const primaryBackupStatus: StatusDeclaration = {
   epochName: "epoch",
   leads: (s: CoreStatus) => s.role === "primary",
   campaigning: (s: CoreStatus) => s.role === "campaigning",
+  redundant: (s: CoreStatus) => {
+    const details = s.details as { pairedWith?: unknown; backupLag?: unknown } | undefined;
+    return s.role === "primary" && details?.pairedWith != null && details.backupLag === 0;
+  },
   members: () => undefined,
 };
 

@@ -19,6 +19,8 @@ export const primaryBackupPlantedBugs = [
   "new-backup-wrong-start",
   /** A replica whose arbiter request timed out goes live anyway (so both may). */
   "both-live-after-arbiter-timeout",
+  /** After a failover the new primary serves alone for good: it never takes a backup back. */
+  "no-new-backup",
 ] as const;
 
 export type PrimaryBackupPlantedBug = (typeof primaryBackupPlantedBugs)[number];

@@ -202,7 +202,8 @@ export function onAck(n: PbNode, from: ReplicaId, msg: AckMessage, out: Out[]): 
   }
   if (msg.index > p.match) p.match = Math.min(msg.index, n.log.lastIndex);
   if (p.next <= p.match) p.next = p.match + 1;
-  if (n.pairedWith === undefined && p.match >= n.log.lastIndex) {
+  const refusesBackup = n.bug === "no-new-backup" && n.epoch > 1;
+  if (n.pairedWith === undefined && p.match >= n.log.lastIndex && !refusesBackup) {
     // In sync: from now on every output waits for this backup, which may take over.
     n.pairedWith = from;
   }
