@@ -30,6 +30,9 @@ Usage: lockstep sim --protocol P [--seeds N | --seed S] [options]
   --twins         Twins (Bano et al. 2020), for Byzantine protocols: seed S runs enumerated
                    scenario S-1, where one replica runs as two copies with the same keys on two
                    sides of a partition that changes, then heals (the scenario owns partitions)
+  --crash-sweep    instead of random crashes alone: seed S crashes the first primary or backup
+                   once, at the boundary S enumerates (a message, a durable write, an external
+                   answer; before or after it; process or machine crash); use with --faults none
   --faulty-client  for Byzantine protocols: a faulty client (bad and split signatures, junk,
                    torrents, replays) next to the correct ones in 30% of the seeds
   --jobs J         worker threads (default: CPU count)
@@ -58,6 +61,7 @@ export async function simCommand(argv: readonly string[]): Promise<number> {
     "until-failure": { type: "boolean" },
     roles: { type: "boolean" },
     twins: { type: "boolean" },
+    "crash-sweep": { type: "boolean" },
     "faulty-client": { type: "boolean" },
     list: { type: "boolean" },
     help: { type: "boolean", short: "h" },
@@ -108,6 +112,7 @@ export async function simCommand(argv: readonly string[]): Promise<number> {
     ...(f !== undefined ? { f } : {}),
     ...(args.roles ? { roles: true } : {}),
     ...(args.twins ? { twins: true } : {}),
+    ...(args["crash-sweep"] ? { crashSweep: true } : {}),
     ...(args["faulty-client"] ? { faultyClient: true } : {}),
   };
   let seeds: number[];

@@ -64,6 +64,11 @@ export interface SimOptions {
    * of the seeds (src/protocols/pbft/faulty-client.ts).
    */
   readonly faultyClient?: boolean;
+  /**
+   * The systematic crash sweep (src/sim/crash-sweep.ts): seed S crashes one replica at the one
+   * boundary it enumerates, before or after the replica takes it.
+   */
+  readonly crashSweep?: boolean;
 }
 
 export const defaultSimOptions: Omit<SimOptions, "protocol" | "seed"> = {
@@ -106,6 +111,7 @@ export function replayCommand(options: SimOptions): string {
   if (options.f !== undefined) parts.push(`--f ${options.f}`);
   if (options.roles) parts.push("--roles");
   if (options.twins) parts.push("--twins");
+  if (options.crashSweep) parts.push("--crash-sweep");
   if (options.faultyClient) parts.push("--faulty-client");
   return parts.join(" ");
 }

@@ -22,6 +22,7 @@ import type { Value } from "../core/value.js";
 import { DecodeError, decode, encode } from "../platform/codec.js";
 import { findProtocol, type RegisteredProtocol } from "../protocols/registry.js";
 import { ReplicaNode } from "../replica/replica-node.js";
+import { CrashSweep, crashSweepPoint } from "./crash-sweep.js";
 import { EventQueue } from "./event-queue.js";
 import { calmNetwork, partitionShapes, SimNetwork } from "./network.js";
 import type { FaultKind, SimOptions } from "./options.js";
@@ -169,6 +170,8 @@ export interface SimStats {
    * (StatusDeclaration.redundant: P/B's primary with an in-sync backup); -1 if never or undeclared.
    */
   redundantMs: number;
+  /** Crashes placed by `--crash-sweep` (0 or 1 per seed: 0 if the run ended before the boundary). */
+  sweepCrashes: number;
   elapsedMs: number;
 }
 
@@ -238,6 +241,8 @@ export class Simulation {
     | undefined;
   /** Twins runs: the twinned replica's topology, moved from phase to phase by the scenario. */
   private readonly twins: TwinsTopology | undefined;
+  /** `--crash-sweep`: the one crash this seed places at an enumerated boundary. */
+  private readonly sweep: CrashSweep | undefined;
   readonly stats: SimStats = {
     simulatedMs: 0,
     events: 0,
@@ -272,6 +277,7 @@ export class Simulation {
     livenessMs: -1,
     settledEpochMs: -1,
     redundantMs: -1,
+    sweepCrashes: 0,
     elapsedMs: 0,
   };
 
@@ -315,6 +321,9 @@ export class Simulation {
     // Twins: the scenario (enumerated from the seed) names the one faulty replica, the twin.
     this.twins = options.twins
       ? new TwinsTopology(twinsScenario(Math.max(0, options.seed - 1), this.n))
+      : undefined;
+    this.sweep = options.crashSweep
+      ? new CrashSweep(crashSweepPoint(options.seed, this.n))
       : undefined;
     this.faulty = this.twins
       ? new Set([this.twins.scenario.twin])
@@ -528,10 +537,12 @@ export class Simulation {
       case "sync": {
         const r = this.replicas[e.node]!;
         if (!r.up || r.incarnation !== e.inc) return;
+        if (this.sweepCrash(r, "before", "a write becoming durable")) return;
         const id = r.disk.completeSync(e.cover);
         this.hash.u32(0x5157);
         this.hash.number(id);
         r.node!.durable(id);
+        if (this.sweepCrash(r, "after", "a write becoming durable")) return;
         if (this.boundaryCrash(r, 0.01, "right after a write became durable")) return;
         if (r.up && r.incarnation === e.inc && r.disk.pending && !r.disk.syncInFlight)
           this.beginSync(r);
@@ -585,7 +596,9 @@ export class Simulation {
         const r = this.replicas[e.node]!;
         if (!r.up || r.incarnation !== e.inc) return;
         if (this.deferIfPaused(r, e)) return;
+        if (this.sweepCrash(r, "before", "an external answer")) return;
         r.node!.answer(e.id, e.result);
+        if (this.sweepCrash(r, "after", "an external answer")) return;
         this.boundaryCrash(r, 0.1, "right after an external answer");
         return;
       }
@@ -855,8 +868,18 @@ export class Simulation {
     this.schedule(latency, { k: "sync", node: r.id, inc: r.incarnation, cover });
   }
 
-  private crash(r: SimReplica, restartAfterUs?: number): void {
-    const machine = this.faults.has("disk") && this.random.chance(0.7);
+  /** The crash sweep's one crash, if it is due at this boundary of `r` (crash-sweep.ts). */
+  private sweepCrash(r: SimReplica, when: "before" | "after", boundary: string): boolean {
+    if (!this.sweep || this.phase !== "load" || !r.up || !this.sweep.due(r.id, when)) return false;
+    const { machine, boundary: k } = this.sweep.point;
+    this.stats.sweepCrashes++;
+    this.trace(() => `sweep: crash r${r.id} ${when} ${boundary} (boundary ${k})`);
+    this.crash(r, 2 * us + this.random.int(30 * us), machine);
+    return true;
+  }
+
+  private crash(r: SimReplica, restartAfterUs?: number, machineCrash?: boolean): void {
+    const machine = machineCrash ?? (this.faults.has("disk") && this.random.chance(0.7));
     r.up = false;
     r.node = undefined;
     r.pausedUntil = 0;
@@ -924,7 +947,9 @@ export class Simulation {
     const msg = this.decodeChecked(e.bytes, e.channel);
     if (msg === undefined) return;
     if (e.channel === "peer") {
+      if (this.sweepCrash(r, "before", `a message from r${e.from}`)) return;
       r.node!.handle({ type: "peer", from: e.from, msg });
+      if (this.sweepCrash(r, "after", `a message from r${e.from}`)) return;
       // Crash points right after a replica acted on a message: where it has answered (a vote,
       // an ack) but its next durable write has not happened yet.
       if (

@@ -24,6 +24,31 @@ describe("lockstep sim", () => {
     1_200_000,
   );
 
+  // The systematic crash sweep (src/sim/crash-sweep.ts): seed S crashes the first primary or
+  // backup once, at the boundary S enumerates; 1000 seeds cover the first 125 boundaries of both
+  // in all four ways (before/after, process/machine crash).
+  it("passes the primary-backup crash sweep over 1000 enumerated boundaries", () => {
+    const { code, stdout } = runCli(
+      [
+        "sim",
+        "--protocol",
+        "primary-backup",
+        "--crash-sweep",
+        "--faults",
+        "none",
+        "--duration",
+        "1",
+        "--seeds",
+        "1000",
+        "--jobs",
+        "2",
+      ],
+      { timeoutMs: 600_000 },
+    );
+    expect(stdout, stdout.slice(-3000)).toMatch(/1000 seeds, 1000 passed, 0 failed/);
+    expect(code).toBe(0);
+  }, 600_000);
+
   // PBFT: 3f+1 replicas with f Byzantine ones in 60% of the seeds (the adversary's catalog) and
   // every fault kind on the correct ones. Short runs (3 clients, 1 s of faults, then up to 30 s
   // for every operation to finish) keep 1000 seeds inside CI's budget: each message is signed,
