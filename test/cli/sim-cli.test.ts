@@ -94,11 +94,11 @@ describe("lockstep sim", () => {
   // `--first 1001`, or npm run soak.
   //
   // Seed 402 is an open finding of Twins in the core (not in this test): the twin, primary of
-  // view 1, leaves replica 3 behind; replicas 0 and 2 execute up to their high water mark
-  // without a stable checkpoint (3 signers needed: the twin does not sign, 3 cannot catch up),
-  // start no timer since they executed the client's request, and the client (2f+1 matching
-  // replies with readOnlyQueries) waits forever. Pinned here so the fix turns this test red
-  // and it is updated to 1000 passed.
+  // view 1, leaves replica 3 behind with its other copy's pre-prepares; replicas 0 and 2 and the
+  // twin keep ordering the client's retries, so no timer fires until the window is full, past
+  // the 30 s liveness bound, and the client (2f+1 matching replies with readOnlyQueries) waits
+  // (docs/protocols/pbft.md). Pinned here so the fix turns this test red and it is updated to
+  // 1000 passed.
   it("runs 1000 Twins scenarios of pbft: all pass but the known liveness finding (seed 402)", () => {
     const { code, stdout } = runCli(
       [
