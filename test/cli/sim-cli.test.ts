@@ -128,8 +128,8 @@ describe("lockstep sim", () => {
 
   // The faulty client (--faulty-client) in 30% of the seeds, next to 3 correct clients, with
   // every fault kind and Byzantine replicas. Seed 828 stalls (an open finding, pbft.md), so
-  // CI runs the first 500.
-  it("passes pbft with a faulty client for 500 seeds", () => {
+  // CI runs the first 300 (seeds 1–1000 but 828 pass: npm run soak or --seeds 1000 by hand).
+  it("passes pbft with a faulty client for 300 seeds", () => {
     const { code, stdout } = runCli(
       [
         "sim",
@@ -137,7 +137,7 @@ describe("lockstep sim", () => {
         "pbft",
         "--faulty-client",
         "--seeds",
-        "500",
+        "300",
         "--clients",
         "3",
         "--duration",
@@ -147,7 +147,7 @@ describe("lockstep sim", () => {
       ],
       { timeoutMs: 1_200_000 },
     );
-    expect(stdout, stdout.slice(-3000)).toMatch(/500 seeds, 500 passed, 0 failed/);
+    expect(stdout, stdout.slice(-3000)).toMatch(/300 seeds, 300 passed, 0 failed/);
     expect(code).toBe(0);
   }, 1_200_000);
 
