@@ -52,9 +52,12 @@ describe("a PBFT cluster of real processes under load", () => {
     const result = await load;
     const loadEndedAt = performance.now();
 
+    // Both restarted replicas must catch up; the next stable checkpoints carry them the rest of
+    // the way if retransmission does not (PbftProcesses.settle).
+    await c.settle(3 * 8);
     const primaryNow = (await c.status((backup + 1) % 4))?.leader ?? newView.leader!;
     const target = (await c.status(primaryNow))!.appliedIndex;
-    await c.converged([0, 1, 2, 3], target);
+    await c.converged([0, 1, 2, 3], target, 30_000);
     const { verdict, explanation, missing } = await verifyLoad(c, result);
     console.log(
       JSON.stringify({

@@ -1,4 +1,5 @@
 import { DemoFailure } from "./demo-cluster.js";
+import { handleDemoSignals, requireEveryWriteRead } from "./demo-session.js";
 import { PbDemoCluster, pairSize } from "./pb-demo-cluster.js";
 import { startProgress } from "./progress-ticker.js";
 import { readBack } from "./read-back.js";
@@ -37,18 +38,7 @@ export async function pbDemo(options: RealDemoOptions): Promise<number> {
   const demo = await PbDemoCluster.create(options.dir, screen);
   let workload: DemoWorkload | undefined;
   let stopProgress = (): void => {};
-  let interrupted = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (interrupted) return;
-    interrupted = true;
-    stopProgress();
-    screen.endProgress();
-    screen.say(`${signal}: stopping every replica (the data folder ${demo.dir} stays)`);
-    screen.silence();
-    void demo.stop(1_000).finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const removeSignalHandlers = handleDemoSignals(screen, demo, () => stopProgress());
 
   screen.print(
     "lockstep demo: a primary/backup key-value pair and its arbiter (a 3-replica Raft group) on 127.0.0.1",
@@ -163,16 +153,7 @@ export async function pbDemo(options: RealDemoOptions): Promise<number> {
       }),
     );
     screen.print("");
-    const missing = check.lost[0];
-    if (missing)
-      throw new DemoFailure(
-        `${check.lost.length} acknowledged writes lost, e.g. ${missing.key}: acknowledged ${missing.expected}, read ${missing.got}`,
-      );
-    const unread = check.unreadable[0];
-    if (unread)
-      throw new DemoFailure(
-        `${check.unreadable.length} acknowledged writes could not be read back (${unread.error})`,
-      );
+    requireEveryWriteRead(check);
     return 0;
   } catch (error) {
     if (!(error instanceof DemoFailure)) throw error;
@@ -185,8 +166,7 @@ export async function pbDemo(options: RealDemoOptions): Promise<number> {
     screen.endProgress();
     await workload?.abort();
     await demo.stop();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    removeSignalHandlers();
     screen.print(
       `data folder kept: ${demo.dir} (replica-<i>.log and data-<i>/ of the pair; arbiter/ the same for the arbiter); the next run wipes it`,
     );

@@ -1,5 +1,6 @@
 import type { ReplicaStatus } from "../../runtime/status.js";
 import { DemoFailure } from "./demo-cluster.js";
+import { handleDemoSignals, requireEveryWriteRead } from "./demo-session.js";
 import { PbftDemoCluster, pbftDetails, pbftReplicaCount } from "./pbft-demo-cluster.js";
 import { formatPbftSummary } from "./pbft-summary.js";
 import { startProgress } from "./progress-ticker.js";
@@ -31,18 +32,7 @@ export async function pbftDemo(options: RealDemoOptions): Promise<number> {
   const demo = await PbftDemoCluster.create(options.dir, screen);
   let workload: DemoWorkload | undefined;
   let stopProgress = (): void => {};
-  let interrupted = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (interrupted) return;
-    interrupted = true;
-    stopProgress();
-    screen.endProgress();
-    screen.say(`${signal}: stopping every replica (the data folder ${demo.dir} stays)`);
-    screen.silence();
-    void demo.stop(1_000).finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const removeSignalHandlers = handleDemoSignals(screen, demo, () => stopProgress());
 
   screen.print(
     `lockstep demo: a ${pbftReplicaCount}-replica PBFT key-value cluster (f = 1) on 127.0.0.1`,
@@ -215,19 +205,7 @@ export async function pbftDemo(options: RealDemoOptions): Promise<number> {
       }),
     );
     screen.print("");
-    const missing = check.lost[0];
-    if (missing) {
-      throw new DemoFailure(
-        `${check.lost.length} acknowledged writes lost, e.g. ${missing.key}: ` +
-          `acknowledged ${missing.expected}, read ${missing.got}`,
-      );
-    }
-    const unread = check.unreadable[0];
-    if (unread) {
-      throw new DemoFailure(
-        `${check.unreadable.length} acknowledged writes could not be read back (${unread.error})`,
-      );
-    }
+    requireEveryWriteRead(check);
     return 0;
   } catch (error) {
     if (!(error instanceof DemoFailure)) throw error;
@@ -240,8 +218,7 @@ export async function pbftDemo(options: RealDemoOptions): Promise<number> {
     screen.endProgress();
     await workload?.abort();
     await demo.stop();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    removeSignalHandlers();
     screen.print(
       `data folder kept: ${demo.dir} (replica-<i>.log: each replica's JSON log; data-<i>/: its ` +
         "checkpoints and certificates); the next run wipes it",

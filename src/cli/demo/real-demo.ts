@@ -1,5 +1,6 @@
 import type { ReplicaStatus } from "../../runtime/status.js";
 import { DemoCluster, DemoFailure, replicaCount } from "./demo-cluster.js";
+import { handleDemoSignals, requireEveryWriteRead } from "./demo-session.js";
 import { startProgress } from "./progress-ticker.js";
 import { readBack } from "./read-back.js";
 import { Screen, seconds } from "./screen.js";
@@ -33,18 +34,7 @@ export async function realDemo(options: RealDemoOptions): Promise<number> {
   const demo = await DemoCluster.create(options.dir, screen);
   let workload: DemoWorkload | undefined;
   let stopProgress = (): void => {};
-  let interrupted = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (interrupted) return;
-    interrupted = true;
-    stopProgress();
-    screen.endProgress();
-    screen.say(`${signal}: stopping every replica (the data folder ${demo.dir} stays)`);
-    screen.silence();
-    void demo.stop(1_000).finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const removeSignalHandlers = handleDemoSignals(screen, demo, () => stopProgress());
 
   screen.print(`lockstep demo: a ${replicaCount}-replica Raft key-value cluster on 127.0.0.1`);
   screen.print(`data folder: ${demo.dir} (wiped and rewritten at the start of each run)`);
@@ -156,19 +146,7 @@ export async function realDemo(options: RealDemoOptions): Promise<number> {
       }),
     );
     screen.print("");
-    const missing = check.lost[0];
-    if (missing) {
-      throw new DemoFailure(
-        `${check.lost.length} acknowledged writes lost, e.g. ${missing.key}: ` +
-          `acknowledged ${missing.expected}, read ${missing.got}`,
-      );
-    }
-    const unread = check.unreadable[0];
-    if (unread) {
-      throw new DemoFailure(
-        `${check.unreadable.length} acknowledged writes could not be read back (${unread.error})`,
-      );
-    }
+    requireEveryWriteRead(check);
     return 0;
   } catch (error) {
     if (!(error instanceof DemoFailure)) throw error;
@@ -181,8 +159,7 @@ export async function realDemo(options: RealDemoOptions): Promise<number> {
     screen.endProgress();
     await workload?.abort();
     await demo.stop();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    removeSignalHandlers();
     screen.print(
       `data folder kept: ${demo.dir} (replica-<i>.log: each replica's JSON log; data-<i>/: its ` +
         "write-ahead log and snapshots); the next run wipes it",

@@ -1,0 +1,54 @@
+import { DemoFailure } from "./demo-cluster.js";
+import type { ReadBackResult } from "./read-back.js";
+import type { Screen } from "./screen.js";
+
+/** What every demo's cluster offers the shared handling below. */
+interface StoppableCluster {
+  readonly dir: string;
+  stop(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Ctrl-C and SIGTERM during a demo: stop the progress line, say so, stop every replica, and exit
+ * 130 or 143. `stopProgress` is read at signal time (the demo replaces it once the line starts).
+ * Returns the function that removes the handlers again.
+ */
+export function handleDemoSignals(
+  screen: Screen,
+  demo: StoppableCluster,
+  stopProgress: () => void,
+): () => void {
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted) return;
+    interrupted = true;
+    stopProgress();
+    screen.endProgress();
+    screen.say(`${signal}: stopping every replica (the data folder ${demo.dir} stays)`);
+    screen.silence();
+    void demo.stop(1_000).finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return () => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  };
+}
+
+/** Fails the demo (exit 1, with the line saying why) if the read-back found a gap. */
+export function requireEveryWriteRead(check: ReadBackResult): void {
+  const missing = check.lost[0];
+  if (missing) {
+    throw new DemoFailure(
+      `${check.lost.length} acknowledged writes lost, e.g. ${missing.key}: ` +
+        `acknowledged ${missing.expected}, read ${missing.got}`,
+    );
+  }
+  const unread = check.unreadable[0];
+  if (unread) {
+    throw new DemoFailure(
+      `${check.unreadable.length} acknowledged writes could not be read back (${unread.error})`,
+    );
+  }
+}
