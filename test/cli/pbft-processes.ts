@@ -147,6 +147,22 @@ export class PbftProcesses {
     }
   }
 
+  /** Waits until at least `count` replicas have executed `index`; returns those behind. */
+  async quorumExecuted(index: number, count: number, ms = 15_000): Promise<number[]> {
+    const ids = this.config.replicas.map((r) => r.id);
+    return waitFor(
+      `${count} replicas to execute up to ${index}`,
+      async () => {
+        const applied = await Promise.all(
+          ids.map(async (id) => (await this.status(id))?.appliedIndex ?? -1),
+        );
+        const behind = ids.filter((_, i) => applied[i]! < index);
+        return ids.length - behind.length >= count ? behind : undefined;
+      },
+      ms,
+    );
+  }
+
   /** Waits until every replica in `ids` has executed at least `index`. */
   async converged(ids: readonly number[], index: number, ms = 15_000): Promise<void> {
     for (const id of ids) {
