@@ -90,6 +90,12 @@ export function writePbftMetrics(
       c.newViewsInstalled,
       base,
     );
+    w.counter(
+      "lockstep_pbft_adopted_committed_total",
+      "Pre-prepares taken in place of a faulty primary's other one for the same view and sequence number, because 2f+1 COMMITs certified them.",
+      c.adoptedCommitted,
+      base,
+    );
     for (const kind of pbftRejectionKinds) {
       w.counter(
         "lockstep_pbft_rejected_total",

@@ -210,6 +210,11 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   private lastFetchRequestsAt = -1_000_000;
   /** When helpStraggler last answered each replica. */
   private readonly helped = new Map<ReplicaId, number>();
+  /** Per replica, the highest checkpoint seq it sent us itself (see sendProofToLaggards). */
+  private readonly checkpointedUpTo = new Map<ReplicaId, number>();
+  private readonly proofSentAt = new Map<ReplicaId, number>();
+  /** Per replica, the highest seq the last retransmission round resent to it (see retransmit). */
+  private readonly resentUpTo = new Map<ReplicaId, number>();
 
   /** View change in progress: the view asked for and when. */
   /**
@@ -576,7 +581,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
         this.onRequest(msg, out, false);
         break;
       case "preprepare":
-        this.onPrePrepare(msg, out);
+        this.onPrePrepare(from, msg, out);
         break;
       case "prepare":
         if (msg.replica !== from) {
@@ -621,7 +626,12 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     }
   }
 
-  private onPrePrepare(pp: PrePrepare, out: Out[]): void {
+  /**
+   * A PRE-PREPARE, from the primary or forwarded by a backup retransmitting for a replica that
+   * has not committed (the primary's signature makes it transferable, so the sender does not
+   * matter).
+   */
+  private onPrePrepare(from: ReplicaId, pp: PrePrepare, out: Out[]): void {
     const checked = verifyPrePrepare(this.crypto, pp);
     if (!checked.ok) {
       this.drop("auth", "bad-signature");
@@ -629,23 +639,25 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     }
     const digest = checked.digest;
     const existing = this.slots.prePrepareAt(pp.seq);
-    if (existing && pp.view === this.view) {
-      // A retransmission: the primary did not see our prepare; send it again.
+    // 2f+1 COMMITs for this digest: it committed, whatever pre-prepare we hold (slot-log.ts).
+    const certified = existing !== undefined && this.slots.isCommitCertified(pp.seq, digest);
+    // Between views, the view we left still counts for executing what commits in it (below).
+    const logView = this.slots.view;
+    if (existing && pp.view === logView && !certified) {
+      // A retransmission: the sender did not see our prepare; send it again.
       const mine = this.own.get(pp.seq)?.prepare;
-      if (mine && equalBytes(this.slots.digestAt(pp.seq)!, digest))
-        this.send(pp.replica, mine, out);
+      if (mine && equalBytes(this.slots.digestAt(pp.seq)!, digest)) this.send(from, mine, out);
       return;
     }
     if (
-      pp.view !== this.view ||
-      !this.slots.isActive ||
+      pp.view !== logView ||
       this.slots.windowCheck(pp.seq) !== undefined ||
       pp.replica !== primaryOf(pp.view, this.n) ||
       pp.replica === this.id
     ) {
       this.drop(
         "refused",
-        pp.view !== this.view || !this.slots.isActive
+        pp.view !== logView
           ? "wrong-view"
           : this.slots.windowCheck(pp.seq) !== undefined
             ? "outside-window"
@@ -661,7 +673,8 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       this.requests.add(requestDigest(this.crypto, r), r);
     }
     if (this.ticks === 0) return; // no clock yet to check the proposed time against; it is retransmitted
-    if (pp.batch.requests.length > 0 && this.bug !== "primary-time-not-checked") {
+    // A committed batch's time was accepted by f+1 correct replicas: not ours to refuse.
+    if (!certified && pp.batch.requests.length > 0 && this.bug !== "primary-time-not-checked") {
       const previous = Math.max(this.lastTime, this.timeBefore(pp.seq));
       const time = checkProposedTime(
         pp.batch.time,
@@ -671,14 +684,14 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       );
       if (!time.ok) {
         this.drop("timeRefused", "bad-time");
-        this.startViewChange(this.view + 1, out);
+        if (this.slots.isActive) this.startViewChange(this.view + 1, out);
         return;
       }
     }
     const resolution = this.requests.resolve(pp.batch);
     if (resolution.status === "refused") {
       this.drop("refused", "bad-batch");
-      this.startViewChange(this.view + 1, out);
+      if (this.slots.isActive) this.startViewChange(this.view + 1, out);
       return;
     }
     if (resolution.status === "missing") {
@@ -704,13 +717,20 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       this.drop("refused", slotRejection(step.reason));
       return;
     }
+    if (step.replaced) {
+      // Our PREPARE named the faulty primary's other batch: stop resending it, send no other.
+      const mine = this.own.get(pp.seq);
+      if (mine) mine.prepare = undefined;
+      this.counters.adoptedCommitted++;
+    }
     // Prepares (and commits) may have arrived before the pre-prepare: this may complete them.
     this.afterVote(pp.seq, step, out);
     for (const d of pp.batch.requests) {
       const w = this.waiting.get(toHex(d));
       if (w) w.since = this.ticks; // ordered now: the timer measures execution from here
     }
-    this.sendPrepare(pp, digest, out);
+    // Between views we only watch the view we left (see SlotLog.common): no more votes in it.
+    if (!step.replaced && this.slots.isActive) this.sendPrepare(pp, digest, out);
   }
 
   /** This backup's PREPARE for an accepted pre-prepare: signed, sent, and counted here too. */
@@ -754,15 +774,27 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       for (const c of this.checkpoints.stable.proof) this.send(from, c, out);
       return;
     }
+    this.resendSlot(from, seq, out);
+  }
+
+  /**
+   * Our messages for `seq` to one replica that seems not to have them: the pre-prepare we
+   * accepted (ours, or the primary's, forwarded: a replica that missed it or took a faulty
+   * primary's other one needs it to execute what committed), our prepare and our commit.
+   */
+  private resendSlot(to: ReplicaId, seq: number, out: Out[]): void {
     const mine = this.own.get(seq);
-    if (mine?.prepare && mine.prepare.view === this.view) this.send(from, mine.prepare, out);
-    if (mine?.prePrepare && mine.prePrepare.view === this.view)
-      this.send(from, mine.prePrepare, out);
-    if (mine?.commit && mine.commit.view === this.view) this.send(from, mine.commit, out);
+    const accepted = mine?.prePrepare ?? this.slots.prePrepareAt(seq);
+    if (accepted && accepted.view === this.view) this.send(to, accepted, out);
+    if (mine?.prepare && mine.prepare.view === this.view) this.send(to, mine.prepare, out);
+    if (mine?.commit && mine.commit.view === this.view) this.send(to, mine.commit, out);
   }
 
   /** Prepared: make the certificate durable, then send COMMIT (and count our own). */
   private onPrepared(seq: number, out: Out[]): void {
+    // Prepared from others' messages in the view we left: our VIEW-CHANGE is out, so we vote no
+    // more in that view; the slot still executes on 2f+1 COMMITs from the others.
+    if (!this.slots.isActive) return;
     const cert = this.slots.certificateAt(seq);
     if (!cert) throw new Error(`invariant: seq ${seq} prepared without a certificate`);
     // The certificate is what a view change will show others: it must convince them.
@@ -960,16 +992,41 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     else this.addCheckpoint(c, out);
   }
 
+  /**
+   * A CHECKPOINT: the signer's own, or one of a stable checkpoint's proof forwarded by a replica
+   * that saw us behind (signed, so the sender does not matter).
+   */
   private onCheckpoint(from: ReplicaId, c: Checkpoint, out: Out[]): void {
-    if (c.replica !== from) {
-      this.drop("auth", "wrong-sender");
-      return;
-    }
     if (!verifyCheckpoint(this.crypto, c).ok) {
       this.drop("auth", "bad-signature");
       return;
     }
+    if (c.replica === from && c.seq > (this.checkpointedUpTo.get(from) ?? 0)) {
+      this.checkpointedUpTo.set(from, c.seq);
+    }
     this.addCheckpoint(c, out);
+  }
+
+  /**
+   * Replicas that have not told us of a checkpoint as recent as our stable one are behind (or
+   * lost their CHECKPOINT): send them the proof, so that they learn there is a state to fetch
+   * even when no new checkpoint is coming (the load stopped) and they send nothing themselves
+   * (a restarted replica abstains). Every `proofEveryRounds` retransmission rounds at most.
+   */
+  private sendProofToLaggards(out: Out[]): void {
+    const stable = this.checkpoints.stable;
+    if (stable.seq === 0) return;
+    for (const to of this.others()) {
+      if ((this.checkpointedUpTo.get(to) ?? 0) >= stable.seq) continue;
+      const last = this.proofSentAt.get(to);
+      if (
+        last !== undefined &&
+        this.ticks - last < this.settings.retransmitTicks * proofEveryRounds
+      )
+        continue;
+      this.proofSentAt.set(to, this.ticks);
+      for (const c of stable.proof) if (c.replica !== to) this.send(to, c, out);
+    }
   }
 
   private addCheckpoint(c: Checkpoint, out: Out[]): void {
@@ -1193,7 +1250,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       if (resolution.status === "missing") continue;
       this.awaitingBodies.delete(seq);
       if (resolution.status === "refused") continue;
-      if (pp.view === this.view && this.slots.isActive) this.acceptPrePrepare(pp, digest, out);
+      if (pp.view === this.slots.view) this.acceptPrePrepare(pp, digest, out);
     }
   }
 
@@ -1393,6 +1450,11 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     ) {
       this.startFetch(this.checkpoints.stable, out);
     }
+    // A newer stable checkpoint supersedes the one being fetched: the replicas that had the old
+    // state may have discarded it since, and nobody would ever answer.
+    if (this.fetch && this.checkpoints.stable.seq > this.fetch.target.seq) {
+      this.startFetch(this.checkpoints.stable, out);
+    }
     if (this.fetch && this.ticks - this.fetch.requestedAt >= this.settings.retransmitTicks * 2) {
       this.fetch.rotate();
       this.requestChunk(out);
@@ -1411,24 +1473,29 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       const vc = this.viewChanges.get(this.id);
       if (vc) this.broadcast(vc, out);
     } else if (this.slots.isActive) {
-      // Per replica at most `retransmitSlots` slots a round, lowest first: a replica that is
-      // down must not make every round cost the whole window.
-      const budget = new Map<ReplicaId, number>();
-      for (const seq of [...this.own.keys()].sort((a, b) => a - b)) {
-        const mine = this.own.get(seq)!;
-        const done = this.slots.committedBy(seq);
-        for (const to of this.others()) {
-          const used = budget.get(to) ?? 0;
-          if (done.has(to) || used >= retransmitSlots) continue;
-          budget.set(to, used + 1);
-          if (mine.prePrepare && mine.prePrepare.view === this.view)
-            this.send(to, mine.prePrepare, out);
-          if (mine.prepare && mine.prepare.view === this.view) this.send(to, mine.prepare, out);
-          if (mine.commit && mine.commit.view === this.view) this.send(to, mine.commit, out);
+      // Per replica at most `retransmitSlots` slots a round: a replica that is down must not
+      // make every round cost the whole window. Each round goes on after the last slot the
+      // previous one resent to that replica (wrapping around), because one that never commits
+      // (it abstains after a restart) would otherwise get the lowest slots again and again.
+      const seqs = [...this.own.keys()].sort((a, b) => a - b);
+      for (const to of this.others()) {
+        const after = this.resentUpTo.get(to) ?? 0;
+        let start = seqs.findIndex((seq) => seq > after);
+        if (start < 0) start = 0;
+        let used = 0;
+        let last = after;
+        for (let i = 0; i < seqs.length && used < retransmitSlots; i++) {
+          const seq = seqs[(start + i) % seqs.length]!;
+          if (this.slots.committedBy(seq).has(to)) continue;
+          used++;
+          last = seq;
+          this.resendSlot(to, seq, out);
         }
+        this.resentUpTo.set(to, used === 0 ? 0 : last);
       }
     }
     if (this.ownCheckpoint) this.broadcast(this.ownCheckpoint, out);
+    this.sendProofToLaggards(out);
     for (const { pp } of this.awaitingBodies.values()) {
       const resolution = this.requests.resolve(pp.batch);
       if (resolution.status === "missing") this.fetchRequests(resolution.digests, undefined, out);
@@ -1478,6 +1545,9 @@ export class PbftCore implements ProtocolCore<PbftWire> {
 
 /** Slots whose messages one retransmission round resends to one replica. */
 const retransmitSlots = 8;
+
+/** Retransmission rounds between two stable-checkpoint proofs sent to one replica behind. */
+const proofEveryRounds = 4;
 
 /** Skew between correct replicas' clocks that the time invariant tolerates beyond the bound. */
 const clockSkewMarginMs = 60_000;

@@ -58,6 +58,11 @@ export interface PbftCounters {
   checkpointsStable: number;
   viewChangesStarted: number;
   newViewsInstalled: number;
+  /**
+   * Pre-prepares taken in place of another one accepted for the same (view, seq), because 2f+1
+   * COMMITs certified them: each one is a faulty primary's equivocation this replica survived.
+   */
+  adoptedCommitted: number;
   /** Signature checks answered from the verified-signature memory (no Ed25519 work). */
   signaturesRemembered: number;
   rejected: Record<PbftRejectionKind, number>;
@@ -79,6 +84,7 @@ export function emptyPbftCounters(): PbftCounters {
     checkpointsStable: 0,
     viewChangesStarted: 0,
     newViewsInstalled: 0,
+    adoptedCommitted: 0,
     signaturesRemembered: 0,
     rejected,
   };
@@ -106,7 +112,6 @@ export function slotRejection(reason: SlotRefusal): PbftRejectionKind | undefine
       return "outside-window";
     case "old-view":
     case "future-view":
-    case "view-change-in-progress":
       return "wrong-view";
     case "not-primary":
     case "from-primary":

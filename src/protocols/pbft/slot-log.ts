@@ -19,8 +19,6 @@ export type SlotRefusal =
   | "above-window"
   | "old-view"
   | "future-view"
-  /** The replica is between views (sent VIEW-CHANGE, no NEW-VIEW accepted yet). */
-  | "view-change-in-progress"
   /** A PRE-PREPARE not from the view's primary. */
   | "not-primary"
   /** A PREPARE from the view's primary: its pre-prepare stands for its prepare. */
@@ -39,6 +37,11 @@ export type SlotStep =
       readonly nowPrepared: boolean;
       /** This message made the slot committed-local (execute in order). */
       readonly nowCommitted: boolean;
+      /**
+       * The pre-prepare replaced another one this replica had accepted for (view, seq), because
+       * 2f+1 COMMITs certify its digest (see addPrePrepare). The replica must not PREPARE it.
+       */
+      readonly replaced?: boolean;
     }
   | { readonly accepted: false; readonly reason: SlotRefusal };
 
@@ -107,12 +110,32 @@ export class SlotLog {
     if (pp.replica !== primaryOf(pp.view, this.q.n)) return refused("not-primary");
     const slot = this.slot(pp.seq);
     if (slot.prePrepare) {
-      // One digest per (view, seq), forever: a correct backup never prepares two.
-      return refused(equalBytes(slot.digest!, digest) ? "duplicate" : "conflicting-digest");
+      if (equalBytes(slot.digest!, digest)) return refused("duplicate");
+      // One digest per (view, seq): a correct backup never prepares two. But 2f+1 COMMITs for
+      // this digest prove it committed (f+1 correct replicas prepared it), so a backup that took
+      // a faulty primary's other pre-prepare adopts this one to execute it, without preparing it.
+      if (!this.hasCommitQuorum(slot, digest)) return refused("conflicting-digest");
+      if (slot.prepared) {
+        throw new Error(
+          `invariant: seq ${pp.seq} view ${pp.view}: prepared one digest, 2f+1 commits for another`,
+        );
+      }
+      slot.prePrepare = { ...pp, inline: [] };
+      slot.digest = digest;
+      return { ...this.advance(slot), replaced: true };
     }
     slot.prePrepare = { ...pp, inline: [] };
     slot.digest = digest;
     return this.advance(slot);
+  }
+
+  /**
+   * Whether 2f+1 distinct replicas sent COMMIT for `digest` at `seq` in this view: a commit
+   * certificate, which proves the digest committed there.
+   */
+  isCommitCertified(seq: number, digest: Digest): boolean {
+    const slot = this.slots.get(seq);
+    return slot !== undefined && this.hasCommitQuorum(slot, digest);
   }
 
   addPrepare(p: Prepare): SlotStep {
@@ -198,7 +221,7 @@ export class SlotLog {
     slot.certificate = cert;
   }
 
-  /** Stop taking normal-case messages: the replica has sent VIEW-CHANGE for a later view. */
+  /** The replica sent VIEW-CHANGE for a later view: it votes no more in this one (see common). */
   leaveView(): void {
     this.active = false;
   }
@@ -266,7 +289,11 @@ export class SlotLog {
     if (!isReplica(sender, this.q.n)) return "not-a-replica";
     if (view < this.currentView) return "old-view";
     if (view > this.currentView) return "future-view";
-    if (!this.active) return "view-change-in-progress";
+    // Between views (inactive) the log still takes the view it is leaving: a replica that timed
+    // out alone (it was partitioned, say) while the others carry on in that view must still be
+    // able to execute what they commit, or it stays behind until the next view change. The core
+    // sends no PREPARE or COMMIT in a view it left (that would break its VIEW-CHANGE's promise);
+    // executing a request that 2f+1 replicas committed is safe in any view.
     return this.windowCheck(seq);
   }
 
@@ -288,13 +315,19 @@ export class SlotLog {
     return slot;
   }
 
+  private hasCommitQuorum(slot: Slot, digest: Digest): boolean {
+    let count = 0;
+    for (const c of slot.commits.values()) if (equalBytes(c.digest, digest)) count++;
+    return count >= this.q.quorum;
+  }
+
   private matching(votes: ReadonlyMap<ReplicaId, { digest: Digest }>, slot: Slot): number {
     let count = 0;
     for (const v of votes.values()) if (slot.digest && equalBytes(v.digest, slot.digest)) count++;
     return count;
   }
 
-  private advance(slot: Slot): SlotStep {
+  private advance(slot: Slot): SlotStep & { readonly accepted: true } {
     let nowPrepared = false;
     let nowCommitted = false;
     if (

@@ -20,7 +20,11 @@ type Row = readonly [string, PrePrepare | Prepare | Commit, string];
 
 function show(step: SlotStep): string {
   if (!step.accepted) return `refused ${step.reason}`;
-  return ["accepted", step.nowPrepared ? "+prepared" : "", step.nowCommitted ? "+committed" : ""]
+  return [
+    step.replaced ? "replaced" : "accepted",
+    step.nowPrepared ? "+prepared" : "",
+    step.nowCommitted ? "+committed" : "",
+  ]
     .filter(Boolean)
     .join(" ");
 }
@@ -134,6 +138,36 @@ describe("normal case, n = 4 (f = 1)", () => {
     expect(log.digestAt(1)).toEqual(batchDigest(c.replica(0), A));
   });
 
+  it("takes the other pre-prepare of an equivocating primary only when 2f+1 COMMITs certify it", () => {
+    const log = new SlotLog(c.q, 16);
+    trace(c, log, [
+      ["PRE-PREPARE A (the primary's lie to us)", pp(0, 1, A), "accepted"],
+      ["PREPARE r1 for B", prepare(1, 0, 1, B), "accepted"],
+      ["PREPARE r2 for B", prepare(2, 0, 1, B), "accepted"],
+      ["COMMIT r0 for B", commit(0, 0, 1, B), "accepted"],
+      ["COMMIT r1 for B", commit(1, 0, 1, B), "accepted"],
+      ["PRE-PREPARE B with 2f commits", pp(0, 1, B), "refused conflicting-digest"],
+      ["COMMIT r2 for B", commit(2, 0, 1, B), "accepted"],
+      ["PRE-PREPARE B with 2f+1 commits", pp(0, 1, B), "replaced +prepared +committed"],
+      ["PRE-PREPARE A again", pp(0, 1, A), "refused conflicting-digest"],
+    ]);
+    expect(log.digestAt(1)).toEqual(batchDigest(c.replica(0), B));
+    expect(log.isCommitCertified(1, batchDigest(c.replica(0), B))).toBe(true);
+    expect(log.isCommitCertified(1, batchDigest(c.replica(0), A))).toBe(false);
+  });
+
+  it("throws if 2f+1 COMMITs certify a digest other than one this replica prepared", () => {
+    const log = new SlotLog(c.q, 16);
+    for (const m of [pp(0, 1, A), prepare(1, 0, 1, A), prepare(2, 0, 1, A)]) feed(c, log, m);
+    expect(log.isPrepared(1)).toBe(true);
+    // Impossible with at most f faulty replicas: 2f+1 commits for B need f+1 correct replicas
+    // that prepared B, and two prepared certificates for one (view, seq) share a correct replica.
+    for (const r of [0, 1, 3]) log.addCommit(commit(r, 0, 1, B));
+    expect(() => feed(c, log, pp(0, 1, B))).toThrow(
+      /prepared one digest, 2f\+1 commits for another/,
+    );
+  });
+
   it("a pre-prepare is taken only from the view's primary", () => {
     const log = new SlotLog(c.q, 16);
     trace(c, log, [
@@ -235,7 +269,7 @@ describe("water marks", () => {
 
 describe("views", () => {
   const c = testCluster(4);
-  const { A, B, pp, prepare } = messages(c);
+  const { A, B, pp, prepare, commit } = messages(c);
   const params = { quorums: c.q, interval: 4, genesisDigest: zeros, windowSize: 8 };
 
   function preparedAt(log: SlotLog, view: number, seq: number, batch: Batch) {
@@ -245,7 +279,7 @@ describe("views", () => {
       log.addPrepare(prepare(r, view, seq, batch));
   }
 
-  it("refuses old and future views, and everything between views", () => {
+  it("refuses old and future views; between views it still takes the view it left", () => {
     const log = new SlotLog(c.q, 16, { view: 1 });
     trace(c, log, [
       ["PRE-PREPARE v0", pp(0, 1, A), "refused old-view"],
@@ -253,7 +287,16 @@ describe("views", () => {
       ["PRE-PREPARE v1", pp(1, 1, A), "accepted"],
     ]);
     log.leaveView();
-    trace(c, log, [["PREPARE v1 r2", prepare(2, 1, 1, A), "refused view-change-in-progress"]]);
+    expect(log.isActive).toBe(false);
+    // The others may carry on in view 1: their votes still make the slot execute here.
+    trace(c, log, [
+      ["PREPARE v1 r2", prepare(2, 1, 1, A), "accepted"],
+      ["PREPARE v1 r3", prepare(3, 1, 1, A), "accepted +prepared"],
+      ["COMMIT v1 r1", commit(1, 1, 1, A), "accepted"],
+      ["COMMIT v1 r2", commit(2, 1, 1, A), "accepted"],
+      ["COMMIT v1 r3", commit(3, 1, 1, A), "accepted +committed"],
+      ["PRE-PREPARE v2 (the view asked for, no NEW-VIEW yet)", pp(2, 2, A), "refused future-view"],
+    ]);
   });
 
   it("keeps prepared certificates across views and drops everything else", () => {
