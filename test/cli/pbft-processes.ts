@@ -121,48 +121,6 @@ export class PbftProcesses {
     }
   }
 
-  /**
-   * Ordered writes from a fresh client after the load. PBFT brings a replica that fell behind
-   * (a restart, a crash mid-slot) up to date through retransmission or, beyond that, through the
-   * next stable checkpoint; once the load stops no checkpoint comes, so a test that compares
-   * replicas first lets sequence numbers pass a few checkpoint intervals. A put that times out
-   * is retried by another fresh client (at most three).
-   */
-  async settle(writes: number): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const client = await connect({
-        config: this.config,
-        keys: this.clientKeys(`settler-${attempt}`),
-        timeoutMs: 10_000,
-      });
-      try {
-        for (let i = 0; i < writes; i++)
-          await client.invoke({ op: "put", key: "settle", value: `${i}` });
-        return;
-      } catch (error) {
-        if (attempt >= 2) throw error;
-      } finally {
-        await client.close();
-      }
-    }
-  }
-
-  /** Waits until at least `count` replicas have executed `index`; returns those behind. */
-  async quorumExecuted(index: number, count: number, ms = 15_000): Promise<number[]> {
-    const ids = this.config.replicas.map((r) => r.id);
-    return waitFor(
-      `${count} replicas to execute up to ${index}`,
-      async () => {
-        const applied = await Promise.all(
-          ids.map(async (id) => (await this.status(id))?.appliedIndex ?? -1),
-        );
-        const behind = ids.filter((_, i) => applied[i]! < index);
-        return ids.length - behind.length >= count ? behind : undefined;
-      },
-      ms,
-    );
-  }
-
   /** Waits until every replica in `ids` has executed at least `index`. */
   async converged(ids: readonly number[], index: number, ms = 15_000): Promise<void> {
     for (const id of ids) {
