@@ -1,6 +1,6 @@
 import type { ClusterConfig } from "../core/config.js";
-import type { ServedPage } from "./http/served-page.js";
 import { serveLive } from "./http/live-server.js";
+import type { ServedPage } from "./http/served-page.js";
 import type { ReplicaControls } from "./live/controls.js";
 import { LiveHub } from "./live/live-hub.js";
 

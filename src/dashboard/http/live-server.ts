@@ -1,10 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import {
-  ControlRefused,
-  isControlAction,
-  type ReplicaControls,
-} from "../live/controls.js";
+import { ControlRefused, isControlAction, type ReplicaControls } from "../live/controls.js";
 import type { LiveHub } from "../live/live-hub.js";
 import { allowed, sameOriginPost } from "./access.js";
 import { openEventStream } from "./event-stream.js";
@@ -91,7 +87,8 @@ async function route(
     send(res, 405, text, "method not allowed\n");
     return;
   }
-  if (path === "/" || path === "/index.html") send(res, 200, "text/html; charset=utf-8", livePage(options.title));
+  if (path === "/" || path === "/index.html")
+    send(res, 200, "text/html; charset=utf-8", livePage(options.title));
   else if (path === "/live.css") send(res, 200, "text/css; charset=utf-8", liveStyle);
   else if (path === "/api/snapshot") send(res, 200, json, JSON.stringify(options.hub.snapshot()));
   else if (path === "/api/events") {

@@ -1,7 +1,7 @@
 import type { ReplicaStatus } from "../../runtime/status.js";
 import type { ChartPoint } from "../web/shared/live-wire.js";
-import { bucketDelta, quantileOf } from "./request-histogram.js";
 import type { ClusterSample, ReplicaSample } from "./replica-sample.js";
+import { bucketDelta, quantileOf } from "./request-histogram.js";
 
 /** Successful client replies this replica has sent since it started. */
 export function okReplies(status: ReplicaStatus): number {
@@ -37,7 +37,8 @@ export class ChartTracker {
   point(sample: ClusterSample): ChartPoint {
     const previous = this.previous;
     this.previous = sample;
-    if (previous === undefined) return { at: sample.at, opsPerSecond: null, p50Ms: null, p99Ms: null };
+    if (previous === undefined)
+      return { at: sample.at, opsPerSecond: null, p50Ms: null, p99Ms: null };
     let ops: number | null = null;
     for (const now of sample.replicas) {
       const before = previous.replicas[now.replica];

@@ -54,7 +54,12 @@ export class LiveHub {
         error: "not polled yet",
       })),
     };
-    this.latest = this.updateFor(empty, { at: empty.at, opsPerSecond: null, p50Ms: null, p99Ms: null });
+    this.latest = this.updateFor(empty, {
+      at: empty.at,
+      opsPerSecond: null,
+      p50Ms: null,
+      p99Ms: null,
+    });
   }
 
   get controlsView(): ControlsView | null {
@@ -69,7 +74,10 @@ export class LiveHub {
       const began = Date.now();
       await this.poll();
       if (this.stopped) return;
-      this.timer = setTimeout(() => void loop(), Math.max(0, this.options.pollMs - (Date.now() - began)));
+      this.timer = setTimeout(
+        () => void loop(),
+        Math.max(0, this.options.pollMs - (Date.now() - began)),
+      );
     };
     void loop();
   }
@@ -84,7 +92,8 @@ export class LiveHub {
   async poll(): Promise<void> {
     const timeoutMs = Math.max(200, this.options.pollMs);
     const sample = await sampleCluster(this.options.config, timeoutMs);
-    if (this.options.arbiter) this.arbiterLine = await this.arbiterSummary(this.options.arbiter, timeoutMs);
+    if (this.options.arbiter)
+      this.arbiterLine = await this.arbiterSummary(this.options.arbiter, timeoutMs);
     for (const event of this.differ.diff(sample)) this.add(event);
     const point = this.tracker.point(sample);
     this.chart.push(point);

@@ -37,7 +37,8 @@ export function rejectionCounts(status: ReplicaStatus): Map<string, number> {
   const details = status.details;
   const rejected = (details as { counters?: { rejected?: unknown } } | null)?.counters?.rejected;
   if (typeof rejected === "object" && rejected !== null) {
-    for (const [kind, n] of Object.entries(rejected)) add(`pbft ${kind}`, typeof n === "number" ? n : 0);
+    for (const [kind, n] of Object.entries(rejected))
+      add(`pbft ${kind}`, typeof n === "number" ? n : 0);
   }
   add("dropped by the protocol", numberAt(details, "droppedMessages"));
   return out;

@@ -130,7 +130,8 @@ export function clusterView(
   const { leader, term } = clusterLeader(sample);
   return {
     protocol,
-    epochName: first?.epochName ?? (protocol === "pbft" ? "view" : protocol === "raft" ? "term" : "epoch"),
+    epochName:
+      first?.epochName ?? (protocol === "pbft" ? "view" : protocol === "raft" ? "term" : "epoch"),
     leaderName: protocol === "pbft" || protocol === "primary-backup" ? "primary" : "leader",
     leader,
     term,

@@ -1,15 +1,16 @@
 import type { ReplicaStatus } from "../../runtime/status.js";
 import type { TimelineEvent } from "../web/shared/live-wire.js";
-import type { ClusterSample, ReplicaSample } from "./replica-sample.js";
 import { rejectionCounts, rejectionGrowth } from "./rejections.js";
+import type { ClusterSample, ReplicaSample } from "./replica-sample.js";
 
 /** A timeline event before the hub numbers it. */
 export type NewEvent = Omit<TimelineEvent, "seq">;
 
 /** The replica leading in the newest term any answering replica is in, and that term. */
-export function clusterLeader(
-  sample: ClusterSample,
-): { readonly leader: number | null; readonly term: number | null } {
+export function clusterLeader(sample: ClusterSample): {
+  readonly leader: number | null;
+  readonly term: number | null;
+} {
   const answers = sample.replicas.flatMap((r) => (r.status ? [r.status] : []));
   if (answers.length === 0) return { leader: null, term: null };
   const term = Math.max(...answers.map((s) => s.term));
@@ -61,7 +62,11 @@ export class TimelineDiffer {
       emit("leader", leader, `r${leader} is ${leaderWord} (${epochName} ${term})`);
       this.lastLeader = { leader, term };
     } else if (leader === null && this.lastLeader.leader !== null) {
-      emit("leader", null, `no ${leaderWord} (r${this.lastLeader.leader} led ${epochName} ${this.lastLeader.term})`);
+      emit(
+        "leader",
+        null,
+        `no ${leaderWord} (r${this.lastLeader.leader} led ${epochName} ${this.lastLeader.term})`,
+      );
       this.lastLeader = { leader: null, term };
     }
 
@@ -86,7 +91,8 @@ export class TimelineDiffer {
     const name = `r${id}`;
     const s = now.status;
     if (s === undefined) {
-      if (before?.status !== undefined) emit("down", id, `${name} stopped answering (${now.error ?? "no answer"})`);
+      if (before?.status !== undefined)
+        emit("down", id, `${name} stopped answering (${now.error ?? "no answer"})`);
       return;
     }
     const knownPid = this.lastPid.get(id);
@@ -104,7 +110,11 @@ export class TimelineDiffer {
     const b = before?.status;
     if (b === undefined || b.pid !== s.pid) return;
     if (s.snapshots.taken > b.snapshots.taken)
-      emit("snapshot", id, `${name} took a snapshot at index ${s.snapshots.lastTakenIndex ?? s.snapshotIndex}`);
+      emit(
+        "snapshot",
+        id,
+        `${name} took a snapshot at index ${s.snapshots.lastTakenIndex ?? s.snapshotIndex}`,
+      );
     if (s.snapshots.installed > b.snapshots.installed)
       emit(
         "state-transfer",
