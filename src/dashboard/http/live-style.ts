@@ -15,7 +15,7 @@ tr.leader td:first-child { font-weight: 700; }
 .badge { display: inline-block; border: 1px solid currentColor; border-radius: 0.6rem; padding: 0 0.4rem; margin-left: 0.25rem; font-size: 0.8rem; }
 .byzantine { color: var(--bad); }
 .link-live { color: var(--ok); }
-.link-down, .link-silent { color: var(--bad); }
+.link-down, .link-silent, .link-cut { color: var(--bad); }
 .link-connecting { color: var(--warn); }
 .actions button, .actions select { margin: 0 0.2rem 0.2rem 0; font: inherit; padding: 0.1rem 0.4rem; }
 button:focus-visible, select:focus-visible { outline: 3px solid #0969da; outline-offset: 1px; }

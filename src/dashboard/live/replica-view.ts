@@ -110,7 +110,11 @@ export function replicaViews(
       role: s.role,
       leads: s.leads,
       fields: protocolFields(s, leaderStatus),
-      links: s.links.map((l) => ({ peer: l.replica, state: l.state })),
+      // A supervisor's cut drops messages while the sockets (and their pings) stay up: say so.
+      links: s.links.map((l) => ({
+        peer: l.replica,
+        state: s.linkCut?.cut === true ? `cut (socket ${l.state})` : l.state,
+      })),
       cpuPercent: cpuPercent(previous?.replicas[r.replica], r),
       residentBytes: s.process.residentBytes,
       pid: s.pid,

@@ -65,7 +65,7 @@ export class TimelineDiffer {
       emit(
         "leader",
         null,
-        `no ${leaderWord} (r${this.lastLeader.leader} led ${epochName} ${this.lastLeader.term})`,
+        `no ${leaderWord} answering (r${this.lastLeader.leader} led ${epochName} ${this.lastLeader.term})`,
       );
       this.lastLeader = { leader: null, term };
     }
@@ -104,6 +104,8 @@ export class TimelineDiffer {
         id,
         `${name} restarted: pid ${knownPid} → ${s.pid}${lies ? ` (Byzantine: ${lies})` : ""}`,
       );
+    } else if (knownPid === undefined) {
+      emit("up", id, `${name} answering (pid ${s.pid})`);
     } else if (before !== undefined && before.status === undefined) {
       emit("up", id, `${name} answering again`);
     }

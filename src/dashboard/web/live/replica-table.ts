@@ -114,7 +114,7 @@ export class ReplicaTable {
       links.replaceChildren(
         ...r.links.map((l, k) => {
           const span = document.createElement("span");
-          span.className = `link-${l.state}`;
+          span.className = `link-${l.state.split(" ")[0]}`;
           span.textContent = `${k > 0 ? ", " : ""}r${l.peer} ${l.state}`;
           return span;
         }),
