@@ -1,6 +1,7 @@
 import type { ReplicaStatus } from "../../runtime/status.js";
 import type { ChartPoint } from "../web/shared/live-wire.js";
 import type { ClusterSample, ReplicaSample } from "./replica-sample.js";
+import { replicaIn } from "./replica-sample.js";
 import { bucketDelta, quantileOf } from "./request-histogram.js";
 
 /** Successful client replies this replica has sent since it started. */
@@ -41,7 +42,7 @@ export class ChartTracker {
       return { at: sample.at, opsPerSecond: null, p50Ms: null, p99Ms: null };
     let ops: number | null = null;
     for (const now of sample.replicas) {
-      const before = previous.replicas[now.replica];
+      const before = replicaIn(previous, now.replica);
       if (before === undefined || !sameProcess(before, now)) continue;
       const seconds = (now.at - before.at) / 1000;
       if (seconds <= 0) continue;

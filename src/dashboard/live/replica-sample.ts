@@ -19,6 +19,11 @@ export interface ClusterSample {
   readonly replicas: readonly ReplicaSample[];
 }
 
+/** Replica `id`'s part of a poll. */
+export function replicaIn(sample: ClusterSample, id: number): ReplicaSample | undefined {
+  return sample.replicas.find((r) => r.replica === id);
+}
+
 /** A failed fetch in a few words: "connection refused", "no answer in 400 ms". */
 function reason(error: unknown, timeoutMs: number): string {
   const e = error as { name?: unknown; message?: unknown; cause?: { code?: unknown } };

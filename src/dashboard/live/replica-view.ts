@@ -1,6 +1,7 @@
 import type { ReplicaStatus } from "../../runtime/status.js";
 import type { ClusterView, ReplicaView, ViewField } from "../web/shared/live-wire.js";
 import type { ClusterSample, ReplicaSample } from "./replica-sample.js";
+import { replicaIn } from "./replica-sample.js";
 import { clusterLeader } from "./timeline-differ.js";
 
 function detail(s: ReplicaStatus, key: string): unknown {
@@ -81,7 +82,7 @@ export function replicaViews(
   note: (id: number) => string | null,
 ): ReplicaView[] {
   const { leader } = clusterLeader(sample);
-  const leaderStatus = leader === null ? undefined : sample.replicas[leader]?.status;
+  const leaderStatus = leader === null ? undefined : replicaIn(sample, leader)?.status;
   return sample.replicas.map((r): ReplicaView => {
     const s = r.status;
     if (s === undefined) {
@@ -115,7 +116,7 @@ export function replicaViews(
         peer: l.replica,
         state: s.linkCut?.cut === true ? `cut (socket ${l.state})` : l.state,
       })),
-      cpuPercent: cpuPercent(previous?.replicas[r.replica], r),
+      cpuPercent: cpuPercent(previous && replicaIn(previous, r.replica), r),
       residentBytes: s.process.residentBytes,
       pid: s.pid,
       uptimeSeconds: s.uptimeSeconds,

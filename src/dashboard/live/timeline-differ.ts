@@ -2,6 +2,7 @@ import type { ReplicaStatus } from "../../runtime/status.js";
 import type { TimelineEvent } from "../web/shared/live-wire.js";
 import { rejectionCounts, rejectionGrowth } from "./rejections.js";
 import type { ClusterSample, ReplicaSample } from "./replica-sample.js";
+import { replicaIn } from "./replica-sample.js";
 
 /** A timeline event before the hub numbers it. */
 export type NewEvent = Omit<TimelineEvent, "seq">;
@@ -53,7 +54,7 @@ export class TimelineDiffer {
       sample.replicas.find((r) => r.status)?.status?.protocol === "pbft" ? "primary" : "leader";
 
     for (const now of sample.replicas) {
-      const before = previous?.replicas[now.replica];
+      const before = previous && replicaIn(previous, now.replica);
       this.diffReplica(before, now, emit);
     }
 
