@@ -16,12 +16,18 @@ if (!existsSync(join(dist, "dashboard", "web", "live", "main.js"))) {
   console.error("dist/ has no dashboard: run npm run build first");
   process.exit(1);
 }
-const browserPath = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find(existsSync);
+const browserPath = [
+  "/usr/bin/chromium",
+  "/usr/bin/chromium-browser",
+  "/usr/bin/google-chrome",
+].find(existsSync);
 if (browserPath === undefined) {
   console.error("no chromium found (install Debian's chromium package)");
   process.exit(1);
 }
-const { localClusterConfig, writeClusterFolder } = await import(join(dist, "runtime", "cluster-folder.js"));
+const { localClusterConfig, writeClusterFolder } = await import(
+  join(dist, "runtime", "cluster-folder.js")
+);
 const { DemoWorkload } = await import(join(dist, "cli", "demo", "workload.js"));
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -30,7 +36,15 @@ const config = await localClusterConfig("raft", 3);
 const { folder, keys } = writeClusterFolder(join(dir, "c"), config);
 const up = spawn(
   process.execPath,
-  [join(dist, "cli", "main.js"), "up", "--config", folder.configFile, "--dashboard", "--log-level", "warn"],
+  [
+    join(dist, "cli", "main.js"),
+    "up",
+    "--config",
+    folder.configFile,
+    "--dashboard",
+    "--log-level",
+    "warn",
+  ],
   { stdio: ["ignore", "pipe", "inherit"] },
 );
 let out = "";
@@ -70,7 +84,11 @@ try {
   await sleep(4_000);
   await act(victim, "restart");
   await sleep(6_000);
-  browser = await chromium.launch({ executablePath: browserPath, args: ["--no-sandbox"], headless: true });
+  browser = await chromium.launch({
+    executablePath: browserPath,
+    args: ["--no-sandbox"],
+    headless: true,
+  });
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   await page.goto(url);
   await page.locator('tbody tr[data-leads="true"]').waitFor({ timeout: 5_000 });

@@ -177,6 +177,9 @@ export class Supervisor {
     for (const slot of this.slots.values()) {
       clearTimeout(slot.timer);
       slot.timer = undefined;
+      // A replica paused from the dashboard must run again to act on the coming SIGTERM.
+      if (slot.paused) this.cluster.children[slot.id]?.process.kill("SIGCONT");
+      slot.paused = false;
     }
   }
 

@@ -61,6 +61,26 @@ describe.skipIf(noBrowserReason !== undefined)("the live dashboard in a browser"
     await expect.poll(() => follower.textContent(), { timeout: 3_000 }).toContain("links cut");
     await follower.locator('button[data-action="heal"]').click();
     await expect.poll(() => follower.textContent(), { timeout: 3_000 }).not.toContain("links cut");
+
+    // Pause: the replica cannot answer its /status, so it shows down, and paused; resume.
+    await follower.locator('button[data-action="pause"]').click();
+    await expect
+      .poll(() => follower.textContent(), { timeout: 3_000 })
+      .toContain("paused (SIGSTOP)");
+    expect(await follower.getAttribute("data-state")).toBe("down");
+    await follower.locator('button[data-action="resume"]').click();
+    await expect.poll(() => follower.getAttribute("data-state"), { timeout: 3_000 }).toBe("up");
+    // Raft tolerates no lying replica: no Byzantine button, and its endpoint does not exist.
+    expect(await page.locator('button[data-action="byzantine"]').count()).toBe(0);
+    const byzantine = await page.evaluate(async (id) => {
+      const response = await fetch(`api/replicas/${id}/byzantine?behaviour=equivocate`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
+      return response.status;
+    }, followerId);
+    expect(byzantine).toBe(404);
     await page.close();
   }, 30_000);
 });

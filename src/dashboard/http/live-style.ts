@@ -17,6 +17,7 @@ tr.leader td:first-child { font-weight: 700; }
 .link-live { color: var(--ok); }
 .link-down, .link-silent, .link-cut { color: var(--bad); }
 .link-connecting { color: var(--warn); }
+td.actions { white-space: normal; min-width: 15rem; }
 .actions button, .actions select { margin: 0 0.2rem 0.2rem 0; font: inherit; padding: 0.1rem 0.4rem; }
 button:focus-visible, select:focus-visible { outline: 3px solid #0969da; outline-offset: 1px; }
 .charts { display: flex; flex-wrap: wrap; gap: 1rem; }

@@ -45,7 +45,8 @@ export function drawLineChart(
   ctx.fillText(`${max} ${unit}`, 2, pad.top);
   ctx.fillText("0", pad.left - 12, height - pad.bottom);
   ctx.fillText(`last ${Math.round(span / 1000)} s`, pad.left, height - 4);
-  let legendX = pad.left + 8;
+  // The legend sits at the right of the top line, clear of the axis label on the left.
+  let legendX = width - pad.right - 70 * series.length;
   for (const s of series) {
     ctx.strokeStyle = s.color;
     ctx.setLineDash(s.dashed ? [5, 3] : []);
@@ -66,7 +67,7 @@ export function drawLineChart(
     ctx.setLineDash([]);
     ctx.fillStyle = s.color;
     ctx.fillText(`${s.dashed ? "- -" : "—"} ${s.label}`, legendX, 12);
-    legendX += ctx.measureText(s.label).width + 40;
+    legendX += 70;
   }
   ctx.lineWidth = 1;
 }
