@@ -18,6 +18,7 @@ interface Answer {
   readonly status: number;
   readonly type: string;
   readonly body: string;
+  readonly cookie: string | undefined;
 }
 
 /** One HTTP request with full control of its headers (fetch would add or refuse some). */
@@ -33,7 +34,12 @@ function call(
         let body = "";
         res.setEncoding("utf8").on("data", (d: string) => (body += d));
         res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, type: String(res.headers["content-type"]), body }),
+          resolve({
+            status: res.statusCode ?? 0,
+            type: String(res.headers["content-type"]),
+            body,
+            cookie: res.headers["set-cookie"]?.[0],
+          }),
         );
       },
     );
@@ -153,6 +159,17 @@ describe("the live dashboard's server", () => {
       (await call(`${page.url}api/snapshot`, { headers: { authorization: `Bearer ${token}` } }))
         .status,
     ).toBe(200);
+    // The page's own requests (script, events) carry it as the cookie the page was given.
+    const opened = await call(`${page.url}?token=${token}`);
+    expect(opened.cookie).toMatch(/HttpOnly; SameSite=Strict/);
+    const cookie = opened.cookie!.split(";")[0]!;
+    expect((await call(`${page.url}assets/live/main.js`)).status).toBe(401);
+    expect((await call(`${page.url}assets/live/main.js`, { headers: { cookie } })).status).toBe(
+      200,
+    );
+    expect(
+      (await call(`${page.url}api/snapshot`, { headers: { cookie: `${cookie}x` } })).status,
+    ).toBe(401);
   });
 
   it("without a token, refuses a Host header that is not a loopback name (DNS rebinding)", async () => {

@@ -33,6 +33,15 @@ describe("the timeline's diffing of successive polls", () => {
       term: 3,
     });
     expect(kinds(pbft.diff(sample(0, up(view))))).toContain("leader: r0 is primary (view 3)");
+    const pair = new TimelineDiffer();
+    const epoch = fakeStatus(1, {
+      protocol: "primary-backup",
+      epochName: "epoch",
+      role: "primary",
+      leads: true,
+      term: 2,
+    });
+    expect(kinds(pair.diff(sample(0, up(epoch))))).toContain("leader: r1 is primary (epoch 2)");
   });
 
   it("tells a restart (new pid, also across polls it was down) from a replica answering again", () => {

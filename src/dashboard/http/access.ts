@@ -22,12 +22,30 @@ function sameSecret(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** The token a request carries: `?token=` or `Authorization: Bearer`. */
-export function requestToken(req: IncomingMessage): string | undefined {
+/**
+ * The cookie that carries the token for the page's own requests (its script, style sheet and
+ * event stream cannot add a header or a query string): set when the page is opened with the
+ * token, HttpOnly and SameSite=Strict. Named per port: cookies are shared by every port of a host.
+ */
+export function tokenCookieName(port: number): string {
+  return `lockstep_dashboard_${port}`;
+}
+
+function cookie(req: IncomingMessage, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? "").split(";")) {
+    const at = part.indexOf("=");
+    if (at > 0 && part.slice(0, at).trim() === name)
+      return decodeURIComponent(part.slice(at + 1).trim());
+  }
+  return undefined;
+}
+
+/** The token a request carries: `?token=`, `Authorization: Bearer`, or the page's cookie. */
+export function requestToken(req: IncomingMessage, port: number): string | undefined {
   const auth = req.headers.authorization;
   if (typeof auth === "string" && auth.startsWith("Bearer ")) return auth.slice(7).trim();
   const query = new URL(req.url ?? "/", "http://x").searchParams.get("token");
-  return query ?? undefined;
+  return query ?? cookie(req, tokenCookieName(port));
 }
 
 /**
@@ -35,9 +53,9 @@ export function requestToken(req: IncomingMessage): string | undefined {
  * its Host header must name a loopback host too: a page elsewhere that gets a name resolved to
  * 127.0.0.1 (DNS rebinding) must not read the dashboard.
  */
-export function allowed(req: IncomingMessage, token: string | undefined): boolean {
+export function allowed(req: IncomingMessage, token: string | undefined, port: number): boolean {
   if (token !== undefined) {
-    const given = requestToken(req);
+    const given = requestToken(req, port);
     return given !== undefined && sameSecret(given, token);
   }
   const host = req.headers.host ?? "";

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { ControlRefused, isControlAction, type ReplicaControls } from "../live/controls.js";
 import type { LiveHub } from "../live/live-hub.js";
-import { allowed, sameOriginPost } from "./access.js";
+import { allowed, sameOriginPost, tokenCookieName } from "./access.js";
 import { openEventStream } from "./event-stream.js";
 import { livePage } from "./live-page.js";
 import { liveStyle } from "./live-style.js";
@@ -68,9 +68,17 @@ async function route(
   options: LiveServerOptions,
   root: string,
 ): Promise<void> {
-  if (!allowed(req, options.token)) {
+  const port = req.socket.localPort ?? 0;
+  if (!allowed(req, options.token, port)) {
     send(res, 401, text, "unauthorized: pass ?token= or Authorization: Bearer\n");
     return;
+  }
+  if (options.token !== undefined) {
+    // The page's script, style sheet and event stream then carry the token as a cookie.
+    res.setHeader(
+      "set-cookie",
+      `${tokenCookieName(port)}=${encodeURIComponent(options.token)}; HttpOnly; SameSite=Strict; Path=/`,
+    );
   }
   const url = new URL(req.url ?? "/", "http://dashboard");
   const path = url.pathname;
@@ -89,6 +97,8 @@ async function route(
   }
   if (path === "/" || path === "/index.html")
     send(res, 200, "text/html; charset=utf-8", livePage(options.title));
+  // No icon: an empty answer rather than a 404 in every browser console.
+  else if (path === "/favicon.ico") send(res, 204, text, "");
   else if (path === "/live.css") send(res, 200, "text/css; charset=utf-8", liveStyle);
   else if (path === "/api/snapshot") send(res, 200, json, JSON.stringify(options.hub.snapshot()));
   else if (path === "/api/events") {

@@ -9,6 +9,8 @@ h2 { font-size: 1.1rem; margin: 1.25rem 0 0.5rem; }
 table { border-collapse: collapse; width: 100%; }
 th, td { border-bottom: 1px solid var(--line); padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; white-space: nowrap; }
 th { font-weight: 600; }
+thead th { white-space: normal; vertical-align: bottom; }
+td.links { white-space: normal; min-width: 7rem; }
 tr.leader td:first-child { font-weight: 700; }
 .state-up { color: var(--ok); }
 .state-down { color: var(--bad); font-weight: 600; }
@@ -17,8 +19,10 @@ tr.leader td:first-child { font-weight: 700; }
 .link-live { color: var(--ok); }
 .link-down, .link-silent, .link-cut { color: var(--bad); }
 .link-connecting { color: var(--warn); }
-td.actions { white-space: normal; min-width: 15rem; }
-.actions button, .actions select { margin: 0 0.2rem 0.2rem 0; font: inherit; padding: 0.1rem 0.4rem; }
+td.actions { white-space: normal; min-width: 19rem; }
+.actions-bar { display: flex; flex-wrap: wrap; gap: 0.25rem; }
+.byzantine-group { display: inline-flex; gap: 0.25rem; white-space: nowrap; }
+.actions button, .actions select { font: inherit; padding: 0.1rem 0.4rem; }
 button:focus-visible, select:focus-visible { outline: 3px solid #0969da; outline-offset: 1px; }
 .charts { display: flex; flex-wrap: wrap; gap: 1rem; }
 figure { margin: 0; }

@@ -50,8 +50,8 @@ export class TimelineDiffer {
     const previous = this.previous;
     this.previous = sample;
     const epochName = sample.replicas.find((r) => r.status)?.status?.epochName ?? "term";
-    const leaderWord =
-      sample.replicas.find((r) => r.status)?.status?.protocol === "pbft" ? "primary" : "leader";
+    const protocol = sample.replicas.find((r) => r.status)?.status?.protocol;
+    const leaderWord = protocol === "pbft" || protocol === "primary-backup" ? "primary" : "leader";
 
     for (const now of sample.replicas) {
       const before = previous && replicaIn(previous, now.replica);

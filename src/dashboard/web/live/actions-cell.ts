@@ -21,6 +21,9 @@ export function buildActions(
   report: (text: string, ok: boolean) => void,
 ): void {
   cell.className = "actions";
+  const bar = document.createElement("div");
+  bar.className = "actions-bar";
+  cell.append(bar);
   const run = async (action: string, behaviour?: string) => {
     report(`r${replica}: ${action}…`, true);
     try {
@@ -39,7 +42,7 @@ export function buildActions(
     button.dataset.action = action;
     button.setAttribute("aria-label", `${label} r${replica}`);
     button.addEventListener("click", () => void run(action));
-    cell.append(button);
+    bar.append(button);
   }
   if (controls.actions.includes("byzantine") && controls.behaviours.length > 0) {
     const select = document.createElement("select");
@@ -56,6 +59,9 @@ export function buildActions(
     button.dataset.action = "byzantine";
     button.setAttribute("aria-label", `restart r${replica} as Byzantine`);
     button.addEventListener("click", () => void run("byzantine", select.value));
-    cell.append(select, button);
+    const group = document.createElement("span");
+    group.className = "byzantine-group";
+    group.append(select, button);
+    bar.append(group);
   }
 }

@@ -108,6 +108,7 @@ export class ReplicaTable {
       set(i++, r.fields.find((f) => f.label === label)?.value ?? "-");
     }
     const links = row.cells[i++]!;
+    links.className = "links";
     const linkText = r.links.map((l) => `r${l.peer} ${l.state}`).join(", ");
     if (links.dataset.text !== linkText) {
       links.dataset.text = linkText;
