@@ -54,7 +54,8 @@ configuration (its lines start with "arbiter"), unless --only is given.
                      links, and for pbft restart as Byzantine; prints "dashboard: URL"
   --dashboard-host H address to serve it on (default 127.0.0.1; anything else needs a token)
   --dashboard-port P its port (default 0: a free port)
-  --dashboard-token T  a secret of at least 16 characters every dashboard request must carry
+  --dashboard-token T
+                     a secret of at least 16 characters every dashboard request must carry
   --help             this text
 
 A replica that exits on its own is restarted after ${restartPolicy.firstDelayMs / 1000} s, doubling up to ${restartPolicy.maxDelayMs / 1000} s (back to

@@ -46,8 +46,10 @@ describe("latency histograms read from /metrics", () => {
     )!;
     const delta = bucketDelta(before, after)!;
     expect(delta).toEqual([0, 3, 0, 1, 0]);
-    expect(quantileOf(after.bounds, delta, 0.5)).toBe(0.01);
-    expect(quantileOf(after.bounds, delta, 0.99)).toBe(1);
+    // Interpolated within the bucket, as histogram_quantile: rank 2 of the 3 in (1 ms, 10 ms].
+    expect(quantileOf(after.bounds, delta, 0.5)).toBeCloseTo(0.007, 9);
+    expect(quantileOf(after.bounds, delta, 0.99)).toBeCloseTo(0.964, 9);
+    expect(quantileOf(after.bounds, [0, 0, 0, 0, 2], 0.5)).toBe(1);
     expect(quantileOf(after.bounds, [0, 0, 0, 0, 0], 0.5)).toBeUndefined();
     // A counter that went down is a restarted replica: no delta.
     expect(bucketDelta(after, before)).toBeUndefined();
@@ -82,16 +84,17 @@ describe("the chart points", () => {
     });
     tracker.point({ at: 0, replicas: [at(0, [])] });
     const fast = tracker.point({ at: 500, replicas: [at(500, [0.0005, 0.0005, 0.0005])] });
-    expect(fast.p50Ms).toBe(1);
-    expect(fast.p99Ms).toBe(1);
+    expect(fast.p50Ms).toBeCloseTo(0.5, 9);
+    expect(fast.p99Ms).toBeCloseTo(0.99, 9);
     const slow = tracker.point({
       at: 1_000,
       replicas: [at(1_000, [0.0005, 0.0005, 0.0005, 0.5, 0.5, 0.5, 0.5])],
     });
-    expect(slow.p50Ms).toBe(1_000);
+    // 3 fast and 4 slow requests: the median is in the slow ones' bucket (100 ms, 1 s].
+    expect(slow.p50Ms).toBeCloseTo(212.5, 9);
     // 2 s on, the fast requests have left the window; later still, every request has.
     const same = [0.0005, 0.0005, 0.0005, 0.5, 0.5, 0.5, 0.5];
-    expect(tracker.point({ at: 2_600, replicas: [at(2_600, same)] }).p50Ms).toBe(1_000);
+    expect(tracker.point({ at: 2_600, replicas: [at(2_600, same)] }).p50Ms).toBeCloseTo(550, 9);
     expect(tracker.point({ at: 3_100, replicas: [at(3_100, same)] }).p50Ms).toBeNull();
   });
 });

@@ -27,7 +27,7 @@ interface WindowEntry {
  *   primary/backup reply from the leader alone; in PBFT every replica replies to every request,
  *   so a sum would count each operation several times and the highest rate is the cluster's.
  * - p50/p99: from the request latency histograms of /metrics: the requests that arrived within
- *   the last `windowMs` on every replica, merged; each quantile is the upper bound of its bucket.
+ *   the last `windowMs` on every replica, merged; quantiles interpolated within their bucket.
  */
 export class ChartTracker {
   private previous: ClusterSample | undefined;

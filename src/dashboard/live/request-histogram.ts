@@ -54,9 +54,10 @@ export function bucketDelta(
 }
 
 /**
- * The `q` quantile (0..1) of per-bound counts, as the upper bound of the bucket it falls in (in
- * seconds), as Prometheus' histogram_quantile would estimate it without interpolation; the
- * largest finite bound when it falls in +Inf. Undefined for no requests.
+ * The `q` quantile (0..1) of per-bound counts, in seconds, estimated as Prometheus'
+ * histogram_quantile does: linear interpolation within the bucket it falls in (from the bound
+ * below, 0 for the first); the largest finite bound when it falls in +Inf. Undefined for no
+ * requests.
  */
 export function quantileOf(
   bounds: readonly number[],
@@ -66,13 +67,16 @@ export function quantileOf(
   const total = counts.reduce((a, b) => a + b, 0);
   if (total === 0) return undefined;
   const rank = q * total;
-  let seen = 0;
+  let below = 0;
   for (let i = 0; i < counts.length; i++) {
-    seen += counts[i]!;
-    if (seen >= rank && counts[i]! > 0) {
-      const bound = bounds[i]!;
-      return Number.isFinite(bound) ? bound : bounds.filter(Number.isFinite).at(-1);
+    const count = counts[i]!;
+    if (count > 0 && below + count >= rank) {
+      const upper = bounds[i]!;
+      if (!Number.isFinite(upper)) return bounds.filter(Number.isFinite).at(-1);
+      const lower = i === 0 ? 0 : bounds[i - 1]!;
+      return lower + ((upper - lower) * Math.max(0, rank - below)) / count;
     }
+    below += count;
   }
   return undefined;
 }
