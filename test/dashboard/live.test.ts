@@ -51,17 +51,21 @@ describe.skipIf(noBrowserReason !== undefined)("the live dashboard in a browser"
     await expect.poll(() => killed.getAttribute("data-state"), { timeout: 8_000 }).toBe("up");
     expect(await page.locator("#timeline").textContent()).toContain(`r${first} restarted`);
 
-    // Cut a follower's links: the row says so; heal them again.
+    // Cut the leader's links: the replica itself reports the cut (its /status), the others
+    // elect a new leader; heal them again.
+    const cutId = await leaderOf(page, 5_000);
+    const cutRow = page.locator(`tr[data-replica="${cutId}"]`);
+    await cutRow.locator('button[data-action="cut"]').click();
+    await expect.poll(() => cutRow.textContent(), { timeout: 3_000 }).toContain("cut (socket");
+    await leaderOf(page, 10_000, cutId);
+    await cutRow.locator('button[data-action="heal"]').click();
+    await expect.poll(() => cutRow.textContent(), { timeout: 3_000 }).not.toContain("cut (socket");
+
     const followerId = await page
       .locator(`tbody tr[data-leads="false"][data-state="up"]`)
       .first()
       .getAttribute("data-replica");
     const follower = page.locator(`tr[data-replica="${followerId}"]`);
-    await follower.locator('button[data-action="cut"]').click();
-    await expect.poll(() => follower.textContent(), { timeout: 3_000 }).toContain("links cut");
-    await follower.locator('button[data-action="heal"]').click();
-    await expect.poll(() => follower.textContent(), { timeout: 3_000 }).not.toContain("links cut");
-
     // Pause: the replica cannot answer its /status, so it shows down, and paused; resume.
     await follower.locator('button[data-action="pause"]').click();
     await expect

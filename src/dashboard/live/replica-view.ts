@@ -109,7 +109,8 @@ export function replicaViews(
       reason: null,
       supervisor: note(r.replica),
       role: s.role,
-      leads: s.leads,
+      // Only the leader of the newest term: a cut-off leader of an older one still says it leads.
+      leads: s.leads && r.replica === leader,
       fields: protocolFields(s, leaderStatus),
       // A supervisor's cut drops messages while the sockets (and their pings) stay up: say so.
       links: s.links.map((l) => ({
