@@ -143,7 +143,11 @@ describe("the live dashboard's server", () => {
       (await call(`${page.url}api/replicas/1/pause`, { method: "POST", headers: json })).status,
     ).toBe(404);
     const snapshot = JSON.parse((await call(`${page.url}api/snapshot`)).body);
-    expect(snapshot.controls.actions).toEqual(["kill", "restart"]);
+    expect(snapshot.controls).toEqual({
+      actions: ["kill", "restart"],
+      behaviours: [],
+      replicas: [0, 1, 2],
+    });
     expect(snapshot.timeline.filter((e: { kind: string }) => e.kind === "action")).toMatchObject([
       { replica: 1, text: "r1 kill done" },
     ]);

@@ -64,7 +64,9 @@ export class LiveHub {
 
   get controlsView(): ControlsView | null {
     const c = this.options.controls;
-    return c === undefined ? null : { actions: c.actions, behaviours: c.behaviours };
+    return c === undefined
+      ? null
+      : { actions: c.actions, behaviours: c.behaviours, replicas: c.replicas };
   }
 
   /** Polls now and then every pollMs, until stop(). */

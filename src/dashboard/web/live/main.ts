@@ -71,6 +71,7 @@ function onSnapshot(snapshot: LiveSnapshot): void {
   chart.splice(0, chart.length, ...snapshot.chart);
   drawCluster(snapshot.cluster);
   table.render(snapshot.replicas, controls);
+  timeline.reset();
   timeline.add(snapshot.timeline);
   drawCharts();
 }

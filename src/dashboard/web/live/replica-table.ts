@@ -75,7 +75,11 @@ export class ReplicaTable {
       cells.push(td);
       tr.append(td);
     }
-    if (controls) buildActions(cells[width - 1]!, replica, controls, this.report);
+    if (controls?.replicas.includes(replica)) {
+      buildActions(cells[width - 1]!, replica, controls, this.report);
+    } else if (controls) {
+      cells[width - 1]!.textContent = "runs elsewhere";
+    }
     body.append(tr);
     const row = { tr, cells };
     this.rows.set(replica, row);

@@ -10,6 +10,12 @@ export class TimelineList {
     private readonly limit = 500,
   ) {}
 
+  /** Starts over (a new event stream's snapshot: the server may have restarted, numbering anew). */
+  reset(): void {
+    this.lastSeq = 0;
+    this.list.replaceChildren();
+  }
+
   add(events: readonly TimelineEvent[]): void {
     for (const event of events) {
       if (event.seq <= this.lastSeq) continue;

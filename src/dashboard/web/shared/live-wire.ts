@@ -73,6 +73,8 @@ export interface ControlsView {
   readonly actions: readonly string[];
   /** pbft: the catalog for "restart as Byzantine". */
   readonly behaviours: readonly string[];
+  /** The replicas the supervisor runs (up --only: not all of them); only these get buttons. */
+  readonly replicas: readonly number[];
 }
 
 /** The first message on a new event stream: everything the page needs to draw. */
