@@ -2,7 +2,8 @@
  * A replica cut off from the other replicas on its supervisor's order (`lockstep up
  * --dashboard`'s "cut links" button), for demonstrations: while cut, every protocol message to
  * or from another replica is dropped and counted. The sockets stay up (their liveness pings
- * still flow, so `links` may show them live); clients are not affected. Only the process that
+ * still flow, so `links` may show them live); clients, and a primary/backup replica's arbiter
+ * client, are not affected. Only the process that
  * started the replica can order it, over the IPC channel it started it with.
  */
 export class LinkCut {
