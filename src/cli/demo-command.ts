@@ -7,6 +7,7 @@ import { simulatedDemo } from "./demo/simulated.js";
 export const demoHelp = `lockstep demo: watch a real local Raft cluster survive the loss of its leader
 
 Usage: lockstep demo [--protocol raft|pbft|primary-backup] [--seconds S] [--clients C] [--dir DIR]
+                    [--no-dashboard]
        lockstep demo --simulated [--seed N]
 
 Starts 3 replica processes of a Raft key-value store on 127.0.0.1 (on free ports), runs a
@@ -28,6 +29,8 @@ it wrote itself (it holds a .lockstep-demo file) or an empty one.
                 (default 3)
   --clients C   concurrent clients, each with one operation outstanding (default 8)
   --dir DIR     the data folder (default ./lockstep-demo)
+  --no-dashboard  do not serve the live dashboard (by default the demo prints its URL,
+                "dashboard: http://127.0.0.1:PORT/", and serves it while it runs)
   --simulated   instead: the deterministic simulator under crashes, partitions and disk faults,
                 narrated (no processes, no files)
   --seed N      the simulator's seed, with --simulated (default 1)
@@ -40,6 +43,7 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
     clients: { type: "string" },
     dir: { type: "string" },
     simulated: { type: "boolean" },
+    "no-dashboard": { type: "boolean" },
     seed: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
@@ -48,7 +52,7 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (args.simulated === true) {
-    for (const name of ["protocol", "seconds", "clients", "dir"]) {
+    for (const name of ["protocol", "seconds", "clients", "dir", "no-dashboard"]) {
       if (args[name] !== undefined)
         throw new UsageError(`demo: --${name} has no effect with --simulated`);
     }
@@ -68,6 +72,7 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
       dir,
       seconds: numberOption("demo", "seconds", args.seconds, 3, 0.5, 600),
       clients: intOption("demo", "clients", args.clients, 8, 1, 256),
+      dashboard: args["no-dashboard"] !== true,
     });
   }
   const run = protocol === "primary-backup" ? pbDemo : realDemo;
@@ -75,5 +80,6 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
     dir,
     seconds: numberOption("demo", "seconds", args.seconds, 3, 0.5, 600),
     clients: intOption("demo", "clients", args.clients, 8, 1, 256),
+    dashboard: args["no-dashboard"] !== true,
   });
 }

@@ -15,6 +15,7 @@ Commands:
   keys       client keys: add, set roles and the default role, revoke, rotate (lockstep keys --help)
   bench      measure put throughput and latency of a local cluster (lockstep bench --help)
   sim        run the deterministic simulator over many seeds (lockstep sim --help)
+  dashboard  a live web view of a cluster, or a replay of a simulator run (lockstep dashboard --help)
   demo       start a local 3-replica cluster, kill its leader, watch it recover (npm start)
   help       this text
 
@@ -42,6 +43,8 @@ async function loadCommand(name: string): Promise<Command | undefined> {
       return (await import("./up-command.js")).upCommand;
     case "status":
       return (await import("./status-command.js")).statusCommand;
+    case "dashboard":
+      return (await import("./dashboard-command.js")).dashboardCommand;
     default:
       return undefined;
   }

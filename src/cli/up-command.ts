@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ClusterConfig } from "../core/config.js";
+import type { ServedPage } from "../dashboard/http/served-page.js";
 import {
   byzantineProtocolProblem,
   isByzantineBehaviour,
@@ -18,6 +19,7 @@ import { parseCommandArgs, UsageError } from "./args.js";
 import { isLocalHost } from "./local-host.js";
 import { serviceOption } from "./service-option.js";
 import { planArbiter, type Supervised, SupervisorGroup } from "./up-arbiter.js";
+import { type DashboardBind, dashboardBind, startUpDashboard } from "./up-dashboard.js";
 import { restartPolicy } from "./up-restart-policy.js";
 import { Supervisor, type SupervisorOptions } from "./up-supervisor.js";
 
@@ -47,6 +49,13 @@ configuration (its lines start with "arbiter"), unless --only is given.
   --byzantine LIST   FOR TESTS AND DEMOS ONLY (protocol pbft): start these replicas as lying
                      ones, e.g. r0=equivocate,r2=corrupt-replies (lockstep replica --help lists
                      the behaviours); lockstep status marks them BYZANTINE
+  --dashboard        also serve the live dashboard (docs/dashboard.md), with fault buttons for
+                     the replicas this command started: kill -9, restart, pause/resume, cut/heal
+                     links, and for pbft restart as Byzantine; prints "dashboard: URL"
+  --dashboard-host H address to serve it on (default 127.0.0.1; anything else needs a token)
+  --dashboard-port P its port (default 0: a free port)
+  --dashboard-token T
+                     a secret of at least 16 characters every dashboard request must carry
   --help             this text
 
 A replica that exits on its own is restarted after ${restartPolicy.firstDelayMs / 1000} s, doubling up to ${restartPolicy.maxDelayMs / 1000} s (back to
@@ -58,6 +67,8 @@ const stopGraceMs = 5_000;
 
 type UpPlan = Omit<SupervisorOptions, "print"> & {
   readonly warnings: readonly string[];
+  /** up --dashboard: where to serve it. */
+  readonly dashboard?: DashboardBind;
   /** primary-backup: the arbiter group, run alongside (up-arbiter.ts). */
   readonly arbiter?: Omit<SupervisorOptions, "print">;
 };
@@ -116,9 +127,14 @@ async function planUp(argv: readonly string[]): Promise<UpPlan | "help"> {
     "log-level": { type: "string" },
     logs: { type: "string" },
     byzantine: { type: "string" },
+    dashboard: { type: "boolean" },
+    "dashboard-host": { type: "string" },
+    "dashboard-port": { type: "string" },
+    "dashboard-token": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (args.help) return "help";
+  const dashboard = dashboardBind(args);
   const str = (name: string): string | undefined => {
     const v = args[name];
     if (v === "") throw new UsageError(`up: --${name} must not be empty`);
@@ -198,6 +214,7 @@ async function planUp(argv: readonly string[]): Promise<UpPlan | "help"> {
     restart,
     logsDir,
     warnings,
+    ...(dashboard && { dashboard }),
     ...(arbiter && { arbiter }),
     ...(byzantine === undefined ? {} : { byzantine }),
   };
@@ -211,12 +228,24 @@ export async function upCommand(argv: readonly string[]): Promise<number> {
   }
   for (const warning of plan.warnings) console.error(`lockstep: ${warning}`);
   const supervisor = new Supervisor({ ...plan, print: (line) => console.log(line) });
-  if (plan.arbiter === undefined) return supervise(supervisor);
-  const arbiter = new Supervisor({
-    ...plan.arbiter,
-    print: (line) => console.log(`arbiter ${line}`),
-  });
-  return supervise(new SupervisorGroup([arbiter, supervisor]));
+  const arbiter =
+    plan.arbiter &&
+    new Supervisor({ ...plan.arbiter, print: (line) => console.log(`arbiter ${line}`) });
+  let page: ServedPage | undefined;
+  if (plan.dashboard !== undefined) {
+    try {
+      page = await startUpDashboard(plan.dashboard, plan, supervisor);
+    } catch (error) {
+      console.error(`lockstep: up: cannot serve the dashboard: ${(error as Error).message}`);
+      return 1;
+    }
+    console.log(`dashboard: ${page.url}`);
+  }
+  try {
+    return await supervise(arbiter ? new SupervisorGroup([arbiter, supervisor]) : supervisor);
+  } finally {
+    await page?.close();
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { ClusterConfig } from "../core/config.js";
-import { LocalCluster, type ReplicaOutput } from "../runtime/local-cluster.js";
+import { LocalCluster, type ReplicaChild, type ReplicaOutput } from "../runtime/local-cluster.js";
 import type { LogLevel } from "../runtime/logger.js";
 import type { ReplicaStatus } from "../runtime/status.js";
 import { ReplicaLogs } from "./replica-logs.js";
@@ -25,7 +25,7 @@ export interface SupervisorOptions {
 }
 
 /** What the supervisor tracks about one replica across its restarts. */
-interface Slot {
+export interface Slot {
   readonly id: number;
   readonly tracker: RestartTracker;
   startedAt: number;
@@ -34,6 +34,26 @@ interface Slot {
   timer: NodeJS.Timeout | undefined;
   /** Down for good: given up on, or not restarted (--no-restart). */
   down: boolean;
+  /** Killed from the dashboard: not restarted until the dashboard restarts it. */
+  held: boolean;
+  /** Stopped with SIGSTOP from the dashboard. */
+  paused: boolean;
+  /** Its links are cut (runtime/link-cut.ts); renewed at each start. */
+  cut: boolean;
+  /** The Byzantine behaviour it runs with (up --byzantine, or the dashboard), if any. */
+  behaviour: string | undefined;
+}
+
+/** What the dashboard's fault buttons may reach inside a Supervisor. */
+export interface SupervisorFaults {
+  readonly config: ClusterConfig;
+  readonly ids: readonly number[];
+  slot(id: number): Slot | undefined;
+  child(id: number): ReplicaChild | undefined;
+  print(line: string): void;
+  /** Starts the slot's replica again now (it must have exited), clearing held and down. */
+  respawn(slot: Slot): void;
+  stopping(): boolean;
 }
 
 const readyHintAfterMs = 15_000;
@@ -102,7 +122,7 @@ export class Supervisor {
       logLevel: options.logLevel,
       detached: true,
       replicaArgs: (id) => {
-        const behaviour = options.byzantine?.get(id);
+        const behaviour = this.slots.get(id)?.behaviour;
         return behaviour === undefined ? [] : ["--byzantine", behaviour];
       },
       onOutput: (id, output) => this.onOutput(id, output),
@@ -116,6 +136,10 @@ export class Supervisor {
         restarts: 0,
         timer: undefined,
         down: false,
+        held: false,
+        paused: false,
+        cut: false,
+        behaviour: options.byzantine?.get(id),
       });
     }
   }
@@ -153,11 +177,17 @@ export class Supervisor {
     for (const slot of this.slots.values()) {
       clearTimeout(slot.timer);
       slot.timer = undefined;
+      // A replica paused from the dashboard must run again to act on the coming SIGTERM.
+      if (slot.paused) this.cluster.children[slot.id]?.process.kill("SIGCONT");
+      slot.paused = false;
     }
   }
 
   private spawn(slot: Slot): void {
     slot.startedAt = Date.now();
+    // A new process: running, and with its links whole.
+    slot.paused = false;
+    slot.cut = false;
     let pid: number | undefined;
     try {
       pid = this.cluster.start(slot.id).pid;
@@ -216,6 +246,11 @@ export class Supervisor {
     }
     const ran = Date.now() - slot.startedAt;
     const exited = `r${id} exited (${how}) after ${seconds(ran)}`;
+    slot.paused = false;
+    if (slot.held) {
+      print(`${exited}: stopped from the dashboard (it restarts only from there)`);
+      return;
+    }
     if (!this.options.restart) {
       print(`${exited}; not restarting (--no-restart)`);
       this.markDown(slot);
@@ -234,6 +269,26 @@ export class Supervisor {
       slot.restarts++;
       this.spawn(slot);
     }, decision.delayMs);
+  }
+
+  /** The supervisor's side of the dashboard's fault buttons (up-controls.ts). */
+  get faults(): SupervisorFaults {
+    return {
+      config: this.options.config,
+      ids: this.options.ids,
+      slot: (id) => this.slots.get(id),
+      child: (id) => this.cluster.children[id],
+      print: this.options.print,
+      respawn: (slot) => {
+        clearTimeout(slot.timer);
+        slot.timer = undefined;
+        slot.down = false;
+        slot.held = false;
+        slot.restarts++;
+        this.spawn(slot);
+      },
+      stopping: () => this.stopping,
+    };
   }
 
   private markDown(slot: Slot): void {

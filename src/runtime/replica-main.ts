@@ -6,6 +6,7 @@ import type { ArbiterHandler } from "./arbiter-handler.js";
 import { byzantineWarning } from "./byzantine-replica.js";
 import { loadClusterConfig } from "./config-file.js";
 import { firstLine, StartupError } from "./errors.js";
+import { isLinkControl } from "./link-cut.js";
 import { jsonLogger } from "./logger.js";
 import { type Replica, startReplica } from "./replica.js";
 import {
@@ -77,6 +78,11 @@ export async function runReplicaMain(argv: readonly string[]): Promise<number> {
     if (process.channel !== undefined) {
       process.channel.unref();
       process.once("disconnect", () => stop("supervisor gone"));
+      // The one order a supervisor may give: cut or heal the links (lockstep up --dashboard).
+      process.on("message", (message: unknown) => {
+        if (isLinkControl(message)) replica.setLinksCut(message.cut);
+      });
+      process.channel.unref();
     }
   });
 }

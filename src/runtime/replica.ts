@@ -27,6 +27,7 @@ import { runtimeConfigProblems } from "./config-file.js";
 import { checkDataIdentity, identityOf } from "./data-identity.js";
 import { firstLine, StartupError } from "./errors.js";
 import { fdBudget, softFdLimit } from "./fd-budget.js";
+import { LinkCut } from "./link-cut.js";
 import { jsonLogger, type Logger } from "./logger.js";
 import { formatMetrics } from "./metrics.js";
 import { MetricsServer } from "./metrics-server.js";
@@ -99,6 +100,8 @@ export interface Replica {
   metrics(): string;
   /** Graceful stop: timers, then storage flushed (held replies go out), network, storage, metrics. */
   close(): Promise<void>;
+  /** Cuts (true) or heals this replica's links to the others (runtime/link-cut.ts; supervisors only). */
+  setLinksCut(cut: boolean): void;
 }
 
 function processUsage(): ReplicaStatus["process"] {
@@ -310,6 +313,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
   let failed = false;
   const startedAt = new Date();
 
+  const linkCut = new LinkCut();
   const transport = new ReplicaTransport<WireTypes>({
     maxSockets: fds.replicaSockets,
     maxConnections: Math.max(
@@ -343,6 +347,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
     service,
     {
       sendPeer: (to, msg) => {
+        if (linkCut.dropOutgoing()) return;
         phases?.message(msg, true);
         transport.sendPeer(to, msg);
       },
@@ -444,6 +449,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
   );
 
   transport.onPeer((from, msg) => {
+    if (linkCut.dropIncoming()) return;
     phases?.message(msg, false);
     input({ type: "peer", from, msg });
   });
@@ -545,6 +551,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
       },
       peersConnected: transport.livePeers(),
       links: transport.peerLinks(),
+      linkCut: linkCut.status(),
       clientsConnected: transport.clientConnections(),
       net: { ...transport.counters },
       connections: {
@@ -676,5 +683,10 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
     status,
     metrics,
     close,
+    setLinksCut: (cut) => {
+      if (cut === linkCut.cut) return;
+      linkCut.set(cut);
+      log.warn(cut ? "links cut by the supervisor" : "links healed by the supervisor", {});
+    },
   };
 }

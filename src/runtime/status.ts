@@ -75,6 +75,15 @@ export interface ReplicaStatus {
   readonly peersConnected: readonly ReplicaId[];
   /** Every other replica's link: live, silent, connecting or down (docs/net.md, "Liveness"). */
   readonly links: readonly PeerLinkStatus[];
+  /**
+   * Cut off by its supervisor (lockstep up --dashboard, "cut links"): protocol messages to and
+   * from the other replicas are dropped and counted; the sockets stay up.
+   */
+  readonly linkCut: {
+    readonly cut: boolean;
+    readonly droppedOut: number;
+    readonly droppedIn: number;
+  };
   /** Authenticated client connections (clients that share a key hold one each). */
   readonly clientsConnected: number;
   readonly net: NetCounters;

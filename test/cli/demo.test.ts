@@ -42,6 +42,7 @@ describe("lockstep demo", () => {
       });
       expect(code, `run ${run}\n${stdout}\n${stderr}`).toBe(0);
       expect(stdout).toContain(`data folder: ${dir}`);
+      expect(stdout).toMatch(/dashboard: http:\/\/127\.0\.0\.1:\d+\/ \(live while the demo runs/);
       expect(stdout).toContain("every replica started from an empty data folder");
       expect(stdout).toMatch(/SIGKILL r\d \(the leader\)/);
       expect(stdout).toMatch(

@@ -1,4 +1,5 @@
 import { DemoFailure } from "./demo-cluster.js";
+import { startDemoDashboard } from "./demo-dashboard.js";
 import { handleDemoSignals, requireEveryWriteRead } from "./demo-session.js";
 import { PbDemoCluster, pairSize } from "./pb-demo-cluster.js";
 import { startProgress } from "./progress-ticker.js";
@@ -44,6 +45,12 @@ export async function pbDemo(options: RealDemoOptions): Promise<number> {
     "lockstep demo: a primary/backup key-value pair and its arbiter (a 3-replica Raft group) on 127.0.0.1",
   );
   screen.print(`data folder: ${demo.dir} (wiped and rewritten at the start of each run)`);
+  const dashboard = await startDemoDashboard(
+    screen,
+    options.dashboard !== false,
+    demo.config,
+    demo.arbiterConfig,
+  );
   try {
     const phaseMs = options.seconds * 1000;
     screen.say(
@@ -162,6 +169,7 @@ export async function pbDemo(options: RealDemoOptions): Promise<number> {
     screen.say(`FAILED: ${error.message}`);
     return 1;
   } finally {
+    await dashboard?.close();
     stopProgress();
     screen.endProgress();
     await workload?.abort();

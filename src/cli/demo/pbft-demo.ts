@@ -1,5 +1,6 @@
 import type { ReplicaStatus } from "../../runtime/status.js";
 import { DemoFailure } from "./demo-cluster.js";
+import { startDemoDashboard } from "./demo-dashboard.js";
 import { handleDemoSignals, requireEveryWriteRead } from "./demo-session.js";
 import { PbftDemoCluster, pbftDetails, pbftReplicaCount } from "./pbft-demo-cluster.js";
 import { formatPbftSummary } from "./pbft-summary.js";
@@ -38,6 +39,7 @@ export async function pbftDemo(options: RealDemoOptions): Promise<number> {
     `lockstep demo: a ${pbftReplicaCount}-replica PBFT key-value cluster (f = 1) on 127.0.0.1`,
   );
   screen.print(`data folder: ${demo.dir} (wiped and rewritten at the start of each run)`);
+  const dashboard = await startDemoDashboard(screen, options.dashboard !== false, demo.config);
   const statusOf = (id: number) => demo.cluster.status(id, 1_000);
   const within = <T>(
     condition: () => T | undefined | Promise<T | undefined>,
@@ -214,6 +216,7 @@ export async function pbftDemo(options: RealDemoOptions): Promise<number> {
     screen.say(`FAILED: ${error.message}`);
     return 1;
   } finally {
+    await dashboard?.close();
     stopProgress();
     screen.endProgress();
     await workload?.abort();

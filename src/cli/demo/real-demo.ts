@@ -1,5 +1,6 @@
 import type { ReplicaStatus } from "../../runtime/status.js";
 import { DemoCluster, DemoFailure, replicaCount } from "./demo-cluster.js";
+import { startDemoDashboard } from "./demo-dashboard.js";
 import { handleDemoSignals, requireEveryWriteRead } from "./demo-session.js";
 import { startProgress } from "./progress-ticker.js";
 import { readBack } from "./read-back.js";
@@ -12,6 +13,8 @@ export interface RealDemoOptions {
   /** Length of each phase (steady load, after the kill, after the catch-up), seconds. */
   readonly seconds: number;
   readonly clients: number;
+  /** Serve the live dashboard while the demo runs (default true). */
+  readonly dashboard?: boolean;
 }
 
 /** Per-operation time limit: long enough to ride out an election, short enough to see stalls. */
@@ -38,6 +41,7 @@ export async function realDemo(options: RealDemoOptions): Promise<number> {
 
   screen.print(`lockstep demo: a ${replicaCount}-replica Raft key-value cluster on 127.0.0.1`);
   screen.print(`data folder: ${demo.dir} (wiped and rewritten at the start of each run)`);
+  const dashboard = await startDemoDashboard(screen, options.dashboard !== false, demo.config);
   try {
     const phaseMs = options.seconds * 1000;
     // 1. Start the replicas and wait for a leader.
@@ -155,6 +159,7 @@ export async function realDemo(options: RealDemoOptions): Promise<number> {
     screen.say(`FAILED: ${error.message}`);
     return 1;
   } finally {
+    await dashboard?.close();
     stopProgress();
     screen.endProgress();
     await workload?.abort();
