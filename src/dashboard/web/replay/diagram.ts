@@ -4,6 +4,13 @@ import type { TraceIndex } from "./trace-index.js";
 const labelWidth = 96;
 const axisHeight = 26;
 const rowHeight = 36;
+/**
+ * At most this many arrows per frame: zoomed far out, one message in `stride` is drawn (and the
+ * diagram says so), which keeps a frame's cost bounded whatever the trace's size.
+ */
+const maxArrows = 3000;
+/** Strokes are issued in batches: one path of tens of thousands of segments strokes slowly. */
+const segmentsPerStroke = 400;
 
 /** What the diagram shows besides the trace itself. */
 export interface DiagramView {
@@ -156,10 +163,22 @@ export class Diagram {
 
   private drawMessages(view: DiagramView, x: (t: number) => number) {
     const ctx = this.ctx;
-    const visible = this.index.messagesIn(view.from, view.to);
+    const all = this.index.messagesIn(view.from, view.to);
+    const shown = all.filter((m) => !view.hiddenKinds.has(m.kind));
+    const stride = Math.ceil(shown.length / maxArrows);
+    const visible = stride > 1 ? shown.filter((_m, i) => i % stride === 0) : shown;
+    if (stride > 1) {
+      ctx.fillStyle = "#111";
+      ctx.textAlign = "right";
+      ctx.fillText(
+        `1 in ${stride} of ${shown.length} messages drawn: zoom in for all`,
+        ctx.canvas.clientWidth - 12,
+        axisHeight + 6,
+      );
+      ctx.textAlign = "left";
+    }
     const byColour = new Map<string, TraceMessage[]>();
     for (const m of visible) {
-      if (view.hiddenKinds.has(m.kind)) continue;
       const colour = this.colours.get(m.kind) ?? "#555";
       const list = byColour.get(colour) ?? [];
       list.push(m);
@@ -174,8 +193,13 @@ export class Diagram {
       for (const lost of [false, true]) {
         ctx.setLineDash(lost ? [4, 3] : []);
         ctx.beginPath();
+        let segments = 0;
         for (const m of list) {
           if ((m.fate !== "delivered") !== lost) continue;
+          if (++segments % segmentsPerStroke === 0) {
+            ctx.stroke();
+            ctx.beginPath();
+          }
           const x0 = x(m.sent);
           const y0 = this.y(m.from);
           const x1 = m.fate === "dropped" ? x0 + 10 : x(m.at);
