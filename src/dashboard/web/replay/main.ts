@@ -1,7 +1,14 @@
 import type { SimTrace, TraceOperation } from "../../../sim/trace/trace-format.js";
 import { Diagram } from "./diagram.js";
 import { byId, element } from "./dom.js";
-import { type EventItem, eventItems, formatMs } from "./event-items.js";
+import {
+  describeItem,
+  type EventItem,
+  eventItems,
+  formatMs,
+  itemKind,
+  itemOperation,
+} from "./event-items.js";
 import { renderFilters } from "./filters.js";
 import { kindColours } from "./palette.js";
 import { Player } from "./player.js";
@@ -40,6 +47,7 @@ async function main(): Promise<void> {
   const times = Float64Array.from(items, (item) => item.t);
   const colours = kindColours(index.kinds);
   const hidden = new Set<string>();
+  const laneName = new Map(trace.lanes.map((lane) => [lane.id, lane.name]));
   const cx = trace.verdict.counterexample;
   const stuck = new Set(cx?.stuck ?? []);
   const prefix = new Map((cx?.linearized ?? []).map((id, i) => [id, i + 1]));
@@ -75,7 +83,7 @@ async function main(): Promise<void> {
     if (at === shownIndex) return;
     shownIndex = at;
     renderStates(states, index, cursor);
-    renderEvents(events, items, at, hidden, stuck);
+    renderEvents(events, items, at, hidden, stuck, laneName);
   }
 
   renderVerdict(
@@ -163,13 +171,17 @@ function renderEvents(
   at: number,
   hidden: ReadonlySet<string>,
   stuck: ReadonlySet<number>,
+  laneName: ReadonlyMap<number, string>,
 ): void {
   const shown: HTMLLIElement[] = [];
   for (let i = at; i >= 0 && shown.length < 14; i--) {
     const item = items[i]!;
-    if (item.kind !== undefined && hidden.has(item.kind)) continue;
-    const cx = item.operation !== undefined && stuck.has(item.operation);
-    const text = item.text.length > 150 ? `${item.text.slice(0, 149)}…` : item.text;
+    const kind = itemKind(item);
+    if (kind !== undefined && hidden.has(kind)) continue;
+    const operation = itemOperation(item);
+    const cx = operation !== undefined && stuck.has(operation);
+    const full = describeItem(item, laneName);
+    const text = full.length > 150 ? `${full.slice(0, 149)}…` : full;
     const li = element(
       "li",
       `${formatMs(item.t).padStart(12)}  ${cx ? "⚠ counterexample: " : ""}${text}`,
