@@ -131,9 +131,8 @@ export class Diagram {
 
   private drawOperations(view: DiagramView, x: (t: number) => number) {
     const ctx = this.ctx;
-    for (const op of this.index.trace.operations) {
+    for (const op of this.index.operationsIn(view.from, view.to)) {
       const end = op.returned ?? this.index.trace.endTime;
-      if (end < view.from || op.invoked > view.to) continue;
       const x0 = x(op.invoked);
       const x1 = Math.max(x0 + 2, x(end));
       const y = this.y(op.lane) - 14;

@@ -23,6 +23,8 @@ export class TraceIndex {
   readonly laneRow = new Map<number, number>();
   readonly kinds: readonly string[];
   readonly operationById = new Map<number, TraceOperation>();
+  /** Each client's operations by invocation: one at a time, so they do not overlap. */
+  private readonly operationsByLane = new Map<number, TraceOperation[]>();
 
   constructor(readonly trace: SimTrace) {
     const sorted = [...trace.messages].sort((a, b) => a.sent - b.sent || a.id - b.id);
@@ -38,7 +40,33 @@ export class TraceIndex {
       this.laneRow.set(lane.id, row);
     });
     this.kinds = [...new Set(sorted.map((m) => m.kind))].sort();
-    for (const op of trace.operations) this.operationById.set(op.id, op);
+    for (const op of trace.operations) {
+      this.operationById.set(op.id, op);
+      const list = this.operationsByLane.get(op.lane) ?? [];
+      list.push(op);
+      this.operationsByLane.set(op.lane, list);
+    }
+    for (const list of this.operationsByLane.values()) list.sort((a, b) => a.invoked - b.invoked);
+  }
+
+  /** Operations whose bar crosses [from, to]: found from the window's end backwards. */
+  operationsIn(from: number, to: number): TraceOperation[] {
+    const out: TraceOperation[] = [];
+    for (const list of this.operationsByLane.values()) {
+      let lo = 0;
+      let hi = list.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (list[mid]!.invoked <= to) lo = mid + 1;
+        else hi = mid;
+      }
+      for (let i = lo - 1; i >= 0; i--) {
+        const op = list[i]!;
+        if ((op.returned ?? this.trace.endTime) < from) break;
+        out.push(op);
+      }
+    }
+    return out;
   }
 
   /** Messages whose arrow crosses [from, to]. */
@@ -57,6 +85,12 @@ export class TraceIndex {
   statusAt(replica: number, t: number): TraceStatus | undefined {
     const list = this.statusByReplica.get(replica);
     if (!list) return undefined;
+    const at = this.statusIndexAt(list, t);
+    return at < 0 ? undefined : list[at];
+  }
+
+  /** The index of the entry in force at `t`, -1 before the first. */
+  private statusIndexAt(list: readonly TraceStatus[], t: number): number {
     let lo = 0;
     let hi = list.length;
     while (lo < hi) {
@@ -64,15 +98,16 @@ export class TraceIndex {
       if (list[mid]!.t <= t) lo = mid + 1;
       else hi = mid;
     }
-    return lo === 0 ? undefined : list[lo - 1];
+    return lo - 1;
   }
 
   /** The intervals in [from, to] when a replica was down (its status entries say so). */
   downIntervals(replica: number, from: number, to: number): [number, number][] {
     const list = this.statusByReplica.get(replica) ?? [];
     const out: [number, number][] = [];
-    for (let i = 0; i < list.length; i++) {
+    for (let i = Math.max(0, this.statusIndexAt(list, from)); i < list.length; i++) {
       const entry = list[i]!;
+      if (entry.t > to) break;
       if (entry.status !== undefined) continue;
       const end = list[i + 1]?.t ?? this.trace.endTime;
       if (end >= from && entry.t <= to) out.push([entry.t, end]);
