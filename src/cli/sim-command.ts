@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { findProtocol, protocolRegistry } from "../protocols/registry.js";
 import { defaultSimOptions, parseFaults, type SimOptions } from "../sim/options.js";
@@ -131,6 +132,15 @@ export async function simCommand(argv: readonly string[]): Promise<number> {
   const traceFile = typeof args.trace === "string" ? args.trace : undefined;
   if (traceFile !== undefined && seeds.length !== 1)
     throw new UsageError("sim: --trace FILE records one run: give --seed S");
+  if (traceFile !== undefined) {
+    // Find out now, not after the run, that the file cannot be written.
+    try {
+      writeFileSync(traceFile, "");
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? String(error);
+      throw new UsageError(`sim: --trace: cannot write ${traceFile} (${code})`);
+    }
+  }
   const jobs = intOption("sim", "jobs", args.jobs, availableParallelism(), 1, 256);
   const outDir = typeof args.out === "string" ? args.out : "lockstep-failures";
 

@@ -24,4 +24,11 @@ describe("lockstep sim --trace", () => {
     expect(trace.messages.length).toBeGreaterThan(100);
     expect(trace.verdict.ok).toBe(true);
   }, 240_000);
+
+  it("refuses a file it cannot write before running, with one line", () => {
+    const file = join(dir, "no-such-dir", "t.json");
+    const { code, stderr } = runCli(["sim", "--protocol", "raft", "--seed", "1", "--trace", file]);
+    expect(code).toBe(2);
+    expect(stderr.trim()).toBe(`lockstep: sim: --trace: cannot write ${file} (ENOENT)`);
+  });
 });
