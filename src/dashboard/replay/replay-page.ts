@@ -75,6 +75,7 @@ h2 { font-size: 15px; margin: 8px 0; }
 #verdict { border: 2px solid #8a1c1c; background: #fff4f4; padding: 8px 12px; margin-bottom: 8px; }
 #verdict.passed { border-color: #1c6b2c; background: #f2fbf4; }
 #verdict ol { margin: 4px 0; padding-left: 20px; max-height: 160px; overflow: auto; }
+#verdict pre { max-height: 200px; overflow: auto; font-size: 12px; }
 #verdict button { font: inherit; text-align: left; background: none; border: 1px solid transparent; padding: 1px 4px; cursor: pointer; }
 #verdict button.stuck { font-weight: 700; border-color: #8a1c1c; background: #ffe0e0; }
 #controls { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; margin: 6px 0; }

@@ -21,7 +21,14 @@ export function renderVerdict(
   section.hidden = false;
   section.className = v.ok ? "passed" : "failed";
   const parts: HTMLElement[] = [];
-  if (!v.ok) {
+  if (v.ok) {
+    parts.push(
+      element(
+        "p",
+        `Passed: safety invariants, liveness after the faults stopped and linearizability (${v.linearizability}). Replay: ${trace.replay}`,
+      ),
+    );
+  } else {
     parts.push(element("h2", `Violated: ${v.invariant ?? "?"}`));
     if (v.violations.length > 1)
       parts.push(
@@ -31,6 +38,12 @@ export function renderVerdict(
         ),
       );
     else parts.push(element("p", `Replay: ${trace.replay}`));
+    const details = element("details");
+    details.append(
+      element("summary", `the simulator's report (${v.violations.length} violation(s))`),
+      element("pre", v.violations.join("\n\n")),
+    );
+    parts.push(details);
   }
   const cx = v.counterexample;
   if (cx) {
