@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { findProtocol, protocolRegistry } from "../protocols/registry.js";
 import { defaultSimOptions, parseFaults, type SimOptions } from "../sim/options.js";
@@ -36,7 +37,10 @@ Usage: lockstep sim --protocol P [--seeds N | --seed S] [options]
   --faulty-client  for Byzantine protocols: a faulty client (bad and split signatures, junk,
                    torrents, replays) next to the correct ones in 30% of the seeds
   --jobs J         worker threads (default: CPU count)
-  --out DIR        where failing seeds' history and trace go (default lockstep-failures)
+  --out DIR        where failing seeds' history and traces go (default lockstep-failures);
+                   each gets SEEDFILE.trace.json for lockstep dashboard --replay
+  --trace FILE     with --seed: write the run's structured trace (messages, faults, client
+                   operations, replica statuses, verdict; JSON, docs/dashboard-replay.md)
   --until-failure  stop at the first failing seed (hunting a planted bug)
   --list           list protocols and variants
   --help           this text
@@ -58,6 +62,7 @@ export async function simCommand(argv: readonly string[]): Promise<number> {
     f: { type: "string" },
     jobs: { type: "string" },
     out: { type: "string" },
+    trace: { type: "string" },
     "until-failure": { type: "boolean" },
     roles: { type: "boolean" },
     twins: { type: "boolean" },
@@ -124,6 +129,18 @@ export async function simCommand(argv: readonly string[]): Promise<number> {
     const first = intOption("sim", "first", args.first, 1, 0, Number.MAX_SAFE_INTEGER - count);
     seeds = Array.from({ length: count }, (_, i) => first + i);
   }
+  const traceFile = typeof args.trace === "string" ? args.trace : undefined;
+  if (traceFile !== undefined && seeds.length !== 1)
+    throw new UsageError("sim: --trace FILE records one run: give --seed S");
+  if (traceFile !== undefined) {
+    // Find out now, not after the run, that the file cannot be written.
+    try {
+      writeFileSync(traceFile, "");
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? String(error);
+      throw new UsageError(`sim: --trace: cannot write ${traceFile} (${code})`);
+    }
+  }
   const jobs = intOption("sim", "jobs", args.jobs, availableParallelism(), 1, 256);
   const outDir = typeof args.out === "string" ? args.out : "lockstep-failures";
 
@@ -134,6 +151,7 @@ export async function simCommand(argv: readonly string[]): Promise<number> {
     jobs,
     outDir,
     untilFailure: args["until-failure"] === true,
+    ...(traceFile !== undefined ? { traceFile } : {}),
     onProgress: (done, failed) => bar.update(done, failed > 0 ? `${failed} failed` : ""),
   });
   bar.finish();
@@ -147,6 +165,10 @@ export async function simCommand(argv: readonly string[]): Promise<number> {
     if (failure.files.length > 0) console.log(`  history and trace: ${failure.files.join(", ")}`);
   }
   for (const c of report.crashed) console.log(`CRASH seed ${c.seed}: ${c.error}`);
+  if (traceFile !== undefined && report.summaries.length === 1)
+    console.log(
+      `structured trace: ${traceFile} (open it with lockstep dashboard --replay ${traceFile})`,
+    );
   if (seeds.length === 1 && report.summaries[0]) {
     const s = report.summaries[0];
     console.log(`seed ${s.options.seed}: ${s.ok ? "ok" : "FAILED"}, trace ${s.traceHash}`);

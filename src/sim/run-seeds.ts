@@ -5,6 +5,8 @@ import { isServicePath, loadServiceModule } from "../service/load-service.js";
 import { replayCommand, type SimOptions } from "./options.js";
 import { type SeedSummary, summarize } from "./seed-summary.js";
 import { runSimulation } from "./simulation.js";
+import { traceDocument, writeTraceFile } from "./trace/trace-document.js";
+import { TraceRecorder } from "./trace/trace-recorder.js";
 
 export interface SeedRunOptions {
   readonly base: Omit<SimOptions, "seed">;
@@ -16,6 +18,8 @@ export interface SeedRunOptions {
   readonly onProgress?: (done: number, failed: number) => void;
   /** Stop starting new seeds after the first failure (for hunting a planted bug). */
   readonly untilFailure?: boolean;
+  /** With one seed: write its structured trace (src/sim/trace/trace-format.ts) to this file. */
+  readonly traceFile?: string;
 }
 
 export interface SeedFailure {
@@ -54,7 +58,7 @@ export async function runSeeds(options: SeedRunOptions): Promise<SeedRunReport> 
     for (const seed of options.seeds) {
       if (options.untilFailure && failed + crashed.length > 0) break;
       try {
-        record(summarize(runSimulation({ ...options.base, seed })));
+        record(summarize(runTraced({ ...options.base, seed }, options.traceFile)));
       } catch (error) {
         crashed.push({ seed, error: String((error as Error)?.stack ?? error) });
         options.onProgress?.(summaries.length + crashed.length, failed + crashed.length);
@@ -109,13 +113,24 @@ async function runInWorkers(
   );
 }
 
+/** Runs one seed; with a file, records its structured trace and writes it there. */
+function runTraced(options: SimOptions, traceFile: string | undefined) {
+  if (traceFile === undefined) return runSimulation(options);
+  const recorder = new TraceRecorder();
+  const result = runSimulation(options, false, recorder);
+  writeTraceFile(traceFile, traceDocument(result, recorder.result()));
+  return result;
+}
+
 function describeFailure(summary: SeedSummary, outDir: string | undefined): SeedFailure {
   const replay = replayCommand(summary.options);
   if (!outDir) return { summary, replay, files: [] };
-  const traced = runSimulation(summary.options, true);
+  // The failure files carry the structured trace too, for `lockstep dashboard --replay`.
+  const recorder = new TraceRecorder();
+  const traced = runSimulation(summary.options, true, recorder);
   mkdirSync(outDir, { recursive: true });
   const base = join(outDir, `${summary.options.protocol}-seed-${summary.options.seed}`);
-  const files = [`${base}.json`, `${base}.trace.txt`];
+  const files = [`${base}.json`, `${base}.trace.txt`, `${base}.trace.json`];
   writeFileSync(
     files[0]!,
     JSON.stringify(
@@ -133,5 +148,6 @@ function describeFailure(summary: SeedSummary, outDir: string | undefined): Seed
     ),
   );
   writeFileSync(files[1]!, `${traced.trace.join("\n")}\n`);
+  writeTraceFile(files[2]!, traceDocument(traced, recorder.result()));
   return { summary, replay, files };
 }

@@ -32,6 +32,8 @@ import { SimClient } from "./sim-client.js";
 import { SimCrypto } from "./sim-crypto.js";
 import { SimDisk } from "./sim-disk.js";
 import { type SimServiceKit, simServiceKit } from "./sim-service.js";
+import type { FaultKind as TraceFaultKind } from "./trace/trace-format.js";
+import type { TraceRecorder } from "./trace/trace-recorder.js";
 import { TraceHash } from "./trace-hash.js";
 import { TwinReplica } from "./twins-replica.js";
 import { TwinsTopology, twinsScenario } from "./twins-scenario.js";
@@ -284,6 +286,8 @@ export class Simulation {
   constructor(
     readonly options: SimOptions,
     private readonly recordTrace = false,
+    /** The structured trace (`sim --trace`); undefined, as in every unasked run, costs nothing. */
+    private readonly recorder?: TraceRecorder,
   ) {
     this.random = createRandom(options.seed);
     this.diskRandom = createRandom((options.seed ^ 0x6a09e667) >>> 0);
@@ -417,6 +421,19 @@ export class Simulation {
             endpoint: this.n + options.clients,
           }
         : undefined;
+    this.recorder?.setLanes([
+      ...this.replicas.map((r) => ({
+        id: r.id,
+        name: `r${r.id}`,
+        kind: "replica" as const,
+        ...(this.faulty.has(r.id) ? { faulty: true } : {}),
+      })),
+      ...this.clients.map((c) => ({ id: this.n + c.index, name: c.name, kind: "client" as const })),
+      ...(this.admin ? [{ id: this.admin.endpoint, name: "admin", kind: "admin" as const }] : []),
+      ...(this.faultyClient
+        ? [{ id: this.faultyClient.endpoint, name: "x0", kind: "faulty-client" as const }]
+        : []),
+    ]);
   }
 
   private cryptoFor(self: `r${number}` | `c:${string}`): SimCrypto {
@@ -425,9 +442,48 @@ export class Simulation {
   }
 
   private trace(line: () => string): void {
-    if (this.recordTrace) {
-      this.traceLines.push(`${(this.now / us).toFixed(3)} ${line()}`);
-      if (this.traceLines.length > 200_000) this.traceLines.splice(0, 100_000);
+    if (!this.recordTrace && !this.recorder) return;
+    const text = line();
+    if (this.recordTrace) this.traceText(text);
+    this.recorder?.note(this.now, text);
+  }
+
+  private traceText(text: string): void {
+    this.traceLines.push(`${(this.now / us).toFixed(3)} ${text}`);
+    if (this.traceLines.length > 200_000) this.traceLines.splice(0, 100_000);
+  }
+
+  /** A fault: a line of the text trace, and a fault on the structured trace's lanes. */
+  private traceFault(
+    kind: TraceFaultKind,
+    replicas: readonly number[],
+    line: () => string,
+    until?: number,
+  ): void {
+    if (this.recordTrace) this.traceText(line());
+    if (!this.recorder) return;
+    const cut: [number, number][] = [];
+    if (kind === "partition" || kind === "twins" || (kind === "pause" && until !== undefined)) {
+      for (let from = 0; from < this.network.endpoints; from++)
+        for (let to = 0; to < this.network.endpoints; to++)
+          if (from !== to && !this.network.canSend(from, to)) cut.push([from, to]);
+    }
+    this.recorder.fault(this.now, kind, replicas, line(), {
+      ...(until !== undefined ? { until: until / us } : {}),
+      ...(cut.length > 0 ? { cut } : {}),
+    });
+  }
+
+  /** The structured trace: every replica's status, kept when it changed. */
+  private recordStatuses(recorder: TraceRecorder): void {
+    for (const r of this.replicas) {
+      const status = r.up && r.node ? r.node.core.status() : undefined;
+      recorder.status(
+        this.now,
+        r.id,
+        status,
+        status !== undefined && this.definition.status.leads(status),
+      );
     }
   }
 
@@ -468,6 +524,7 @@ export class Simulation {
       });
     }
     for (const r of this.replicas) this.start(r);
+    if (this.recorder) this.recordStatuses(this.recorder);
     for (const c of this.clients) {
       this.schedule(this.random.int(20 * us), { k: "invoke", client: c.index });
       this.schedule(this.random.int(this.config.tickMs * us), { k: "clientTick", client: c.index });
@@ -496,6 +553,7 @@ export class Simulation {
         );
         break;
       }
+      if (this.recorder) this.recordStatuses(this.recorder);
       if (this.phase === "liveness" && this.stats.settledEpochMs < 0 && this.epochSettled())
         this.stats.settledEpochMs = (this.now - this.faultsStoppedAt) / us;
       if (this.awaitingRedundancy() && this.isRedundant())
@@ -611,7 +669,7 @@ export class Simulation {
       case "heal":
         if (this.phase === "load" && this.network.partition === e.partition) {
           this.network.heal();
-          this.trace(() => `healed ${e.partition}`);
+          this.traceFault("heal", [], () => `healed ${e.partition}`);
         }
         return;
     }
@@ -628,7 +686,7 @@ export class Simulation {
     } else this.network.heal();
     this.hash.u32(0x7715);
     this.hash.number(index);
-    this.trace(() => `twins phase ${index}: ${this.network.partition}`);
+    this.traceFault("twins", [], () => `twins phase ${index}: ${this.network.partition}`);
   }
 
   /**
@@ -738,7 +796,9 @@ export class Simulation {
     this.checker.resetReplica(r.id, service.appliedIndex);
     this.hash.u32(0x5747);
     this.hash.number(r.id);
-    this.trace(
+    this.traceFault(
+      "restart",
+      [r.id],
       () =>
         `start r${r.id} inc=${inc} applied=${service.appliedIndex} entries=${durable.entries.length}`,
     );
@@ -891,7 +951,7 @@ export class Simulation {
     this.stats.tornTails += r.disk.tornTails - torn;
     this.hash.u32(0xc4a5);
     this.hash.number(r.id);
-    this.trace(() => `crash r${r.id} ${machine ? "machine" : "process"}`);
+    this.traceFault("crash", [r.id], () => `crash r${r.id} ${machine ? "machine" : "process"}`);
     this.schedule(restartAfterUs ?? 5 * us + this.random.int(this.profile.restartMaxUs), {
       k: "restart",
       node: r.id,
@@ -905,9 +965,11 @@ export class Simulation {
     this.stats.messagesSent++;
     if (!this.network.canSend(from, to) || this.random.chance(this.network.quality.dropRate)) {
       this.stats.messagesDropped++;
+      this.recorder?.sent(this.now, from, to, channel, msg);
       return;
     }
     const event: SimEvent = { k: "deliver", from, to, channel, bytes, client };
+    this.recorder?.sent(this.now, from, to, channel, msg, event);
     this.schedule(this.network.delay(this.random), event);
     if (this.random.chance(this.network.quality.duplicateRate)) {
       this.stats.messagesDuplicated++;
@@ -919,10 +981,12 @@ export class Simulation {
     // A link that went down while the message was in flight loses it.
     if (!this.network.canSend(e.from, e.to)) {
       this.stats.messagesDropped++;
+      this.recorder?.outcome(this.now, e, "lost-in-flight");
       return;
     }
     this.hash.u32(e.from * 4096 + e.to);
     this.hash.bytes(e.bytes);
+    if (this.recorder) this.recordOutcome(this.recorder, e);
     if (e.channel === "response" && this.admin && e.to === this.admin.endpoint) {
       const msg = this.decodeChecked(e.bytes, "response");
       if (msg !== undefined)
@@ -965,6 +1029,19 @@ export class Simulation {
     }
   }
 
+  /** What becomes of a delivery (the structured trace); a paused receiver's comes later. */
+  private recordOutcome(recorder: TraceRecorder, e: SimEvent & { k: "deliver" }): void {
+    if (e.channel === "response") {
+      recorder.outcome(this.now, e, this.decodes(e.bytes, e.channel) ? "delivered" : "malformed");
+      return;
+    }
+    const r = this.replicas[e.to]!;
+    if (!r.up) recorder.outcome(this.now, e, "receiver-down");
+    else if (r.pausedUntil > this.now) return;
+    else
+      recorder.outcome(this.now, e, this.decodes(e.bytes, e.channel) ? "delivered" : "malformed");
+  }
+
   private decodes(bytes: Uint8Array, channel: Channel): boolean {
     try {
       decode(bytes, this.definition.schemas[channel]);
@@ -995,6 +1072,7 @@ export class Simulation {
     this.hash.u32(0x1a7e);
     this.hash.number(c.index);
     this.trace(() => `invoke ${c.name} ${JSON.stringify(op.value)}`);
+    this.recorder?.invoked(this.now, this.n + c.index, c.name, this.nextHistoryId, op.value);
     this.handleClientOutputs(c, c.invoke(op, this.now, this.nextHistoryId++), undefined);
   }
 
@@ -1014,7 +1092,13 @@ export class Simulation {
         continue;
       }
       const indeterminate = out.indeterminate === true;
+      const historyId =
+        this.recorder && c.current?.opId === out.opId ? c.current.historyId : undefined;
       if (!c.finish(out.opId, out.result, indeterminate, this.now)) continue;
+      if (this.recorder && historyId !== undefined) {
+        const outcome = out.result.ok ? "ok" : indeterminate ? "indeterminate" : "failed";
+        this.recorder.finished(this.now, historyId, outcome, out.result);
+      }
       this.trace(
         () =>
           `done ${c.name} ${JSON.stringify(out.result)}${indeterminate ? " (indeterminate)" : ""}`,
@@ -1071,7 +1155,9 @@ export class Simulation {
       // Cut it off first: what it sent since is lost in flight, as on a real network.
       this.network.apply("isolate-leader", this.random, leader.id);
       this.stats.partitions++;
-      this.trace(
+      this.traceFault(
+        "partition",
+        [leader.id],
         () => `storm: isolate and crash r${leader.id} right after it committed ${leader.commit}`,
       );
       this.crash(this.replicas[leader.id]!, 5 * us + this.random.int(200 * us));
@@ -1118,9 +1204,12 @@ export class Simulation {
     const healAfter = victim.pausedUntil - this.now + 50 * us + this.random.int(500 * us);
     this.scenarioUntil = this.now + healAfter;
     this.schedule(healAfter, { k: "heal", partition: this.network.partition });
-    this.trace(
+    this.traceFault(
+      "pause",
+      [victim.id],
       () =>
         `pause leader r${victim.id} cut off from peers until ${(victim.pausedUntil / us).toFixed(3)}, inputs before its next tick`,
+      victim.pausedUntil,
     );
   }
 
@@ -1158,7 +1247,7 @@ export class Simulation {
               duplicateRate: this.random.next() * 0.05,
               tailRate: this.random.next() * 0.05,
             };
-        this.trace(() => `network ${JSON.stringify(this.network.quality)}`);
+        this.traceFault("network", [], () => `network ${JSON.stringify(this.network.quality)}`);
         break;
       case "partition":
         if (this.network.partition !== "none" && this.random.chance(0.5)) {
@@ -1179,7 +1268,11 @@ export class Simulation {
             this.network.partition += `+r${cut}-external`;
           }
         }
-        this.trace(() => `partition ${this.network.partition}`);
+        this.traceFault(
+          this.network.partition === "none" ? "heal" : "partition",
+          [],
+          () => `partition ${this.network.partition}`,
+        );
         break;
       case "crash": {
         const victim = this.pickVictim();
@@ -1194,7 +1287,12 @@ export class Simulation {
         } else if (victim) {
           victim.pausedUntil = this.now + 20 * us + this.random.int(this.profile.pauseMaxUs);
           this.stats.pauses++;
-          this.trace(() => `pause r${victim.id} until ${(victim.pausedUntil / us).toFixed(3)}`);
+          this.traceFault(
+            "pause",
+            [victim.id],
+            () => `pause r${victim.id} until ${(victim.pausedUntil / us).toFixed(3)}`,
+            victim.pausedUntil,
+          );
         }
         break;
       }
@@ -1209,7 +1307,11 @@ export class Simulation {
         this.monoOf(victim); // the monotonic clock changes rate from here on, without a jump
         victim.clockRate = 0.9 + this.random.next() * 0.2;
         victim.clockOffsetMs += this.random.int(2001) - 1000;
-        this.trace(() => `clock r${victim.id} rate=${victim.clockRate.toFixed(3)}`);
+        this.traceFault(
+          "clock",
+          [victim.id],
+          () => `clock r${victim.id} rate=${victim.clockRate.toFixed(3)}`,
+        );
         break;
       }
       case "membership":
@@ -1339,7 +1441,7 @@ export class Simulation {
       r.pausedUntil = Math.min(r.pausedUntil, this.now);
       if (!r.up) this.start(r);
     }
-    this.trace(() => "faults stop: healed, all replicas up");
+    this.traceFault("faults-stop", [], () => "faults stop: healed, all replicas up");
   }
 
   // ---- verdict -----------------------------------------------------------------------------
@@ -1429,8 +1531,12 @@ export class Simulation {
   }
 }
 
-export function runSimulation(options: SimOptions, recordTrace = false): SimResult {
-  return new Simulation(options, recordTrace).run();
+export function runSimulation(
+  options: SimOptions,
+  recordTrace = false,
+  recorder?: TraceRecorder,
+): SimResult {
+  return new Simulation(options, recordTrace, recorder).run();
 }
 
 /**

@@ -190,6 +190,10 @@ describe("lockstep sim", () => {
     [["sim", "--protocol", "single", "--faults", "fire"], /unknown fault "fire"/],
     [["sim", "--protocol", "single", "--bogus"], /unknown option --bogus \(see lockstep/],
     [["sim", "--protocol", "single", "--service", "sql"], /--service must be one of/],
+    [
+      ["sim", "--protocol", "single", "--trace", "t.json"],
+      /--trace FILE records one run: give --seed/,
+    ],
     [["frobnicate"], /unknown command "frobnicate"/],
   ])("rejects %j with one clear line and exit code 2", (args, message) => {
     const { code, stderr } = runCli(args);
