@@ -154,7 +154,25 @@ export function busyReason(n: PbNode): string | undefined {
   return undefined;
 }
 
-/** Logs the commands received in this step as one entry and ships it. */
+/**
+ * Natural batching (as Raft's leader does, raft/sessions.ts): a command is logged and shipped at
+ * once while the paired backup has no append awaiting its acknowledgement, since nothing then
+ * holds it back. Otherwise it waits in the batch until the backup's next ack (or the next tick):
+ * one entry then carries every command that arrived during a round trip and the backup's fsync,
+ * so under load the primary persists, ships and the backup persists and acknowledges once per
+ * batch instead of once per command. A lone client waits for neither.
+ */
+export function maybeFlushBatch(n: PbNode, out: Out[]): void {
+  if (n.batch.length >= n.settings.maxBatchCommands || !backupBusy(n)) flushBatch(n, out);
+}
+
+/** The paired backup has been sent entries it has not acknowledged yet. */
+function backupBusy(n: PbNode): boolean {
+  const paired = n.pairedWith === undefined ? undefined : n.progress.get(n.pairedWith);
+  return paired !== undefined && paired.next - 1 > paired.match;
+}
+
+/** Logs the commands received since the last flush as one entry and ships it. */
 export function flushBatch(n: PbNode, out: Out[]): void {
   if (n.batch.length === 0 || !n.live) return;
   const commands = n.batch;
