@@ -190,8 +190,12 @@ function appendEntry(n: PbNode, payload: EntryPayload, out: Out[]): void {
     payload,
   };
   n.log.append(entry);
-  n.persist(out, [{ type: "append", entries: [entry] }], entry.index);
+  // Ship, then write (as Raft's leader does, and VMware FT's primary): the backup's copy is the
+  // longer path (a round trip and its own fsync), so the append goes out before the local write
+  // is queued, and the two proceed in parallel. The send waits for nothing (after: 0); the
+  // output rule still needs both the local write and the backup's ack (advanceCommit).
   for (const [r, p] of n.progress) if (p.next === entry.index) sendTo(n, r, out);
+  n.persist(out, [{ type: "append", entries: [entry] }], entry.index);
 }
 
 export function onAck(n: PbNode, from: ReplicaId, msg: AckMessage, out: Out[]): void {

@@ -194,6 +194,18 @@ describe("primary/backup: the output rule", () => {
     expect(ofType(ticked, "persist")).toHaveLength(1);
   });
 
+  it("ships a new entry to the backup before writing it locally (the two proceed in parallel)", () => {
+    const { p } = pairedPair();
+    const out = [...p.step(request(1))];
+    const send = out.findIndex((o) => o.type === "send" && o.to === 1);
+    const write = out.findIndex(
+      (o) => o.type === "persist" && o.ops.some((op) => op.type === "append"),
+    );
+    expect(send).toBeGreaterThanOrEqual(0);
+    expect(write).toBeGreaterThan(send);
+    expect(out[send]).toMatchObject({ after: 0 }); // the send waits for no local write
+  });
+
   it("answers busy once the paired backup lags maxBackupLag entries behind", () => {
     const { p } = pairedPair({ maxBackupLag: 2, maxBatchCommands: 1 });
     const results = [1, 2, 3].map((seq) => ofType(p.step(request(seq)), "reply")[0]?.msg);
