@@ -194,6 +194,25 @@ describe("primary/backup: the output rule", () => {
     expect(ofType(ticked, "persist")).toHaveLength(1);
   });
 
+  it("a primary deposed while commands wait in its batch answers them not-leader (they never took effect)", () => {
+    const { p } = pairedPair();
+    p.step(request(1));
+    expect(ofType([...p.step(request(2))], "persist")).toEqual([]); // waits for the ack of 1
+    // An ack from a newer epoch (another replica went live meanwhile): the primary steps down.
+    const deposed = [
+      ...p.step({
+        type: "peer",
+        from: 1,
+        msg: { type: "ack", epoch: 3, ok: false, index: 0, last: 0, commit: 0, round: 0 },
+      }),
+    ];
+    expect(p.status().role).not.toBe("primary");
+    const replies = ofType(deposed, "reply").map((r) => r.msg);
+    expect(replies).toEqual([
+      { type: "reply", client: "c0", seq: 2, result: { ok: false, error: "not-leader" } },
+    ]);
+  });
+
   it("ships a new entry to the backup before writing it locally (the two proceed in parallel)", () => {
     const { p } = pairedPair();
     const out = [...p.step(request(1))];
