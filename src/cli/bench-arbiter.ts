@@ -6,13 +6,14 @@ import { type ArbiterKind, arbiterConfig, writeArbiter } from "./init-arbiter.js
 
 /**
  * The arbiter a primary/backup bench cluster needs, written into the bench folder (the layout of
- * lockstep init) and started. It is asked only when a replica goes live, never per put, so a
- * single process does: it adds no work to the measured path.
+ * lockstep init) and started: a 3-replica Raft group (init's default) or one single process. It
+ * is asked only when a replica goes live, never per put; a Raft group still ticks and heartbeats
+ * on the same machine, which the measured pair shares the CPU with.
  */
 export async function startBenchArbiter(
   dir: string,
   pair: ClusterConfig,
-  kind: ArbiterKind = "single",
+  kind: ArbiterKind,
 ): Promise<LocalCluster> {
   const n = kind === "raft" ? 3 : 1;
   const ports = await freePorts(2 * n);

@@ -14,6 +14,7 @@ import type { ReplicaStatus } from "../runtime/status.js";
 import { intOption, parseCommandArgs, UsageError } from "./args.js";
 import { startBenchArbiter } from "./bench-arbiter.js";
 import { type BenchReport, formatBenchReport } from "./bench-report.js";
+import { type ArbiterKind, arbiterKinds } from "./init-arbiter.js";
 
 export const benchHelp = `lockstep bench: measure put throughput and latency of a local cluster
 
@@ -25,7 +26,9 @@ prints a table and stops the cluster. Storage fsyncs as in production.
 
   --protocol P      raft, pbft, primary-backup or single (default raft)
   --replicas N      replicas (default 3 for raft, 4 for pbft, 2 for primary-backup (plus its
-                    arbiter, one process, asked only at go-live), 1 for single)
+                    arbiter, asked only at go-live), 1 for single)
+  --arbiter KIND    primary-backup: the arbiter, as lockstep init writes it: raft (default, a
+                    3-replica Raft group) or single (one process); the report names it
   --clients C       concurrent clients, each with one put outstanding (default 100)
   --connections K   client connections (LockstepClient sessions) the clients share, as in
                     etcd's benchmark --conns (default: one per client)
@@ -47,10 +50,21 @@ prints a table and stops the cluster. Storage fsyncs as in production.
 
 const protocols: readonly ProtocolName[] = ["raft", "pbft", "primary-backup", "single"];
 
+/** `--arbiter`: the kind lockstep init writes by default (raft) unless told otherwise. */
+function benchArbiterKind(raw: string | boolean | undefined): ArbiterKind {
+  if (raw === undefined) return "raft";
+  if (typeof raw === "string" && arbiterKinds.includes(raw as ArbiterKind))
+    return raw as ArbiterKind;
+  throw new UsageError(
+    `bench: --arbiter must be raft (a 3-replica group) or single (one process), got ${JSON.stringify(raw)}`,
+  );
+}
+
 export async function benchCommand(argv: readonly string[]): Promise<number> {
   const args = parseCommandArgs("bench", argv, {
     protocol: { type: "string" },
     replicas: { type: "string" },
+    arbiter: { type: "string" },
     clients: { type: "string" },
     connections: { type: "string" },
     duration: { type: "string" },
@@ -75,6 +89,9 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
       `bench: --protocol must be one of ${protocols.join(", ")}, got "${String(protocol)}"`,
     );
   }
+  if (args.arbiter !== undefined && protocol !== "primary-backup")
+    throw new UsageError("bench: --arbiter is for --protocol primary-backup");
+  const arbiterKind = protocol === "primary-backup" ? benchArbiterKind(args.arbiter) : undefined;
   const rule = replicaCountOf(protocol);
   if (!rule) throw new UsageError(`bench: protocol ${protocol} is not available in this build`);
   // The smallest cluster that tolerates a fault (or the only one, for a protocol that tolerates none).
@@ -120,7 +137,8 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
   }
   const dir = mkdtempSync(join(tmpdir(), "lockstep-bench-"));
   const { folder, keys } = writeClusterFolder(dir, config);
-  const arbiter = protocol === "primary-backup" ? await startBenchArbiter(dir, config) : undefined;
+  const arbiter =
+    arbiterKind === undefined ? undefined : await startBenchArbiter(dir, config, arbiterKind);
   const cluster = new LocalCluster({
     config,
     configFile: folder.configFile,
@@ -189,6 +207,7 @@ export async function benchCommand(argv: readonly string[]): Promise<number> {
     const start = (await before) ?? [];
     const report: BenchReport = {
       system: `lockstep ${protocol}${readOnly ? " (read-only gets)" : ""}`,
+      ...(arbiterKind && { arbiter: arbiterKind }),
       ...result,
       connections,
       valueSize,

@@ -1,8 +1,11 @@
 import type { PutLoadResult } from "../bench/put-load.js";
+import type { ArbiterKind } from "./init-arbiter.js";
 
 /** What `lockstep bench` measured; `--json` prints exactly this object (bench/etcd.sh reads it). */
 export interface BenchReport extends PutLoadResult {
   readonly system: string;
+  /** primary-backup: the arbiter the pair ran with (a Raft group of 3, or a single process). */
+  readonly arbiter?: ArbiterKind;
   /** Connections the clients shared (equal to clients: one each). */
   readonly connections: number;
   readonly keySize: number;
@@ -39,7 +42,11 @@ const opt = (v: number | null, digits: number) => (v === null ? "-" : v.toFixed(
 /** The human-readable tables of a bench report. */
 export function formatBenchReport(r: BenchReport): string {
   const l = r.latencyMs;
-  const head = `${r.system}: ${r.replicas.length} replica(s), ${r.clients} client(s) on ${r.connections} connection(s), ${r.elapsedSeconds.toFixed(1)} s after ${r.warmupSeconds} s of warm-up, ${r.keySize}-byte keys, ${r.valueSize}-byte values`;
+  const arbiter =
+    r.arbiter === undefined
+      ? ""
+      : ` + arbiter (${r.arbiter === "raft" ? "a Raft group of 3" : "a single process"}, asked only at go-live)`;
+  const head = `${r.system}: ${r.replicas.length} replica(s)${arbiter}, ${r.clients} client(s) on ${r.connections} connection(s), ${r.elapsedSeconds.toFixed(1)} s after ${r.warmupSeconds} s of warm-up, ${r.keySize}-byte keys, ${r.valueSize}-byte values`;
   const load = table([
     ["puts", "errors", "puts/s", "p50 ms", "p90 ms", "p99 ms", "max ms"],
     [

@@ -1,7 +1,7 @@
 import type { ClusterConfig } from "../core/config.js";
 import { arbiterPaths } from "../runtime/arbiter-args.js";
 import { ConfigFileError, loadClusterConfig } from "../runtime/config-file.js";
-import type { ClusterHealth, ReplicaProbe } from "./status-table.js";
+import { type ClusterHealth, type ReplicaProbe, statusJson } from "./status-table.js";
 
 /** The arbiter's configuration next to a primary/backup configuration, or why there is none. */
 export function loadArbiterConfig(pairConfigFile: string): ClusterConfig | string {
@@ -32,4 +32,37 @@ export function formatArbiterLine(
   if (leader === undefined) return `arbiter: ${kind}, no leader; ${answering}`;
   const down = probes.filter((p) => !("status" in p)).map((p) => `r${p.replica}`);
   return `arbiter: ${kind}, leader r${leader.replica} (${health.epochName} ${health.term}); ${answering}${down.length > 0 ? ` (down or unreachable: ${down.join(", ")})` : ""}`;
+}
+
+/**
+ * The arbiter in `status --json`: the last element of the array for a primary/backup
+ * configuration, `{"arbiter": {...}}`, so that consumers that read replicas (elements with a
+ * `replica` field) are unaffected. `statuses` holds each arbiter replica's /status as the
+ * array holds the pair's.
+ */
+export function arbiterJson(
+  config: ClusterConfig,
+  probes: readonly ReplicaProbe[],
+  health: ClusterHealth,
+): { readonly arbiter: { readonly [key: string]: unknown } } {
+  const [leader] = health.leaders;
+  return {
+    arbiter: {
+      kind: config.protocol === "single" ? "single" : config.protocol,
+      singlePointOfFailure: config.protocol === "single",
+      replicas: config.replicas.length,
+      answering: health.answering,
+      leader: leader?.replica ?? null,
+      term: health.term ?? null,
+      healthy: health.healthy,
+      statuses: statusJson(probes),
+    },
+  };
+}
+
+/** `status --json` when the arbiter's configuration cannot be read. */
+export function arbiterJsonError(message: string): {
+  readonly arbiter: { readonly error: string };
+} {
+  return { arbiter: { error: `cannot read its configuration: ${message}` } };
 }

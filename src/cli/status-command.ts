@@ -2,7 +2,12 @@ import type { ClusterConfig } from "../core/config.js";
 import { ConfigFileError, loadClusterConfig } from "../runtime/config-file.js";
 import { fetchReplicaStatus } from "../runtime/status-client.js";
 import { intOption, numberOption, parseCommandArgs, UsageError } from "./args.js";
-import { formatArbiterLine, loadArbiterConfig } from "./status-arbiter.js";
+import {
+  arbiterJson,
+  arbiterJsonError,
+  formatArbiterLine,
+  loadArbiterConfig,
+} from "./status-arbiter.js";
 import {
   assessCluster,
   formatStatusTable,
@@ -32,6 +37,8 @@ of another cluster (its cluster id differs from the configuration's) is reported
 
 primary-backup: the lag column is the backup's distance behind the primary, and one more line
 shows the arbiter (init's arbiter/ folder next to the configuration): its leader and replicas.
+With --json the array ends with {"arbiter": {kind, leader, term, answering, statuses, ...}}
+(statuses: the arbiter replicas' /status as above); the exit code is the pair's.
 
 Exit code: 0 when a quorum answers (a majority; 2f+1 of 3f+1 for pbft; for primary-backup
 the primary alone) and exactly one replica leads in the newest term (view for pbft), 1 otherwise (with --watch: as of the last
@@ -86,18 +93,25 @@ async function look(
   json: boolean,
   arbiter?: ClusterConfig | string,
 ): Promise<{ readonly text: string; readonly code: number }> {
-  const probes = await probe(config, timeoutMs);
+  const [probes, arbiterProbes] = await Promise.all([
+    probe(config, timeoutMs),
+    arbiter === undefined || typeof arbiter === "string" ? undefined : probe(arbiter, timeoutMs),
+  ]);
   const health = assessCluster(probes);
-  let text = json
-    ? JSON.stringify(statusJson(probes))
-    : `${formatStatusTable(probes, health)}\n${formatSummary(health)}`;
-  // primary-backup: one more line, about the arbiter that decides its epochs.
-  if (arbiter !== undefined && !json) {
+  let text: string;
+  if (json) {
+    // primary-backup: one more element, about the arbiter that decides its epochs.
+    const entries: unknown[] = statusJson(probes);
+    if (typeof arbiter === "string") entries.push(arbiterJsonError(arbiter));
+    else if (arbiter !== undefined && arbiterProbes !== undefined)
+      entries.push(arbiterJson(arbiter, arbiterProbes, assessCluster(arbiterProbes)));
+    text = JSON.stringify(entries);
+  } else {
+    text = `${formatStatusTable(probes, health)}\n${formatSummary(health)}`;
+    // primary-backup: one more line, about the arbiter.
     if (typeof arbiter === "string") text += `\narbiter: cannot read its configuration: ${arbiter}`;
-    else {
-      const arbiterProbes = await probe(arbiter, timeoutMs);
+    else if (arbiter !== undefined && arbiterProbes !== undefined)
       text += `\n${formatArbiterLine(arbiter, arbiterProbes, assessCluster(arbiterProbes))}`;
-    }
   }
   return { text, code: health.healthy ? 0 : 1 };
 }

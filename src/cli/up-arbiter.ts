@@ -16,11 +16,17 @@ export type Supervised = Pick<Supervisor, "allDown" | "start" | "stop" | "kill" 
 
 /**
  * The arbiter group of a primary/backup cluster (DIR/arbiter/ of lockstep init), run by the same
- * `lockstep up` with the same restart policy; its logs go to <logs>/arbiter/.
+ * `lockstep up` with the same restart policy; its logs go to <logs>/arbiter/. `ids`: the arbiter
+ * replicas to run here (`up --only a0,...`), or all of them.
  */
 export function planArbiter(
   pairConfigFile: string,
-  options: { readonly logLevel: LogLevel; readonly restart: boolean; readonly logsDir: string },
+  options: {
+    readonly logLevel: LogLevel;
+    readonly restart: boolean;
+    readonly logsDir: string;
+    readonly ids: readonly number[] | "all";
+  },
 ): Omit<SupervisorOptions, "print"> {
   const configFile = arbiterPaths(pairConfigFile, 0).configFile;
   let config: ReturnType<typeof loadClusterConfig>;
@@ -31,7 +37,13 @@ export function planArbiter(
       throw new UsageError(`up: the arbiter of a primary-backup cluster: ${error.message}`);
     throw error;
   }
-  const ids = config.replicas.map((_, id) => id);
+  const size = config.replicas.length;
+  const outside = options.ids === "all" ? [] : options.ids.filter((id) => id >= size);
+  if (outside.length > 0)
+    throw new UsageError(
+      `up: --only names arbiter replica(s) ${outside.map((id) => `a${id}`).join(", ")}, but the arbiter has ${size} (a0${size > 1 ? ` to a${size - 1}` : ""})`,
+    );
+  const ids = options.ids === "all" ? config.replicas.map((_, id) => id) : [...options.ids];
   const problems = [...new Set(ids.flatMap((id) => runtimeConfigProblems(config, id)))];
   if (problems.length > 0) throw new UsageError(`up: ${configFile}: ${problems.join("; ")}`);
   const folder = clusterFolder(configFile);

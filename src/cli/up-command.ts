@@ -40,7 +40,9 @@ kills them at once). Prints one line per event on stdout.
   --only IDS         start only these replicas, e.g. 0,2 (the others run elsewhere)
 
 primary-backup: up also runs the arbiter cluster that init wrote in arbiter/ next to the
-configuration (its lines start with "arbiter"), unless --only is given.
+configuration (its lines start with "arbiter"). With --only, the arbiter's replicas are named
+a0, a1, ... (or "arbiter" for all of them): --only 0,a0 on one machine, --only 1,a1 on the
+next, --only a2 on a third; --only 0,1 runs the pair without its arbiter.
 
   --no-restart       report replicas that exit, do not restart them
   --log-level LEVEL  the replicas' log level: debug, info, warn or error (default info)
@@ -73,20 +75,50 @@ type UpPlan = Omit<SupervisorOptions, "print"> & {
   readonly arbiter?: Omit<SupervisorOptions, "print">;
 };
 
-function parseOnly(raw: string, size: number): number[] {
-  const ids: number[] = [];
+/** `--only`: replica ids of the pair, and (primary-backup) arbiter replicas a<i> or "arbiter". */
+interface OnlyIds {
+  readonly pair: number[];
+  /** Arbiter replicas named; "all" for `arbiter`. */
+  readonly arbiter: number[] | "all";
+}
+
+function parseOnly(raw: string, size: number, arbiterNames: boolean): OnlyIds {
+  const pair: number[] = [];
+  const arbiter: number[] = [];
+  let allArbiter = false;
+  const expected = arbiterNames
+    ? `replica ids from 0 to ${size - 1}, arbiter replicas a0, a1, ... or "arbiter"`
+    : `replica ids from 0 to ${size - 1}`;
   for (const part of raw.split(",")) {
     const text = part.trim();
+    if (arbiterNames && text === "arbiter") {
+      if (allArbiter) throw new UsageError("up: --only names the arbiter twice");
+      allArbiter = true;
+      continue;
+    }
+    const arbiterMatch = arbiterNames ? /^a(\d+)$/.exec(text) : null;
+    if (arbiterMatch) {
+      const id = Number(arbiterMatch[1]);
+      if (arbiter.includes(id))
+        throw new UsageError(`up: --only names arbiter replica a${id} twice`);
+      arbiter.push(id);
+      continue;
+    }
     const id = Number(text);
     if (!/^\d+$/.test(text) || id >= size) {
-      throw new UsageError(
-        `up: --only expects replica ids from 0 to ${size - 1} separated by commas, got "${raw}"`,
-      );
+      throw new UsageError(`up: --only expects ${expected} separated by commas, got "${raw}"`);
     }
-    if (ids.includes(id)) throw new UsageError(`up: --only names replica ${id} twice`);
-    ids.push(id);
+    if (pair.includes(id)) throw new UsageError(`up: --only names replica ${id} twice`);
+    pair.push(id);
   }
-  return ids.sort((a, b) => a - b);
+  if (allArbiter && arbiter.length > 0)
+    throw new UsageError(
+      `up: --only names "arbiter" and arbiter replicas a<i>; give one or the other`,
+    );
+  return {
+    pair: pair.sort((a, b) => a - b),
+    arbiter: allArbiter ? "all" : arbiter.sort((a, b) => a - b),
+  };
 }
 
 /** `r0=equivocate,r2=silent` → id → behaviour; UsageError on anything else. */
@@ -160,10 +192,10 @@ async function planUp(argv: readonly string[]): Promise<UpPlan | "help"> {
     );
   }
   const only = str("only");
-  const ids =
-    only === undefined
-      ? config.replicas.map((_, id) => id)
-      : parseOnly(only, config.replicas.length);
+  const pb = config.protocol === "primary-backup";
+  const onlyIds = only === undefined ? undefined : parseOnly(only, config.replicas.length, pb);
+  const ids = onlyIds?.pair ?? config.replicas.map((_, id) => id);
+  const arbiterIds = onlyIds === undefined ? "all" : onlyIds.arbiter;
   const problems = [...new Set(ids.flatMap((id) => runtimeConfigProblems(config, id)))];
   if (problems.length > 0) throw new UsageError(`up: ${configFile}: ${problems.join("; ")}`);
 
@@ -200,8 +232,8 @@ async function planUp(argv: readonly string[]): Promise<UpPlan | "help"> {
     );
   const restart = args["no-restart"] !== true;
   const arbiter =
-    config.protocol === "primary-backup" && only === undefined
-      ? planArbiter(configFile, { logLevel, restart, logsDir })
+    pb && (arbiterIds === "all" || arbiterIds.length > 0)
+      ? planArbiter(configFile, { logLevel, restart, logsDir, ids: arbiterIds })
       : undefined;
   return {
     config,
@@ -227,14 +259,22 @@ export async function upCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   for (const warning of plan.warnings) console.error(`lockstep: ${warning}`);
-  const supervisor = new Supervisor({ ...plan, print: (line) => console.log(line) });
   const arbiter =
     plan.arbiter &&
     new Supervisor({ ...plan.arbiter, print: (line) => console.log(`arbiter ${line}`) });
+  // --only naming arbiter replicas alone (a machine that hosts only the arbiter): no pair here.
+  const pair =
+    plan.ids.length > 0
+      ? new Supervisor({ ...plan, print: (line) => console.log(line) })
+      : undefined;
   let page: ServedPage | undefined;
   if (plan.dashboard !== undefined) {
+    if (pair === undefined) {
+      console.error("lockstep: up: --dashboard needs replicas of the cluster itself in --only");
+      return 2;
+    }
     try {
-      page = await startUpDashboard(plan.dashboard, plan, supervisor);
+      page = await startUpDashboard(plan.dashboard, plan, pair);
     } catch (error) {
       console.error(`lockstep: up: cannot serve the dashboard: ${(error as Error).message}`);
       return 1;
@@ -242,7 +282,8 @@ export async function upCommand(argv: readonly string[]): Promise<number> {
     console.log(`dashboard: ${page.url}`);
   }
   try {
-    return await supervise(arbiter ? new SupervisorGroup([arbiter, supervisor]) : supervisor);
+    if (arbiter === undefined) return await supervise(pair!);
+    return await supervise(pair === undefined ? arbiter : new SupervisorGroup([arbiter, pair]));
   } finally {
     await page?.close();
   }

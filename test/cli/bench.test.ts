@@ -191,7 +191,7 @@ describe("lockstep bench", () => {
     expectCleanedUp(run);
   });
 
-  it("runs a primary/backup pair with its arbiter with --protocol primary-backup", async () => {
+  it("runs a primary/backup pair with init's default arbiter (a Raft group) with --protocol primary-backup", async () => {
     const run = await bench(
       [
         "--protocol",
@@ -203,16 +203,54 @@ describe("lockstep bench", () => {
         "--warmup",
         "0",
         "--json",
+        "--keep",
       ],
       30_000,
     );
     const r = reportOf(run);
     expect(r.system).toBe("lockstep primary-backup");
+    expect(r.arbiter).toBe("raft");
+    // The arbiter that ran is the one init writes by default: a Raft group of three, each with data.
+    const kept = /^bench: cluster folder kept at (.+)$/m.exec(run.stderr)?.[1];
+    expect(kept, run.stderr).toBeDefined();
+    const arbiter = validateClusterConfig(
+      JSON.parse(readFileSync(join(kept!, "arbiter", "cluster.json"), "utf8")),
+    );
+    expect(arbiter).toMatchObject({ protocol: "raft", service: "arbiter" });
+    expect(arbiter.replicas).toHaveLength(3);
+    for (const id of [0, 1, 2])
+      expect(existsSync(join(kept!, "arbiter", `data-${id}`)), `arbiter data-${id}`).toBe(true);
+    rmSync(kept!, { recursive: true, force: true });
     expect(r.ops).toBeGreaterThan(0);
     expect(r.errors).toBe(0);
     expect(r.replicas.map((p) => p.role).sort()).toEqual(["backup", "primary"]);
     // The output rule: every put waited for the backup's durable copy.
     for (const p of r.replicas) expect(p.fsyncs, `r${p.id} fsyncs`).toBeGreaterThan(0);
+    expectCleanedUp(run);
+  }, 40_000);
+
+  it("with --arbiter single runs the pair with one arbiter process, and the table says so", async () => {
+    const run = await bench(
+      [
+        "--protocol",
+        "primary-backup",
+        "--arbiter",
+        "single",
+        "--clients",
+        "2",
+        "--duration",
+        "1",
+        "--warmup",
+        "0",
+      ],
+      30_000,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(
+      /^lockstep primary-backup: 2 replica\(s\) \+ arbiter \(a single process, asked only at go-live\), 2 client\(s\)/m,
+    );
+    // The arbiter's one replica ran in the bench folder (its data directory is there).
+    expect(run.stderr).toMatch(/primary-backup replica\(s\) up/);
     expectCleanedUp(run);
   }, 40_000);
 
@@ -305,6 +343,11 @@ describe("lockstep bench", () => {
       [["--key-size", "abc"], /--key-size expects an integer, got "abc"$/],
       [["--json=yes"], /--json/],
       [["--settings", "{"], /--settings is not JSON/],
+      [["--arbiter", "single"], /--arbiter is for --protocol primary-backup$/],
+      [
+        ["--protocol", "primary-backup", "--arbiter", "paxos"],
+        /--arbiter must be raft \(a 3-replica group\) or single \(one process\), got "paxos"$/,
+      ],
       [["--settings", "[1]"], /--settings must be a JSON object$/],
       [
         ["--protocol", "pbft", "--settings", '{"maxInFlight":0}'],

@@ -132,9 +132,115 @@ describe("lockstep init --protocol primary-backup", () => {
     expect(status.stdout).toMatch(
       /^arbiter: single process \(demo only: a single point of failure\), leader r0/m,
     );
+    // --json: the pair's statuses, then one entry for the arbiter with its replicas' statuses.
+    const json = await runCliAsync(["status", "--config", config, "--json"]);
+    expect(json.code, json.stdout).toBe(0);
+    const list = JSON.parse(json.stdout) as Record<string, unknown>[];
+    expect(list).toHaveLength(3);
+    expect(
+      list
+        .slice(0, 2)
+        .map((s) => s.role)
+        .sort(),
+    ).toEqual(["backup", "primary"]);
+    const arbiter = list[2]!.arbiter as Record<string, unknown>;
+    expect(arbiter).toMatchObject({
+      kind: "single",
+      singlePointOfFailure: true,
+      replicas: 1,
+      answering: 1,
+      leader: 0,
+      healthy: true,
+    });
+    const arbiterStatuses = arbiter.statuses as { service: string; leads: boolean }[];
+    expect(arbiterStatuses).toHaveLength(1);
+    expect(arbiterStatuses[0]).toMatchObject({ service: "arbiter", leads: true });
     const exited = new Promise<number | null>((resolve) => up.once("exit", resolve));
     up.kill("SIGINT");
     expect(await exited).toBe(0);
     expect(out).toMatch(/^arbiter r0 exited/m);
   }, 40_000);
+
+  it("up --only splits the pair and the arbiter: a0 alone in one up, the pair in another", async () => {
+    const dir = newDir();
+    const base = await freeBasePort();
+    const init = runCli([
+      "init",
+      "--protocol",
+      "primary-backup",
+      "--arbiter",
+      "single",
+      "--dir",
+      dir,
+      "--base-port",
+      String(base),
+    ]);
+    expect(init.code, init.stderr).toBe(0);
+    const config = join(dir, "cluster.json");
+    const start = (only: string) => {
+      const child = spawn(
+        process.execPath,
+        [cliPath, "up", "--config", config, "--only", only, "--log-level", "warn"],
+        { stdio: ["ignore", "pipe", "pipe"] },
+      );
+      children.push(child);
+      const seen = { out: "" };
+      child.stdout?.setEncoding("utf8").on("data", (d: string) => (seen.out += d));
+      return { child, seen };
+    };
+    const arbiterUp = start("a0");
+    await waitFor(
+      `the arbiter-only up to report its cluster ready:\n${arbiterUp.seen.out}`,
+      async () => (/^arbiter cluster ready/m.test(arbiterUp.seen.out) ? true : undefined),
+      20_000,
+    );
+    const pairUp = start("0,1");
+    await waitFor(
+      `the pair's up to report a primary:\n${pairUp.seen.out}`,
+      async () =>
+        /^cluster ready: leader r\d, epoch \d+/m.test(pairUp.seen.out) ? true : undefined,
+      20_000,
+    );
+    const keys = join(dir, "keys", "client-cli.json");
+    const put = await runCliAsync(["kv", "put", "k", "v1", "--config", config, "--keys", keys]);
+    expect(put.code, put.stderr).toBe(0);
+    // Each up ran only what --only named: the arbiter's lines in one, the pair's in the other.
+    expect(
+      arbiterUp.seen.out.split("\n").filter((l) => l !== "" && !l.startsWith("arbiter ")),
+    ).toEqual([]);
+    expect(pairUp.seen.out).not.toMatch(/^arbiter /m);
+    for (const { child } of [pairUp, arbiterUp]) {
+      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+      child.kill("SIGINT");
+      expect(await exited).toBe(0);
+    }
+  }, 60_000);
+
+  it.each([
+    [["--only", "a1"], /--only names arbiter replica\(s\) a1, but the arbiter has 1 \(a0\)/],
+    [["--only", "arbiter,a0"], /--only names "arbiter" and arbiter replicas a<i>/],
+    [["--only", "0,a0,a0"], /--only names arbiter replica a0 twice/],
+    [
+      ["--only", "x"],
+      /--only expects replica ids from 0 to 1, arbiter replicas a0, a1, ... or "arbiter"/,
+    ],
+  ])("up %j refuses with one line and exit code 2", async (args, message) => {
+    const dir = newDir();
+    const init = runCli([
+      "init",
+      "--protocol",
+      "primary-backup",
+      "--arbiter",
+      "single",
+      "--dir",
+      dir,
+      "--base-port",
+      String(await freeBasePort()),
+    ]);
+    expect(init.code, init.stderr).toBe(0);
+    const r = await runCliAsync(["up", "--config", join(dir, "cluster.json"), ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  });
 });

@@ -132,6 +132,16 @@ export function adoptEpoch(
   n.live = false;
   n.campaign = undefined;
   n.awaiting.clear();
+  // Commands still in the batch (waiting for the backup's ack) never reached the log: they did
+  // not take effect, so their clients are told at once and retry at the new primary.
+  const result =
+    primary === undefined || primary === n.id
+      ? ({ ok: false, error: "not-leader" } as const)
+      : ({ ok: false, error: "not-leader", leader: primary } as const);
+  for (const c of n.batch) {
+    const msg = { type: "reply", client: c.client, seq: c.seq, result } as const;
+    out.push({ type: "reply", client: c.client, msg, after: 0 });
+  }
   n.batch = [];
   n.heldQueries = [];
   n.pairedWith = undefined;

@@ -7,7 +7,14 @@ import { assertPbInvariants } from "./invariants.js";
 import type { PrimaryBackupMessage, PrimaryBackupWire } from "./messages.js";
 import { type Out, PbNode } from "./node.js";
 import type { PrimaryBackupPlantedBug } from "./planted-bugs.js";
-import { answerAppliedAccess, flushBatch, onAck, onClient, replyCommand } from "./primary.js";
+import {
+  answerAppliedAccess,
+  flushBatch,
+  maybeFlushBatch,
+  onAck,
+  onClient,
+  replyCommand,
+} from "./primary.js";
 import { advanceCommit, sendTo } from "./shipping.js";
 import { maybeSnapshot, onSnapshotTaken } from "./snapshots.js";
 
@@ -65,6 +72,7 @@ export class PrimaryBackupCore implements ProtocolCore<PrimaryBackupWire> {
       case "tick":
         n.ticks++;
         n.now = Math.max(n.now, input.now);
+        flushBatch(n, out); // a batch waits at most one tick, even for a lost ack
         onTick(n, out);
         break;
       case "peer":
@@ -95,7 +103,7 @@ export class PrimaryBackupCore implements ProtocolCore<PrimaryBackupWire> {
         onArbiter(n, input.id, input.result, out);
         break;
     }
-    flushBatch(n, out);
+    maybeFlushBatch(n, out);
     return out;
   }
 }

@@ -154,7 +154,25 @@ export function busyReason(n: PbNode): string | undefined {
   return undefined;
 }
 
-/** Logs the commands received in this step as one entry and ships it. */
+/**
+ * Natural batching (as Raft's leader does, raft/sessions.ts): a command is logged and shipped at
+ * once while the paired backup has no append awaiting its acknowledgement, since nothing then
+ * holds it back. Otherwise it waits in the batch until the backup's next ack (or the next tick):
+ * one entry then carries every command that arrived during a round trip and the backup's fsync,
+ * so under load the primary persists, ships and the backup persists and acknowledges once per
+ * batch instead of once per command. A lone client waits for neither.
+ */
+export function maybeFlushBatch(n: PbNode, out: Out[]): void {
+  if (n.batch.length >= n.settings.maxBatchCommands || !backupBusy(n)) flushBatch(n, out);
+}
+
+/** The paired backup has been sent entries it has not acknowledged yet. */
+function backupBusy(n: PbNode): boolean {
+  const paired = n.pairedWith === undefined ? undefined : n.progress.get(n.pairedWith);
+  return paired !== undefined && paired.next - 1 > paired.match;
+}
+
+/** Logs the commands received since the last flush as one entry and ships it. */
 export function flushBatch(n: PbNode, out: Out[]): void {
   if (n.batch.length === 0 || !n.live) return;
   const commands = n.batch;
@@ -172,8 +190,12 @@ function appendEntry(n: PbNode, payload: EntryPayload, out: Out[]): void {
     payload,
   };
   n.log.append(entry);
-  n.persist(out, [{ type: "append", entries: [entry] }], entry.index);
+  // Ship, then write (as Raft's leader does, and VMware FT's primary): the backup's copy is the
+  // longer path (a round trip and its own fsync), so the append goes out before the local write
+  // is queued, and the two proceed in parallel. The send waits for nothing (after: 0); the
+  // output rule still needs both the local write and the backup's ack (advanceCommit).
   for (const [r, p] of n.progress) if (p.next === entry.index) sendTo(n, r, out);
+  n.persist(out, [{ type: "append", entries: [entry] }], entry.index);
 }
 
 export function onAck(n: PbNode, from: ReplicaId, msg: AckMessage, out: Out[]): void {

@@ -168,6 +168,63 @@ describe("primary/backup: the output rule", () => {
     }
   });
 
+  it("batches commands while the paired backup has an append unacknowledged; its ack ships them as one entry", () => {
+    const { p, b } = pairedPair();
+    const first = [...p.step(request(1))];
+    expect(sentTo(first, 1)).toHaveLength(1); // nothing in flight: logged and shipped at once
+    // The backup has not acked entry 1: the next commands wait, nothing is written or sent.
+    const waiting = [...p.step(request(2)), ...p.step(request(3))];
+    expect(ofType(waiting, "persist")).toEqual([]);
+    expect(sentTo(waiting, 1)).toEqual([]);
+    persistAll(p, first);
+    const afterAck = deliver(1, deliver(0, first, b), p);
+    const appends = sentTo(afterAck, 1).filter((m) => m.type === "append" && m.entries.length > 0);
+    expect(appends).toHaveLength(1);
+    const entries = appends[0]!.type === "append" ? appends[0]!.entries : [];
+    expect(entries).toHaveLength(1);
+    expect(entries[0]!.payload).toMatchObject({
+      type: "commands",
+      commands: [{ seq: 2 }, { seq: 3 }],
+    });
+    expect(ofType(afterAck, "persist")).toHaveLength(1);
+    // A batch whose ack is lost waits one tick at most.
+    const lostAck = [...p.step(request(4))];
+    expect(ofType(lostAck, "persist")).toEqual([]);
+    const ticked = [...p.step(tick())];
+    expect(ofType(ticked, "persist")).toHaveLength(1);
+  });
+
+  it("a primary deposed while commands wait in its batch answers them not-leader (they never took effect)", () => {
+    const { p } = pairedPair();
+    p.step(request(1));
+    expect(ofType([...p.step(request(2))], "persist")).toEqual([]); // waits for the ack of 1
+    // An ack from a newer epoch (another replica went live meanwhile): the primary steps down.
+    const deposed = [
+      ...p.step({
+        type: "peer",
+        from: 1,
+        msg: { type: "ack", epoch: 3, ok: false, index: 0, last: 0, commit: 0, round: 0 },
+      }),
+    ];
+    expect(p.status().role).not.toBe("primary");
+    const replies = ofType(deposed, "reply").map((r) => r.msg);
+    expect(replies).toEqual([
+      { type: "reply", client: "c0", seq: 2, result: { ok: false, error: "not-leader" } },
+    ]);
+  });
+
+  it("ships a new entry to the backup before writing it locally (the two proceed in parallel)", () => {
+    const { p } = pairedPair();
+    const out = [...p.step(request(1))];
+    const send = out.findIndex((o) => o.type === "send" && o.to === 1);
+    const write = out.findIndex(
+      (o) => o.type === "persist" && o.ops.some((op) => op.type === "append"),
+    );
+    expect(send).toBeGreaterThanOrEqual(0);
+    expect(write).toBeGreaterThan(send);
+    expect(out[send]).toMatchObject({ after: 0 }); // the send waits for no local write
+  });
+
   it("answers busy once the paired backup lags maxBackupLag entries behind", () => {
     const { p } = pairedPair({ maxBackupLag: 2, maxBatchCommands: 1 });
     const results = [1, 2, 3].map((seq) => ofType(p.step(request(seq)), "reply")[0]?.msg);
