@@ -137,8 +137,12 @@ const rememberedSignatures = 16_384;
  * certificate and in every VIEW-CHANGE and NEW-VIEW that carries it. An Ed25519 check costs
  * ~70 µs; a second check of the same (signer, signed digest, signature) returns what the first
  * did, so it is answered from memory. Only successes are kept (a forgery is checked, and
- * counted, every time), and signers' keys are fixed (as NodeCrypto's own public-key cache
- * assumes), so the answer is the same as a new check: determinism holds.
+ * counted, every time). A remembered answer is for the exact bytes and signature checked before:
+ * those were signed with the key the signer had then. A later rotation or revocation of a
+ * client's key does not make them unsigned, and it is not enforced here: a revocation is an
+ * ordered access change, which the replicated access table applies at its index, and a rotated
+ * key's old signatures only replay requests the session table already answers. The memory is
+ * deterministic (insertion order, fixed size), so simulator runs replay exactly.
  */
 export class VerifyingCrypto implements Crypto {
   private readonly verified = new Map<string, Uint8Array>();
