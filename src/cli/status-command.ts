@@ -1,6 +1,6 @@
 import type { ClusterConfig } from "../core/config.js";
 import { ConfigFileError, loadClusterConfig } from "../runtime/config-file.js";
-import { fetchReplicaStatus } from "../runtime/status-client.js";
+import { fetchReplicaStatus, statusFailureReason } from "../runtime/status-client.js";
 import { intOption, numberOption, parseCommandArgs, UsageError } from "./args.js";
 import {
   arbiterJson,
@@ -44,16 +44,6 @@ Exit code: 0 when a quorum answers (a majority; 2f+1 of 3f+1 for pbft; for prima
 the primary alone) and exactly one replica leads in the newest term (view for pbft), 1 otherwise (with --watch: as of the last
 redraw), 2 on bad arguments or config.`;
 
-/** A fetch failure as a few words: "connection refused", not "fetch failed". */
-function reason(error: unknown, timeoutMs: number): string {
-  const e = error as { name?: unknown; message?: unknown; cause?: { code?: unknown } };
-  if (e.name === "TimeoutError" || e.name === "AbortError") return `no answer in ${timeoutMs} ms`;
-  const code = e.cause?.code;
-  if (code === "ECONNREFUSED") return "connection refused";
-  if (typeof code === "string") return code;
-  return typeof e.message === "string" ? e.message : String(error);
-}
-
 async function probe(config: ClusterConfig, timeoutMs: number): Promise<ReplicaProbe[]> {
   return Promise.all(
     config.replicas.map(async (r, replica): Promise<ReplicaProbe> => {
@@ -64,7 +54,7 @@ async function probe(config: ClusterConfig, timeoutMs: number): Promise<ReplicaP
       try {
         status = await fetchReplicaStatus(r.host, r.metricsPort, timeoutMs);
       } catch (error) {
-        const why = reason(error, timeoutMs);
+        const why = statusFailureReason(error, timeoutMs);
         // An HTTP answer that is not a status is something else on that port, not silence.
         const answered = why.startsWith("HTTP ") || why === "not a lockstep /status answer";
         return answered

@@ -24,3 +24,13 @@ export async function fetchReplicaStatus(
   }
   return body as ReplicaStatus;
 }
+
+/** Why fetchReplicaStatus failed, in a few words: "connection refused", not "fetch failed". */
+export function statusFailureReason(error: unknown, timeoutMs: number): string {
+  const e = error as { name?: unknown; message?: unknown; cause?: { code?: unknown } };
+  if (e.name === "TimeoutError" || e.name === "AbortError") return `no answer in ${timeoutMs} ms`;
+  const code = e.cause?.code;
+  if (code === "ECONNREFUSED") return "connection refused";
+  if (typeof code === "string") return code;
+  return typeof e.message === "string" ? e.message : String(error);
+}

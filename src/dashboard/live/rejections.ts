@@ -1,16 +1,5 @@
+import { rejectionCounters } from "../../net/counters.js";
 import type { ReplicaStatus } from "../../runtime/status.js";
-
-/** The network counters that count something refused (docs/net.md, "Counters"). */
-const netRejections = [
-  "malformed",
-  "oversized",
-  "badMac",
-  "replayed",
-  "unauthenticated",
-  "schemaRejected",
-  "unknownPeer",
-  "wrongCluster",
-] as const;
 
 function numberAt(value: unknown, ...path: string[]): number | undefined {
   let at: unknown = value;
@@ -31,7 +20,7 @@ export function rejectionCounts(status: ReplicaStatus): Map<string, number> {
   const add = (name: string, n: number | undefined) => {
     if (n !== undefined && n > 0) out.set(name, (out.get(name) ?? 0) + n);
   };
-  for (const name of netRejections) add(`net ${name}`, status.net[name]);
+  for (const name of rejectionCounters) add(`net ${name}`, status.net[name]);
   for (const [why, n] of Object.entries(status.requests.refused)) add(`refused ${why}`, n);
   add("foreign session", status.requests.foreignSession);
   const details = status.details;

@@ -1,6 +1,6 @@
 import type { ClusterConfig } from "../../core/config.js";
 import type { ReplicaStatus } from "../../runtime/status.js";
-import { fetchReplicaStatus } from "../../runtime/status-client.js";
+import { fetchReplicaStatus, statusFailureReason } from "../../runtime/status-client.js";
 import { type LatencyBuckets, parseLatencyBuckets } from "./request-histogram.js";
 
 /** One poll of one replica: its /status and latency histogram, or why it did not answer. */
@@ -24,16 +24,6 @@ export function replicaIn(sample: ClusterSample, id: number): ReplicaSample | un
   return sample.replicas.find((r) => r.replica === id);
 }
 
-/** A failed fetch in a few words: "connection refused", "no answer in 400 ms". */
-function reason(error: unknown, timeoutMs: number): string {
-  const e = error as { name?: unknown; message?: unknown; cause?: { code?: unknown } };
-  if (e.name === "TimeoutError" || e.name === "AbortError") return `no answer in ${timeoutMs} ms`;
-  const code = e.cause?.code;
-  if (code === "ECONNREFUSED") return "connection refused";
-  if (typeof code === "string") return code;
-  return typeof e.message === "string" ? e.message : String(error);
-}
-
 function url(host: string, port: number, path: string): string {
   return `http://${host.includes(":") ? `[${host}]` : host}:${port}${path}`;
 }
@@ -53,7 +43,7 @@ export async function sampleReplica(
   try {
     status = await fetchReplicaStatus(host, metricsPort, timeoutMs);
   } catch (error) {
-    return { replica, at: now(), error: reason(error, timeoutMs) };
+    return { replica, at: now(), error: statusFailureReason(error, timeoutMs) };
   }
   if (status.replica !== replica)
     return { replica, at: now(), error: `its endpoint answers as replica ${status.replica}` };
