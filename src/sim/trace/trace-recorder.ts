@@ -4,9 +4,9 @@ import type {
   FaultKind,
   MessageFate,
   OperationOutcome,
+  SimTrace,
   TraceFault,
   TraceLane,
-  TraceLimits,
   TraceMessage,
   TraceNote,
   TraceOperation,
@@ -44,17 +44,11 @@ interface MutableOperation {
   result?: TraceOperation["result"];
 }
 
-/** What the recorder has collected, for trace-document.ts. */
-export interface RecordedRun {
-  readonly lanes: readonly TraceLane[];
-  readonly messages: readonly TraceMessage[];
-  readonly faults: readonly TraceFault[];
-  readonly operations: readonly TraceOperation[];
-  readonly statuses: readonly TraceStatus[];
-  readonly notes: readonly TraceNote[];
-  readonly limits: TraceLimits;
-  readonly faultsStoppedAt: number | undefined;
-}
+/** What the recorder has collected, for trace-document.ts: the trace's event lists. */
+export type RecordedRun = Pick<
+  SimTrace,
+  "lanes" | "messages" | "faults" | "operations" | "statuses" | "notes" | "limits"
+> & { readonly faultsStoppedAt: number | undefined };
 
 /**
  * Collects the structured trace of one simulator run. The simulation holds one only when a
