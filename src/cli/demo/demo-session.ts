@@ -36,6 +36,21 @@ export function handleDemoSignals(
   };
 }
 
+/** Polls `condition` every 50 ms until it yields a value; a DemoFailure saying `failure` after `patienceMs`. */
+export async function pollUntil<T>(
+  condition: () => T | undefined | Promise<T | undefined>,
+  failure: string,
+  patienceMs: number,
+): Promise<T> {
+  const deadline = performance.now() + patienceMs;
+  for (;;) {
+    const value = await condition();
+    if (value !== undefined) return value;
+    if (performance.now() > deadline) throw new DemoFailure(failure);
+    await new Promise<void>((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** Fails the demo (exit 1, with the line saying why) if the read-back found a gap. */
 export function requireEveryWriteRead(check: ReadBackResult): void {
   const missing = check.lost[0];

@@ -1,6 +1,6 @@
 import { DemoFailure } from "./demo-cluster.js";
 import { startDemoDashboard } from "./demo-dashboard.js";
-import { handleDemoSignals, requireEveryWriteRead } from "./demo-session.js";
+import { handleDemoSignals, pollUntil, requireEveryWriteRead } from "./demo-session.js";
 import { PbDemoCluster, pairSize } from "./pb-demo-cluster.js";
 import { startProgress } from "./progress-ticker.js";
 import { readBack } from "./read-back.js";
@@ -14,18 +14,8 @@ const patienceMs = 15_000;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /** Polls `condition` every 50 ms until it yields a value; a DemoFailure after patienceMs. */
-async function within<T>(
-  condition: () => T | undefined | Promise<T | undefined>,
-  failure: string,
-): Promise<T> {
-  const deadline = performance.now() + patienceMs;
-  for (;;) {
-    const value = await condition();
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new DemoFailure(failure);
-    await sleep(50);
-  }
-}
+const within = <T>(condition: () => T | undefined | Promise<T | undefined>, failure: string) =>
+  pollUntil(condition, failure, patienceMs);
 
 /**
  * `lockstep demo --protocol primary-backup`: a primary/backup key-value pair and its Raft arbiter

@@ -1,7 +1,7 @@
 import type { ReplicaStatus } from "../../runtime/status.js";
 import { DemoFailure } from "./demo-cluster.js";
 import { startDemoDashboard } from "./demo-dashboard.js";
-import { handleDemoSignals, requireEveryWriteRead } from "./demo-session.js";
+import { handleDemoSignals, pollUntil, requireEveryWriteRead } from "./demo-session.js";
 import { PbftDemoCluster, pbftDetails, pbftReplicaCount } from "./pbft-demo-cluster.js";
 import { formatPbftSummary } from "./pbft-summary.js";
 import { startProgress } from "./progress-ticker.js";
@@ -44,7 +44,7 @@ export async function pbftDemo(options: RealDemoOptions): Promise<number> {
   const within = <T>(
     condition: () => T | undefined | Promise<T | undefined>,
     failure: string,
-  ): Promise<T> => poll(condition, failure);
+  ): Promise<T> => pollUntil(condition, `${failure} within ${patienceMs / 1000} s`, patienceMs);
   try {
     const phaseMs = options.seconds * 1000;
     // 1. Start the replicas; wait until every one answers and 2f+1 follow one primary.
@@ -238,19 +238,4 @@ function rejectedByKind(statuses: readonly (ReplicaStatus | undefined)[]): Recor
     }
   }
   return out;
-}
-
-/** Polls `condition` every 50 ms until it yields a value; a DemoFailure after patienceMs. */
-async function poll<T>(
-  condition: () => T | undefined | Promise<T | undefined>,
-  failure: string,
-): Promise<T> {
-  const deadline = performance.now() + patienceMs;
-  for (;;) {
-    const value = await condition();
-    if (value !== undefined) return value;
-    if (performance.now() > deadline)
-      throw new DemoFailure(`${failure} within ${patienceMs / 1000} s`);
-    await sleep(50);
-  }
 }

@@ -1,7 +1,7 @@
 import type { ReplicaStatus } from "../../runtime/status.js";
 import { DemoCluster, DemoFailure, replicaCount } from "./demo-cluster.js";
 import { startDemoDashboard } from "./demo-dashboard.js";
-import { handleDemoSignals, requireEveryWriteRead } from "./demo-session.js";
+import { handleDemoSignals, pollUntil, requireEveryWriteRead } from "./demo-session.js";
 import { startProgress } from "./progress-ticker.js";
 import { readBack } from "./read-back.js";
 import { Screen, seconds } from "./screen.js";
@@ -188,15 +188,5 @@ function caughtUpBy(s: ReplicaStatus): string {
 }
 
 /** Polls `condition` every 50 ms until it yields a value; a DemoFailure after patienceMs. */
-async function within<T>(
-  condition: () => T | undefined | Promise<T | undefined>,
-  failure: string,
-): Promise<T> {
-  const deadline = performance.now() + patienceMs;
-  for (;;) {
-    const value = await condition();
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new DemoFailure(failure);
-    await sleep(50);
-  }
-}
+const within = <T>(condition: () => T | undefined | Promise<T | undefined>, failure: string) =>
+  pollUntil(condition, failure, patienceMs);

@@ -1478,6 +1478,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       // previous one resent to that replica (wrapping around), because one that never commits
       // (it abstains after a restart) would otherwise get the lowest slots again and again.
       const seqs = [...this.own.keys()].sort((a, b) => a - b);
+      const committedBy = seqs.map((seq) => this.slots.committedBy(seq)); // once per round
       for (const to of this.others()) {
         const after = this.resentUpTo.get(to) ?? 0;
         let start = seqs.findIndex((seq) => seq > after);
@@ -1485,8 +1486,9 @@ export class PbftCore implements ProtocolCore<PbftWire> {
         let used = 0;
         let last = after;
         for (let i = 0; i < seqs.length && used < retransmitSlots; i++) {
-          const seq = seqs[(start + i) % seqs.length]!;
-          if (this.slots.committedBy(seq).has(to)) continue;
+          const at = (start + i) % seqs.length;
+          if (committedBy[at]!.has(to)) continue;
+          const seq = seqs[at]!;
           used++;
           last = seq;
           this.resendSlot(to, seq, out);
