@@ -169,6 +169,8 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   private readonly requests: RequestStore;
   private batcher: Batcher<{ request: Request; digest: Digest }>;
   private ticks = 0;
+  /** The tick of the last execution: the request timer restarts from it (§4.4). */
+  private lastExecutedTick = 0;
   private clock = 0;
   private nextPersistId = 1;
   /**
@@ -481,13 +483,16 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       if (this.slots.isCommittedLocal(this.lastExecuted + 1)) this.execute(out);
     }
     if (executed !== undefined) {
-      // Already executed here: resend the reply (full: the client is retrying for a reason).
-      if (!fromClient) return;
-      this.reply(r.client, r.timestamp, executed, true, out, true);
       // The client retries because too few replicas answered: one that lost its reply cache (a
       // restart, a state transfer) can only answer if the request is ordered again, where its
       // session table gives the recorded result. So the request is held and forwarded like a
       // new one; ordering a duplicate is harmless (exactly-once), and it happens only on retries.
+      // The primary orders a forwarded one too: the backups that forwarded it hold it for their
+      // request timer, and a retry that reached the primary before the request executed there
+      // (so it was not ordered again) would otherwise time out at them and change the view.
+      if (!fromClient && !this.isPrimary()) return;
+      // Already executed here: resend the reply (full: the client is retrying for a reason).
+      if (fromClient) this.reply(r.client, r.timestamp, executed, true, out, true);
     }
     const key = toHex(digest);
     if (!this.waiting.has(key)) {
@@ -905,6 +910,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       out.push({ type: "apply", entries: [entry] });
       countBatch(this.counters, requests.length);
       this.lastExecuted = seq;
+      this.lastExecutedTick = this.ticks;
       if (requests.length > 0) this.lastTime = Math.max(this.lastTime, pp.batch.time);
       this.consecutiveViewChanges = 0;
       const digests = pp.batch.requests;
@@ -1435,8 +1441,16 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       // Backups suspect the primary (§4.4); the primary also gives up on a view in which its own
       // proposals do not execute in time (a lost commit it cannot recover, a replica that
       // forgot its vote in a crash), so the group is never stuck with one replica still waiting.
+      // §4.4: the timer measures time without progress, restarting at each execution while
+      // requests are still held, so a saturated group that executes steadily is not replaced
+      // because its queue is long. One request may still wait at most maxRequestWaitTicks: a
+      // primary that orders everyone's requests but one client's is replaced all the same.
       for (const w of this.waiting.values()) {
-        if (this.ticks - w.since >= this.settings.requestTimeoutTicks) {
+        const idle = this.ticks - Math.max(w.since, this.lastExecutedTick);
+        if (
+          idle >= this.settings.requestTimeoutTicks ||
+          this.ticks - w.since >= this.settings.maxRequestWaitTicks
+        ) {
           this.startViewChange(this.view + 1, out, "requestTimer");
           break;
         }

@@ -20,8 +20,16 @@ export interface PbftSettings {
   readonly maxQueued: number;
   /** Requests larger than this (encoded bytes) travel as their own message, not inside the pre-prepare. */
   readonly inlineRequestBytes: number;
-  /** Ticks a backup waits for a request it holds to execute before it starts a view change. */
+  /**
+   * Ticks a replica holding a request waits without any execution (§4.4's timer, restarted on
+   * every execution while requests are still held) before it starts a view change.
+   */
   readonly requestTimeoutTicks: number;
+  /**
+   * Ticks one held request may wait in all, however busy the group is executing others: the
+   * bound on a primary that orders everyone's requests but one client's.
+   */
+  readonly maxRequestWaitTicks: number;
   /** Ticks a replica waits for a view change to finish; doubled on each consecutive one (§4.5.2). */
   readonly viewChangeTicks: number;
   /** Cap on the doubled view-change wait. */
@@ -51,6 +59,7 @@ export const defaultPbftSettings: PbftSettings = {
   maxQueued: 4096,
   inlineRequestBytes: 8192,
   requestTimeoutTicks: 100,
+  maxRequestWaitTicks: 800,
   viewChangeTicks: 100,
   maxViewChangeTicks: 3200,
   retransmitTicks: 10,
@@ -72,6 +81,7 @@ const intBounds: Record<
   maxQueued: [1, 1 << 20],
   inlineRequestBytes: [0, 1 << 24],
   requestTimeoutTicks: [2, 1_000_000],
+  maxRequestWaitTicks: [2, 100_000_000],
   viewChangeTicks: [2, 1_000_000],
   maxViewChangeTicks: [2, 100_000_000],
   retransmitTicks: [1, 1_000_000],
@@ -98,12 +108,26 @@ export function parsePbftSettings(settings: unknown): PbftSettings {
       } else out[key] = raw;
     }
   }
+  // Unset, the overall bound follows the request timer (8 of its periods), so raising one alone
+  // never makes the pair inconsistent.
+  if (
+    !Object.hasOwn(settings, "maxRequestWaitTicks") &&
+    typeof out.requestTimeoutTicks === "number"
+  ) {
+    out.maxRequestWaitTicks = Math.min(
+      out.requestTimeoutTicks * 8,
+      intBounds.maxRequestWaitTicks[1],
+    );
+  }
   const s = out as unknown as PbftSettings;
   if (problems.length === 0) {
     if (s.windowSize % s.checkpointInterval !== 0 || s.windowSize < 2 * s.checkpointInterval) {
       problems.push(
         `windowSize: must be a multiple of checkpointInterval and at least twice it (so the next checkpoint can become stable while the window is full), got ${s.windowSize} with checkpointInterval ${s.checkpointInterval}`,
       );
+    }
+    if (s.maxRequestWaitTicks < s.requestTimeoutTicks) {
+      problems.push("maxRequestWaitTicks: must be at least requestTimeoutTicks");
     }
     if (s.maxViewChangeTicks < s.viewChangeTicks) {
       problems.push("maxViewChangeTicks: must be at least viewChangeTicks");
