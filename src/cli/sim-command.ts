@@ -31,6 +31,8 @@ Usage: lockstep sim --protocol P [--seeds N | --seed S] [options]
   --twins         Twins (Bano et al. 2020), for Byzantine protocols: seed S runs enumerated
                    scenario S-1, where one replica runs as two copies with the same keys on two
                    sides of a partition that changes, then heals (the scenario owns partitions)
+  --twin-count K   with --twins: twin K replicas at once (1 to f, default 1; e.g. --replicas 7
+                   --f 2 --twin-count 2), each copy A on side A and each copy B on side B
   --crash-sweep    instead of random crashes alone: seed S crashes the first primary or backup
                    once, at the boundary S enumerates (a message, a durable write, an external
                    answer; before or after it; process or machine crash); use with --faults none
@@ -66,6 +68,7 @@ export async function simCommand(argv: readonly string[]): Promise<number> {
     "until-failure": { type: "boolean" },
     roles: { type: "boolean" },
     twins: { type: "boolean" },
+    "twin-count": { type: "string" },
     "crash-sweep": { type: "boolean" },
     "faulty-client": { type: "boolean" },
     list: { type: "boolean" },
@@ -105,6 +108,21 @@ export async function simCommand(argv: readonly string[]): Promise<number> {
   const f = args.f === undefined ? undefined : intOption("sim", "f", args.f, 0, 0, 10);
   const replicas =
     args.replicas === undefined ? undefined : intOption("sim", "replicas", args.replicas, 1, 1, 31);
+  let twinCount: number | undefined;
+  if (args["twin-count"] !== undefined) {
+    if (!args.twins) throw new UsageError("sim: --twin-count needs --twins");
+    const tolerated = f ?? protocol.defaultF;
+    twinCount = intOption("sim", "twin-count", args["twin-count"], 1, 1, 10);
+    if (twinCount > tolerated)
+      throw new UsageError(
+        `sim: --twin-count ${twinCount} twins more replicas than f = ${tolerated} tolerates`,
+      );
+    const n = replicas ?? protocol.definition.replicaCount.replicasFor(tolerated);
+    if (3 * twinCount >= n)
+      throw new UsageError(
+        `sim: --twin-count ${twinCount} needs more than ${3 * twinCount} replicas, got ${n}`,
+      );
+  }
   const base: Omit<SimOptions, "seed"> = {
     protocol: protocol.name,
     service,
@@ -117,6 +135,7 @@ export async function simCommand(argv: readonly string[]): Promise<number> {
     ...(f !== undefined ? { f } : {}),
     ...(args.roles ? { roles: true } : {}),
     ...(args.twins ? { twins: true } : {}),
+    ...(twinCount !== undefined && twinCount > 1 ? { twinCount } : {}),
     ...(args["crash-sweep"] ? { crashSweep: true } : {}),
     ...(args["faulty-client"] ? { faultyClient: true } : {}),
   };

@@ -59,6 +59,8 @@ export interface SimOptions {
    * network, over the scenario the seed enumerates; the scenario owns the partitions.
    */
   readonly twins?: boolean;
+  /** Twins runs: how many replicas are twinned at once (1 to f; default 1). */
+  readonly twinCount?: number;
   /**
    * The adversary's faulty client (Byzantine protocols) runs next to the correct clients in 30%
    * of the seeds (src/protocols/pbft/faulty-client.ts).
@@ -111,6 +113,8 @@ export function replayCommand(options: SimOptions): string {
   if (options.f !== undefined) parts.push(`--f ${options.f}`);
   if (options.roles) parts.push("--roles");
   if (options.twins) parts.push("--twins");
+  if (options.twins && (options.twinCount ?? 1) > 1)
+    parts.push(`--twin-count ${options.twinCount}`);
   if (options.crashSweep) parts.push("--crash-sweep");
   if (options.faultyClient) parts.push("--faulty-client");
   return parts.join(" ");

@@ -322,15 +322,18 @@ export class Simulation {
     const endpoints = this.n + options.clients + (membership || roles ? 1 : 0);
     this.network = new SimNetwork(this.n, endpoints + (withFaultyClient ? 1 : 0));
     this.checker = new ReplicationChecker(() => this.now);
-    // Twins: the scenario (enumerated from the seed) names the one faulty replica, the twin.
+    // Twins: the scenario (enumerated from the seed) names the faulty replicas, the twins: one,
+    // or with --twin-count up to f.
     this.twins = options.twins
-      ? new TwinsTopology(twinsScenario(Math.max(0, options.seed - 1), this.n))
+      ? new TwinsTopology(
+          twinsScenario(Math.max(0, options.seed - 1), this.n, options.twinCount ?? 1),
+        )
       : undefined;
     this.sweep = options.crashSweep
       ? new CrashSweep(crashSweepPoint(options.seed, this.n))
       : undefined;
     this.faulty = this.twins
-      ? new Set([this.twins.scenario.twin])
+      ? new Set(this.twins.scenario.twins)
       : new Set(this.protocol.adversary?.pick(this.random, this.n, f) ?? []);
     this.external = this.protocol.simExternal?.();
     // One disk layout per run: small segments and few kept snapshots make compaction (and with
@@ -741,12 +744,11 @@ export class Simulation {
       durable,
     });
     const adversary = this.faulty.has(r.id) ? this.protocol.adversary : undefined;
-    const core =
-      this.twins?.scenario.twin === r.id
-        ? this.twinOf(r, created)
-        : adversary
-          ? adversary.wrap(created, r.random.fork(), this.cryptoFor(`r${r.id}`))
-          : checkingInvariants(created, () => this.checkOneLeaderPerEpoch(r.id, created.status()));
+    const core = this.twins?.scenario.twins.includes(r.id)
+      ? this.twinOf(r, created)
+      : adversary
+        ? adversary.wrap(created, r.random.fork(), this.cryptoFor(`r${r.id}`))
+        : checkingInvariants(created, () => this.checkOneLeaderPerEpoch(r.id, created.status()));
     const inc = r.incarnation;
     const node = new ReplicaNode<WireTypes>(
       core,

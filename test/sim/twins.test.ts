@@ -30,7 +30,7 @@ describe("Twins scenarios", () => {
     const seen = new Set<string>();
     for (let i = 0; i < 4 * 8; i++) {
       const s = twinsScenario(i, 4);
-      seen.add(`${s.twin}:${JSON.stringify(s.phases[0]!.sides)}`);
+      seen.add(`${s.twins[0]}:${JSON.stringify(s.phases[0]!.sides)}`);
     }
     expect(seen.size).toBe(32);
     // And over the whole space every second phase (seven splits and healed) and placement occurs.
@@ -38,10 +38,41 @@ describe("Twins scenarios", () => {
     for (let i = 0; i < twinsScenarioCount(4); i++) {
       const s = twinsScenario(i, 4);
       second.add(
-        `${s.twin}/${JSON.stringify(s.phases[1]!.sides)}/${s.clientsReachBoth}/${s.phases[1]!.from}`,
+        `${s.twins[0]}/${JSON.stringify(s.phases[1]!.sides)}/${s.clientsReachBoth}/${s.phases[1]!.from}`,
       );
     }
     expect(second.size).toBe(4 * 9 * 2 * 3);
+  });
+
+  it("twin several replicas at once: every pair of seven, the others split, one-twin numbering kept", () => {
+    // C(7,2) = 21 pairs × 2^5 first splits × (2^5 + 1) × 2 × 3.
+    expect(twinsScenarioCount(7, 2)).toBe(21 * 32 * 33 * 2 * 3);
+    expect(twinsScenarioCount(7)).toBe(7 * 64 * 65 * 2 * 3);
+    expect(twinsScenario(5, 7, 1).twins).toEqual([5]);
+    expect(twinsScenario(0, 7, 2).label).toBe(
+      "twins r0,r1, clients reach both copies: [A 2,3,4,5,6 | B ] @0 -> [A 2,3,4,5,6 | B ] @0.5 -> healed @1",
+    );
+    const pairs = new Set<string>();
+    for (let i = 0; i < 21; i++) pairs.add(twinsScenario(i, 7, 2).twins.join(","));
+    expect(pairs.size).toBe(21);
+    expect(() => twinsScenario(0, 6, 2)).toThrow(/at most f/);
+    // Index 1 + 21·5: twins r0 and r2 (pair 1), first split mask 0b00101 over r1, r3, r4, r5, r6:
+    // copy A with r3, r5 and r6, copy B with r1 and r4.
+    const t = new TwinsTopology(twinsScenario(1 + 21 * 5, 7, 2));
+    expect(t.scenario.twins).toEqual([0, 2]);
+    expect([1, 3, 4, 5, 6].map((p) => t.reaches(0, p))).toEqual([false, true, false, true, true]);
+    expect([1, 3, 4, 5, 6].map((p) => t.reaches(1, p))).toEqual([true, false, true, false, false]);
+    // The twins hear each other from either side.
+    expect([t.reaches(0, 2), t.reaches(1, 2), t.reaches(0, 0), t.reaches(1, 0)]).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect(t.groups()).toEqual([
+      [0, 2, 3, 5, 6],
+      [0, 1, 2, 4],
+    ]);
   });
 
   it("route each copy to its side only, and to everyone once healed", () => {
