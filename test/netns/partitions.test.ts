@@ -180,7 +180,7 @@ describe("partitions on real processes in network namespaces", () => {
   it("primary/backup: the primary cut from the arbiter and its backup stops; the backup takes over", async (context) => {
     if (skipReason) return context.skip(skipReason);
     const summary = await scenario(
-      ["--protocol", "primary-backup", "--scenario", "arbiter-cut", "--hold-ms", "3000"],
+      ["--protocol", "primary-backup", "--scenario", "arbiter-cut", "--hold-ms", "2000"],
       120_000,
     );
     const pb = summary.primaryBackup!;
