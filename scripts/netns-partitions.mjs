@@ -54,7 +54,7 @@ const protocolScenarios = {
 function usage(message) {
   console.error(`netns-partitions: ${message}`);
   console.error(
-    `usage: node scripts/netns-partitions.mjs --scenario ${scenarios.join("|")} [--replicas N] [--duration S] [--isolate-ms MS] [--goal-ms MS] [--protocol raft|primary-backup] [--arbiter raft|single] [--cut primary|backup] [--clients N] [--out DIR] [--seed N] | --cleanup`,
+    `usage: node scripts/netns-partitions.mjs --scenario ${scenarios.join("|")}|arbiter-cut (primary-backup) [--replicas N] [--duration S] [--isolate-ms MS] [--goal-ms MS] [--protocol raft|primary-backup] [--arbiter raft|single] [--cut primary|backup] [--clients N] [--out DIR] [--seed N] | --cleanup`,
   );
   process.exit(2);
 }
