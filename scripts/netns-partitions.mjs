@@ -7,7 +7,12 @@
 //
 // Scenarios: isolate-leader, majority-minority, one-way, bridge, pause, kill, heal-kill (the
 // issue 11 regression: isolate a follower, heal, kill the other follower), mixed (all of them
-// once), random (random faults until --duration seconds have passed). Prints one JSON summary
+// once), random (random faults until --duration seconds have passed). With
+// `--protocol primary-backup` (a pair, replicas 0 and 1, plus its arbiter: a 3-replica Raft
+// group in namespaces of its own, or one process with `--arbiter single`), the scenario is
+// arbiter-cut: the primary is cut from the arbiter and from its backup; the backup must go live
+// through the arbiter, the primary must not (no commit, no newer epoch) and rejoin after the
+// heal (`--cut backup` cuts the backup instead: the primary goes on alone). Prints one JSON summary
 // line; exits 0 when no acknowledged write was lost, the history is linearizable and writes
 // came back within --goal-ms after every heal; 1 otherwise; 2 on bad arguments or a machine
 // that cannot run it (the reason is printed). --cleanup only removes leftovers of a crashed run.
@@ -40,11 +45,16 @@ const scenarios = [
   "mixed",
   "random",
 ];
+/** The scenarios each protocol can run (primary/backup's need its arbiter). */
+const protocolScenarios = {
+  raft: scenarios,
+  "primary-backup": ["arbiter-cut"],
+};
 
 function usage(message) {
   console.error(`netns-partitions: ${message}`);
   console.error(
-    `usage: node scripts/netns-partitions.mjs --scenario ${scenarios.join("|")} [--replicas N] [--duration S] [--isolate-ms MS] [--goal-ms MS] [--protocol raft] [--clients N] [--out DIR] [--seed N] | --cleanup`,
+    `usage: node scripts/netns-partitions.mjs --scenario ${scenarios.join("|")}|arbiter-cut (primary-backup) [--replicas N] [--duration S] [--isolate-ms MS] [--goal-ms MS] [--protocol raft|primary-backup] [--arbiter raft|single] [--cut primary|backup] [--clients N] [--out DIR] [--seed N] | --cleanup`,
   );
   process.exit(2);
 }
@@ -54,6 +64,12 @@ class Run {
   constructor(options) {
     this.o = options;
     this.n = options.replicas;
+    // Primary/backup's arbiter replicas run in the namespaces after the pair's: arbiter i in
+    // replica namespace n + i. `namespaces` counts both.
+    this.arbiterN =
+      options.protocol === "primary-backup" ? (options.arbiter === "single" ? 1 : 3) : 0;
+    this.namespaces = this.n + this.arbiterN;
+    this.arbiterChildren = new Map(); // arbiter id → ChildProcess
     this.children = new Map(); // id → ChildProcess
     this.paused = new Set();
     this.events = [];
@@ -73,9 +89,11 @@ class Run {
     this.t0 = now();
     const lib = await import(join(root, "dist/index.js"));
     const keys = lib.generateClusterKeys(this.n);
+    const pb = this.o.protocol === "primary-backup";
     const config = lib.validateClusterConfig({
+      ...(pb ? { clusterId: "netns-pb" } : {}),
       protocol: this.o.protocol,
-      f: this.o.protocol === "single" ? 0 : Math.floor((this.n - 1) / 2),
+      f: this.o.protocol === "single" ? 0 : pb ? 1 : Math.floor((this.n - 1) / 2),
       tickMs: 10,
       replicas: Array.from({ length: this.n }, (_, id) => ({
         id,
@@ -92,13 +110,67 @@ class Run {
     for (let id = 0; id < this.n; id++) {
       lib.writeKeyFile(join(this.dir, `replica-${id}.json`), lib.replicaKeyFile(keys, id));
     }
+    if (pb) await this.writeArbiter(config);
     ns.cleanup();
-    ns.setup(this.n);
+    ns.setup(this.namespaces);
+    for (let id = 0; id < this.arbiterN; id++) this.startArbiter(id);
     for (let id = 0; id < this.n; id++) this.startReplica(id);
     this.startDriver();
     // The driver answers once it has loaded the library; on a loaded machine that can take a
     // while, so the first question waits longer than the rest.
     await this.ask({ cmd: "status" }, 120_000);
+  }
+
+  /**
+   * The arbiter as `lockstep init --protocol primary-backup` lays it out (DIR/arbiter/, and each
+   * pair replica's client key in DIR/keys/arbiter-client-<id>.json, where replicas look for it).
+   */
+  async writeArbiter(pairConfig) {
+    const init = await import(join(root, "dist/cli/init-arbiter.js"));
+    const addresses = Array.from({ length: this.arbiterN }, (_, i) => ({
+      host: ns.replicaAddress(this.n + i),
+      port: 7000,
+      metricsPort: 7100,
+    }));
+    const config = init.arbiterConfig(
+      this.o.arbiter,
+      pairConfig.clusterId,
+      addresses,
+      this.n,
+      pairConfig.tickMs,
+    );
+    mkdirSync(join(this.dir, "keys"), { recursive: true, mode: 0o700 });
+    init.writeArbiter(this.dir, config, this.n);
+  }
+
+  startArbiter(id) {
+    const dir = join(this.dir, "arbiter");
+    const out = openSync(join(dir, `arbiter-${id}.log`), "a");
+    const argv = [
+      "netns",
+      "exec",
+      ns.replicaNs(this.n + id),
+      process.execPath,
+      join(root, "dist/runtime/replica-main.js"),
+      "--config",
+      join(dir, "cluster.json"),
+      "--keys",
+      join(dir, "keys", `replica-${id}.json`),
+      "--id",
+      String(id),
+      "--data",
+      join(dir, `data-${id}`),
+      "--metrics-host",
+      ns.replicaAddress(this.n + id),
+      "--log-level",
+      "warn",
+    ];
+    this.arbiterChildren.set(id, spawn("ip", argv, { stdio: ["ignore", out, out] }));
+  }
+
+  /** Namespace indexes of the arbiter's replicas. */
+  arbiterNamespaces() {
+    return Array.from({ length: this.arbiterN }, (_, i) => this.n + i);
   }
 
   startReplica(id) {
@@ -189,6 +261,19 @@ class Run {
     throw new Error(`no leader within ${timeoutMs} ms`);
   }
 
+  /** Primary/backup: waits until `backup` follows `primary` in its epoch, in sync (eligible). */
+  async backupInSync(primary, backup, timeoutMs = 15_000) {
+    const deadline = now() + timeoutMs;
+    for (let i = 0; i < 1_000 && now() < deadline; i++) {
+      const statuses = await this.statuses();
+      const p = statuses.find((s) => s.replica === primary);
+      const b = statuses.find((s) => s.replica === backup);
+      if (b?.role === "backup" && b.leader === primary && b.term === p?.term) return;
+      await sleep(100);
+    }
+    throw new Error(`r${backup} was not an in-sync backup of r${primary} within ${timeoutMs} ms`);
+  }
+
   async statuses() {
     return (await this.ask({ cmd: "status" })).statuses;
   }
@@ -203,7 +288,7 @@ class Run {
 
   heal() {
     this.socketReport("before-heal");
-    ns.healAll(this.n);
+    ns.healAll(this.namespaces);
     this.event("heal", {}, true);
   }
 
@@ -233,7 +318,7 @@ class Run {
 
   /** Heals everything and brings every replica back; waits until all applied the same index. */
   async restoreAll() {
-    ns.healAll(this.n);
+    ns.healAll(this.namespaces);
     for (const id of [...this.paused]) this.resume(id);
     for (let id = 0; id < this.n; id++) if (!this.children.has(id)) this.startReplica(id);
     const leader = await this.leader(15_000);
@@ -249,14 +334,16 @@ class Run {
 
   async stopAll() {
     for (const id of [...this.paused]) this.resume(id);
-    for (const child of this.children.values()) child.kill("SIGTERM");
+    const all = [...this.children.values(), ...this.arbiterChildren.values()];
+    for (const child of all) child.kill("SIGTERM");
     const deadline = now() + 5_000;
     for (let i = 0; i < 100 && now() < deadline; i++) {
-      if ([...this.children.values()].every((c) => c.exitCode !== null || c.signalCode)) break;
+      if (all.every((c) => c.exitCode !== null || c.signalCode)) break;
       await sleep(50);
     }
-    for (const child of this.children.values()) child.kill("SIGKILL");
+    for (const child of all) child.kill("SIGKILL");
     this.children.clear();
+    this.arbiterChildren.clear();
     this.driver?.kill("SIGKILL");
   }
 }
@@ -370,6 +457,56 @@ const steps = {
   },
 };
 
+/**
+ * Primary/backup: one replica of the pair (`--cut primary`, the default, or `--cut backup`) is
+ * cut from every arbiter replica and from the other replica of the pair; the clients still
+ * reach both. The other replica reaches the arbiter, so it must win the next epoch and serve;
+ * the cut-off one must not go live: it commits nothing after the cut and never leads in a newer
+ * epoch. Exactly one side serves. Then heal: the cut-off replica follows the newer epoch.
+ */
+steps["arbiter-cut"] = async (run, o) => {
+  const primary = await run.leader();
+  const backup = run.others(primary)[0];
+  await run.backupInSync(primary, backup);
+  const cutOff = o.cut === "backup" ? backup : primary;
+  const other = cutOff === primary ? backup : primary;
+  const epoch = (await run.statuses()).find((s) => s.replica === primary).term;
+  for (const a of run.arbiterNamespaces()) ns.cut(cutOff, a);
+  ns.cut(primary, backup);
+  const cutAt = now();
+  run.event("arbiter-cut", { replica: cutOff, primary, epoch }, true);
+  const watch = {
+    cutOff,
+    other,
+    epoch,
+    cutOffCommitAtCut: null,
+    cutOffCommitAtEnd: null,
+    cutOffLedNewerEpoch: false,
+    cutOffRoles: [],
+    otherLive: null,
+    polls: 0,
+  };
+  const end = cutAt + o.holdMs;
+  for (let i = 0; i < 10_000 && now() < end; i++) {
+    const statuses = await run.statuses();
+    watch.polls++;
+    const c = statuses.find((s) => s.replica === cutOff);
+    const t = statuses.find((s) => s.replica === other);
+    if (c?.role !== undefined) {
+      watch.cutOffCommitAtCut ??= c.commitIndex;
+      watch.cutOffCommitAtEnd = c.commitIndex;
+      if (c.leads && c.term > epoch) watch.cutOffLedNewerEpoch = true;
+      if (!watch.cutOffRoles.includes(c.role)) watch.cutOffRoles.push(c.role);
+    }
+    if (t?.leads && t.term > epoch && watch.otherLive === null)
+      watch.otherLive = { epoch: t.term, afterMs: Math.round(now() - cutAt) };
+    await sleep(100);
+  }
+  run.pb = watch;
+  run.heal();
+  await sleep(o.settleMs);
+};
+
 steps.mixed = async (run, o) => {
   for (const name of [
     "isolate-leader",
@@ -396,6 +533,20 @@ steps.random = async (run, o) => {
     await steps[kind](run, { ...o, holdMs: 1_000 + Math.floor(random() * 4_000) });
   }
 };
+
+/** What the arbiter-cut scenario saw, and what was wrong with it (empty: exactly one side served). */
+function primaryBackupVerdict(w) {
+  const problems = [];
+  if (w.cutOffLedNewerEpoch)
+    problems.push(`r${w.cutOff} went live in a newer epoch without reaching the arbiter`);
+  if (w.cutOffCommitAtCut === null) problems.push(`r${w.cutOff} never answered a status poll`);
+  else if (w.cutOffCommitAtEnd > w.cutOffCommitAtCut)
+    problems.push(
+      `r${w.cutOff} committed ${w.cutOffCommitAtCut} → ${w.cutOffCommitAtEnd} while cut off`,
+    );
+  if (w.otherLive === null) problems.push(`r${w.other} did not go live in a newer epoch`);
+  return { ...w, problems };
+}
 
 /** Availability after each measured event: first acknowledged write, longest write gap. */
 function availability(history, events, windowMs) {
@@ -435,6 +586,8 @@ async function main() {
         "hold-ms": { type: "string", default: "4000" },
         "goal-ms": { type: "string", default: "1000" },
         protocol: { type: "string", default: "raft" },
+        arbiter: { type: "string", default: "raft" },
+        cut: { type: "string", default: "primary" },
         clients: { type: "string", default: "4" },
         out: { type: "string" },
         seed: { type: "string", default: "1" },
@@ -456,8 +609,13 @@ async function main() {
     ns.cleanup();
     return 0;
   }
-  if (!scenarios.includes(args.scenario))
-    usage(`--scenario must be one of ${scenarios.join(", ")}`);
+  const allowed = protocolScenarios[args.protocol];
+  if (!allowed) usage(`--protocol must be one of ${Object.keys(protocolScenarios).join(", ")}`);
+  if (!allowed.includes(args.scenario))
+    usage(`--scenario with ${args.protocol} must be one of ${allowed.join(", ")}`);
+  if (!["raft", "single"].includes(args.arbiter)) usage("--arbiter must be raft or single");
+  if (!["primary", "backup"].includes(args.cut)) usage("--cut must be primary or backup");
+  const pb = args.protocol === "primary-backup";
   const int = (name, min, max) => {
     const v = Number(args[name]);
     if (!Number.isInteger(v) || v < min || v > max) usage(`--${name} must be ${min}..${max}`);
@@ -465,7 +623,7 @@ async function main() {
   };
   const o = {
     scenario: args.scenario,
-    replicas: int("replicas", 3, 9),
+    replicas: pb ? 2 : int("replicas", 3, 9),
     durationMs: int("duration", 1, 86_400) * 1000,
     isolateMs: int("isolate-ms", 0, 600_000),
     holdMs: int("hold-ms", 100, 600_000),
@@ -474,10 +632,11 @@ async function main() {
     seed: int("seed", 0, 2 ** 30),
     settleMs: 1_500,
     protocol: args.protocol,
+    arbiter: args.arbiter,
+    cut: args.cut,
     quiet: args.quiet,
     isolateLow: args["isolate-low"],
   };
-  if (o.protocol !== "raft") usage("--protocol: only raft replicates across replicas today");
   o.out = args.out ? resolve(args.out) : mkdtempSync(join(tmpdir(), "lsnp-"));
   mkdirSync(o.out, { recursive: true });
 
@@ -522,6 +681,7 @@ async function main() {
       verdict: check.verdict,
       availability: after,
       events: run.events.map((e) => ({ ...e, t: Math.round(e.t - run.t0) })),
+      ...(run.pb ? { primaryBackup: primaryBackupVerdict(run.pb) } : {}),
       seconds: Math.round((now() - run.t0) / 100) / 10,
     };
   } finally {
@@ -532,7 +692,11 @@ async function main() {
   const slow = summary.availability.filter(
     (a) => a.writesBackMs === null || a.writesBackMs > o.goalMs || a.longestWriteGapMs > o.goalMs,
   );
-  const ok = summary.missing.length === 0 && summary.verdict === "ok" && slow.length === 0;
+  const ok =
+    summary.missing.length === 0 &&
+    summary.verdict === "ok" &&
+    slow.length === 0 &&
+    (summary.primaryBackup?.problems.length ?? 0) === 0;
   return ok ? 0 : 1;
 }
 

@@ -134,6 +134,8 @@ describe("primary/backup on real processes", () => {
     const alone = (await cluster.pair.status(primary.replica))!;
     expect(alone.leads).toBe(true);
     expect(alone.term).toBeGreaterThan(primary.term);
+    // Replies carry their epoch over the real wire: the client knows the new one.
+    expect(c.protocolStats.epoch).toBe(alone.term);
     cluster.pair.start(backup);
     await cluster.backupInSync(backup);
     const status = await runCliAsync(["status", "--config", `${cluster.dir}/cluster.json`]);
@@ -160,6 +162,13 @@ describe("primary/backup on real processes", () => {
     expect(woke.term).toBeGreaterThanOrEqual(next.term);
     expect(woke.leads).toBe(false);
     const result = await running;
+    console.log(
+      JSON.stringify({
+        test: "pb primary SIGSTOP",
+        staleEpochReplies: result.protocolStats.staleEpochReplies ?? 0,
+        oldPrimary: (await cluster.pair.status(first.replica))?.details,
+      }),
+    );
     expect(result.completed).toBeGreaterThan(50);
     await verify(cluster, result);
   }, 40_000);

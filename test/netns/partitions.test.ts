@@ -68,6 +68,18 @@ interface Summary {
     longestWriteGapMs: number;
   }[];
   readonly seconds: number;
+  /** The arbiter-cut scenario of primary/backup (scripts/netns-partitions.mjs). */
+  readonly primaryBackup?: {
+    readonly cutOff: number;
+    readonly other: number;
+    readonly epoch: number;
+    readonly cutOffCommitAtCut: number | null;
+    readonly cutOffCommitAtEnd: number | null;
+    readonly cutOffLedNewerEpoch: boolean;
+    readonly cutOffRoles: readonly string[];
+    readonly otherLive: { readonly epoch: number; readonly afterMs: number } | null;
+    readonly problems: readonly string[];
+  };
 }
 
 let skipReason: string | undefined;
@@ -112,6 +124,7 @@ async function scenario(
       operations: summary.operations,
       readBack: summary.uniqueWritesReadBack,
       availability: summary.availability,
+      ...(summary.primaryBackup ? { primaryBackup: summary.primaryBackup } : {}),
     }),
   );
   const history = JSON.parse(readFileSync(summary.history, "utf8")) as Operation<
@@ -157,5 +170,25 @@ describe("partitions on real processes in network namespaces", () => {
       ["--scenario", "majority-minority", "--replicas", "5", "--hold-ms", "4000"],
       120_000,
     );
+  });
+
+  // Issue 14: split brain is impossible. The primary is cut from the arbiter (a 3-replica Raft
+  // group in namespaces of its own) and from its backup; the clients reach both. The backup
+  // wins the next epoch and serves; the primary, unable to reach the arbiter, must not go live:
+  // it commits nothing more and never leads a newer epoch. After the heal it follows the
+  // newer epoch; no acknowledged write is lost and the history is linearizable.
+  it("primary/backup: the primary cut from the arbiter and its backup stops; the backup takes over", async (context) => {
+    if (skipReason) return context.skip(skipReason);
+    const summary = await scenario(
+      ["--protocol", "primary-backup", "--scenario", "arbiter-cut", "--hold-ms", "2000"],
+      120_000,
+    );
+    const pb = summary.primaryBackup!;
+    expect(pb.problems).toEqual([]);
+    expect(pb.cutOffLedNewerEpoch).toBe(false);
+    expect(pb.cutOffCommitAtEnd).toBe(pb.cutOffCommitAtCut);
+    expect(pb.otherLive?.epoch).toBeGreaterThan(pb.epoch);
+    expect(pb.cutOffRoles).toContain("campaigning");
+    expect(summary.availability.map((a) => a.event)).toEqual(["arbiter-cut", "heal"]);
   });
 });

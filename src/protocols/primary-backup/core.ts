@@ -57,6 +57,7 @@ export class PrimaryBackupCore implements ProtocolCore<PrimaryBackupWire> {
         ackOn: n.settings.ackOn,
         lastLoss: n.lastLoss ?? null,
         droppedMessages: n.dropped,
+        clientEpochRefusals: n.clientEpochRefusals,
       },
     };
   }
@@ -104,8 +105,20 @@ export class PrimaryBackupCore implements ProtocolCore<PrimaryBackupWire> {
         break;
     }
     maybeFlushBatch(n, out);
-    return out;
+    return stampEpoch(n, out);
   }
+}
+
+/**
+ * Every reply carries the epoch this replica is in as it answers, so a client that has seen a
+ * newer epoch can refuse it (client.ts).
+ */
+function stampEpoch(n: PbNode, out: Out[]): Out[] {
+  for (let i = 0; i < out.length; i++) {
+    const o = out[i]!;
+    if (o.type === "reply") out[i] = { ...o, msg: { ...o.msg, epoch: n.epoch } };
+  }
+  return out;
 }
 
 function onTick(n: PbNode, out: Out[]): void {

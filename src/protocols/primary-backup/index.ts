@@ -1,7 +1,7 @@
-import { clientReplySchema, clientRequestSchema } from "../../core/client-messages.js";
-import { createLeaderClient } from "../../core/leader-client.js";
 import type { ProtocolDefinition } from "../../core/protocol.js";
 import { trustOneReply } from "../../core/reply-voter.js";
+import { createPrimaryBackupClient } from "./client.js";
+import { pbClientReplySchema, pbClientRequestSchema } from "./client-messages.js";
 import {
   primaryBackupDurableRules,
   primaryBackupReplicaCount,
@@ -13,6 +13,13 @@ import { type PrimaryBackupWire, primaryBackupPeerSchema } from "./messages.js";
 import type { PrimaryBackupPlantedBug } from "./planted-bugs.js";
 
 export { MemoryArbiter } from "./arbiter.js";
+export { createPrimaryBackupClient, PrimaryBackupClient } from "./client.js";
+export {
+  type PbClientReply,
+  type PbClientRequest,
+  pbClientReplySchema,
+  pbClientRequestSchema,
+} from "./client-messages.js";
 export {
   primaryBackupDurableRules,
   primaryBackupReplicaCount,
@@ -60,15 +67,15 @@ export function createPrimaryBackupProtocol(
     replicaCount: primaryBackupReplicaCount,
     schemas: {
       peer: primaryBackupPeerSchema,
-      request: clientRequestSchema,
-      response: clientReplySchema,
+      request: pbClientRequestSchema,
+      response: pbClientReplySchema,
     },
     durableRules: primaryBackupDurableRules,
     status: primaryBackupStatus,
     replyQuorums: trustOneReply,
     validateSettings: validatePrimaryBackupSettings,
     createReplica: (replica) => new PrimaryBackupCore(replica, options.plantedBug),
-    createClient: (client) => createLeaderClient(client),
+    createClient: (client) => createPrimaryBackupClient(client),
   };
 }
 

@@ -22,6 +22,9 @@ export function assertPbInvariants(n: PbNode): void {
     const paired = n.pairedWith === undefined ? undefined : n.progress.get(n.pairedWith);
     if (n.bug === undefined && paired && n.commit > paired.match)
       fail(`commit ${n.commit} beyond the paired backup's ack ${paired.match}`);
+    // A client that saw a newer epoch in a reply proves this primary deposed.
+    if (n.clientEpoch > n.epoch)
+      fail(`live in epoch ${n.epoch} after a client came from epoch ${n.clientEpoch}`);
     if (n.awaiting.size > n.settings.maxPending)
       fail(`${n.awaiting.size} awaiting commands exceed maxPending`);
   } else if (n.awaiting.size > 0 && !n.campaign) {

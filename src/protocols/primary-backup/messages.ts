@@ -1,8 +1,8 @@
-import type { ClientReplyMessage, ClientRequestMessage } from "../../core/client-messages.js";
 import type { LogIndex, ReplicaId } from "../../core/ids.js";
 import { type LogEntry, logEntrySchema } from "../../core/log-entry.js";
 import type { WireTypes } from "../../core/protocol.js";
 import { array, bool, bytes, int, object, type Schema, tagged } from "../../core/schema.js";
+import type { PbClientReply, PbClientRequest } from "./client-messages.js";
 
 /** An epoch: primary/backup's number for "who is primary", decided by the arbiter. */
 export type Epoch = number;
@@ -69,8 +69,8 @@ export interface ArbiterAnswer {
 
 export interface PrimaryBackupWire extends WireTypes {
   readonly peer: PrimaryBackupMessage;
-  readonly request: ClientRequestMessage;
-  readonly response: ClientReplyMessage;
+  readonly request: PbClientRequest;
+  readonly response: PbClientReply;
   readonly external: { readonly request: ArbiterRequest; readonly answer: ArbiterAnswer };
 }
 

@@ -101,6 +101,14 @@ export class PbNode {
   /** Why this replica is not primary, when it lost a test-and-set (reported in status). */
   lastLoss: string | undefined;
 
+  /**
+   * Highest epoch a client request carried in this incarnation (clients send the highest epoch
+   * they saw in a reply). A live primary must never be older than it: it is deposed.
+   */
+  clientEpoch: Epoch = 0;
+  /** Client requests refused because they came from a newer epoch than this replica's. */
+  clientEpochRefusals = 0;
+
   /** Epoch of the primary message being answered (the old-epoch-accepted bug acks in it). */
   ackEpoch: Epoch = 0;
 

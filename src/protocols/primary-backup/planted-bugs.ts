@@ -11,6 +11,8 @@ export const primaryBackupPlantedBugs = [
   "go-live-before-consuming-log",
   /** A replica accepts log entries from the primary of an older epoch (and acks them). */
   "old-epoch-accepted",
+  /** A live primary serves a client that has seen a newer epoch instead of stepping down. */
+  "old-epoch-client-served",
   /** The backup acknowledges entries it did not keep (their predecessor did not match). */
   "ack-before-receipt",
   /** The backup stamps time and random seed itself instead of replaying the primary's values. */

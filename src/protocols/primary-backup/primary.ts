@@ -6,12 +6,17 @@ import {
   forbiddenCommand,
   isAccessChange,
 } from "../../core/access.js";
-import type { ClientRequestMessage, ReplyResult } from "../../core/client-messages.js";
+import type {
+  ClientReplyMessage,
+  ClientRequestMessage,
+  ReplyResult,
+} from "../../core/client-messages.js";
 import type { ClientId, ReplicaId } from "../../core/ids.js";
 import type { EntryPayload, LogEntry } from "../../core/log-entry.js";
 import type { AppliedAdmin } from "../../core/replicated-service.js";
 import { adoptEpoch, startCampaign } from "./campaign.js";
-import type { AckMessage } from "./messages.js";
+import type { PbClientRequest } from "./client-messages.js";
+import type { AckMessage, Epoch } from "./messages.js";
 import type { HeldQuery, Out, PbNode } from "./node.js";
 import { advanceCommit, sendTo } from "./shipping.js";
 
@@ -31,7 +36,7 @@ export function notPrimary(n: PbNode): ReplyResult {
 export function onClient(
   n: PbNode,
   client: ClientId,
-  msg: ClientRequestMessage,
+  msg: PbClientRequest,
   out: Out[],
   access?: ClientAccess,
 ): void {
@@ -40,6 +45,12 @@ export function onClient(
   const refusal = accessRefusal(msg, access);
   if (refusal !== undefined) {
     out.push({ type: "reply", client, msg: refusal, after: 0 });
+    return;
+  }
+  if (msg.epoch !== undefined && msg.epoch > n.epoch && refuseNewerEpoch(n, msg.epoch, out)) {
+    // No hint: the primary this replica knows is older than what the client has seen.
+    const result = { ok: false, error: "not-leader" } as const;
+    out.push({ type: "reply", client, msg: notPrimaryReply(client, msg, result), after: 0 });
     return;
   }
   if (msg.type === "admin" && isAccessChange(msg.admin)) {
@@ -65,16 +76,7 @@ export function onClient(
     return;
   }
   if (!n.live) {
-    const result = notPrimary(n);
-    out.push({
-      type: "reply",
-      client,
-      msg:
-        msg.type === "request"
-          ? { type: "reply", client, seq: msg.seq, result }
-          : { type: "queryReply", client, qid: msg.qid, result },
-      after: 0,
-    });
+    out.push({ type: "reply", client, msg: notPrimaryReply(client, msg, notPrimary(n)), after: 0 });
     return;
   }
   if (msg.type === "query") {
@@ -103,6 +105,32 @@ export function onClient(
       : { client, seq: msg.seq, ackedBelow: msg.ackedBelow, cmd: msg.cmd },
   );
   if (n.batch.length >= n.settings.maxBatchCommands) flushBatch(n, out);
+}
+
+/** The answer to `msg` that names no result: `result` is a refusal. */
+function notPrimaryReply(
+  client: ClientId,
+  msg: ClientRequestMessage,
+  result: ReplyResult,
+): ClientReplyMessage {
+  if (msg.type === "request") return { type: "reply", client, seq: msg.seq, result };
+  if (msg.type === "query") return { type: "queryReply", client, qid: msg.qid, result };
+  return { type: "adminReply", client, aid: msg.aid, result };
+}
+
+/**
+ * A client request from a newer epoch than ours: some replica answered that client in that
+ * epoch, so a newer primary exists (or existed) and this replica must not serve. A live primary
+ * stops serving at once and asks the arbiter for the next epoch, which either tells it who won
+ * (it follows as a backup) or, if the client's epoch was not real, lets it go on in a new epoch;
+ * the client's number is never adopted by itself. Returns whether the request is refused.
+ */
+function refuseNewerEpoch(n: PbNode, epoch: Epoch, out: Out[]): boolean {
+  n.clientEpoch = Math.max(n.clientEpoch, epoch);
+  if (n.live && n.bug === "old-epoch-client-served") return false;
+  n.clientEpochRefusals++;
+  if (n.live) startCampaign(n, out);
+  return true;
 }
 
 /**

@@ -21,6 +21,8 @@ export interface PrimaryBackupSettings {
   /**
    * Most log entries a paired backup may leave unacknowledged; beyond it the primary answers new
    * commands `busy` (the paper slows the primary down), which bounds how much a go-live replays.
+   * It counts entries, not commands: one entry holds up to `maxBatchCommands` commands, so a
+   * go-live replays at most maxBackupLag × maxBatchCommands commands (plus entries in flight).
    */
   readonly maxBackupLag: number;
   /** Most entries in one append message. */

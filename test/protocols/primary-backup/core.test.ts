@@ -209,7 +209,7 @@ describe("primary/backup: the output rule", () => {
     expect(p.status().role).not.toBe("primary");
     const replies = ofType(deposed, "reply").map((r) => r.msg);
     expect(replies).toEqual([
-      { type: "reply", client: "c0", seq: 2, result: { ok: false, error: "not-leader" } },
+      { type: "reply", client: "c0", seq: 2, result: { ok: false, error: "not-leader" }, epoch: 3 },
     ]);
   });
 
