@@ -25,6 +25,7 @@ import { clientIdProblem } from "../net/principal.js";
 import { dataFrameOverhead } from "../net/session.js";
 import { NodeCrypto } from "../platform/node-crypto.js";
 import { findProtocol } from "../protocols/registry.js";
+import { connectKeys } from "./connect-keys.js";
 import {
   abortedError,
   closedError,
@@ -308,7 +309,8 @@ export function connect<
   QRes extends ValueLike = Res,
 >(options: ConnectOptions): Promise<LockstepClient<Cmd, Res, Q, QRes>>;
 export async function connect(options: ConnectOptions): Promise<LockstepClient> {
-  const { config, keys } = options;
+  const { config } = options;
+  const keys = connectKeys(options.keys);
   const missing = config.replicas.filter((r) => r.host === undefined || r.port === undefined);
   if (missing.length > 0) {
     throw new Error(
