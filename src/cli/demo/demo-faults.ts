@@ -7,7 +7,8 @@ import { DemoFailure } from "./demo-failure.js";
 
 /** One fault button a user pressed on the demo's dashboard, and the demo's step at the time. */
 export interface UserAction {
-  readonly replica: number;
+  /** "r1", or "arbiter r1" for primary/backup's arbiter group. */
+  readonly replica: string;
   readonly action: ControlAction;
   readonly behaviour: string | undefined;
   readonly step: string;
@@ -15,7 +16,7 @@ export interface UserAction {
 
 function describe(a: UserAction): string {
   const what = a.action === "byzantine" ? `byzantine (${a.behaviour ?? "?"})` : a.action;
-  return `user pressed ${what} on r${a.replica} during step "${a.step}"`;
+  return `user pressed ${what} on ${a.replica} during step "${a.step}"`;
 }
 
 /**
@@ -41,6 +42,8 @@ export class DemoFaults implements ReplicaFaults {
     private readonly cluster: () => LocalCluster,
     /** How the demo narrates the dashboard's actions. */
     readonly print: (line: string) => void,
+    /** How its replicas are named in lines about users' actions: "r" or "arbiter r". */
+    private readonly prefix = "r",
   ) {
     this.ids = config.replicas.map((_, id) => id);
     this.slots = this.ids.map((id) => ({
@@ -84,12 +87,18 @@ export class DemoFaults implements ReplicaFaults {
 
   /** The dashboard's user did `action` (recorded for the demo's failure and summary lines). */
   userDid(replica: number, action: ControlAction, behaviour: string | undefined): void {
-    this.userActions.push({ replica, action, behaviour, step: this.step });
+    this.userActions.push({
+      replica: `${this.prefix}${replica}`,
+      action,
+      behaviour,
+      step: this.step,
+    });
   }
 
   /** The demo's own SIGKILL; a DemoFailure when a user's action already stopped it. */
   async kill(id: number): Promise<void> {
-    if (this.child(id)?.alive !== true) this.refuse(id, `SIGKILL r${id}: it is not running`);
+    if (this.child(id)?.alive !== true)
+      this.refuse(id, `SIGKILL ${this.prefix}${id}: it is not running`);
     this.expectedExits.add(id);
     await this.cluster().kill(id, "SIGKILL");
   }
@@ -100,7 +109,8 @@ export class DemoFaults implements ReplicaFaults {
    * be one more than the cluster tolerates.
    */
   start(id: number, behaviour?: string): void {
-    if (this.child(id)?.alive === true) this.refuse(id, `start r${id}: it is already running`);
+    if (this.child(id)?.alive === true)
+      this.refuse(id, `start ${this.prefix}${id}: it is already running`);
     const slot = this.slots[id];
     if (slot === undefined) throw new Error(`replica ${id} is not in the configuration`);
     if (behaviour !== undefined) {
@@ -155,7 +165,9 @@ export class DemoFaults implements ReplicaFaults {
 
   /** A scripted step that a user's action made impossible: says which action, when. */
   private refuse(id: number, what: string): never {
-    const theirs = this.userActions.filter((a) => a.replica === id).map(describe);
+    const theirs = this.userActions
+      .filter((a) => a.replica === `${this.prefix}${id}`)
+      .map(describe);
     const why = theirs.length === 0 ? "" : ` (${theirs.join("; ")})`;
     throw new DemoFailure(`cannot ${what} in step "${this.step}"${why}`);
   }

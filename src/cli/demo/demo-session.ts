@@ -73,9 +73,10 @@ export function requireEveryWriteRead(check: ReadBackResult): void {
  * Says what the dashboard's user did during the run, if anything: the demo's narration and
  * figures then include the effects of those actions, and the reader must know.
  */
-export function reportUserActions(screen: Screen, faults: DemoFaults): void {
-  const line = faults.userActionsLine();
-  if (line === undefined) return;
+export function reportUserActions(screen: Screen, ...groups: DemoFaults[]): void {
+  const lines = groups.flatMap((faults) => faults.userActionsLine() ?? []);
+  if (lines.length === 0) return;
+  const line = lines.join("; ");
   screen.say(
     `the dashboard's user acted during the run (${line}); what is shown above includes their effects`,
   );

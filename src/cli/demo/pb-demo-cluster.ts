@@ -28,9 +28,10 @@ export class PbDemoCluster {
   readonly watch: ClusterWatch;
   /** How the demo and its dashboard's buttons kill and start the pair's replicas. */
   readonly faults: DemoFaults;
+  /** The same for the arbiter group's replicas (only the dashboard's buttons act on them). */
+  readonly arbiterFaults: DemoFaults;
   private readonly logs: ReplicaLogs;
   private readonly arbiterLogs: ReplicaLogs;
-  private ending = false;
 
   private constructor(
     readonly dir: string,
@@ -48,6 +49,12 @@ export class PbDemoCluster {
     );
     this.watch = new ClusterWatch(pairSize, screen.elapsed);
     this.faults = new DemoFaults(config, () => this.pair, screen.say.bind(screen));
+    this.arbiterFaults = new DemoFaults(
+      arbiterConfig,
+      () => this.arbiter,
+      (line) => screen.say(`arbiter ${line}`),
+      "arbiter r",
+    );
     this.pair = new LocalCluster({
       config,
       configFile: join(dir, "cluster.json"),
@@ -75,7 +82,7 @@ export class PbDemoCluster {
       detached: true,
       onOutput: (id, output) => this.arbiterLogs.write(id, output),
       onExit: (id, code, signal) => {
-        if (this.ending) return;
+        if (!this.arbiterFaults.unexpectedExit(id)) return;
         screen.say(`arbiter r${id} exited unexpectedly (${signal ?? `exit code ${code}`})`);
       },
     });
@@ -98,12 +105,18 @@ export class PbDemoCluster {
     return new PbDemoCluster(absolute, config, keys, arbiter, screen);
   }
 
+  /** Names the demo's current step (for lines about the dashboard's users' actions). */
+  enter(step: string): void {
+    this.faults.enter(step);
+    this.arbiterFaults.enter(step);
+  }
+
   get up(): number {
     return this.pair.children.filter((c) => c?.alive === true).length;
   }
 
   startAll(): void {
-    this.arbiter.startAll();
+    this.arbiterFaults.startAll();
     this.faults.startAll();
   }
 
@@ -166,8 +179,8 @@ export class PbDemoCluster {
   }
 
   async stop(graceMs?: number): Promise<void> {
-    this.ending = true;
     this.faults.halt();
+    this.arbiterFaults.halt();
     try {
       await this.pair.stop(graceMs);
       await this.arbiter.stop(graceMs);

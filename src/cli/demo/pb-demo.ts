@@ -44,7 +44,7 @@ export async function pbDemo(options: RealDemoOptions): Promise<number> {
     screen,
     options.dashboard !== false,
     demo.faults,
-    demo.arbiterConfig,
+    demo.arbiterFaults,
   );
   try {
     const phaseMs = options.seconds * 1000;
@@ -65,7 +65,7 @@ export async function pbDemo(options: RealDemoOptions): Promise<number> {
         `${seconds(screen.elapsed() - spawnedAt)} s after the start), r${backupId} its backup`,
     );
 
-    demo.faults.enter("steady load");
+    demo.enter("steady load");
     workload = await DemoWorkload.start({
       config: demo.config,
       keys: demo.keys,
@@ -89,7 +89,7 @@ export async function pbDemo(options: RealDemoOptions): Promise<number> {
     await sleep(phaseMs);
 
     // Kill the primary: the backup must win the next epoch at the arbiter and go live.
-    demo.faults.enter("kill the primary");
+    demo.enter("kill the primary");
     const victim = (await demo.primary("the primary disappeared before the kill")).replica;
     screen.say(`SIGKILL r${victim} (the primary)`);
     const killedAt = screen.elapsed();
@@ -121,7 +121,7 @@ export async function pbDemo(options: RealDemoOptions): Promise<number> {
     await sleep(killedAt + phaseMs - screen.elapsed());
 
     // Restart the old primary: it learns the newer epoch and comes back as the new backup.
-    demo.faults.enter("restart the old primary");
+    demo.enter("restart the old primary");
     const target = (await demo.primary("no primary before the restart")).commitIndex;
     screen.say(`restarting r${victim}`);
     const restartedAt = screen.elapsed();
@@ -136,7 +136,7 @@ export async function pbDemo(options: RealDemoOptions): Promise<number> {
     );
     await sleep(phaseMs);
 
-    demo.faults.enter("read back");
+    demo.enter("read back");
     await load.stop();
     const workloadMs = screen.elapsed() - loadStart;
     stopProgress();
@@ -169,7 +169,7 @@ export async function pbDemo(options: RealDemoOptions): Promise<number> {
     return 1;
   } finally {
     await dashboard?.close();
-    reportUserActions(screen, demo.faults);
+    reportUserActions(screen, demo.faults, demo.arbiterFaults);
     stopProgress();
     screen.endProgress();
     await workload?.abort();
