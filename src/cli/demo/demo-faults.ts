@@ -97,7 +97,8 @@ export class DemoFaults implements ReplicaFaults {
 
   /** The demo's own SIGKILL; a DemoFailure when a user's action already stopped it. */
   async kill(id: number): Promise<void> {
-    if (this.child(id)?.alive !== true)
+    // Held: a button's kill or restart of it is under way.
+    if (this.child(id)?.alive !== true || this.slots[id]?.held === true)
       this.refuse(id, `SIGKILL ${this.prefix}${id}: it is not running`);
     this.expectedExits.add(id);
     await this.cluster().kill(id, "SIGKILL");
