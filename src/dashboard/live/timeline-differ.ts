@@ -36,8 +36,8 @@ function byzantine(s: ReplicaStatus): string | undefined {
 /**
  * Derives timeline events by comparing each poll with the one before (and with what it
  * remembers across polls: a replica's last pid, the last leader), and from the replicas' own
- * lists of recent state changes (so a leader between two polls is not missed): leader/view/epoch changes,
- * restarts (a new pid), replicas that stop or start answering, snapshots taken, state transfers
+ * lists of recent state changes (so a leader between two polls is not missed):
+ * leader/view/epoch changes, restarts (a new pid), replicas that stop or start answering, snapshots taken, state transfers
  * (a snapshot installed, PBFT's recovering role), PBFT stable checkpoints and jumps of the
  * rejected-message counters.
  */
