@@ -6,9 +6,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DemoCluster } from "../../src/cli/demo/demo-cluster.js";
 import { startDemoDashboard } from "../../src/cli/demo/demo-dashboard.js";
+import { DemoControls, DemoFaults } from "../../src/cli/demo/demo-faults.js";
 import { Screen } from "../../src/cli/demo/screen.js";
 import type { ServedPage } from "../../src/dashboard/http/served-page.js";
 import type { LiveSnapshot } from "../../src/dashboard/web/shared/live-wire.js";
+import { localClusterConfig } from "../../src/runtime/cluster-folder.js";
+import { LocalCluster } from "../../src/runtime/local-cluster.js";
 
 const dir = mkdtempSync(join(tmpdir(), "lockstep-demo-dash-"));
 let out = "";
@@ -81,4 +84,31 @@ describe("the demo's dashboard", () => {
       "r1 restarted",
     ]);
   }, 30_000);
+
+  it("pbft: a scripted Byzantine restart beyond f, after a user's, fails naming the press", async () => {
+    const config = await localClusterConfig("pbft", 4);
+    // No process is started here: the refusal comes before any.
+    const cluster = new LocalCluster({
+      config,
+      configFile: "unused",
+      keyFile: () => "unused",
+      dataDir: () => "unused",
+    });
+    const faults = new DemoFaults(
+      config,
+      () => cluster,
+      () => {},
+    );
+    faults.enter("steady load");
+    faults.slot(2)!.behaviour = "silent";
+    faults.userDid(2, "byzantine", "silent");
+    faults.enter("restart the primary as equivocating");
+    expect(() => faults.start(0, "equivocate")).toThrow(
+      'cannot restart r0 as a Byzantine replica: r2 already lies and the cluster tolerates f = 1 in step "restart the primary as equivocating" (user pressed byzantine (silent) on r2 during step "steady load")',
+    );
+    // The buttons refuse a second liar too (up's rule, over the demo's replicas).
+    await expect(new DemoControls(faults).perform(1, "byzantine", "equivocate")).rejects.toThrow(
+      /tolerates f = 1 Byzantine replica\(s\) and r2 already lies/,
+    );
+  });
 });

@@ -114,18 +114,23 @@ export class DemoFaults implements ReplicaFaults {
       this.refuse(id, `start ${this.prefix}${id}: it is already running`);
     const slot = this.slots[id];
     if (slot === undefined) throw new Error(`replica ${id} is not in the configuration`);
-    if (behaviour !== undefined) {
-      const lying = this.slots.filter((s) => s.id !== id && s.behaviour !== undefined);
-      if (lying.length >= this.config.f) {
-        const liar = lying[0]!.id;
-        this.refuse(
-          liar,
-          `restart r${id} as a Byzantine replica: r${liar} already lies and the cluster tolerates f = ${this.config.f}`,
-        );
-      }
-    }
+    if (behaviour !== undefined) this.checkMayLie(id);
     slot.behaviour = behaviour;
     this.spawn(id);
+  }
+
+  /**
+   * A DemoFailure if replica `id` may not be made Byzantine now: a user's button press made
+   * others lie, and one more would exceed f. Checked before the demo announces such a step too.
+   */
+  checkMayLie(id: number): void {
+    const lying = this.slots.filter((s) => s.id !== id && s.behaviour !== undefined);
+    if (lying.length < this.config.f) return;
+    const liar = lying[0]!.id;
+    this.refuse(
+      liar,
+      `restart ${this.prefix}${id} as a Byzantine replica: ${this.prefix}${liar} already lies and the cluster tolerates f = ${this.config.f}`,
+    );
   }
 
   startAll(): void {

@@ -96,6 +96,7 @@ export async function pbftDemo(options: RealDemoOptions): Promise<number> {
     if (primary.replica !== liar) {
       throw new DemoFailure(`r${liar} should be the first primary, but r${primary.replica} is`);
     }
+    demo.faults.checkMayLie(liar);
     screen.say(`SIGKILL r${liar} (the primary) and restart it as a BYZANTINE replica: equivocate`);
     await demo.kill(liar);
     const lyingAt = screen.elapsed();
@@ -127,6 +128,7 @@ export async function pbftDemo(options: RealDemoOptions): Promise<number> {
     demo.faults.enter("restart a backup as corrupt-replies");
     if (next.replica === liar) throw new DemoFailure(`r${liar} is primary again`);
     lies.equivocate = pbftDetails(await statusOf(liar)).lies ?? lies.equivocate!;
+    demo.faults.checkMayLie(liar);
     screen.say(
       `SIGKILL r${liar} (a backup now) and restart it as a BYZANTINE replica: corrupt-replies`,
     );
