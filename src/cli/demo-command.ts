@@ -30,7 +30,9 @@ it wrote itself (it holds a .lockstep-demo file) or an empty one.
   --clients C   concurrent clients, each with one operation outstanding (default 8)
   --dir DIR     the data folder (default ./lockstep-demo)
   --no-dashboard  do not serve the live dashboard (by default the demo prints its URL,
-                "dashboard: http://127.0.0.1:PORT/", and serves it while it runs)
+                "dashboard: http://127.0.0.1:PORT/", and serves it while it runs, with
+                buttons to kill, restart, pause or cut off its replicas; the demo then
+                names each press, and fails a step a press made impossible)
   --simulated   instead: the deterministic simulator under crashes, partitions and disk faults,
                 narrated (no processes, no files)
   --seed N      the simulator's seed, with --simulated (default 1)

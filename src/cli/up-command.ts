@@ -274,7 +274,7 @@ export async function upCommand(argv: readonly string[]): Promise<number> {
       return 2;
     }
     try {
-      page = await startUpDashboard(plan.dashboard, plan, pair);
+      page = await startUpDashboard(plan.dashboard, plan, pair, arbiter);
     } catch (error) {
       console.error(`lockstep: up: cannot serve the dashboard: ${(error as Error).message}`);
       return 1;

@@ -12,7 +12,7 @@ import {
 } from "../runtime/byzantine-replica.js";
 import type { LinkControl } from "../runtime/link-cut.js";
 import type { ReplicaChild } from "../runtime/local-cluster.js";
-import type { Slot, SupervisorFaults } from "./up-supervisor.js";
+import type { ReplicaFaults, FaultSlot as Slot } from "./replica-faults.js";
 
 /** How long a restart waits for SIGTERM to end the old process before SIGKILL. */
 const restartGraceMs = 3_000;
@@ -28,7 +28,8 @@ function exitWithin(child: ReplicaChild, ms: number): Promise<boolean> {
 }
 
 /**
- * The dashboard's fault buttons over the replicas that `lockstep up --dashboard` started: kill -9,
+ * The dashboard's fault buttons over replica processes this process started (`lockstep up
+ * --dashboard`'s supervisor, or the demo's cluster through demo/demo-faults.ts): kill -9,
  * restart (as a correct replica, or as a Byzantine one for pbft), pause/resume with
  * SIGSTOP/SIGCONT, and cut/heal the links (an order over the replica's IPC channel,
  * runtime/link-cut.ts). A replica killed here stays down until it is restarted here.
@@ -38,7 +39,7 @@ export class UpControls implements ReplicaControls {
   readonly behaviours: readonly string[];
   readonly replicas: readonly number[];
 
-  constructor(private readonly faults: SupervisorFaults) {
+  constructor(private readonly faults: ReplicaFaults) {
     const byzantine = byzantineProtocolProblem(faults.config.protocol) === undefined;
     this.actions = controlActions.filter((a) => a !== "byzantine" || byzantine);
     this.behaviours = byzantine ? [...byzantineBehaviours] : [];

@@ -39,7 +39,10 @@ export function dashboardBind(
   };
 }
 
-/** Serves the live dashboard of the cluster `supervisor` runs, with its fault buttons. */
+/**
+ * Serves the live dashboard of the cluster `supervisor` runs, with its fault buttons, and for
+ * primary/backup those of the arbiter replicas that `arbiterSupervisor` runs.
+ */
 export function startUpDashboard(
   bind: DashboardBind,
   plan: {
@@ -48,6 +51,7 @@ export function startUpDashboard(
     readonly arbiter?: { readonly config: ClusterConfig };
   },
   supervisor: Supervisor,
+  arbiterSupervisor?: Supervisor,
 ): Promise<ServedPage> {
   return startLiveDashboard({
     config: plan.config,
@@ -55,5 +59,6 @@ export function startUpDashboard(
     controls: new UpControls(supervisor.faults),
     title: plan.configFile,
     ...(plan.arbiter && { arbiter: plan.arbiter.config }),
+    ...(arbiterSupervisor && { arbiterControls: new UpControls(arbiterSupervisor.faults) }),
   });
 }

@@ -1,7 +1,8 @@
 import type { ClusterConfig } from "../core/config.js";
-import { LocalCluster, type ReplicaChild, type ReplicaOutput } from "../runtime/local-cluster.js";
+import { LocalCluster, type ReplicaOutput } from "../runtime/local-cluster.js";
 import type { LogLevel } from "../runtime/logger.js";
 import type { ReplicaStatus } from "../runtime/status.js";
+import type { FaultSlot, ReplicaFaults } from "./replica-faults.js";
 import { ReplicaLogs } from "./replica-logs.js";
 import { RestartTracker } from "./up-restart-policy.js";
 
@@ -25,36 +26,14 @@ export interface SupervisorOptions {
 }
 
 /** What the supervisor tracks about one replica across its restarts. */
-export interface Slot {
-  readonly id: number;
+export interface Slot extends FaultSlot {
   readonly tracker: RestartTracker;
   startedAt: number;
   restarts: number;
-  /** A pending restart. */
-  timer: NodeJS.Timeout | undefined;
-  /** Down for good: given up on, or not restarted (--no-restart). */
-  down: boolean;
-  /** Killed from the dashboard: not restarted until the dashboard restarts it. */
-  held: boolean;
-  /** Stopped with SIGSTOP from the dashboard. */
-  paused: boolean;
-  /** Its links are cut (runtime/link-cut.ts); renewed at each start. */
-  cut: boolean;
-  /** The Byzantine behaviour it runs with (up --byzantine, or the dashboard), if any. */
-  behaviour: string | undefined;
 }
 
 /** What the dashboard's fault buttons may reach inside a Supervisor. */
-export interface SupervisorFaults {
-  readonly config: ClusterConfig;
-  readonly ids: readonly number[];
-  slot(id: number): Slot | undefined;
-  child(id: number): ReplicaChild | undefined;
-  print(line: string): void;
-  /** Starts the slot's replica again now (it must have exited), clearing held and down. */
-  respawn(slot: Slot): void;
-  stopping(): boolean;
-}
+export type SupervisorFaults = ReplicaFaults;
 
 const readyHintAfterMs = 15_000;
 const pollMs = 250;
@@ -279,7 +258,9 @@ export class Supervisor {
       slot: (id) => this.slots.get(id),
       child: (id) => this.cluster.children[id],
       print: this.options.print,
-      respawn: (slot) => {
+      respawn: (faultSlot) => {
+        const slot = this.slots.get(faultSlot.id);
+        if (slot === undefined) return;
         clearTimeout(slot.timer);
         slot.timer = undefined;
         slot.down = false;

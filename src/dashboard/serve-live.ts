@@ -16,6 +16,8 @@ export interface LiveDashboardOptions {
   readonly controls?: ReplicaControls;
   /** primary-backup: its arbiter group's configuration. */
   readonly arbiter?: ClusterConfig;
+  /** The arbiter replicas' fault buttons (only where the same supervisor runs them). */
+  readonly arbiterControls?: ReplicaControls;
   /** The page's title (the configuration file, say). */
   readonly title?: string;
 }
@@ -33,6 +35,7 @@ export async function startLiveDashboard(options: LiveDashboardOptions): Promise
     pollMs: options.pollMs ?? defaultPollMs,
     ...(options.controls && { controls: options.controls }),
     ...(options.arbiter && { arbiter: options.arbiter }),
+    ...(options.arbiter && options.arbiterControls && { arbiterControls: options.arbiterControls }),
   });
   const served = await serveLive({
     hub,
@@ -40,6 +43,7 @@ export async function startLiveDashboard(options: LiveDashboardOptions): Promise
     port: options.port,
     ...(options.token !== undefined && { token: options.token }),
     ...(options.controls && { controls: options.controls }),
+    ...(options.arbiter && options.arbiterControls && { arbiterControls: options.arbiterControls }),
     title: options.title ?? `${options.config.protocol}`,
   });
   hub.start();

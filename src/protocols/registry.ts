@@ -76,6 +76,8 @@ export interface Adversary {
    * so what gets ordered of its requests leaves the service state alone.
    */
   faultyClient?(options: ClientOptions, victim: string): ClientCore<WireTypes>;
+  /** The behaviour a core `wrap` returned runs (for the trace), if the adversary names them. */
+  behaviourOf?(core: ProtocolCore<WireTypes>): string | undefined;
 }
 
 function pick<T>(random: Random, choices: readonly T[]): T {
@@ -174,6 +176,7 @@ function primaryBackupVariant(
  * the catalog (src/protocols/pbft/adversary.ts). Replica 0 (the first primary) is among them in
  * half of those seeds, so the primary's lies (equivocation, slowness) are exercised often.
  */
+const pbftBehaviours = new WeakMap<ProtocolCore<WireTypes>, string>();
 const pbftAdversary: Adversary = {
   pick(random, n, f) {
     if (f === 0 || !random.chance(0.6)) return [];
@@ -185,8 +188,13 @@ const pbftAdversary: Adversary = {
     }
     return chosen;
   },
-  wrap: (core, random, crypto) =>
-    byzantine(core, pick(random, byzantineBehaviours), random, crypto),
+  wrap: (core, random, crypto) => {
+    const behaviour = pick(random, byzantineBehaviours);
+    const liar = byzantine(core, behaviour, random, crypto);
+    pbftBehaviours.set(liar, behaviour);
+    return liar;
+  },
+  behaviourOf: (core) => pbftBehaviours.get(core),
   faultyClient: (options, victim) =>
     new FaultyPbftClient(options, pick(options.random, [5, 20, 50]), victim),
 };

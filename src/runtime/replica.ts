@@ -552,6 +552,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
       peersConnected: transport.livePeers(),
       links: transport.peerLinks(),
       linkCut: linkCut.status(),
+      stateChanges: watch.recent(),
       clientsConnected: transport.clientConnections(),
       net: { ...transport.counters },
       connections: {

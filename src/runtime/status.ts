@@ -6,6 +6,7 @@ import type { ConnectionBudgets, PeerLinkStatus } from "../net/transport.js";
 import type { StorageStats } from "../storage/stats.js";
 import type { FdBudget } from "./fd-budget.js";
 import type { HttpCounters } from "./metrics-server.js";
+import type { StateChange } from "./state-watch.js";
 
 /** Latency summary of one request kind, in seconds (bucket upper bounds: estimates). */
 export interface LatencySummary {
@@ -84,6 +85,11 @@ export interface ReplicaStatus {
     readonly droppedOut: number;
     readonly droppedIn: number;
   };
+  /**
+   * Its newest role/term/leader changes (at most 16, oldest first, checked once per tick), so a
+   * poller sees changes that came and went between two polls. Absent from replicas older than it.
+   */
+  readonly stateChanges?: readonly StateChange[];
   /** Authenticated client connections (clients that share a key hold one each). */
   readonly clientsConnected: number;
   readonly net: NetCounters;

@@ -104,6 +104,8 @@ interface SimReplica {
   readonly id: number;
   up: boolean;
   incarnation: number;
+  /** The Byzantine behaviour the adversary gave this incarnation (for the trace), if it lies. */
+  behaviour: string | undefined;
   node: ReplicaNode<WireTypes> | undefined;
   readonly disk: SimDisk;
   readonly random: Random;
@@ -349,6 +351,7 @@ export class Simulation {
         id,
         up: false,
         incarnation: 0,
+        behaviour: undefined,
         node: undefined,
         disk: new SimDisk(this.definition.durableRules, layout),
         random: this.random.fork(),
@@ -486,6 +489,7 @@ export class Simulation {
         r.id,
         status,
         status !== undefined && this.definition.status.leads(status),
+        r.behaviour,
       );
     }
   }
@@ -749,6 +753,7 @@ export class Simulation {
       : adversary
         ? adversary.wrap(created, r.random.fork(), this.cryptoFor(`r${r.id}`))
         : checkingInvariants(created, () => this.checkOneLeaderPerEpoch(r.id, created.status()));
+    r.behaviour = adversary?.behaviourOf?.(core);
     const inc = r.incarnation;
     const node = new ReplicaNode<WireTypes>(
       core,

@@ -1,5 +1,6 @@
 import { request } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
+import type { ClusterConfig } from "../../src/core/config.js";
 import type { ServedPage } from "../../src/dashboard/http/served-page.js";
 import {
   type ControlAction,
@@ -69,7 +70,14 @@ class RecordingControls implements ReplicaControls {
   }
 }
 
-async function serve(extra: { token?: string; controls?: ReplicaControls } = {}) {
+async function serve(
+  extra: {
+    token?: string;
+    controls?: ReplicaControls;
+    arbiter?: ClusterConfig;
+    arbiterControls?: ReplicaControls;
+  } = {},
+) {
   const page = await startLiveDashboard({
     config: await silentCluster(),
     host: "127.0.0.1",
@@ -138,9 +146,12 @@ describe("the live dashboard's server", () => {
     });
     expect(refused.status).toBe(409);
     expect(JSON.parse(refused.body).text).toBe("r2 is not running");
-    // Offered by no supervisor here: not found.
+    // Offered by no supervisor here: not found; nor are arbiter buttons without an arbiter.
     expect(
       (await call(`${page.url}api/replicas/1/pause`, { method: "POST", headers: json })).status,
+    ).toBe(404);
+    expect(
+      (await call(`${page.url}api/arbiter/1/kill`, { method: "POST", headers: json })).status,
     ).toBe(404);
     const snapshot = JSON.parse((await call(`${page.url}api/snapshot`)).body);
     expect(snapshot.controls).toEqual({
@@ -150,6 +161,27 @@ describe("the live dashboard's server", () => {
     });
     expect(snapshot.timeline.filter((e: { kind: string }) => e.kind === "action")).toMatchObject([
       { replica: 1, text: "r1 kill done" },
+    ]);
+  });
+
+  it("primary-backup: shows the arbiter group's rows and runs its own supervisor's buttons", async () => {
+    const controls = new RecordingControls();
+    const arbiterControls = new RecordingControls();
+    const page = await serve({
+      controls,
+      arbiter: await localClusterConfig("raft", 3),
+      arbiterControls,
+    });
+    const ok = await call(`${page.url}api/arbiter/1/kill`, { method: "POST", headers: json });
+    expect(ok.status).toBe(200);
+    expect(arbiterControls.done).toEqual(["kill r1"]);
+    expect(controls.done).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const snapshot = JSON.parse((await call(`${page.url}api/snapshot`)).body);
+    expect(snapshot.arbiter.replicas).toHaveLength(3);
+    expect(snapshot.arbiter.controls.actions).toEqual(["kill", "restart"]);
+    expect(snapshot.timeline.filter((e: { kind: string }) => e.kind === "action")).toMatchObject([
+      { replica: null, text: "arbiter r1 kill done" },
     ]);
   });
 

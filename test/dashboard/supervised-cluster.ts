@@ -25,9 +25,10 @@ function alive(pid: number): boolean {
   }
 }
 
+/** `replicas` null: the protocol's own size (primary-backup's pair, with its arbiter group). */
 export async function startSupervisedCluster(
   protocol = "raft",
-  replicas = 3,
+  replicas: number | null = 3,
 ): Promise<SupervisedCluster> {
   const dir = mkdtempSync(join(tmpdir(), "lockstep-dash-"));
   const base = await freeBasePort();
@@ -36,8 +37,7 @@ export async function startSupervisedCluster(
     "init",
     "--protocol",
     protocol,
-    "--replicas",
-    String(replicas),
+    ...(replicas === null ? [] : ["--replicas", String(replicas)]),
     "--dir",
     join(dir, "c"),
     "--base-port",
@@ -55,7 +55,10 @@ export async function startSupervisedCluster(
   up.stdout?.setEncoding("utf8").on("data", (d: string) => (out += d));
   up.stderr?.setEncoding("utf8").on("data", (d: string) => (out += d));
   const pids = new Set<number>();
+  let stopped = false;
   const stop = async () => {
+    if (stopped) return;
+    stopped = true;
     for (const m of out.matchAll(/pid (\d+)/g)) pids.add(Number(m[1]));
     if (up.exitCode === null && up.signalCode === null) {
       const exited = new Promise((resolve) => up.once("exit", resolve));

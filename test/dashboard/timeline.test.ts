@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
+import type { CoreStatus } from "../../src/core/protocol.js";
 import { Ring } from "../../src/dashboard/live/ring.js";
 import { TimelineDiffer } from "../../src/dashboard/live/timeline-differ.js";
+import { silentLogger } from "../../src/runtime/logger.js";
+import { StateWatch, stateChangesKept } from "../../src/runtime/state-watch.js";
 import { down, fakeStatus, sample, up } from "./fake-status.js";
 
 const leader = (replica: number, term: number) =>
@@ -94,6 +97,97 @@ describe("the timeline's diffing of successive polls", () => {
       "checkpoint: stable checkpoint at sequence 128",
     ]);
     expect(d.diff(sample(2, up(pbft(128, "backup", 4))))).toEqual([]);
+  });
+});
+
+describe("leader changes between two polls", () => {
+  const change = (seq: number, at: number, term: number, lead: number | null, leads = false) => ({
+    seq,
+    at,
+    role: leads ? "leader" : "follower",
+    leads,
+    term,
+    leader: lead,
+  });
+
+  it("are each on the timeline, at their own time, from the replicas' recent changes", () => {
+    const d = new TimelineDiffer();
+    // History from before the dashboard started is no news.
+    const r1Before = [change(1, 0, 1, 0)];
+    const first = d.diff(
+      sample(
+        0,
+        up(
+          fakeStatus(0, {
+            role: "leader",
+            leads: true,
+            term: 1,
+            leader: 0,
+            stateChanges: [change(1, 0, 1, 0, true)],
+          }),
+        ),
+        up(fakeStatus(1, { term: 1, leader: 0, stateChanges: r1Before })),
+      ),
+    );
+    expect(kinds(first).filter((k) => k.startsWith("leader"))).toEqual([
+      "leader: r0 is leader (term 1)",
+    ]);
+    // Within one poll interval r1 leads term 2, then r0 wins term 3: the poll sees only term 3.
+    const r0Now = fakeStatus(0, {
+      role: "leader",
+      leads: true,
+      term: 3,
+      leader: 0,
+      stateChanges: [change(1, 0, 1, 0, true), change(2, 150, 2, 1), change(3, 300, 3, 0, true)],
+    });
+    const r1Now = fakeStatus(1, {
+      term: 3,
+      leader: 0,
+      stateChanges: [...r1Before, change(2, 100, 2, 1, true), change(3, 290, 3, 0)],
+    });
+    const events = d.diff(sample(400, up(r0Now), up(r1Now)));
+    expect(events.map((e) => [e.at, e.kind, e.text])).toEqual([
+      [100, "leader", "r1 is leader (term 2)"],
+      [300, "leader", "r0 is leader (term 3)"],
+    ]);
+    expect(d.diff(sample(800, up(r0Now), up(r1Now)))).toEqual([]);
+  });
+
+  it("are kept by each replica, newest last, in a bounded list", () => {
+    const declaration = {
+      roles: ["follower", "leader"],
+      epochName: "term",
+      leads: (s: CoreStatus) => s.role === "leader",
+      campaigning: () => false,
+      members: () => undefined,
+    };
+    let now = 0;
+    const watch = new StateWatch(silentLogger, declaration, () => now);
+    const status = (term: number, role: string) =>
+      ({
+        role,
+        term,
+        leader: role === "leader" ? 0 : null,
+        commitIndex: 0,
+        lastIndex: 0,
+      }) as unknown as CoreStatus;
+    for (let term = 1; term <= 20; term++) {
+      now = term * 10;
+      watch.check(status(term, "follower"));
+      watch.check(status(term, "follower"));
+      watch.check(status(term, "leader"));
+    }
+    const kept = watch.recent();
+    expect(kept).toHaveLength(stateChangesKept);
+    expect(kept.at(-1)).toEqual({
+      seq: 40,
+      at: 200,
+      role: "leader",
+      leads: true,
+      term: 20,
+      leader: 0,
+    });
+    expect(kept[0]?.seq).toBe(40 - stateChangesKept + 1);
   });
 });
 

@@ -2,6 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { laneName } from "../../src/dashboard/web/replay/lane-name.js";
+import { byzantineBehaviours } from "../../src/protocols/pbft/adversary.js";
 import { defaultSimOptions, type SimOptions } from "../../src/sim/options.js";
 import { runSeeds } from "../../src/sim/run-seeds.js";
 import { runSimulation } from "../../src/sim/simulation.js";
@@ -52,6 +54,23 @@ describe("the structured simulator trace", () => {
       expect(recorded.trace.verdict.violations).toEqual(plain.violations);
       expect(recorded.trace.operations.length).toBe(plain.stats.operations);
     }
+  });
+
+  it("names the Byzantine behaviour of each faulty replica in its statuses", () => {
+    // PBFT seed 1 draws a lying replica (see above).
+    const { trace } = traced({ ...quick, protocol: "pbft", seed: 1 });
+    const faulty = trace.lanes.filter((l) => l.faulty).map((l) => l.id);
+    expect(faulty.length).toBeGreaterThan(0);
+    for (const entry of trace.statuses) {
+      if (entry.status === undefined) continue;
+      if (faulty.includes(entry.replica))
+        expect(byzantineBehaviours).toContain(entry.status.byzantine);
+      else expect(entry.status.byzantine).toBeUndefined();
+    }
+    // The replay page's state table names it so.
+    const lane = trace.lanes.find((l) => l.id === faulty[0])!;
+    const lying = trace.statuses.find((e) => e.replica === lane.id && e.status)!.status;
+    expect(laneName(lane, lying)).toBe(`${lane.name} (Byzantine: ${lying?.byzantine})`);
   });
 
   it("records lanes, messages, a crash, a partition, operations and status changes", () => {

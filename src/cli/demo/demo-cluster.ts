@@ -6,23 +6,20 @@ import { LocalCluster } from "../../runtime/local-cluster.js";
 import type { ReplicaStatus } from "../../runtime/status.js";
 import { ReplicaLogs, replicaLogPath } from "../replica-logs.js";
 import { ClusterWatch } from "./cluster-watch.js";
+import { DemoFailure } from "./demo-failure.js";
+import { DemoFaults } from "./demo-faults.js";
 import { checkDemoFolder, writeDemoFolder } from "./demo-folder.js";
 import type { Screen } from "./screen.js";
 
-/** Why the demo failed (exit 1): the cluster did not do what the demo shows it doing. */
-export class DemoFailure extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "DemoFailure";
-  }
-}
+export { DemoFailure } from "./demo-failure.js";
 
 export const replicaCount = 3;
 
 /**
  * The demo's cluster: three Raft replica processes on 127.0.0.1, on ports free a moment ago (not
  * the 7400s `lockstep init` suggests, so the demo runs beside a real cluster), with their logs
- * teed into the demo folder and into a ClusterWatch. Unexpected exits are narrated.
+ * teed into the demo folder and into a ClusterWatch. Unexpected exits are narrated. The demo and
+ * its dashboard's buttons kill and start replicas through `faults`.
  */
 export class DemoCluster {
   readonly dir: string;
@@ -30,11 +27,8 @@ export class DemoCluster {
   readonly keys: ClusterKeyFile;
   readonly cluster: LocalCluster;
   readonly watch: ClusterWatch;
+  readonly faults: DemoFaults;
   private readonly logs: ReplicaLogs;
-  /** Replicas the demo itself killed: their exit is news to nobody. */
-  private readonly expectedExits = new Set<number>();
-  /** Set once the demo is stopping everything: exits are expected from then on. */
-  private ending = false;
 
   private constructor(dir: string, config: ClusterConfig, screen: Screen) {
     this.dir = dir;
@@ -45,6 +39,7 @@ export class DemoCluster {
       screen.say(`r${id}: cannot write ${file}: ${error.message}`),
     );
     this.watch = new ClusterWatch(replicaCount, screen.elapsed);
+    this.faults = new DemoFaults(config, () => this.cluster, screen.say.bind(screen));
     this.cluster = new LocalCluster({
       config,
       configFile: folder.configFile,
@@ -58,7 +53,7 @@ export class DemoCluster {
       },
       onExit: (id, code, signal) => {
         this.watch.onExit(id);
-        if (this.ending || this.expectedExits.delete(id)) return;
+        if (!this.faults.unexpectedExit(id)) return;
         const how = signal ?? `exit code ${code}`;
         screen.say(`r${id} exited unexpectedly (${how}); see ${replicaLogPath(dir, id)}`);
       },
@@ -90,14 +85,23 @@ export class DemoCluster {
     }
   }
 
-  async kill(id: number): Promise<void> {
-    this.expectedExits.add(id);
-    await this.cluster.kill(id, "SIGKILL");
+  /** SIGKILLs replica `id` (a DemoFailure if a dashboard user already stopped it). */
+  kill(id: number): Promise<void> {
+    return this.faults.kill(id);
+  }
+
+  startAll(): void {
+    this.faults.startAll();
+  }
+
+  /** Starts replica `id` again (a DemoFailure if a dashboard user already did). */
+  start(id: number): void {
+    this.faults.start(id);
   }
 
   /** Stops every replica process (SIGTERM, then SIGKILL after a grace period). */
   async stop(graceMs?: number): Promise<void> {
-    this.ending = true;
+    this.faults.halt();
     try {
       await this.cluster.stop(graceMs);
     } finally {

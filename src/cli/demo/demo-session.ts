@@ -1,4 +1,5 @@
-import { DemoFailure } from "./demo-cluster.js";
+import { DemoFailure } from "./demo-failure.js";
+import type { DemoFaults } from "./demo-faults.js";
 import type { ReadBackResult } from "./read-back.js";
 import type { Screen } from "./screen.js";
 
@@ -66,4 +67,17 @@ export function requireEveryWriteRead(check: ReadBackResult): void {
       `${check.unreadable.length} acknowledged writes could not be read back (${unread.error})`,
     );
   }
+}
+
+/**
+ * Says what the dashboard's user did during the run, if anything: the demo's narration and
+ * figures then include the effects of those actions, and the reader must know.
+ */
+export function reportUserActions(screen: Screen, ...groups: DemoFaults[]): void {
+  const lines = groups.flatMap((faults) => faults.userActionsLine() ?? []);
+  if (lines.length === 0) return;
+  const line = lines.join("; ");
+  screen.say(
+    `the dashboard's user acted during the run (${line}); what is shown above includes their effects`,
+  );
 }

@@ -8,7 +8,8 @@ import type { ReplicaStatus } from "../../runtime/status.js";
 import { arbiterConfig, writeArbiter } from "../init-arbiter.js";
 import { ReplicaLogs, replicaLogPath } from "../replica-logs.js";
 import { ClusterWatch } from "./cluster-watch.js";
-import { DemoFailure } from "./demo-cluster.js";
+import { DemoFailure } from "./demo-failure.js";
+import { DemoFaults } from "./demo-faults.js";
 import { checkDemoFolder, writeDemoFolder } from "./demo-folder.js";
 import type { Screen } from "./screen.js";
 
@@ -25,10 +26,12 @@ export class PbDemoCluster {
   readonly pair: LocalCluster;
   readonly arbiter: LocalCluster;
   readonly watch: ClusterWatch;
+  /** How the demo and its dashboard's buttons kill and start the pair's replicas. */
+  readonly faults: DemoFaults;
+  /** The same for the arbiter group's replicas (only the dashboard's buttons act on them). */
+  readonly arbiterFaults: DemoFaults;
   private readonly logs: ReplicaLogs;
   private readonly arbiterLogs: ReplicaLogs;
-  private readonly expectedExits = new Set<number>();
-  private ending = false;
 
   private constructor(
     readonly dir: string,
@@ -45,6 +48,13 @@ export class PbDemoCluster {
       screen.say(`arbiter r${id}: cannot write ${file}: ${error.message}`),
     );
     this.watch = new ClusterWatch(pairSize, screen.elapsed);
+    this.faults = new DemoFaults(config, () => this.pair, screen.say.bind(screen));
+    this.arbiterFaults = new DemoFaults(
+      arbiterConfig,
+      () => this.arbiter,
+      (line) => screen.say(`arbiter ${line}`),
+      "arbiter r",
+    );
     this.pair = new LocalCluster({
       config,
       configFile: join(dir, "cluster.json"),
@@ -57,7 +67,7 @@ export class PbDemoCluster {
       },
       onExit: (id, code, signal) => {
         this.watch.onExit(id);
-        if (this.ending || this.expectedExits.delete(id)) return;
+        if (!this.faults.unexpectedExit(id)) return;
         screen.say(
           `r${id} exited unexpectedly (${signal ?? `exit code ${code}`}); see ${replicaLogPath(dir, id)}`,
         );
@@ -72,7 +82,7 @@ export class PbDemoCluster {
       detached: true,
       onOutput: (id, output) => this.arbiterLogs.write(id, output),
       onExit: (id, code, signal) => {
-        if (this.ending) return;
+        if (!this.arbiterFaults.unexpectedExit(id)) return;
         screen.say(`arbiter r${id} exited unexpectedly (${signal ?? `exit code ${code}`})`);
       },
     });
@@ -95,13 +105,19 @@ export class PbDemoCluster {
     return new PbDemoCluster(absolute, config, keys, arbiter, screen);
   }
 
+  /** Names the demo's current step (for lines about the dashboard's users' actions). */
+  enter(step: string): void {
+    this.faults.enter(step);
+    this.arbiterFaults.enter(step);
+  }
+
   get up(): number {
     return this.pair.children.filter((c) => c?.alive === true).length;
   }
 
   startAll(): void {
-    this.arbiter.startAll();
-    this.pair.startAll();
+    this.arbiterFaults.startAll();
+    this.faults.startAll();
   }
 
   /** The live primary of an epoch above `after`, other than `exclude`; DemoFailure after 15 s. */
@@ -152,13 +168,19 @@ export class PbDemoCluster {
     }
   }
 
-  async kill(id: number): Promise<void> {
-    this.expectedExits.add(id);
-    await this.pair.kill(id, "SIGKILL");
+  /** SIGKILLs replica `id` of the pair (a DemoFailure if a dashboard user already stopped it). */
+  kill(id: number): Promise<void> {
+    return this.faults.kill(id);
+  }
+
+  /** Starts replica `id` of the pair again (a DemoFailure if a dashboard user already did). */
+  start(id: number): void {
+    this.faults.start(id);
   }
 
   async stop(graceMs?: number): Promise<void> {
-    this.ending = true;
+    this.faults.halt();
+    this.arbiterFaults.halt();
     try {
       await this.pair.stop(graceMs);
       await this.arbiter.stop(graceMs);

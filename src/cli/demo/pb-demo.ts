@@ -1,6 +1,11 @@
-import { DemoFailure } from "./demo-cluster.js";
 import { startDemoDashboard } from "./demo-dashboard.js";
-import { handleDemoSignals, pollUntil, requireEveryWriteRead } from "./demo-session.js";
+import { DemoFailure } from "./demo-failure.js";
+import {
+  handleDemoSignals,
+  pollUntil,
+  reportUserActions,
+  requireEveryWriteRead,
+} from "./demo-session.js";
 import { PbDemoCluster, pairSize } from "./pb-demo-cluster.js";
 import { startProgress } from "./progress-ticker.js";
 import { readBack } from "./read-back.js";
@@ -38,8 +43,8 @@ export async function pbDemo(options: RealDemoOptions): Promise<number> {
   const dashboard = await startDemoDashboard(
     screen,
     options.dashboard !== false,
-    demo.config,
-    demo.arbiterConfig,
+    demo.faults,
+    demo.arbiterFaults,
   );
   try {
     const phaseMs = options.seconds * 1000;
@@ -60,6 +65,7 @@ export async function pbDemo(options: RealDemoOptions): Promise<number> {
         `${seconds(screen.elapsed() - spawnedAt)} s after the start), r${backupId} its backup`,
     );
 
+    demo.enter("steady load");
     workload = await DemoWorkload.start({
       config: demo.config,
       keys: demo.keys,
@@ -83,6 +89,7 @@ export async function pbDemo(options: RealDemoOptions): Promise<number> {
     await sleep(phaseMs);
 
     // Kill the primary: the backup must win the next epoch at the arbiter and go live.
+    demo.enter("kill the primary");
     const victim = (await demo.primary("the primary disappeared before the kill")).replica;
     screen.say(`SIGKILL r${victim} (the primary)`);
     const killedAt = screen.elapsed();
@@ -114,10 +121,11 @@ export async function pbDemo(options: RealDemoOptions): Promise<number> {
     await sleep(killedAt + phaseMs - screen.elapsed());
 
     // Restart the old primary: it learns the newer epoch and comes back as the new backup.
+    demo.enter("restart the old primary");
     const target = (await demo.primary("no primary before the restart")).commitIndex;
     screen.say(`restarting r${victim}`);
     const restartedAt = screen.elapsed();
-    demo.pair.start(victim);
+    demo.start(victim);
     const caught = await within(
       () => demo.backupAt(victim, target),
       `r${victim} did not come back as an up-to-date backup within ${patienceMs / 1000} s`,
@@ -128,6 +136,7 @@ export async function pbDemo(options: RealDemoOptions): Promise<number> {
     );
     await sleep(phaseMs);
 
+    demo.enter("read back");
     await load.stop();
     const workloadMs = screen.elapsed() - loadStart;
     stopProgress();
@@ -160,6 +169,7 @@ export async function pbDemo(options: RealDemoOptions): Promise<number> {
     return 1;
   } finally {
     await dashboard?.close();
+    reportUserActions(screen, demo.faults, demo.arbiterFaults);
     stopProgress();
     screen.endProgress();
     await workload?.abort();

@@ -7,7 +7,8 @@ import { LocalCluster } from "../../runtime/local-cluster.js";
 import type { ReplicaStatus } from "../../runtime/status.js";
 import { ReplicaLogs, replicaLogPath } from "../replica-logs.js";
 import { ClusterWatch } from "./cluster-watch.js";
-import { DemoFailure } from "./demo-cluster.js";
+import { DemoFailure } from "./demo-failure.js";
+import { DemoFaults } from "./demo-faults.js";
 import { checkDemoFolder, writeDemoFolder } from "./demo-folder.js";
 import type { Screen } from "./screen.js";
 
@@ -41,11 +42,9 @@ export class PbftDemoCluster {
   readonly keys: ClusterKeyFile;
   readonly cluster: LocalCluster;
   readonly watch: ClusterWatch;
-  /** The behaviour each replica runs with at its next start (absent: correct). */
-  private readonly behaviours = new Map<number, ByzantineBehaviour>();
+  /** How the demo and its dashboard's buttons kill and start replicas (and who lies). */
+  readonly faults: DemoFaults;
   private readonly logs: ReplicaLogs;
-  private readonly expectedExits = new Set<number>();
-  private ending = false;
 
   private constructor(
     dir: string,
@@ -59,23 +58,21 @@ export class PbftDemoCluster {
       screen.say(`r${id}: cannot write ${file}: ${error.message}`),
     );
     this.watch = new ClusterWatch(pbftReplicaCount, screen.elapsed);
+    this.faults = new DemoFaults(config, () => this.cluster, screen.say.bind(screen));
     this.cluster = new LocalCluster({
       config,
       configFile: folder.configFile,
       keyFile: folder.keyFile,
       dataDir: folder.dataDir,
       detached: true,
-      replicaArgs: (id) => {
-        const behaviour = this.behaviours.get(id);
-        return behaviour === undefined ? [] : ["--byzantine", behaviour];
-      },
+      replicaArgs: (id) => this.faults.replicaArgs(id),
       onOutput: (id, output) => {
         this.logs.write(id, output);
         this.watch.onOutput(id, output);
       },
       onExit: (id, code, signal) => {
         this.watch.onExit(id);
-        if (this.ending || this.expectedExits.delete(id)) return;
+        if (!this.faults.unexpectedExit(id)) return;
         screen.say(
           `r${id} exited unexpectedly (${signal ?? `exit code ${code}`}); see ${replicaLogPath(dir, id)}`,
         );
@@ -108,20 +105,25 @@ export class PbftDemoCluster {
     }
   }
 
-  async kill(id: number): Promise<void> {
-    this.expectedExits.add(id);
-    await this.cluster.kill(id, "SIGKILL");
+  /** SIGKILLs replica `id` (a DemoFailure if a dashboard user already stopped it). */
+  kill(id: number): Promise<void> {
+    return this.faults.kill(id);
   }
 
-  /** Starts replica `id` again, lying as `behaviour` says, or correct when it is undefined. */
+  /**
+   * Starts replica `id` again, lying as `behaviour` says, or correct when it is undefined (a
+   * DemoFailure if a dashboard user already started it, or made another replica lie).
+   */
   start(id: number, behaviour?: ByzantineBehaviour): void {
-    if (behaviour === undefined) this.behaviours.delete(id);
-    else this.behaviours.set(id, behaviour);
-    this.cluster.start(id);
+    this.faults.start(id, behaviour);
+  }
+
+  startAll(): void {
+    this.faults.startAll();
   }
 
   async stop(graceMs?: number): Promise<void> {
-    this.ending = true;
+    this.faults.halt();
     try {
       await this.cluster.stop(graceMs);
     } finally {

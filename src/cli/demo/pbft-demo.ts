@@ -1,7 +1,12 @@
 import type { ReplicaStatus } from "../../runtime/status.js";
-import { DemoFailure } from "./demo-cluster.js";
 import { startDemoDashboard } from "./demo-dashboard.js";
-import { handleDemoSignals, pollUntil, requireEveryWriteRead } from "./demo-session.js";
+import { DemoFailure } from "./demo-failure.js";
+import {
+  handleDemoSignals,
+  pollUntil,
+  reportUserActions,
+  requireEveryWriteRead,
+} from "./demo-session.js";
 import { PbftDemoCluster, pbftDetails, pbftReplicaCount } from "./pbft-demo-cluster.js";
 import { formatPbftSummary } from "./pbft-summary.js";
 import { startProgress } from "./progress-ticker.js";
@@ -39,7 +44,7 @@ export async function pbftDemo(options: RealDemoOptions): Promise<number> {
     `lockstep demo: a ${pbftReplicaCount}-replica PBFT key-value cluster (f = 1) on 127.0.0.1`,
   );
   screen.print(`data folder: ${demo.dir} (wiped and rewritten at the start of each run)`);
-  const dashboard = await startDemoDashboard(screen, options.dashboard !== false, demo.config);
+  const dashboard = await startDemoDashboard(screen, options.dashboard !== false, demo.faults);
   const statusOf = (id: number) => demo.cluster.status(id, 1_000);
   const within = <T>(
     condition: () => T | undefined | Promise<T | undefined>,
@@ -51,7 +56,7 @@ export async function pbftDemo(options: RealDemoOptions): Promise<number> {
     screen.say(
       `starting r0..r${pbftReplicaCount - 1} as child processes (ports ${demo.ports.join(", ")})`,
     );
-    demo.cluster.startAll();
+    demo.startAll();
     const first = await demo.primary("no primary established");
     await within(
       async () =>
@@ -61,6 +66,7 @@ export async function pbftDemo(options: RealDemoOptions): Promise<number> {
     screen.say(`cluster up: r${first.replica} is the primary of view ${first.term}`);
 
     // 2. Steady load.
+    demo.faults.enter("steady load");
     workload = await DemoWorkload.start({
       config: demo.config,
       keys: demo.keys,
@@ -85,10 +91,12 @@ export async function pbftDemo(options: RealDemoOptions): Promise<number> {
     await sleep(phaseMs);
 
     // 3. The primary comes back Byzantine: it equivocates. The others must change view.
+    demo.faults.enter("restart the primary as equivocating");
     const primary = await demo.primary("the primary disappeared");
     if (primary.replica !== liar) {
       throw new DemoFailure(`r${liar} should be the first primary, but r${primary.replica} is`);
     }
+    demo.faults.checkMayLie(liar);
     screen.say(`SIGKILL r${liar} (the primary) and restart it as a BYZANTINE replica: equivocate`);
     await demo.kill(liar);
     const lyingAt = screen.elapsed();
@@ -117,8 +125,10 @@ export async function pbftDemo(options: RealDemoOptions): Promise<number> {
     await sleep(lyingAt + phaseMs - screen.elapsed());
 
     // 4. r0, now a backup, is restarted to answer clients with wrong results.
+    demo.faults.enter("restart a backup as corrupt-replies");
     if (next.replica === liar) throw new DemoFailure(`r${liar} is primary again`);
     lies.equivocate = pbftDetails(await statusOf(liar)).lies ?? lies.equivocate!;
+    demo.faults.checkMayLie(liar);
     screen.say(
       `SIGKILL r${liar} (a backup now) and restart it as a BYZANTINE replica: corrupt-replies`,
     );
@@ -140,6 +150,7 @@ export async function pbftDemo(options: RealDemoOptions): Promise<number> {
     );
 
     // 5. SIGKILL r0, let the others run a window ahead, restart it correct: state transfer.
+    demo.faults.enter("state transfer");
     const leftAt = lyingStatus?.appliedIndex ?? 0;
     screen.say(
       `SIGKILL r${liar}; it stays down until the others have a stable checkpoint a window ahead`,
@@ -177,6 +188,7 @@ export async function pbftDemo(options: RealDemoOptions): Promise<number> {
     await sleep(phaseMs);
 
     // 6. Stop the load, read every acknowledged write back, summarise.
+    demo.faults.enter("read back");
     await load.stop();
     const workloadMs = screen.elapsed() - loadStart;
     stopProgress();
@@ -217,6 +229,7 @@ export async function pbftDemo(options: RealDemoOptions): Promise<number> {
     return 1;
   } finally {
     await dashboard?.close();
+    reportUserActions(screen, demo.faults);
     stopProgress();
     screen.endProgress();
     await workload?.abort();

@@ -1,7 +1,12 @@
 import type { ReplicaStatus } from "../../runtime/status.js";
 import { DemoCluster, DemoFailure, replicaCount } from "./demo-cluster.js";
 import { startDemoDashboard } from "./demo-dashboard.js";
-import { handleDemoSignals, pollUntil, requireEveryWriteRead } from "./demo-session.js";
+import {
+  handleDemoSignals,
+  pollUntil,
+  reportUserActions,
+  requireEveryWriteRead,
+} from "./demo-session.js";
 import { startProgress } from "./progress-ticker.js";
 import { readBack } from "./read-back.js";
 import { Screen, seconds } from "./screen.js";
@@ -41,7 +46,7 @@ export async function realDemo(options: RealDemoOptions): Promise<number> {
 
   screen.print(`lockstep demo: a ${replicaCount}-replica Raft key-value cluster on 127.0.0.1`);
   screen.print(`data folder: ${demo.dir} (wiped and rewritten at the start of each run)`);
-  const dashboard = await startDemoDashboard(screen, options.dashboard !== false, demo.config);
+  const dashboard = await startDemoDashboard(screen, options.dashboard !== false, demo.faults);
   try {
     const phaseMs = options.seconds * 1000;
     // 1. Start the replicas and wait for a leader.
@@ -49,7 +54,7 @@ export async function realDemo(options: RealDemoOptions): Promise<number> {
       `starting r0..r${replicaCount - 1} as child processes (ports ${demo.ports.join(", ")})`,
     );
     const spawnedAt = screen.elapsed();
-    demo.cluster.startAll();
+    demo.startAll();
     const first = await demo.leader(`no leader elected within ${patienceMs / 1000} s`);
     const firstAt = demo.watch.sighting(first.term)?.at ?? screen.elapsed();
     // A leader needs only a majority; "up" means every replica answers.
@@ -67,6 +72,7 @@ export async function realDemo(options: RealDemoOptions): Promise<number> {
     );
 
     // 2. Steady load.
+    demo.faults.enter("steady load");
     workload = await DemoWorkload.start({
       config: demo.config,
       keys: demo.keys,
@@ -90,6 +96,7 @@ export async function realDemo(options: RealDemoOptions): Promise<number> {
     await sleep(phaseMs);
 
     // 3. Kill the leader; wait for the next one and for writes to be acknowledged again.
+    demo.faults.enter("kill the leader");
     const victim = (await demo.leader("the leader disappeared before the kill")).replica;
     screen.say(`SIGKILL r${victim} (the leader)`);
     const killedAt = screen.elapsed();
@@ -110,10 +117,11 @@ export async function realDemo(options: RealDemoOptions): Promise<number> {
     await sleep(killedAt + phaseMs - screen.elapsed());
 
     // 4. Restart the killed replica and time its catch-up to the leader's commit index of now.
+    demo.faults.enter("restart the killed replica");
     const target = (await demo.leader("no leader before the restart")).commitIndex;
     screen.say(`restarting r${victim}`);
     const restartedAt = screen.elapsed();
-    demo.cluster.start(victim);
+    demo.start(victim);
     const caught = await within(
       async () => {
         const s = await demo.cluster.status(victim, 500);
@@ -128,6 +136,7 @@ export async function realDemo(options: RealDemoOptions): Promise<number> {
     await sleep(phaseMs);
 
     // 5. Stop the load, read every acknowledged write back, summarise.
+    demo.faults.enter("read back");
     await load.stop();
     const workloadMs = screen.elapsed() - loadStart;
     stopProgress();
@@ -160,6 +169,7 @@ export async function realDemo(options: RealDemoOptions): Promise<number> {
     return 1;
   } finally {
     await dashboard?.close();
+    reportUserActions(screen, demo.faults);
     stopProgress();
     screen.endProgress();
     await workload?.abort();

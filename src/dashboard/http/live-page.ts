@@ -25,6 +25,10 @@ export function livePage(title: string): string {
     <div class="table-wrap"><table id="replicas"><thead></thead><tbody></tbody></table></div>
     <p id="controls-help" class="muted" hidden>Fault buttons act on the processes this dashboard's supervisor started; each action is logged on the timeline.</p>
     <p id="action-result" role="status" aria-live="polite"></p>
+    <div id="arbiter-section" hidden>
+      <h3 id="arbiter-title">Arbiter group</h3>
+      <div class="table-wrap"><table id="arbiter-replicas" aria-labelledby="arbiter-title"><thead></thead><tbody></tbody></table></div>
+    </div>
   </section>
   <section aria-labelledby="charts-title">
     <h2 id="charts-title">Throughput and latency</h2>

@@ -16,6 +16,8 @@ export interface LiveServerOptions {
   readonly token?: string;
   readonly title: string;
   readonly controls?: ReplicaControls;
+  /** primary-backup under `up --dashboard`: the arbiter replicas' buttons. */
+  readonly arbiterControls?: ReplicaControls;
 }
 
 function send(res: ServerResponse, code: number, type: string, body: string | Buffer): void {
@@ -34,7 +36,8 @@ const json = "application/json; charset=utf-8";
 /**
  * The live dashboard's HTTP server: GET / (the page), /assets/… (the built browser code),
  * /api/snapshot (JSON), /api/events (server-sent events); and, only with a supervisor,
- * POST /api/replicas/ID/ACTION[?behaviour=B]. Everything else is 404.
+ * POST /api/replicas/ID/ACTION[?behaviour=B] (and /api/arbiter/ID/ACTION for the arbiter group's
+ * replicas when it runs them too). Everything else is 404.
  */
 export async function serveLive(options: LiveServerOptions): Promise<ServedPage> {
   const root = webRoot();
@@ -83,12 +86,15 @@ async function route(
   const url = new URL(req.url ?? "/", "http://dashboard");
   const path = url.pathname;
   if (req.method === "POST") {
-    const match = /^\/api\/replicas\/(\d+)\/([a-z]+)$/.exec(path);
-    if (options.controls === undefined || !match) {
+    const match = /^\/api\/(replicas|arbiter)\/(\d+)\/([a-z]+)$/.exec(path);
+    const arbiter = match?.[1] === "arbiter";
+    const controls = arbiter ? options.arbiterControls : options.controls;
+    if (controls === undefined || !match) {
       send(res, 404, text, "not found\n");
       return;
     }
-    await control(req, res, options.controls, options.hub, Number(match[1]), match[2]!, url);
+    const id = Number(match[2]);
+    await control(req, res, controls, options.hub, id, match[3]!, url, arbiter);
     return;
   }
   if (req.method !== "GET" && req.method !== "HEAD") {
@@ -121,6 +127,7 @@ async function control(
   id: number,
   action: string,
   url: URL,
+  arbiter: boolean,
 ): Promise<void> {
   if (!isControlAction(action) || !controls.actions.includes(action)) {
     send(res, 404, text, "not found\n");
@@ -134,7 +141,10 @@ async function control(
   const behaviour = url.searchParams.get("behaviour") ?? undefined;
   try {
     const line = await controls.perform(id, action, behaviour);
-    hub.record({ at: Date.now(), kind: "action", replica: id, text: line });
+    // The timeline's replica numbers are the cluster's; an arbiter replica is named in the text.
+    if (arbiter)
+      hub.record({ at: Date.now(), kind: "action", replica: null, text: `arbiter ${line}` });
+    else hub.record({ at: Date.now(), kind: "action", replica: id, text: line });
     send(res, 200, json, JSON.stringify({ ok: true, text: line }));
   } catch (error) {
     if (!(error instanceof ControlRefused)) throw error;

@@ -1,5 +1,6 @@
 import type { ClusterConfig } from "../../core/config.js";
 import type {
+  ArbiterView,
   ChartPoint,
   ControlsView,
   LiveSnapshot,
@@ -18,8 +19,16 @@ export interface LiveHubOptions {
   /** How often every replica is polled (ms). */
   readonly pollMs: number;
   readonly controls?: ReplicaControls;
-  /** primary-backup: the arbiter group's configuration, summarised on one line. */
+  /** primary-backup: the arbiter group's configuration, summarised on one line and in rows. */
   readonly arbiter?: ClusterConfig;
+  /** The arbiter replicas' fault buttons (`up --dashboard` runs the arbiter group too). */
+  readonly arbiterControls?: ReplicaControls;
+}
+
+function controlsView(c: ReplicaControls | undefined): ControlsView | null {
+  return c === undefined
+    ? null
+    : { actions: c.actions, behaviours: c.behaviours, replicas: c.replicas };
 }
 
 /** Chart points kept: five minutes at the default poll interval. */
@@ -44,6 +53,8 @@ export class LiveHub {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private arbiterLine: string | null = null;
+  private arbiterSample: ClusterSample | undefined;
+  private arbiterView: ArbiterView | undefined;
 
   constructor(private readonly options: LiveHubOptions) {
     const empty: ClusterSample = {
@@ -63,10 +74,7 @@ export class LiveHub {
   }
 
   get controlsView(): ControlsView | null {
-    const c = this.options.controls;
-    return c === undefined
-      ? null
-      : { actions: c.actions, behaviours: c.behaviours, replicas: c.replicas };
+    return controlsView(this.options.controls);
   }
 
   /** Polls now and then every pollMs, until stop(). */
@@ -118,6 +126,7 @@ export class LiveHub {
       timeline: this.timeline.toArray(),
       controls: this.controlsView,
       pollMs: this.options.pollMs,
+      ...(this.arbiterView && { arbiter: this.arbiterView }),
     };
   }
 
@@ -139,13 +148,21 @@ export class LiveHub {
     return {
       cluster: clusterView(sample, this.options.config.protocol, this.arbiterLine),
       replicas: replicaViews(sample, this.previous, note),
+      ...(this.arbiterView && { arbiter: this.arbiterView }),
       point,
       events,
     };
   }
 
+  /** Polls the arbiter group: its one line, and its rows (with their buttons, if any). */
   private async arbiterSummary(config: ClusterConfig, timeoutMs: number): Promise<string> {
     const sample = await sampleCluster(config, timeoutMs);
+    const controls = this.options.arbiterControls;
+    this.arbiterView = {
+      replicas: replicaViews(sample, this.arbiterSample, (id) => controls?.note(id) ?? null),
+      controls: controlsView(controls),
+    };
+    this.arbiterSample = sample;
     const answering = sample.replicas.filter((r) => r.status).length;
     const { leader, term } = clusterLeader(sample);
     const kind = `${config.protocol} group of ${config.replicas.length}`;

@@ -1,8 +1,12 @@
+import type { StateChange } from "../../runtime/state-watch.js";
 import type { ReplicaStatus } from "../../runtime/status.js";
 import type { TimelineEvent } from "../web/shared/live-wire.js";
 import { rejectionCounts, rejectionGrowth } from "./rejections.js";
 import type { ClusterSample, ReplicaSample } from "./replica-sample.js";
 import { replicaIn } from "./replica-sample.js";
+
+/** Leaders remembered as already announced: far more than one poll can bring. */
+const announcedKept = 256;
 
 /** A timeline event before the hub numbers it. */
 export type NewEvent = Omit<TimelineEvent, "seq">;
@@ -31,8 +35,9 @@ function byzantine(s: ReplicaStatus): string | undefined {
 
 /**
  * Derives timeline events by comparing each poll with the one before (and with what it
- * remembers across polls: a replica's last pid, the last leader): leader/view/epoch changes,
- * restarts (a new pid), replicas that stop or start answering, snapshots taken, state transfers
+ * remembers across polls: a replica's last pid, the last leader), and from the replicas' own
+ * lists of recent state changes (so a leader between two polls is not missed):
+ * leader/view/epoch changes, restarts (a new pid), replicas that stop or start answering, snapshots taken, state transfers
  * (a snapshot installed, PBFT's recovering role), PBFT stable checkpoints and jumps of the
  * rejected-message counters.
  */
@@ -41,6 +46,10 @@ export class TimelineDiffer {
   private lastLeader: { leader: number | null; term: number | null } = { leader: null, term: null };
   private readonly lastPid = new Map<number, number>();
   private checkpoint = 0;
+  /** Leaders already on the timeline, as "replica@term" (the oldest forgotten first). */
+  private readonly announced = new Set<string>();
+  /** Per replica: the process and the newest of its state changes seen. */
+  private readonly seenChange = new Map<number, { pid: number; seq: number }>();
 
   diff(sample: ClusterSample): NewEvent[] {
     const events: NewEvent[] = [];
@@ -58,9 +67,27 @@ export class TimelineDiffer {
       this.diffReplica(before, now, emit);
     }
 
+    // Every leader a replica's own recent changes name, at the time it changed: two elections
+    // between two polls are two events. Then the poll itself, for replicas that keep no changes.
+    const announce = (replica: number, term: number, at: number) => {
+      const key = `${replica}@${term}`;
+      if (this.announced.has(key)) return;
+      this.announced.add(key);
+      if (this.announced.size > announcedKept)
+        this.announced.delete(this.announced.values().next().value!);
+      events.push({
+        at,
+        kind: "leader",
+        replica,
+        text: `r${replica} is ${leaderWord} (${epochName} ${term})`,
+      });
+    };
+    for (const change of this.newChanges(sample, previous === undefined)) {
+      if (change.leads) announce(change.replica, change.term, change.at);
+    }
     const { leader, term } = clusterLeader(sample);
-    if (leader !== null && (leader !== this.lastLeader.leader || term !== this.lastLeader.term)) {
-      emit("leader", leader, `r${leader} is ${leaderWord} (${epochName} ${term})`);
+    if (leader !== null && term !== null) {
+      announce(leader, term, at);
       this.lastLeader = { leader, term };
     } else if (leader === null && this.lastLeader.leader !== null) {
       emit(
@@ -68,6 +95,8 @@ export class TimelineDiffer {
         null,
         `no ${leaderWord} answering (r${this.lastLeader.leader} led ${epochName} ${this.lastLeader.term})`,
       );
+      // When it answers again, that is news again.
+      this.announced.delete(`${this.lastLeader.leader}@${this.lastLeader.term}`);
       this.lastLeader = { leader: null, term };
     }
 
@@ -80,7 +109,34 @@ export class TimelineDiffer {
       emit("checkpoint", null, `stable checkpoint at sequence ${newest}`);
       this.checkpoint = newest;
     }
-    return events;
+    // Changes read from the replicas carry their own (earlier) times.
+    return events.sort((a, b) => a.at - b.at);
+  }
+
+  /**
+   * The state changes (/status `stateChanges`) this differ has not seen yet, by replica. On its
+   * first poll it only notes where each replica's list ends: history from before the dashboard
+   * started is no news. A new pid is a new process, whose changes are all new.
+   */
+  private newChanges(
+    sample: ClusterSample,
+    first: boolean,
+  ): (StateChange & { readonly replica: number })[] {
+    const out: (StateChange & { readonly replica: number })[] = [];
+    for (const r of sample.replicas) {
+      const changes = r.status?.stateChanges;
+      if (r.status === undefined || !Array.isArray(changes)) continue;
+      const seen = this.seenChange.get(r.replica);
+      const after = seen !== undefined && seen.pid === r.status.pid ? seen.seq : 0;
+      let newest = after;
+      for (const change of changes) {
+        if (change.seq <= after) continue;
+        newest = Math.max(newest, change.seq);
+        if (!first) out.push({ ...change, replica: r.replica });
+      }
+      this.seenChange.set(r.replica, { pid: r.status.pid, seq: newest });
+    }
+    return out.sort((a, b) => a.at - b.at);
   }
 
   private diffReplica(

@@ -113,6 +113,8 @@ export interface TraceStatus {
     readonly commitIndex: number;
     readonly lastIndex: number;
     readonly leads: boolean;
+    /** The Byzantine behaviour this replica runs from its (re)start (the adversary's catalog). */
+    readonly byzantine?: string;
     readonly details?: JsonValue;
   };
 }

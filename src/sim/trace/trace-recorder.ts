@@ -147,8 +147,17 @@ export class TraceRecorder {
     op.result = jsonSafe(result);
   }
 
-  /** A replica's status now (undefined: down); kept only when it differs from the last one. */
-  status(nowUs: number, replica: number, status: CoreStatus | undefined, leads: boolean): void {
+  /**
+   * A replica's status now (undefined: down); kept only when it differs from the last one.
+   * `byzantine`: the behaviour the adversary gave this incarnation, if it lies.
+   */
+  status(
+    nowUs: number,
+    replica: number,
+    status: CoreStatus | undefined,
+    leads: boolean,
+    byzantine?: string,
+  ): void {
     const entry: TraceStatus["status"] = status && {
       role: status.role,
       term: status.term,
@@ -156,6 +165,7 @@ export class TraceRecorder {
       commitIndex: status.commitIndex,
       lastIndex: status.lastIndex,
       leads,
+      ...(byzantine !== undefined ? { byzantine } : {}),
       ...(status.details !== undefined ? { details: jsonSafe(status.details) } : {}),
     };
     const key = entry ? JSON.stringify(entry) : "down";

@@ -15,6 +15,7 @@ const labels: Readonly<Record<string, string>> = {
  * replica for screen readers. Built once per row so that focus survives every update.
  */
 export function buildActions(
+  group: string,
   cell: HTMLElement,
   replica: number,
   controls: ControlsView,
@@ -27,7 +28,7 @@ export function buildActions(
   const run = async (action: string, behaviour?: string) => {
     report(`r${replica}: ${action}…`, true);
     try {
-      const result = await postAction(replica, action, behaviour);
+      const result = await postAction(group, replica, action, behaviour);
       report(result.text, result.ok);
     } catch (error) {
       report(`r${replica}: ${action} failed: ${String(error)}`, false);

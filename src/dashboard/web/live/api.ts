@@ -10,14 +10,18 @@ export function apiUrl(path: string, params: Record<string, string> = {}): strin
   return text === "" ? path : `${path}?${text}`;
 }
 
-/** POSTs a fault button's action; resolves to the server's one-line answer. */
+/**
+ * POSTs a fault button's action (`group`: "replicas", or "arbiter" for primary/backup's arbiter
+ * group); resolves to the server's one-line answer.
+ */
 export async function postAction(
+  group: string,
   replica: number,
   action: string,
   behaviour?: string,
 ): Promise<{ readonly ok: boolean; readonly text: string }> {
   const params: Record<string, string> = behaviour === undefined ? {} : { behaviour };
-  const response = await fetch(apiUrl(`api/replicas/${replica}/${action}`, params), {
+  const response = await fetch(apiUrl(`api/${group}/${replica}/${action}`, params), {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: "{}",

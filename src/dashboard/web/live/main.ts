@@ -1,6 +1,7 @@
 // The live dashboard page: opens the event stream and redraws the replicas table, the charts
 // and the timeline from each update. No framework, nothing fetched from elsewhere.
 import type {
+  ArbiterView,
   ChartPoint,
   ClusterView,
   ControlsView,
@@ -27,7 +28,20 @@ const actionResult = element<HTMLParagraphElement>("action-result");
 const table = new ReplicaTable(element<HTMLTableElement>("replicas"), (text, ok) => {
   actionResult.textContent = ok ? text : `failed: ${text}`;
 });
+const arbiterTable = new ReplicaTable(
+  element<HTMLTableElement>("arbiter-replicas"),
+  (text, ok) => {
+    actionResult.textContent = ok ? `arbiter ${text}` : `failed: arbiter ${text}`;
+  },
+  "arbiter",
+);
 const timeline = new TimelineList(element<HTMLOListElement>("timeline"));
+
+/** primary-backup: the arbiter group's rows (and buttons when `up` runs it). */
+function drawArbiter(arbiter: ArbiterView | undefined): void {
+  element("arbiter-section").hidden = arbiter === undefined;
+  if (arbiter !== undefined) arbiterTable.render(arbiter.replicas, arbiter.controls);
+}
 
 function drawCluster(cluster: ClusterView): void {
   element("protocol").textContent = cluster.protocol;
@@ -71,6 +85,7 @@ function onSnapshot(snapshot: LiveSnapshot): void {
   chart.splice(0, chart.length, ...snapshot.chart);
   drawCluster(snapshot.cluster);
   table.render(snapshot.replicas, controls);
+  drawArbiter(snapshot.arbiter);
   timeline.reset();
   timeline.add(snapshot.timeline);
   drawCharts();
@@ -81,6 +96,7 @@ function onUpdate(update: LiveUpdate): void {
   if (chart.length > maxPoints) chart.splice(0, chart.length - maxPoints);
   drawCluster(update.cluster);
   table.render(update.replicas, controls);
+  drawArbiter(update.arbiter);
   timeline.add(update.events);
   drawCharts();
 }

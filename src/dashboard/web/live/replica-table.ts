@@ -21,6 +21,8 @@ export class ReplicaTable {
   constructor(
     private readonly table: HTMLTableElement,
     private readonly report: (text: string, ok: boolean) => void,
+    /** Where its buttons post: "replicas", or "arbiter" for primary/backup's arbiter group. */
+    private readonly group = "replicas",
   ) {}
 
   render(replicas: readonly ReplicaView[], controls: ControlsView | null): void {
@@ -76,7 +78,7 @@ export class ReplicaTable {
       tr.append(td);
     }
     if (controls?.replicas.includes(replica)) {
-      buildActions(cells[width - 1]!, replica, controls, this.report);
+      buildActions(this.group, cells[width - 1]!, replica, controls, this.report);
     } else if (controls) {
       cells[width - 1]!.textContent = "runs elsewhere";
     }

@@ -118,6 +118,13 @@ export class Diagram {
       ctx.fillStyle = "#111";
       ctx.fillText(lane.faulty ? `${lane.name} (faulty)` : lane.name, 6, y);
       if (lane.kind !== "replica") continue;
+      // Which lie it tells at the cursor (each restart may draw another behaviour).
+      const behaviour = this.index.statusAt(lane.id, view.cursor)?.status?.byzantine;
+      if (behaviour !== undefined) {
+        ctx.font = "10px system-ui, sans-serif";
+        ctx.fillText(`⚠ ${behaviour}`, 6, y + 12, labelWidth - 8);
+        ctx.font = "12px system-ui, sans-serif";
+      }
       for (const [from, to] of this.index.downIntervals(lane.id, view.from, view.to)) {
         const x0 = Math.max(labelWidth, x(from));
         const x1 = Math.min(width - 8, x(to));

@@ -1,5 +1,6 @@
 import type { JsonValue } from "../../../sim/trace/trace-format.js";
 import { element } from "./dom.js";
+import { laneName } from "./lane-name.js";
 import type { TraceIndex } from "./trace-index.js";
 
 /** The replicas' statuses at the selected instant, one row each. */
@@ -14,7 +15,7 @@ export function renderStates(table: HTMLTableElement, index: TraceIndex, t: numb
     const entry = index.statusAt(lane.id, t);
     const row = element("tr");
     const s = entry?.status;
-    const name = `${lane.name}${lane.faulty ? " (faulty)" : ""}`;
+    const name = laneName(lane, s);
     const cells = s
       ? [
           name,

@@ -77,10 +77,18 @@ export interface ControlsView {
   readonly replicas: readonly number[];
 }
 
+/** primary-backup: the arbiter group's replicas, and their buttons when `up` runs them here. */
+export interface ArbiterView {
+  readonly replicas: readonly ReplicaView[];
+  readonly controls: ControlsView | null;
+}
+
 /** The first message on a new event stream: everything the page needs to draw. */
 export interface LiveSnapshot {
   readonly cluster: ClusterView;
   readonly replicas: readonly ReplicaView[];
+  /** primary-backup: the arbiter group (absent for other protocols and older servers). */
+  readonly arbiter?: ArbiterView;
   readonly chart: readonly ChartPoint[];
   readonly timeline: readonly TimelineEvent[];
   readonly controls: ControlsView | null;
@@ -91,6 +99,7 @@ export interface LiveSnapshot {
 export interface LiveUpdate {
   readonly cluster: ClusterView;
   readonly replicas: readonly ReplicaView[];
+  readonly arbiter?: ArbiterView;
   readonly point: ChartPoint;
   readonly events: readonly TimelineEvent[];
 }
