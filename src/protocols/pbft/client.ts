@@ -28,6 +28,8 @@ interface Pending {
 const maxInFlight = 128;
 /** Decided requests whose late replies are still checked against the winning result. */
 const recentDecisions = 1024;
+/** Ticks to wait for the designated replica's full result once enough digests agree. */
+const fullResultGraceTicks = 2;
 /** Read-only attempts before the query is ordered instead (§5.1.3). */
 const readOnlyAttempts = 2;
 
@@ -228,11 +230,11 @@ export class PbftClient implements ClientCore<PbftWire> {
       this.noteDecided(reply.timestamp, p.voter, outcome.resultDigest);
       this.finish(reply.timestamp, p, outcome.result, out);
     } else if (outcome.status === "need-full-result") {
-      // Enough digests agree but the designated replica's full reply is missing: ask everyone.
-      if (p.attempts === 0) {
-        p.attempts++;
-        out.push({ type: "broadcast", msg: p.request });
-      }
+      // Enough digests agree but the designated replica's full reply is missing. It is usually
+      // just the slowest of four (a quarter of all requests): wait a moment, then ask everyone
+      // (§5.1.1 waits for the whole retransmission timeout). Asking at once sent a quarter of
+      // all requests to every replica, each then ordered a second time.
+      if (p.attempts === 0) p.resendAt = Math.min(p.resendAt, this.ticks + fullResultGraceTicks);
     } else if (outcome.status === "conflict") {
       this.orderInstead(reply.timestamp, p, out);
     }

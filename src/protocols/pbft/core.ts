@@ -94,6 +94,7 @@ import {
   viewChangeTimeout,
   viewToJoin,
 } from "./view-change.js";
+import { WaitingRequests } from "./waiting-requests.js";
 import { type PbftWire, parseOp } from "./wire.js";
 
 type Out = CoreOutput<PbftWire>;
@@ -130,13 +131,6 @@ const mixedAccessChange: Value = {
   error: "busy",
   message: "an access change must be ordered alone; ask again",
 };
-
-/** A request a backup holds: its view-change timer runs until it executes. */
-interface Waiting {
-  readonly request: Request;
-  readonly digest: Digest;
-  since: number;
-}
 
 /**
  * A PBFT replica (Castro & Liskov, OSDI'99; TOCS 2002) as a sans-IO core on lockstep's
@@ -208,7 +202,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   /** Pre-prepares accepted in principle whose request bodies are still being fetched. */
   private readonly awaitingBodies = new Map<number, { pp: PrePrepare; digest: Digest }>();
   /** Ordered requests this replica holds and has not executed (backup timers; new primary's queue). */
-  private readonly waiting = new Map<string, Waiting>();
+  private readonly waiting = new WaitingRequests();
   private lastFetchRequestsAt = -1_000_000;
   /** When helpStraggler last answered each replica. */
   private readonly helped = new Map<ReplicaId, number>();
@@ -500,7 +494,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
         this.drop("busy", "busy");
         return;
       }
-      this.waiting.set(key, { request: r, digest, since: this.ticks });
+      this.waiting.add(key, { request: r, digest, since: this.ticks });
     }
     if (!this.slots.isActive) return;
     if (this.isPrimary()) {
@@ -920,6 +914,12 @@ export class PbftCore implements ProtocolCore<PbftWire> {
         this.proposed.delete(key);
       }
       this.batcher.remove(digests);
+      // Other held copies this execution made moot (same client: that timestamp, or below what
+      // the client still waits for) stop the request timer too; a primary drops them unproposed.
+      for (const r of requests) {
+        const moot = this.waiting.settle(r.client, r.timestamp, r.ackedBelow);
+        if (moot.length > 0) this.batcher.remove(moot);
+      }
       for (const { request, q } of orderedQueries) {
         const qid = this.nextQid++;
         this.queries.set(qid, { client: request.client, timestamp: request.timestamp });

@@ -182,18 +182,26 @@ describe("PbftClient", () => {
     );
   });
 
-  it("enough matching digests without the full result: the client asks everyone again", () => {
+  it("enough matching digests without the full result: the client waits two ticks, then asks everyone", () => {
     const c = opened();
-    for (const r of [0, 2, 3]) {
-      const out = respond(c, r, reply(r, 1, ok(7), { full: false }));
-      if (r !== 3) expect(out).toBe("");
-      else
-        expect(out).toMatchInlineSnapshot(
-          `"broadcast request ts=1 op={"kind":"command","value":{"op":"put","key":"x","value":7}}"`,
-        );
-    }
+    for (const r of [0, 2, 3]) expect(respond(c, r, reply(r, 1, ok(7), { full: false }))).toBe("");
+    // The designated replica (1) is only slow, usually: no broadcast at once, one after 2 ticks.
+    expect(show(c.step({ type: "tick", now: 1 }))).toBe("");
+    expect(show(c.step({ type: "tick", now: 2 }))).toMatchInlineSnapshot(
+      `"broadcast request ts=1 op={"kind":"command","value":{"op":"put","key":"x","value":7}}"`,
+    );
     expect(respond(c, 1, reply(1, 1, ok(7)))).toMatchInlineSnapshot(
       `"done op=1 {"ok":true,"value":7}"`,
     );
+  });
+
+  it("a full result arriving within the grace completes the request with nothing sent again", () => {
+    const c = opened();
+    for (const r of [0, 2, 3]) expect(respond(c, r, reply(r, 1, ok(7), { full: false }))).toBe("");
+    expect(show(c.step({ type: "tick", now: 1 }))).toBe("");
+    expect(respond(c, 1, reply(1, 1, ok(7)))).toMatchInlineSnapshot(
+      `"done op=1 {"ok":true,"value":7}"`,
+    );
+    for (let t = 2; t < 12; t++) expect(show(c.step({ type: "tick", now: t }))).toBe("");
   });
 });

@@ -64,4 +64,23 @@ describe("the request timer", () => {
     h.deliver({ quiet: true, drop: bobToPrimary });
     expect(h.status([1, 2, 3])).toMatch(/view=[1-9]/);
   });
+
+  it("stops for a held copy that the client's later requests made moot", () => {
+    const h = cluster();
+    // Replica 1 holds a copy of alice's ts 1 that never gets ordered as such (other bytes: here
+    // another op, as a faulty or restarted client might send), and its forward is lost.
+    h.client(1, h.request("alice", 1, put("stale", 0)));
+    h.lose((m) => m.from === 1 && m.to === 0 && m.msg.type === "request");
+    // Alice's real ts 1, then ts 2 saying it waits for nothing below 2, execute everywhere.
+    h.client(0, h.request("alice", 1, put("a", 1)));
+    h.deliver({ quiet: true });
+    h.client(0, h.request("alice", 2, put("a", 2), { ackedBelow: 2 }));
+    h.deliver({ quiet: true });
+    expect(h.services[1]!.appliedIndex).toBe(3);
+    for (let i = 0; i < 12; i++) {
+      h.tick();
+      h.deliver({ quiet: true });
+    }
+    expect(h.status()).not.toMatch(/view=[1-9]|view-change/);
+  });
 });
