@@ -96,11 +96,22 @@ async function runInWorkers(
           if (options.untilFailure && failedSoFar()) break;
           const seed = queue.shift();
           if (seed === undefined) break;
-          const reply = await new Promise<
-            { ok: true; summary: SeedSummary } | { ok: false; seed: number; error: string }
-          >((resolve, reject) => {
-            worker.once("message", resolve);
-            worker.once("error", reject);
+          type Reply =
+            | { ok: true; summary: SeedSummary }
+            | { ok: false; seed: number; error: string };
+          const reply = await new Promise<Reply>((resolve, reject) => {
+            // One listener pair per seed, each removing the other: left behind, the unused
+            // error listeners pile up on the long-lived worker (MaxListenersExceededWarning).
+            const onMessage = (m: Reply) => {
+              worker.off("error", onError);
+              resolve(m);
+            };
+            const onError = (e: Error) => {
+              worker.off("message", onMessage);
+              reject(e);
+            };
+            worker.once("message", onMessage);
+            worker.once("error", onError);
             worker.postMessage({ ...options.base, seed });
           });
           if (reply.ok) record(reply.summary);
