@@ -21,6 +21,11 @@ export interface FaultSlot {
   behaviour: string | undefined;
 }
 
+/** A replica's slot before anything happened to it: up, not held, not paused, links intact. */
+export function freshFaultSlot(id: number, behaviour?: string): FaultSlot {
+  return { id, timer: undefined, down: false, held: false, paused: false, cut: false, behaviour };
+}
+
 /** What the dashboard's fault buttons may reach inside whatever runs the replica processes. */
 export interface ReplicaFaults {
   readonly config: ClusterConfig;

@@ -2,7 +2,7 @@ import type { ClusterConfig } from "../core/config.js";
 import { LocalCluster, type ReplicaOutput } from "../runtime/local-cluster.js";
 import type { LogLevel } from "../runtime/logger.js";
 import type { ReplicaStatus } from "../runtime/status.js";
-import type { FaultSlot, ReplicaFaults } from "./replica-faults.js";
+import { type FaultSlot, freshFaultSlot, type ReplicaFaults } from "./replica-faults.js";
 import { ReplicaLogs } from "./replica-logs.js";
 import { RestartTracker } from "./up-restart-policy.js";
 
@@ -109,16 +109,10 @@ export class Supervisor {
     });
     for (const id of options.ids) {
       this.slots.set(id, {
-        id,
+        ...freshFaultSlot(id, options.byzantine?.get(id)),
         tracker: new RestartTracker(),
         startedAt: 0,
         restarts: 0,
-        timer: undefined,
-        down: false,
-        held: false,
-        paused: false,
-        cut: false,
-        behaviour: options.byzantine?.get(id),
       });
     }
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { freshFaultSlot } from "../../src/cli/replica-faults.js";
 import { UpControls } from "../../src/cli/up-controls.js";
 import { RestartTracker } from "../../src/cli/up-restart-policy.js";
 import type { Slot, SupervisorFaults } from "../../src/cli/up-supervisor.js";
@@ -6,16 +7,10 @@ import { localClusterConfig } from "../../src/runtime/cluster-folder.js";
 
 function slot(id: number, over: Partial<Slot> = {}): Slot {
   return {
-    id,
+    ...freshFaultSlot(id),
     tracker: new RestartTracker(),
     startedAt: 0,
     restarts: 0,
-    timer: undefined,
-    down: false,
-    held: false,
-    paused: false,
-    cut: false,
-    behaviour: undefined,
     ...over,
   };
 }

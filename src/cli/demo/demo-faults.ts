@@ -1,7 +1,7 @@
 import type { ClusterConfig } from "../../core/config.js";
 import type { ControlAction } from "../../dashboard/live/controls.js";
 import type { LocalCluster, ReplicaChild } from "../../runtime/local-cluster.js";
-import type { FaultSlot, ReplicaFaults } from "../replica-faults.js";
+import { type FaultSlot, freshFaultSlot, type ReplicaFaults } from "../replica-faults.js";
 import { UpControls } from "../up-controls.js";
 import { DemoFailure } from "./demo-failure.js";
 
@@ -46,15 +46,7 @@ export class DemoFaults implements ReplicaFaults {
     private readonly prefix = "r",
   ) {
     this.ids = config.replicas.map((_, id) => id);
-    this.slots = this.ids.map((id) => ({
-      id,
-      timer: undefined,
-      down: false,
-      held: false,
-      paused: false,
-      cut: false,
-      behaviour: undefined,
-    }));
+    this.slots = this.ids.map((id) => freshFaultSlot(id));
   }
 
   /** Names the demo's current step, for the lines about a user's actions. */
