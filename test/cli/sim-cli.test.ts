@@ -147,7 +147,7 @@ describe("lockstep sim", () => {
   // Two twins at once (f = 2, 7 replicas): both faulty replicas run as two honest copies each,
   // the copies A on one side and the copies B on the other, the twins hearing each other. CI
   // runs 40 scenarios (about 15 CPU seconds); planted view-change-drops-certificates is caught by
-  // this setting at seed 67 (docs/protocols/pbft.md). More: --seeds 1000 by hand.
+  // this setting at seed 63 (docs/protocols/pbft.md). More: --seeds 1000 by hand.
   it("passes Twins scenarios with two twinned replicas of seven", () => {
     const { code, stdout } = runCli(
       [
