@@ -151,13 +151,17 @@ export class PbftClient implements ClientCore<PbftWire> {
     readOnly: boolean,
     out: Out[],
   ): void {
-    const request = signRequest(this.crypto, {
-      client: this.clientId,
-      timestamp,
-      ackedBelow: this.ackedBelow(timestamp),
-      readOnly,
-      op: opValue(op),
-    });
+    const request = signRequest(
+      this.crypto,
+      {
+        client: this.clientId,
+        timestamp,
+        ackedBelow: this.ackedBelow(timestamp),
+        readOnly,
+        op: opValue(op),
+      },
+      this.n,
+    );
     // With read-only queries on, ordered results need 2f+1 too (settings.ts readOnlyQueries).
     const strong = this.settings.readOnlyQueries;
     const quorums = this.q;

@@ -18,6 +18,16 @@ import type { Request } from "./messages.js";
 export const faultyClientAttacks = [
   /** The "big MAC" attack: one request, correctly signed for some replicas, corrupted for the others. */
   "split-signature",
+  /**
+   * The big-MAC attack on the authenticator: a correctly signed request whose MAC entries are
+   * wrong for some replicas (they must fall back to the signature).
+   */
+  "split-mac",
+  /**
+   * Correct MAC entries and a signature that verifies nowhere: whoever vouches for the request
+   * first (the primary) must refuse it, or the backups would disagree about it.
+   */
+  "mac-without-signature",
   /** A request whose signature verifies nowhere, to every replica. */
   "bad-signature",
   /** A request in a correct client's name, signed with the faulty client's own key. */
@@ -77,13 +87,17 @@ export class FaultyPbftClient implements ClientCore<WireTypes> {
   }
 
   private request(op: unknown, client = this.clientId): Request {
-    const r = signRequest(this.crypto, {
-      client,
-      timestamp: this.timestamp++,
-      ackedBelow: 0,
-      readOnly: false,
-      op: op as Request["op"],
-    });
+    const r = signRequest(
+      this.crypto,
+      {
+        client,
+        timestamp: this.timestamp++,
+        ackedBelow: 0,
+        readOnly: false,
+        op: op as Request["op"],
+      },
+      this.n,
+    );
     if (this.sent.length < 64) this.sent.push(r);
     return r;
   }
@@ -92,6 +106,18 @@ export class FaultyPbftClient implements ClientCore<WireTypes> {
     const sig = Uint8Array.from(r.sig);
     sig[this.random.int(sig.length)]! ^= 1 << this.random.int(8);
     return { ...r, sig };
+  }
+
+  /** The same request with the MAC entries of a random nonempty subset of replicas flipped. */
+  private corruptMacs(r: Request): Request {
+    const badAt = this.random.int(this.n);
+    const auth = (r.auth ?? []).map((entry, i) => {
+      if (i !== badAt && !this.random.chance(0.5)) return entry;
+      const bad = Uint8Array.from(entry);
+      bad[this.random.int(bad.length)]! ^= 1 << this.random.int(8);
+      return bad;
+    });
+    return { ...r, auth };
   }
 
   private command(): unknown {
@@ -112,8 +138,14 @@ export class FaultyPbftClient implements ClientCore<WireTypes> {
           msg: to === goodAt || (to !== badAt && this.random.chance(0.5)) ? good : bad,
         }));
       }
-      case "bad-signature":
+      case "split-mac":
+        return [{ type: "broadcast", msg: this.corruptMacs(this.request(this.command())) }];
+      case "mac-without-signature":
         return [{ type: "broadcast", msg: this.corrupt(this.request(this.command())) }];
+      case "bad-signature": {
+        const { auth: _mac, ...unauthenticated } = this.corrupt(this.request(this.command()));
+        return [{ type: "broadcast", msg: unauthenticated }];
+      }
       case "impersonate":
         return [{ type: "broadcast", msg: this.request(this.command(), this.victim) }];
       case "oversized": {

@@ -6,6 +6,7 @@ import {
   int,
   literal,
   object,
+  optional,
   type Schema,
   SchemaError,
   str,
@@ -18,10 +19,14 @@ import type { Value } from "../../core/value.js";
  * PBFT's wire messages (Castro & Liskov, OSDI'99 §4; TOCS 2002 §4–§5), as plain data.
  *
  * How each message is authenticated (see signed-bytes.ts for the exact bytes):
- * - REQUEST: signed by the client (Ed25519). A signature verifies the same at every replica, which
- *   is the defence against the "big MAC" attack (a client whose MAC authenticator verifies at some
- *   replicas and not others, Clement et al. NSDI'09), and it lets backups check requests that
- *   reach them inside a batch, so a faulty primary can neither forge nor alter one.
+ * - REQUEST: signed by the client (Ed25519) and carrying a MAC authenticator (one HMAC per
+ *   replica). Whoever must vouch for a request first checks the signature: the primary before it
+ *   orders one, any replica taking one straight from a client or a peer (it may hold it for its
+ *   request timer). A signature verifies the same at every replica, which is the defence against
+ *   the "big MAC" attack (an authenticator that verifies at some replicas and not others,
+ *   Clement et al. NSDI'09). A backup checking a request inside a PRE-PREPARE, and a replica
+ *   answering a read-only request, check their own MAC entry instead, and the signature only when
+ *   that entry fails: a faulty primary cannot forge or alter a request either way.
  * - PRE-PREPARE and PREPARE: signed. They are the parts of a prepared certificate, which travels
  *   inside VIEW-CHANGE messages and must convince third parties (the signature variant of the
  *   view change, OSDI'99 §4.4). Batching amortizes the cost over every request of a batch.
@@ -47,6 +52,12 @@ export interface Request {
   readonly op: Value;
   /** The client's signature over requestBytes. */
   readonly sig: Uint8Array;
+  /**
+   * The client's MAC authenticator over requestBytes: entry i is the HMAC for replica i (TOCS
+   * §3.2). A backup checks its own entry for a request inside a PRE-PREPARE instead of the
+   * signature; see `verifyRequestAt`. Absent or wrong entries fall back to the signature.
+   */
+  readonly auth?: readonly Uint8Array[];
 }
 
 /**
@@ -252,6 +263,7 @@ const requestShape = {
   readOnly: bool(),
   op: value(),
   sig: sig64,
+  auth: optional(array(mac32, L.maxReplicas)),
 };
 const requestSchema = object({ type: literal("request"), ...requestShape });
 

@@ -55,7 +55,7 @@ export const defaultPbftSettings: PbftSettings = {
   windowSize: 256,
   maxBatchRequests: 128,
   maxBatchBytes: 1 << 20,
-  maxInFlight: 8,
+  maxInFlight: 1,
   maxQueued: 4096,
   inlineRequestBytes: 8192,
   requestTimeoutTicks: 100,

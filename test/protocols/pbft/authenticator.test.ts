@@ -9,6 +9,7 @@ import {
   signCheckpoint,
   signPrePrepare,
   signPrepare,
+  signRequest,
   verifyAuthenticator,
   verifyCheckpoint,
   verifyCommit,
@@ -18,6 +19,7 @@ import {
   verifyPrepare,
   verifyReply,
   verifyRequest,
+  verifyRequestAt,
   verifyStateChunk,
 } from "../../../src/protocols/pbft/authenticator.js";
 import {
@@ -180,6 +182,40 @@ describe("client requests are signed", () => {
       sig: c.replica(0).sign(requestDigest(c.replica(0), { ...r, op: "evil" })),
     };
     expect(verifyRequest(c.replica(1), forged).ok).toBe(false);
+  });
+});
+
+describe("client requests carry a MAC authenticator", () => {
+  const r = signRequest(
+    c.client("alice"),
+    { client: "alice", timestamp: 7, ackedBelow: 0, readOnly: false, op: { put: ["k", "v"] } },
+    4,
+  );
+  const noSignature = { ...r, sig: new Uint8Array(64) };
+
+  it("has one 32-byte entry per replica, each verifying only at its replica", () => {
+    expect(r.auth!.map((e) => e.length)).toEqual([32, 32, 32, 32]);
+    for (let i = 0; i < 4; i++) expect(verifyRequestAt(c.replica(i), i, noSignature).ok).toBe(true);
+    const swapped = { ...noSignature, auth: [r.auth![1]!, r.auth![0]!, r.auth![2]!, r.auth![3]!] };
+    expect(verifyRequestAt(c.replica(0), 0, swapped).ok).toBe(false);
+    expect(verifyRequestAt(c.replica(2), 2, swapped).ok).toBe(true);
+  });
+
+  it("an altered request fails its entry and the signature", () => {
+    for (const bad of [
+      { ...r, op: { put: ["k", "w"] } },
+      { ...r, timestamp: 8 },
+      { ...r, client: "bob" },
+    ])
+      expect(verifyRequestAt(c.replica(1), 1, bad)).toEqual({ ok: false, reason: "bad-signature" });
+  });
+
+  it("a missing or wrong entry falls back to the signature", () => {
+    const { auth: _auth, ...signedOnly } = r;
+    expect(verifyRequestAt(c.replica(3), 3, signedOnly).ok).toBe(true);
+    const wrong = { ...r, auth: r.auth!.map(() => new Uint8Array(32)) };
+    expect(verifyRequestAt(c.replica(3), 3, wrong).ok).toBe(true);
+    expect(verifyRequestAt(c.replica(3), 3, { ...wrong, sig: new Uint8Array(64) }).ok).toBe(false);
   });
 });
 

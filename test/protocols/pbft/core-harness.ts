@@ -121,16 +121,26 @@ export class PbftHarness {
     client: string,
     timestamp: number,
     value: Value,
-    opts: { query?: boolean; readOnly?: boolean; ackedBelow?: number } = {},
+    opts: {
+      query?: boolean;
+      readOnly?: boolean;
+      ackedBelow?: number;
+      /** Without the MAC authenticator a real client adds (signature only). */
+      signatureOnly?: boolean;
+    } = {},
   ): Request {
     const kind = opts.query || opts.readOnly ? "query" : "command";
-    const r = signRequest(this.keys.client(client), {
-      client,
-      timestamp,
-      ackedBelow: opts.ackedBelow ?? 0,
-      readOnly: opts.readOnly ?? false,
-      op: { kind, value },
-    });
+    const r = signRequest(
+      this.keys.client(client),
+      {
+        client,
+        timestamp,
+        ackedBelow: opts.ackedBelow ?? 0,
+        readOnly: opts.readOnly ?? false,
+        op: { kind, value },
+      },
+      opts.signatureOnly ? 0 : this.n,
+    );
     this.names.set(toHex(requestDigest(this.keys.replica(0), r)), `${client}#${timestamp}`);
     return r;
   }

@@ -278,7 +278,7 @@ describe("PbftCore execution and replies", () => {
 
 describe("PbftCore checkpoints", () => {
   it("every K: takeSnapshot, CHECKPOINT, 2f+1 make it stable, the snapshot is persisted and certificates deleted", () => {
-    const h = started();
+    const h = started({ ...small, maxInFlight: 2 }); // both slots in flight at once
     h.client(0, h.request("alice", 0, null));
     h.client(0, h.request("alice", 1, put("x", 1)));
     const out = h.deliver().split("\n");
