@@ -5,7 +5,7 @@ import {
   type ClientAccess,
   forbidden,
 } from "../../core/access.js";
-import { type Crypto, equalBytes, toHex } from "../../core/crypto.js";
+import { type Crypto, equalBytes, replicaPrincipal, toHex } from "../../core/crypto.js";
 import type { ClientId, ReplicaId } from "../../core/ids.js";
 import type { LogEntry, LoggedCommand } from "../../core/log-entry.js";
 import type {
@@ -263,7 +263,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     this.n = options.config.replicas.length;
     this.q = quorumsFor(this.n);
     this.settings = parsePbftSettings(options.config.settings);
-    this.crypto = new VerifyingCrypto(options.crypto, this.counters);
+    this.crypto = new VerifyingCrypto(options.crypto, this.counters, replicaPrincipal(options.id));
     this.slotQuorums =
       bug === "prepared-with-too-few-prepares"
         ? { ...this.q, prepares: this.q.prepares - 1 }
@@ -594,6 +594,9 @@ export class PbftCore implements ProtocolCore<PbftWire> {
           this.drop("auth", "wrong-sender");
           return;
         }
+        // Prepared already in this view: a later PREPARE adds nothing (the certificate holds 2f),
+        // so its signature is not checked (one Ed25519 check per slot at every replica).
+        if (msg.view === this.slots.view && this.slots.isPrepared(msg.seq)) return;
         if (!verifyPrepare(this.crypto, msg).ok) {
           this.drop("auth", "bad-signature");
           return;
