@@ -164,9 +164,11 @@ describe("hostile input on a PBFT cluster's ports", () => {
         expect(await byz.established()).toBe(true);
         const digest = new Uint8Array(32);
         const prepare = signPrepare(r0, { view, seq: 1, digest, replica: 0 });
-        const badSig = Uint8Array.from(prepare.sig);
+        // For a slot not yet prepared: a PREPARE after its slot prepared is dropped unchecked.
+        const unprepared = signPrepare(r0, { view, seq: 250, digest, replica: 0 });
+        const badSig = Uint8Array.from(unprepared.sig);
         badSig[0] = badSig[0]! ^ 0xff;
-        byz.send({ ...prepare, sig: badSig }); // bad-signature
+        byz.send({ ...unprepared, sig: badSig }); // bad-signature
         byz.send({ ...prepare, replica: id === 1 ? 2 : 1 }); // wrong-sender: another id on r0's link
         const commit = makeCommit(r0, 4, { view, seq: 1, digest, replica: 0 });
         const auth = commit.auth.map((e) => Uint8Array.from(e));

@@ -93,7 +93,7 @@ describe("simulator: pbft with a faulty client next to correct ones", () => {
       applied += r.stats.faultyClientApplied;
       completed += r.stats.completed;
     }
-    expect(sent).toBeGreaterThan(300);
+    expect(sent).toBeGreaterThan(200);
     // Junk dies at the schema; correctly signed requests get ordered (and refused at apply:
     // the faulty client has no session), so the attack did load the replicas.
     expect(malformed).toBeGreaterThan(0);

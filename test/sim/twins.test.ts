@@ -137,7 +137,7 @@ describe("a twinned replica", () => {
   // Replica 0, the primary of view 0, twinned: copy A with replicas 1 and 2, copy B with 3
   // (scenario 16: first split mask 0b100), clients reaching both copies.
   const make = () => {
-    const config = simulatedCluster("pbft", 4, 1, { maxBatchRequests: 1 });
+    const config = simulatedCluster("pbft", 4, 1, { maxBatchRequests: 1, maxInFlight: 2 });
     const definition = findProtocol("pbft").definition;
     const kit = simServiceKit("kv");
     const copy = (seed: number) => ({
