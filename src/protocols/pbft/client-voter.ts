@@ -74,7 +74,14 @@ export class ReplyVoter {
     const key = toHex(reply.resultDigest);
     const earlier = this.votes.get(reply.replica);
     const bringsResult = reply.full && !this.results.has(key);
-    if (earlier && earlier.key === key && earlier.tentative === reply.tentative && !bringsResult) {
+    // The same vote again, unless it moves to another view: tentative votes count per view.
+    if (
+      earlier &&
+      earlier.key === key &&
+      earlier.tentative === reply.tentative &&
+      (earlier.view === reply.view || !reply.tentative) &&
+      !bringsResult
+    ) {
       return { accepted: false, reason: "duplicate" };
     }
     this.votes.set(reply.replica, {
