@@ -216,8 +216,19 @@ export type CoreOutput<W extends WireTypes> =
     }
   /** Make these ops durable, then feed `persisted` with this id. Ids increase by one per output. */
   | { readonly type: "persist"; readonly id: number; readonly ops: readonly PersistOp[] }
-  /** Apply these committed entries to the service in order, then feed `applied`. */
-  | { readonly type: "apply"; readonly entries: readonly LogEntry[] }
+  /**
+   * Apply these committed entries to the service in order, then feed one `applied` for the
+   * whole output. With `tentative` (PBFT §5.1.2) the entries are only prepared: the driver applies
+   * them all the same, but they may be undone by an `installSnapshot` with `rollback`. An entry
+   * applied tentatively is made final by a later `apply` of the same index without the flag; the
+   * driver does not execute it again (its service has applied that index already) and reports
+   * the entry it executed as committed only then.
+   */
+  | {
+      readonly type: "apply";
+      readonly entries: readonly LogEntry[];
+      readonly tentative?: boolean;
+    }
   /** Run a read-only query once the service has applied `atIndex`, then feed `queryDone`. */
   | {
       readonly type: "query";
@@ -228,8 +239,18 @@ export type CoreOutput<W extends WireTypes> =
     }
   /** Snapshot the service when it has applied exactly `index` (after the apply outputs before this one), then feed `snapshotTaken`. */
   | { readonly type: "takeSnapshot"; readonly index: LogIndex }
-  /** Replace the service state with this snapshot (state transfer); it is also being persisted. */
-  | { readonly type: "installSnapshot"; readonly meta: SnapshotMeta; readonly data: Uint8Array }
+  /**
+   * Replace the service state with this snapshot (state transfer); it is also being persisted.
+   * With `rollback`, the snapshot is one of committed state the replica already holds (nothing
+   * new to persist), restored to undo tentatively applied entries; the core follows it with an
+   * `apply` of the committed entries above it.
+   */
+  | {
+      readonly type: "installSnapshot";
+      readonly meta: SnapshotMeta;
+      readonly data: Uint8Array;
+      readonly rollback?: boolean;
+    }
   /**
    * Ask the protocol's external handler; the answer comes back as an `external` input with the
    * same id. Ids are the core's own (unique per incarnation). Lost answers are the core's to retry.

@@ -74,6 +74,13 @@ export interface ReplicaObserver {
   onQuery?(client: ClientId, qid: number, atIndex: LogIndex, result: ReplyResult): void;
   onSnapshot?(index: LogIndex, data: Uint8Array): void;
   onInstallSnapshot?(meta: SnapshotMeta, service: ReplicatedService): void;
+  /**
+   * An entry applied tentatively (PBFT §5.1.2): executed, not committed. `onApply` follows for
+   * it once it commits, or `onRollback` once it is undone.
+   */
+  onTentativeApply?(entry: LogEntry, results: readonly AppliedCommand[]): void;
+  /** Tentative entries were undone: the service is back at the committed snapshot `meta`. */
+  onRollback?(meta: SnapshotMeta, service: ReplicatedService): void;
 }
 
 interface Held<W extends WireTypes> {
@@ -98,6 +105,11 @@ export class ReplicaNode<W extends WireTypes> {
   }[] = [];
   private readonly inputs: CoreInput<W>[] = [];
   private busy = false;
+  /**
+   * Entries applied tentatively and not yet committed or rolled back, by index, with their
+   * results: a later committed `apply` of that index makes them final without executing again.
+   */
+  private readonly tentative = new Map<LogIndex, { entry: LogEntry; results: AppliedCommand[] }>();
   /** External requests carried out and not yet answered. */
   private readonly externalInFlight = new Set<number>();
   readonly dropped: ReplicaNodeDrops = { held: 0, queries: 0, external: 0 };
@@ -209,11 +221,24 @@ export class ReplicaNode<W extends WireTypes> {
         const results: AppliedCommand[] = [];
         let upTo = this.service.appliedIndex;
         for (const entry of output.entries) {
-          if (entry.index <= this.service.appliedIndex) continue; // already in the restored snapshot
+          if (entry.index <= this.service.appliedIndex) {
+            // Applied tentatively before: now committed. Observers learn of the entry the
+            // service executed (a core that confirms another one at this index is wrong, and
+            // the checker must see what really ran). Otherwise: in the restored snapshot.
+            const t = output.tentative ? undefined : this.tentative.get(entry.index);
+            if (t) {
+              this.tentative.delete(entry.index);
+              this.observer.onApply?.(t.entry, t.results, this.service);
+            }
+            continue;
+          }
           const applied = this.service.applyEntry(entry);
           for (const r of applied) results.push(r);
           upTo = entry.index;
-          this.observer.onApply?.(entry, applied, this.service);
+          if (output.tentative) {
+            this.tentative.set(entry.index, { entry, results: applied });
+            this.observer.onTentativeApply?.(entry, applied);
+          } else this.observer.onApply?.(entry, applied, this.service);
         }
         const admin = this.service.takeAdminResults();
         this.enqueue(
@@ -259,12 +284,14 @@ export class ReplicaNode<W extends WireTypes> {
       }
       case "installSnapshot":
         this.service.restore(output.data);
+        this.tentative.clear(); // whatever ran tentatively is gone with the state it changed
         if (this.service.appliedIndex !== output.meta.index) {
           throw new Error(
             `installed snapshot claims index ${output.meta.index} but holds ${this.service.appliedIndex}`,
           );
         }
-        this.observer.onInstallSnapshot?.(output.meta, this.service);
+        if (output.rollback) this.observer.onRollback?.(output.meta, this.service);
+        else this.observer.onInstallSnapshot?.(output.meta, this.service);
         this.runWaitingQueries();
         break;
       case "external":

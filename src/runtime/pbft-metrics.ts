@@ -96,6 +96,18 @@ export function writePbftMetrics(
       c.adoptedCommitted,
       base,
     );
+    w.counter(
+      "lockstep_pbft_tentative_executions_total",
+      "Batches executed tentatively, once prepared and before they committed (tentativeExecution).",
+      c.tentativeExecutions,
+      base,
+    );
+    w.counter(
+      "lockstep_pbft_tentative_rollbacks_total",
+      "Tentative executions undone because a view change bound their slot to another batch.",
+      c.tentativeRollbacks,
+      base,
+    );
     for (const kind of pbftRejectionKinds) {
       w.counter(
         "lockstep_pbft_rejected_total",

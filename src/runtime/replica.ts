@@ -402,6 +402,9 @@ export async function startReplica(options: StartReplicaOptions): Promise<Replic
         snapshotIndex = Math.max(snapshotIndex, meta.index);
         log.info("snapshot installed", { index: meta.index });
       },
+      onRollback: (meta) => {
+        log.info("tentative execution rolled back", { to: meta.index });
+      },
     },
   );
 

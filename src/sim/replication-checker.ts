@@ -76,6 +76,15 @@ export class ReplicationChecker {
     for (const r of results) this.produce(`${r.client}#${r.seq}`, r.result);
   }
 
+  /**
+   * A replica executed an entry tentatively (PBFT §5.1.2). Agreement is about committed entries,
+   * so only `onApply` (when it commits) checks the entry; its results count as produced, since a
+   * client may accept them on 2f+1 matching tentative replies. A rollback is `resetReplica`.
+   */
+  onTentative(results: readonly AppliedCommand[]): void {
+    for (const r of results) this.produce(`${r.client}#${r.seq}`, r.result);
+  }
+
   onQuery(client: string, qid: number, result: ReplyResult): void {
     this.produce(`${client}?${qid}`, result);
   }

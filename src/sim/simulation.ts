@@ -135,6 +135,8 @@ export interface SimStats {
   partitions: number;
   snapshots: number;
   snapshotInstalls: number;
+  /** Tentative executions correct replicas undid (PBFT §5.1.2: a view change rebound the slot). */
+  tentativeRollbacks: number;
   membershipChanges: number;
   /** Access changes applied (the roles workload). */
   roleChanges: number;
@@ -260,6 +262,7 @@ export class Simulation {
     partitions: 0,
     snapshots: 0,
     snapshotInstalls: 0,
+    tentativeRollbacks: 0,
     membershipChanges: 0,
     roleChanges: 0,
     forbidden: 0,
@@ -795,6 +798,13 @@ export class Simulation {
             },
             onInstallSnapshot: (meta) => {
               this.stats.snapshotInstalls++;
+              this.checker.resetReplica(r.id, meta.index);
+            },
+            // Executed, not committed: the checker holds it to nothing until it commits (then
+            // onApply), but a client may accept its results (2f+1 tentative replies).
+            onTentativeApply: (_entry, results) => this.checker.onTentative(results),
+            onRollback: (meta) => {
+              this.stats.tentativeRollbacks++;
               this.checker.resetReplica(r.id, meta.index);
             },
           },

@@ -288,3 +288,83 @@ describe("ReplicaNode drives the service", () => {
     );
   });
 });
+
+describe("ReplicaNode carries out tentative entries (PBFT §5.1.2)", () => {
+  /** A core that, on tick `now`, outputs what the test queued for that tick. */
+  function scripted(byTick: Map<number, Out[]>) {
+    const seen: string[] = [];
+    const observer: ReplicaObserver = {
+      onApply: (e, results) => seen.push(`committed ${e.index} results=${results.length}`),
+      onTentativeApply: (e, results) => seen.push(`tentative ${e.index} results=${results.length}`),
+      onRollback: (m, svc) => seen.push(`rollback to ${m.index} (service at ${svc.appliedIndex})`),
+      onInstallSnapshot: (m) => seen.push(`install ${m.index}`),
+    };
+    const parts = setup(
+      (input) => (input.type === "tick" ? (byTick.get(input.now) ?? []) : []),
+      observer,
+    );
+    return { ...parts, seen };
+  }
+
+  it("a tentative entry is applied once; applying it again committed only reports it", () => {
+    const e1 = entry(1, [open("a")]);
+    const e2 = entry(2, [put("a", 1, "k", "v")]);
+    const { node, service, core, seen } = scripted(
+      new Map<number, Out[]>([
+        [1, [{ type: "apply", entries: [e1] }]],
+        [2, [{ type: "apply", entries: [e2], tentative: true }]],
+        [3, [{ type: "apply", entries: [e2] }]],
+      ]),
+    );
+    for (const now of [1, 2, 3]) node.handle({ type: "tick", now, mono: now });
+    expect(seen).toEqual([
+      "committed 1 results=1",
+      "tentative 2 results=1",
+      "committed 2 results=1",
+    ]);
+    expect(service.appliedIndex).toBe(2);
+    // One `applied` per `apply` output; the confirmation executed nothing.
+    const applied = core.inputs.filter((i) => i.type === "applied");
+    expect(applied.map((a) => (a as { results: readonly unknown[] }).results.length)).toEqual([
+      1, 1, 0,
+    ]);
+  });
+
+  it("a rollback restores the committed snapshot; the tentative entry is never reported committed", () => {
+    const e1 = entry(1, [open("a")]);
+    const e2 = entry(2, [put("a", 1, "k", "tentative")]);
+    const committed = new ReplicatedService(kvService);
+    committed.applyEntry(e1);
+    const snapshot = committed.snapshot();
+    const other = entry(2, [put("a", 1, "k", "final")]);
+    const { node, service, seen } = scripted(
+      new Map<number, Out[]>([
+        [1, [{ type: "apply", entries: [e1] }]],
+        [2, [{ type: "apply", entries: [e2], tentative: true }]],
+        [
+          3,
+          [
+            {
+              type: "installSnapshot",
+              meta: { index: 1, config: null },
+              data: snapshot,
+              rollback: true,
+            },
+            { type: "apply", entries: [other] },
+          ],
+        ],
+      ]),
+    );
+    for (const now of [1, 2, 3]) node.handle({ type: "tick", now, mono: now });
+    expect(seen).toEqual([
+      "committed 1 results=1",
+      "tentative 2 results=1",
+      "rollback to 1 (service at 1)",
+      "committed 2 results=1",
+    ]);
+    expect(service.query({ op: "get", key: "k" })).toEqual({
+      ok: true,
+      value: { ok: true, value: "final" },
+    });
+  });
+});

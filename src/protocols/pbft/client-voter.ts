@@ -9,7 +9,11 @@ import { isReplica, type Quorums } from "./quorum.js";
  * when enough distinct replicas vouch for it that at least one correct replica is among them and,
  * where the reply is not final, that it cannot be undone:
  * - ordered request: f+1 matching committed replies, or 2f+1 matching replies of which some may be
- *   tentative (§5.1.2);
+ *   tentative (§5.1.2), the tentative ones all from one view. Then f+1 correct replicas among
+ *   them either committed it or prepared it in that view, so it is committed (OSDI'99 §4.2's
+ *   predicate) and no view change can undo it. Tentative replies from different views prove
+ *   nothing of the kind: a batch prepared in view v and rolled back in v+1 may give the same
+ *   result as the request executed tentatively elsewhere in v+1;
  * - read-only request: 2f+1 matching replies (§5.1.3); once that is impossible the client retries
  *   the request as an ordered one.
  * Matching means the same result digest for the same request (client, timestamp). With digest
@@ -70,7 +74,14 @@ export class ReplyVoter {
     const key = toHex(reply.resultDigest);
     const earlier = this.votes.get(reply.replica);
     const bringsResult = reply.full && !this.results.has(key);
-    if (earlier && earlier.key === key && earlier.tentative === reply.tentative && !bringsResult) {
+    // The same vote again, unless it moves to another view: tentative votes count per view.
+    if (
+      earlier &&
+      earlier.key === key &&
+      earlier.tentative === reply.tentative &&
+      (earlier.view === reply.view || !reply.tentative) &&
+      !bringsResult
+    ) {
       return { accepted: false, reason: "duplicate" };
     }
     this.votes.set(reply.replica, {
@@ -85,11 +96,20 @@ export class ReplyVoter {
   }
 
   outcome(): VoteOutcome {
-    const tally = new Map<string, { digest: Digest; all: number; committed: number }>();
+    const tally = new Map<
+      string,
+      { digest: Digest; all: number; committed: number; tentativeIn: Map<number, number> }
+    >();
     for (const v of this.votes.values()) {
-      const t = tally.get(v.key) ?? { digest: v.digest, all: 0, committed: 0 };
+      const t = tally.get(v.key) ?? {
+        digest: v.digest,
+        all: 0,
+        committed: 0,
+        tentativeIn: new Map<number, number>(),
+      };
       t.all++;
       if (!v.tentative) t.committed++;
+      else t.tentativeIn.set(v.view, (t.tentativeIn.get(v.view) ?? 0) + 1);
       tally.set(v.key, t);
     }
     const silent = this.q.n - this.votes.size;
@@ -97,7 +117,11 @@ export class ReplyVoter {
     for (const [key, t] of tally) {
       const needed = this.request.strong ? this.q.quorum : this.q.weak;
       const byCommitted = !this.request.readOnly && t.committed >= needed;
-      if (byCommitted || t.all >= this.q.quorum) {
+      // Read-only replies are never tentative; ordered: committed ones and one view's tentative.
+      const vouching = this.request.readOnly
+        ? t.all
+        : t.committed + Math.max(0, ...t.tentativeIn.values());
+      if (byCommitted || vouching >= this.q.quorum) {
         if (!this.results.has(key)) return { status: "need-full-result", resultDigest: t.digest };
         return {
           status: "decided",

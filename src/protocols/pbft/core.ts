@@ -15,6 +15,7 @@ import type {
   PersistOp,
   ProtocolCore,
   ReplicaOptions,
+  SnapshotMeta,
 } from "../../core/protocol.js";
 import type { AppliedAdmin, AppliedCommand } from "../../core/replicated-service.js";
 import { snapshotPosition } from "../../core/replicated-service.js";
@@ -83,6 +84,7 @@ import { batchDigest, requestBytes, requestDigest } from "./signed-bytes.js";
 import { SlotLog, type SlotStep } from "./slot-log.js";
 import { StateTree, stateDigest } from "./state-digest.js";
 import { StateFetch } from "./state-transfer.js";
+import { AppliedMarks, RollbackPoint, type TentativeSlot } from "./tentative.js";
 import {
   buildNewView,
   buildViewChange,
@@ -242,11 +244,25 @@ export class PbftCore implements ProtocolCore<PbftWire> {
    * any order, so this is a small set per client rather than the paper's single last reply.
    */
   private readonly recentReplies = new Map<ClientId, Map<number, Value>>();
-  private readonly queries = new Map<number, { client: ClientId; timestamp: number }>();
+  /** Queries being run; `tentative`: the seq of the tentative batch an ordered one belongs to. */
+  private readonly queries = new Map<
+    number,
+    { client: ClientId; timestamp: number; tentative?: number }
+  >();
   private nextQid = 1;
   private readonly certSeqs = new Set<number>();
   /** The highest stable checkpoint counted in `counters.checkpointsStable`. */
   private countedStable = 0;
+  /** The batch executed tentatively and not yet committed (tentative.ts), if any. */
+  private tentative: TentativeSlot | undefined;
+  /** The committed state a rollback of the tentative batch returns to. */
+  private readonly rollbackPoint = new RollbackPoint();
+  /** What each `applied` input answers, in the order of the `apply` outputs. */
+  private readonly appliedMarks = new AppliedMarks();
+  /** Read-only requests held while a batch is tentative: they must see committed state only. */
+  private readonly heldReads: Request[] = [];
+  /** The persist of each prepared certificate written in this incarnation, by seq. */
+  private readonly certPersistIds = new Map<number, number>();
   /** Read-only requests wait for the state to cover what this replica may have forgotten. */
   private readOnlyBlocked: boolean;
   private readOnlyFloor = 0;
@@ -294,6 +310,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       };
       this.lastExecuted = stable.seq;
       this.lastTime = durable.snapshot.meta.time ?? 0;
+      this.rollbackPoint.setBase(durable.snapshot.meta, data);
     }
     this.checkpoints = new CheckpointCollector(
       { ...this.params, quorums: checkpointQuorums },
@@ -366,6 +383,8 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     if (this.slots.lowWaterMark > this.lastExecuted)
       fail(`low water mark ${this.slots.lowWaterMark} above the executed ${this.lastExecuted}`);
     if (this.waiting.size > this.settings.maxQueued) fail(`${this.waiting.size} waiting requests`);
+    if (this.tentative && this.tentative.seq !== this.lastExecuted + 1)
+      fail(`tentative seq ${this.tentative.seq} is not the one after ${this.lastExecuted}`);
     if (this.viewChanges.size > this.n) fail(`${this.viewChanges.size} view-changes held`);
     this.checkedExecuted = this.lastExecuted;
     this.checkedView = this.view;
@@ -396,7 +415,8 @@ export class PbftCore implements ProtocolCore<PbftWire> {
         const q = this.queries.get(input.qid);
         if (q) {
           this.queries.delete(input.qid);
-          this.reply(q.client, q.timestamp, input.result as unknown as Value, true, out);
+          const t = q.tentative !== undefined ? this.tentativeAt(q.tentative) : undefined;
+          this.reply(q.client, q.timestamp, input.result as unknown as Value, true, out, false, t);
         }
         break;
       }
@@ -422,6 +442,11 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     // A restarted replica stays in its stored view but abstains there (no PRE-PREPARE, no
     // PREPARE): see `abstainIn`.
     this.persist([hardStateOp(this.view)], out);
+    // Tentative execution rolls back to committed state; before the first stable checkpoint
+    // that is the empty state, which the service snapshots for us now (onSnapshotTaken).
+    if (this.settings.tentativeExecution && this.rollbackPoint.baseIndex === undefined) {
+      if (this.lastExecuted === 0) out.push({ type: "takeSnapshot", index: 0 });
+    }
   }
 
   // ---- client requests --------------------------------------------------------------------
@@ -466,10 +491,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       // A replica that restarted from its checkpoint may have forgotten writes it executed (and
       // whose replies completed them): it answers reads only once it has executed everything
       // the first view change after its restart re-issued (readOnlyFloor).
-      if (this.readOnlyBlocked || this.lastExecuted < this.readOnlyFloor || this.fetch) return;
-      const qid = this.nextQid++;
-      this.queries.set(qid, { client: r.client, timestamp: r.timestamp });
-      out.push({ type: "query", client: r.client, qid, q: op.value, atIndex: this.lastExecuted });
+      this.answerReadOnly(r, op.value, out);
       return;
     }
     const digest = requestDigest(this.crypto, r);
@@ -493,7 +515,10 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       // (so it was not ordered again) would otherwise time out at them and change the view.
       if (!fromClient && !this.isPrimary()) return;
       // Already executed here: resend the reply (full: the client is retrying for a reason).
-      if (fromClient) this.reply(r.client, r.timestamp, executed, true, out, true);
+      if (fromClient) {
+        const t = this.tentativeReplyOf(r.client, r.timestamp);
+        this.reply(r.client, r.timestamp, executed, true, out, true, t);
+      }
     }
     const key = toHex(digest);
     if (!this.waiting.has(key)) {
@@ -767,7 +792,9 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     }
     if (step.nowPrepared) this.onPrepared(seq, out);
     if (step.nowPrepared && this.bug === "execute-before-commit") this.execute(out);
-    if (step.nowCommitted) this.execute(out);
+    // Prepared may be enough to execute tentatively (executeTentatively).
+    if (step.nowCommitted || (step.nowPrepared && this.settings.tentativeExecution))
+      this.execute(out);
   }
 
   /**
@@ -821,6 +848,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       .filter((r): r is Request => r !== undefined);
     const id = this.persist([certPut(cert, bodies)], out);
     this.certSeqs.add(seq);
+    this.certPersistIds.set(seq, id);
     const commit = makeCommit(this.crypto, this.n, {
       view: this.view,
       seq,
@@ -842,15 +870,26 @@ export class PbftCore implements ProtocolCore<PbftWire> {
 
   // ---- execution -------------------------------------------------------------------------
 
-  /** Executes every committed seq in order from the last executed one, as far as possible. */
+  /**
+   * Executes every committed seq in order from the last executed one, as far as possible; then,
+   * with tentative execution on, the next one if it is prepared (executeTentatively).
+   */
   private execute(out: Out[]): void {
     while (!this.fetch) {
       const seq = this.lastExecuted + 1;
+      if (this.tentative) {
+        if (!this.slots.isCommittedLocal(seq)) return;
+        this.confirmTentative(out);
+        continue;
+      }
       const ready =
         this.bug === "execute-before-commit"
           ? this.slots.isPrepared(seq)
           : this.slots.isCommittedLocal(seq);
-      if (!ready) return;
+      if (!ready) {
+        this.executeTentatively(seq, out);
+        return;
+      }
       const pp = this.slots.prePrepareAt(seq)!;
       if (this.slots.matchingCommits(seq) < this.q.quorum) {
         throw new Error(
@@ -865,83 +904,265 @@ export class PbftCore implements ProtocolCore<PbftWire> {
           `pbft invariant (r${this.id}): seq ${seq} carries time ${pp.batch.time}, ${pp.batch.time - this.clock} ms beyond this replica's clock`,
         );
       }
-      const resolution = this.requests.resolve(pp.batch);
-      if (resolution.status === "missing") {
-        this.fetchRequests(resolution.digests, undefined, out);
-        return;
-      }
-      // A committed batch the rules refuse (a faulty primary's duplicate or read-only request)
-      // executes as the null request at every correct replica alike.
-      const requests = resolution.status === "complete" ? resolution.requests : [];
-      const digest = this.slots.digestAt(seq)!;
-      const commands: LoggedCommand[] = [];
-      const orderedQueries: { request: Request; q: Value }[] = [];
-      let accessChange: AccessEntry | undefined;
-      for (const r of requests) {
-        const op = parseOp(r.op);
-        if (!op) continue; // cannot happen: requests are checked before they enter the store
-        if (op.kind === "query") orderedQueries.push({ request: r, q: op.value });
-        else if (op.kind === "admin") {
-          // An access change is an entry of its own; a correct primary batches it alone. One
-          // that did not (a faulty primary) gets it refused at every correct replica alike, and
-          // the client asks again.
-          if (requests.length === 1)
-            accessChange = {
-              by: r.client,
-              aid: r.timestamp,
-              change: op.value,
-              ackedBelow: r.ackedBelow,
-            };
-          else this.reply(r.client, r.timestamp, mixedAccessChange, true, out);
-        } else
-          commands.push({
-            client: r.client,
-            seq: r.timestamp,
-            ackedBelow: r.ackedBelow,
-            cmd: op.value,
-            auth: r.sig,
-          });
-      }
-      const entry: LogEntry = {
-        index: seq,
-        // Not the view: a batch committed in one view and re-issued in the next is the same entry.
-        term: 0,
-        time: requests.length > 0 ? pp.batch.time : 0,
-        seed: seedFor(this.crypto, seq, digest),
-        payload: accessChange
-          ? accessPayload(accessChange)
-          : commands.length > 0
-            ? { type: "commands", commands }
-            : { type: "noop" },
-      };
+      const requests = this.batchRequests(pp, out);
+      if (!requests) return;
+      const { entry, orderedQueries } = this.entryOf(seq, pp, requests, out, undefined);
       out.push({ type: "apply", entries: [entry] });
-      countBatch(this.counters, requests.length);
-      this.lastExecuted = seq;
-      this.lastExecutedTick = this.ticks;
-      if (requests.length > 0) this.lastTime = Math.max(this.lastTime, pp.batch.time);
-      this.consecutiveViewChanges = 0;
-      const digests = pp.batch.requests;
-      for (const d of digests) {
-        const key = toHex(d);
-        this.waiting.delete(key);
-        this.proposed.delete(key);
-      }
-      this.batcher.remove(digests);
-      // Other held copies this execution made moot (same client: that timestamp, or below what
-      // the client still waits for) stop the request timer too; a primary drops them unproposed.
-      for (const r of requests) {
-        const moot = this.waiting.settle(r.client, r.timestamp, r.ackedBelow);
-        if (moot.length > 0) this.batcher.remove(moot);
-      }
-      for (const { request, q } of orderedQueries) {
-        const qid = this.nextQid++;
-        this.queries.set(qid, { client: request.client, timestamp: request.timestamp });
-        out.push({ type: "query", client: request.client, qid, q, atIndex: seq });
-      }
-      if (seq % this.settings.checkpointInterval === 0) {
-        this.snapshotRequested = seq;
-        out.push({ type: "takeSnapshot", index: seq });
-      }
+      this.appliedMarks.push("committed", seq);
+      this.finishExecution(seq, pp, requests, entry);
+      for (const { request, q } of orderedQueries) this.runOrderedQuery(request, q, seq, out);
+      this.checkpointIfDue(seq, out);
+    }
+  }
+
+  /**
+   * The requests of a batch about to execute, or undefined while bodies are missing (fetched).
+   * A committed batch the rules refuse (a faulty primary's duplicate or read-only request)
+   * executes as the null request at every correct replica alike.
+   */
+  private batchRequests(pp: PrePrepare, out: Out[]): readonly Request[] | undefined {
+    const resolution = this.requests.resolve(pp.batch);
+    if (resolution.status === "missing") {
+      this.fetchRequests(resolution.digests, undefined, out);
+      return undefined;
+    }
+    return resolution.status === "complete" ? resolution.requests : [];
+  }
+
+  /** The log entry of the batch at `seq`, and the ordered queries to run after it. */
+  private entryOf(
+    seq: number,
+    pp: PrePrepare,
+    requests: readonly Request[],
+    out: Out[],
+    tentative: TentativeReply | undefined,
+  ): { entry: LogEntry; orderedQueries: { request: Request; q: Value }[] } {
+    const digest = this.slots.digestAt(seq)!;
+    const commands: LoggedCommand[] = [];
+    const orderedQueries: { request: Request; q: Value }[] = [];
+    let accessChange: AccessEntry | undefined;
+    for (const r of requests) {
+      const op = parseOp(r.op);
+      if (!op) continue; // cannot happen: requests are checked before they enter the store
+      if (op.kind === "query") orderedQueries.push({ request: r, q: op.value });
+      else if (op.kind === "admin") {
+        // An access change is an entry of its own; a correct primary batches it alone. One
+        // that did not (a faulty primary) gets it refused at every correct replica alike, and
+        // the client asks again.
+        if (requests.length === 1)
+          accessChange = {
+            by: r.client,
+            aid: r.timestamp,
+            change: op.value,
+            ackedBelow: r.ackedBelow,
+          };
+        else this.reply(r.client, r.timestamp, mixedAccessChange, true, out, false, tentative);
+      } else
+        commands.push({
+          client: r.client,
+          seq: r.timestamp,
+          ackedBelow: r.ackedBelow,
+          cmd: op.value,
+          auth: r.sig,
+        });
+    }
+    const entry: LogEntry = {
+      index: seq,
+      // Not the view: a batch committed in one view and re-issued in the next is the same entry.
+      term: 0,
+      time: requests.length > 0 ? pp.batch.time : 0,
+      seed: seedFor(this.crypto, seq, digest),
+      payload: accessChange
+        ? accessPayload(accessChange)
+        : commands.length > 0
+          ? { type: "commands", commands }
+          : { type: "noop" },
+    };
+    return { entry, orderedQueries };
+  }
+
+  /** Bookkeeping once the batch at `seq` is executed and committed. */
+  private finishExecution(
+    seq: number,
+    pp: PrePrepare,
+    requests: readonly Request[],
+    entry: LogEntry,
+  ): void {
+    countBatch(this.counters, requests.length);
+    this.lastExecuted = seq;
+    this.lastExecutedTick = this.ticks;
+    if (requests.length > 0) this.lastTime = Math.max(this.lastTime, pp.batch.time);
+    this.consecutiveViewChanges = 0;
+    const digests = pp.batch.requests;
+    for (const d of digests) {
+      const key = toHex(d);
+      this.waiting.delete(key);
+      this.proposed.delete(key);
+    }
+    this.batcher.remove(digests);
+    // Other held copies this execution made moot (same client: that timestamp, or below what
+    // the client still waits for) stop the request timer too; a primary drops them unproposed.
+    for (const r of requests) {
+      const moot = this.waiting.settle(r.client, r.timestamp, r.ackedBelow);
+      if (moot.length > 0) this.batcher.remove(moot);
+    }
+    this.rollbackPoint.committed(entry);
+    this.certPersistIds.delete(seq);
+  }
+
+  private runOrderedQuery(request: Request, q: Value, seq: number, out: Out[]): void {
+    const qid = this.nextQid++;
+    const tentative = this.tentative?.seq === seq ? seq : undefined;
+    this.queries.set(
+      qid,
+      tentative === undefined
+        ? { client: request.client, timestamp: request.timestamp }
+        : { client: request.client, timestamp: request.timestamp, tentative },
+    );
+    out.push({ type: "query", client: request.client, qid, q, atIndex: seq });
+  }
+
+  /** Checkpoints are of committed state only: taken when their seq has executed and committed. */
+  private checkpointIfDue(seq: number, out: Out[]): void {
+    if (seq % this.settings.checkpointInterval === 0) {
+      this.snapshotRequested = seq;
+      out.push({ type: "takeSnapshot", index: seq });
+    }
+  }
+
+  // ---- tentative execution (tentative.ts) ------------------------------------------------
+
+  /**
+   * §5.1.2: the slot after the last executed one is prepared but not committed. Execute it now
+   * and reply tentatively, if nothing else is tentative, this replica votes in the view (not
+   * between views), its prepared certificate is being written (replies wait for it like the
+   * COMMIT does), and it can return to the committed state if a view change binds the slot to
+   * another batch.
+   */
+  private executeTentatively(seq: number, out: Out[]): void {
+    if (!this.settings.tentativeExecution || this.bug === "execute-before-commit") return;
+    if (this.tentative || !this.slots.isActive || !this.slots.isPrepared(seq)) return;
+    const after = this.certPersistIds.get(seq);
+    if (after === undefined || !this.rollbackPoint.canRestore(this.lastExecuted)) return;
+    const pp = this.slots.prePrepareAt(seq)!;
+    const requests = this.batchRequests(pp, out);
+    if (!requests) return;
+    const { entry, orderedQueries } = this.entryOf(seq, pp, requests, out, { after });
+    this.tentative = {
+      seq,
+      digest: this.slots.digestAt(seq)!,
+      entry,
+      requests,
+      after,
+      replied: [],
+    };
+    this.counters.tentativeExecutions++;
+    out.push({ type: "apply", entries: [entry], tentative: true });
+    this.appliedMarks.push("tentative", seq);
+    for (const { request, q } of orderedQueries) this.runOrderedQuery(request, q, seq, out);
+  }
+
+  /**
+   * The tentative slot committed: its execution becomes final. The driver is told with an
+   * `apply` of the same entry (it does not execute it again); the clients already have their
+   * replies, which a retransmitted request now gets as committed from the reply cache.
+   */
+  private confirmTentative(out: Out[]): void {
+    const t = this.tentative!;
+    const pp = this.slots.prePrepareAt(t.seq)!;
+    const digest = this.slots.digestAt(t.seq)!;
+    if (!equalBytes(digest, t.digest) && this.bug !== "tentative-without-rollback") {
+      throw new Error(
+        `pbft invariant (r${this.id}): seq ${t.seq} committed another batch than the one executed tentatively, and was not rolled back`,
+      );
+    }
+    this.tentative = undefined;
+    out.push({ type: "apply", entries: [t.entry] });
+    this.appliedMarks.push("silent", t.seq);
+    this.finishExecution(t.seq, pp, t.requests, t.entry);
+    this.checkpointIfDue(t.seq, out);
+    this.releaseHeldReads(out);
+  }
+
+  /**
+   * A NEW-VIEW was accepted: the tentative slot survives only if the new view re-issues the same
+   * batch at it (it then commits there); otherwise its execution is undone.
+   */
+  private settleTentative(nv: NewView, checkpointSeq: number, out: Out[]): void {
+    const t = this.tentative;
+    if (!t) return;
+    const reissued = nv.prePrepares.find((pp) => pp.seq === t.seq);
+    const same =
+      reissued !== undefined &&
+      checkpointSeq < t.seq &&
+      equalBytes(batchDigest(this.crypto, reissued.batch), t.digest);
+    // The planted bug keeps the tentative effects whatever the new view put at the slot.
+    if (same || this.bug === "tentative-without-rollback") return;
+    this.rollBack(out);
+  }
+
+  /**
+   * Undo the tentative execution: restore the newest snapshot of committed state and execute the
+   * committed entries above it again (tentative.ts). Replies it caused and queries it ran are
+   * forgotten; the requests stay held for the request timer, to be ordered again.
+   */
+  private rollBack(out: Out[]): void {
+    const t = this.tentative;
+    if (!t) return;
+    this.tentative = undefined;
+    this.forgetTentative(t);
+    const back = this.rollbackPoint.restore(this.lastExecuted);
+    out.push({ type: "installSnapshot", meta: back.meta, data: back.data, rollback: true });
+    if (back.entries.length > 0) {
+      out.push({ type: "apply", entries: back.entries });
+      this.appliedMarks.push("silent", this.lastExecuted);
+    }
+    this.counters.tentativeRollbacks++;
+    this.releaseHeldReads(out);
+  }
+
+  /** The tentative execution is gone (rolled back, or replaced by a transferred state). */
+  private forgetTentative(t: TentativeSlot): void {
+    this.appliedMarks.silenceTentative();
+    for (const [qid, q] of [...this.queries]) if (q.tentative === t.seq) this.queries.delete(qid);
+    for (const { client, timestamp } of t.replied)
+      this.recentReplies.get(client)?.delete(timestamp);
+  }
+
+  private tentativeAt(seq: number): TentativeSlot | undefined {
+    return this.tentative?.seq === seq ? this.tentative : undefined;
+  }
+
+  /** The tentative slot, if the cached reply to (client, timestamp) came from its execution. */
+  private tentativeReplyOf(client: ClientId, timestamp: number): TentativeSlot | undefined {
+    const t = this.tentative;
+    return t?.replied.some((x) => x.client === client && x.timestamp === timestamp) ? t : undefined;
+  }
+
+  /**
+   * A read-only query runs on the state this replica has executed, which must be committed
+   * (§5.1.3 with §5.1.2): while a batch is tentative the query waits for it to commit or be
+   * rolled back.
+   */
+  private answerReadOnly(r: Request, q: Value, out: Out[]): void {
+    if (this.tentative) {
+      if (this.heldReads.length >= this.settings.maxQueued) this.drop("busy", "busy");
+      else this.heldReads.push(r);
+      return;
+    }
+    // A replica that restarted from its checkpoint may have forgotten writes it executed (and
+    // whose replies completed them): it answers reads only once it has executed everything
+    // the first view change after its restart re-issued (readOnlyFloor).
+    if (this.readOnlyBlocked || this.lastExecuted < this.readOnlyFloor || this.fetch) return;
+    const qid = this.nextQid++;
+    this.queries.set(qid, { client: r.client, timestamp: r.timestamp });
+    out.push({ type: "query", client: r.client, qid, q, atIndex: this.lastExecuted });
+  }
+
+  private releaseHeldReads(out: Out[]): void {
+    for (const r of this.heldReads.splice(0)) {
+      const op = parseOp(r.op);
+      if (op) this.answerReadOnly(r, op.value, out);
     }
   }
 
@@ -950,19 +1171,29 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     admin: readonly AppliedAdmin[],
     out: Out[],
   ): void {
+    const mark = this.appliedMarks.shift();
+    // A tentative batch made final, or committed ones executed again after a rollback: their
+    // clients have had their replies.
+    if (mark?.kind === "silent") return;
+    // Tentative, unless it committed since (then these replies are committed ones).
+    const t = mark?.kind === "tentative" ? this.tentativeAt(mark.seq) : undefined;
     // Access changes are answered by every replica, in full (they are rare and small).
     for (const a of admin) {
       const result = a.result as unknown as Value;
       this.rememberReply(a.client, a.aid, result);
-      this.reply(a.client, a.aid, result, true, out);
+      t?.replied.push({ client: a.client, timestamp: a.aid });
+      this.reply(a.client, a.aid, result, true, out, false, t);
     }
     for (const r of results) {
       const result = r.result as unknown as Value;
-      if (r.seq > 0) this.rememberReply(r.client, r.seq, result);
+      if (r.seq > 0) {
+        this.rememberReply(r.client, r.seq, result);
+        t?.replied.push({ client: r.client, timestamp: r.seq });
+      }
       // Session openings are never cached for retransmission (timestamp 0 repeats), so their
       // tiny result always travels in full; otherwise the designated replica sends it (§5.1.1).
       const full = !this.settings.digestReplies || r.seq === 0 || r.seq % this.n === this.id;
-      this.reply(r.client, r.seq, result, full, out);
+      this.reply(r.client, r.seq, result, full, out, false, t);
     }
   }
 
@@ -986,19 +1217,28 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     full: boolean,
     out: Out[],
     forceFull = false,
+    tentative?: TentativeReply,
   ): void {
     const msg: Reply = makeReply(
       this.crypto,
-      { view: this.view, timestamp, client, replica: this.id, tentative: false },
+      { view: this.view, timestamp, client, replica: this.id, tentative: tentative !== undefined },
       result,
       full || forceFull,
     );
-    out.push({ type: "reply", client, msg, after: this.bootId });
+    // A tentative reply vouches that this replica prepared the batch: like its COMMIT, it
+    // leaves only once the prepared certificate is on disk.
+    const after = tentative ? Math.max(this.bootId, tentative.after) : this.bootId;
+    out.push({ type: "reply", client, msg, after });
   }
 
   // ---- checkpoints -----------------------------------------------------------------------
 
   private onSnapshotTaken(seq: number, data: Uint8Array, out: Out[]): void {
+    if (seq === 0) {
+      // The empty state, asked for at boot: what a rollback before any checkpoint returns to.
+      if (this.lastExecuted === 0) this.rollbackPoint.setBase(genesisMeta(this.n), data);
+      return;
+    }
     if (seq % this.settings.checkpointInterval !== 0 || seq <= this.slots.lowWaterMark) return;
     if (seq === this.snapshotRequested) this.snapshotRequested = 0;
     const tree = new StateTree(this.crypto, data, this.settings.chunkBytes);
@@ -1097,6 +1337,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     if (mine) {
       this.served = mine;
       this.persistSnapshot(stable, mine, out);
+      this.rollbackPoint.setBase(snapshotMeta(stable, mine.time, this.n), mine.data);
     }
     this.garbageCollect(stable.seq);
   }
@@ -1121,6 +1362,8 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       if (seq <= stableSeq) this.awaitingBodies.delete(seq);
     for (const seq of [...this.pendingCheckpoints.keys()])
       if (seq <= stableSeq) this.pendingCheckpoints.delete(seq);
+    for (const seq of [...this.certPersistIds.keys()])
+      if (seq <= stableSeq) this.certPersistIds.delete(seq);
     // Bodies nobody waits for and no batch in the window names go: executed ones, and a faulty
     // client's requests that were never ordered, so junk never fills the store. A request
     // executed below the checkpoint may still be named by a batch above it (a retransmission a
@@ -1221,6 +1464,12 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     const meta = snapshotMeta(proof, time, this.n);
     this.persistSnapshot(proof, served, out);
     out.push({ type: "installSnapshot", meta, data });
+    this.rollbackPoint.setBase(meta, data);
+    if (this.tentative) {
+      // The transferred state covers the tentative slot (it is at or above it) and replaces it.
+      this.forgetTentative(this.tentative);
+      this.tentative = undefined;
+    }
     this.lastExecuted = proof.seq;
     this.lastTime = Math.max(this.lastTime, time);
     this.recentReplies.clear(); // the session table in the snapshot answers retries now
@@ -1230,6 +1479,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     this.behindSince = undefined;
     this.garbageCollect(proof.seq);
     this.execute(out);
+    this.releaseHeldReads(out);
   }
 
   // ---- request bodies ----------------------------------------------------------------------
@@ -1403,6 +1653,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     plan: { readonly checkpoint: CheckpointProof; readonly maxS: number },
     out: Out[],
   ): void {
+    this.settleTentative(nv, plan.checkpoint.seq, out);
     this.view = nv.view;
     this.changing = undefined;
     this.counters.newViewsInstalled++;
@@ -1570,6 +1821,14 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     if (ops.some((op) => op.type === "hardState")) this.bootId = id;
     return id;
   }
+}
+
+/** How a reply is tentative: it waits for the persist of the batch's prepared certificate. */
+type TentativeReply = { readonly after: number };
+
+/** The snapshot meta of the empty state at seq 0 (no proof: it is never transferred). */
+function genesisMeta(n: number): SnapshotMeta {
+  return { index: 0, config: { n }, time: 0 };
 }
 
 /** Slots whose messages one retransmission round resends to one replica. */

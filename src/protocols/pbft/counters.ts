@@ -63,6 +63,10 @@ export interface PbftCounters {
    * COMMITs certified them: each one is a faulty primary's equivocation this replica survived.
    */
   adoptedCommitted: number;
+  /** Batches executed tentatively (prepared, not yet committed; §5.1.2). */
+  tentativeExecutions: number;
+  /** Tentative executions undone because a view change bound their slot to another batch. */
+  tentativeRollbacks: number;
   /** Signature checks answered from the verified-signature memory (no Ed25519 work). */
   signaturesRemembered: number;
   rejected: Record<PbftRejectionKind, number>;
@@ -85,6 +89,8 @@ export function emptyPbftCounters(): PbftCounters {
     viewChangesStarted: 0,
     newViewsInstalled: 0,
     adoptedCommitted: 0,
+    tentativeExecutions: 0,
+    tentativeRollbacks: 0,
     signaturesRemembered: 0,
     rejected,
   };

@@ -24,6 +24,11 @@ export const pbftPlantedBugs = [
   "primary-time-not-checked",
   /** The client accepts the first reply it gets. */
   "client-accepts-first-reply",
+  /**
+   * A NEW-VIEW puts another batch (or the null request) at a slot this replica executed
+   * tentatively, and the replica keeps the tentative effects instead of rolling them back.
+   */
+  "tentative-without-rollback",
 ] as const;
 
 export type PbftPlantedBug = (typeof pbftPlantedBugs)[number];

@@ -48,6 +48,11 @@ export interface PbftSettings {
    * client needs 2f+1 for everything; off, queries are ordered and commands need f+1.
    */
   readonly readOnlyQueries: boolean;
+  /**
+   * Execute a prepared batch before it commits and reply tentatively (§5.1.2; tentative.ts): one
+   * message delay less for the client, which then needs 2f+1 matching replies from one view.
+   */
+  readonly tentativeExecution: boolean;
 }
 
 export const defaultPbftSettings: PbftSettings = {
@@ -67,12 +72,17 @@ export const defaultPbftSettings: PbftSettings = {
   chunkBytes: 64 * 1024,
   digestReplies: true,
   readOnlyQueries: true,
+  tentativeExecution: true,
 };
 
-const intBounds: Record<
-  Exclude<keyof PbftSettings, "digestReplies" | "readOnlyQueries">,
-  readonly [number, number]
-> = {
+type BooleanSetting = "digestReplies" | "readOnlyQueries" | "tentativeExecution";
+const booleanSettings: ReadonlySet<string> = new Set<BooleanSetting>([
+  "digestReplies",
+  "readOnlyQueries",
+  "tentativeExecution",
+]);
+
+const intBounds: Record<Exclude<keyof PbftSettings, BooleanSetting>, readonly [number, number]> = {
   checkpointInterval: [1, 1 << 20],
   windowSize: [1, 1 << 12],
   maxBatchRequests: [1, 256],
@@ -98,7 +108,7 @@ export function parsePbftSettings(settings: unknown): PbftSettings {
   for (const [key, raw] of Object.entries(settings) as [string, Value][]) {
     if (!Object.hasOwn(defaultPbftSettings, key)) {
       problems.push(`${key}: unknown pbft setting`);
-    } else if (key === "digestReplies" || key === "readOnlyQueries") {
+    } else if (booleanSettings.has(key)) {
       if (typeof raw !== "boolean") problems.push(`${key}: expected a boolean, got ${show(raw)}`);
       else out[key] = raw;
     } else {

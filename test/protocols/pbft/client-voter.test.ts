@@ -99,6 +99,33 @@ describe("ordered requests, n = 4 (f = 1)", () => {
     ]);
   });
 
+  it("tentative replies count together only from one view; committed ones join any view", () => {
+    // 2f+1 tentative replies from two views prove no view prepared the batch at f+1 correct
+    // replicas: it may have been rolled back in view 1 and be undone again.
+    trace(c, ordered(), [
+      [{ from: 0, result: "ok", tentative: true, view: 0 }, "pending"],
+      [{ from: 1, result: "ok", tentative: true, view: 1 }, "pending"],
+      [{ from: 2, result: "ok", tentative: true, view: 1 }, "pending"],
+      [{ from: 3, result: "ok", tentative: true, view: 1 }, 'decided "ok" (tentative)'],
+    ]);
+    // A replica's tentative reply from a later view replaces its earlier one (a retransmitted
+    // request executed again after a view change): the votes then meet in that view.
+    trace(c, ordered(), [
+      [{ from: 0, result: "ok", tentative: true, view: 0 }, "pending"],
+      [{ from: 1, result: "ok", tentative: true, view: 0 }, "pending"],
+      [{ from: 2, result: "ok", tentative: true, view: 4 }, "pending"],
+      [{ from: 0, result: "ok", tentative: true, view: 4 }, "pending"],
+      [{ from: 0, result: "ok", tentative: true, view: 4 }, "refused duplicate"],
+      [{ from: 1, result: "ok", tentative: true, view: 4 }, 'decided "ok" (tentative)'],
+    ]);
+    // A committed reply is final in any view: with 2f tentative ones of one view it makes 2f+1.
+    trace(c, ordered(), [
+      [{ from: 0, result: "ok", tentative: true, view: 1 }, "pending"],
+      [{ from: 1, result: "ok", tentative: true, view: 1 }, "pending"],
+      [{ from: 2, result: "ok", view: 0 }, 'decided "ok" (tentative)'],
+    ]);
+  });
+
   it("digest replies: the vote needs one full result matching the winning digest", () => {
     trace(c, ordered(), [
       [{ from: 1, result: "ok", full: false }, "pending"],

@@ -84,7 +84,10 @@ export class PbftHarness {
   constructor(options: HarnessOptions = {}) {
     this.n = options.n ?? 4;
     this.keys = testCluster(this.n);
+    // Tentative execution is off unless a test turns it on: the traces written before it show
+    // the committed path (core-tentative.test.ts shows the tentative one).
     this.config = simulatedCluster("pbft", this.n, Math.floor((this.n - 1) / 3), {
+      tentativeExecution: false,
       ...options.settings,
     });
     this.autoPersist = options.autoPersist ?? true;
@@ -256,7 +259,7 @@ export class PbftHarness {
         const r = o.msg;
         const body = r.full ? JSON.stringify(r.result) : "digest";
         this.emit(
-          `${indent}${id}=>${o.client} reply v=${r.view} ts=${r.timestamp} ${r.full ? "full " : ""}${body}`,
+          `${indent}${id}=>${o.client} reply v=${r.view} ts=${r.timestamp} ${r.tentative ? "tentative " : ""}${r.full ? "full " : ""}${body}${r.tentative && o.after > this.durableUpTo[id]! ? ` (after #${o.after})` : ""}`,
         );
         const list = this.replies.get(o.client) ?? [];
         list.push(r);
@@ -268,17 +271,27 @@ export class PbftHarness {
         this.unflushed[id]!.push({ id: o.id, ops: o.ops });
         if (this.autoPersist && !this.manualPersist.has(id)) follow.push(this.flushInput(id));
         break;
-      case "apply":
+      case "apply": {
+        // Like ReplicaNode: one `applied` per output; an entry the service has applied already
+        // (tentatively) is only confirmed.
+        const service = this.services[id]!;
+        const results = [];
         for (const e of o.entries) {
           const names =
             e.payload.type === "commands"
               ? e.payload.commands.map((c) => `${c.client}#${c.seq}`).join(",")
               : "noop";
-          this.emit(`${indent}${id}: apply s=${e.index} t=${e.time} seed=${e.seed} ${names}`);
-          const results = this.services[id]!.applyEntry(e);
-          follow.push({ type: "applied", upTo: e.index, results });
+          const kind = o.tentative ? "apply(tentative)" : "apply";
+          if (e.index <= service.appliedIndex) {
+            this.emit(`${indent}${id}: confirm s=${e.index} ${names}`);
+            continue;
+          }
+          this.emit(`${indent}${id}: ${kind} s=${e.index} t=${e.time} seed=${e.seed} ${names}`);
+          results.push(...service.applyEntry(e));
         }
+        follow.push({ type: "applied", upTo: service.appliedIndex, results });
         break;
+      }
       case "query": {
         this.emit(`${indent}${id}: query ${o.client} q=${JSON.stringify(o.q)} at=${o.atIndex}`);
         const result = this.services[id]!.query(o.q);
@@ -291,7 +304,9 @@ export class PbftHarness {
         break;
       }
       case "installSnapshot":
-        this.emit(`${indent}${id}: installSnapshot s=${o.meta.index}`);
+        this.emit(
+          `${indent}${id}: installSnapshot s=${o.meta.index}${o.rollback ? " rollback" : ""}`,
+        );
         this.services[id]!.restore(o.data);
         break;
       case "external":
