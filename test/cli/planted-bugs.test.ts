@@ -53,7 +53,7 @@ describe("the simulator catches every planted primary/backup bug within 1000 see
 //
 // A tentative execution needs rolling back only when a correct replica prepared a batch that at
 // most f correct replicas prepared and a view change then does without it; the random faults of
-// these short runs never produce one, the enumerated Twins scenarios under load do (seed 152;
+// these short runs never produce one, the enumerated Twins scenarios under load do (seed 107;
 // docs/protocols/pbft.md, "Tentative execution"), so that bug is hunted there.
 const caughtByTwins: ReadonlySet<string> = new Set(["tentative-without-rollback"]);
 

@@ -14,6 +14,7 @@ const settings = {
   viewChangeTicks: 10,
   maxViewChangeTicks: 40,
   tentativeExecution: true,
+  maxInFlight: 8, // several slots in flight, so one can commit above the tentative one
 };
 
 const put = (key: string, value: number) => ({ op: "put", key, value });
