@@ -52,10 +52,10 @@ export function verifyCheckpointProof(
       : { ok: false, reason: "genesis-mismatch" };
   }
   if (proof.seq % params.interval !== 0) return { ok: false, reason: "not-a-checkpoint-seq" };
-  const { n, quorum } = params.quorums;
+  const { members, quorum } = params.quorums;
   const signers = distinctReplicas(
     proof.proof.map((c) => c.replica),
-    n,
+    members,
   );
   if (signers === undefined) return { ok: false, reason: "duplicate-or-unknown-signer" };
   if (signers < quorum) return { ok: false, reason: "too-few" };
@@ -114,7 +114,7 @@ export class CheckpointCollector {
   }
 
   add(c: Checkpoint): CheckpointStep {
-    if (!isReplica(c.replica, this.params.quorums.n)) return refuse("not-a-replica");
+    if (!isReplica(c.replica, this.params.quorums.members)) return refuse("not-a-replica");
     if (!this.isCheckpointSeq(c.seq)) return refuse("not-a-checkpoint-seq");
     if (c.seq <= this.current.seq) return refuse("stale");
     let bySender = this.pending.get(c.seq);

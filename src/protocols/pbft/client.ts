@@ -9,7 +9,7 @@ import { signRequest, verifyReply } from "./authenticator.js";
 import { ReplyVoter } from "./client-voter.js";
 import type { Digest, Reply, Request } from "./messages.js";
 import type { PbftPlantedBug } from "./planted-bugs.js";
-import { primaryOf, type Quorums, quorumsFor } from "./quorum.js";
+import { membersOf, primaryOf, type Quorums, quorumsForMembers } from "./quorum.js";
 import { type PbftSettings, parsePbftSettings } from "./settings.js";
 import { opValue, type PbftOp, type PbftWire } from "./wire.js";
 
@@ -47,7 +47,7 @@ const readOnlyAttempts = 2;
 export class PbftClient implements ClientCore<PbftWire> {
   readonly clientId: ClientId;
   private readonly crypto: Crypto;
-  private readonly n: number;
+  /** The members' quorums (PbftSettings.members): only members' replies are counted. */
   private readonly q: Quorums;
   private readonly settings: PbftSettings;
   private readonly retryTicks: number;
@@ -73,9 +73,9 @@ export class PbftClient implements ClientCore<PbftWire> {
   ) {
     this.clientId = options.clientId;
     this.crypto = options.crypto;
-    this.n = options.config.replicas.length;
-    this.q = quorumsFor(this.n);
-    this.settings = parsePbftSettings(options.config.settings);
+    const replicaCount = options.config.replicas.length;
+    this.settings = parsePbftSettings(options.config.settings, replicaCount);
+    this.q = quorumsForMembers(this.settings.members ?? membersOf(replicaCount));
     this.retryTicks = options.retryTicks ?? 20;
   }
 
@@ -175,7 +175,7 @@ export class PbftClient implements ClientCore<PbftWire> {
     };
     this.pending.set(timestamp, p);
     if (readOnly) out.push({ type: "broadcast", msg: request });
-    else out.push({ type: "send", to: primaryOf(this.view, this.n), msg: request });
+    else out.push({ type: "send", to: primaryOf(this.view, this.q.members), msg: request });
   }
 
   /** The lowest timestamp whose result the client still waits for: replicas may forget those below. */

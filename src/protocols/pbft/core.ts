@@ -75,7 +75,7 @@ import type {
 } from "./messages.js";
 import { checkProposedTime, proposeTime, seedFor } from "./nondeterminism.js";
 import type { PbftPlantedBug } from "./planted-bugs.js";
-import { primaryOf, type Quorums, quorumsFor } from "./quorum.js";
+import { membersOf, primaryOf, type Quorums, quorumsForMembers } from "./quorum.js";
 import { RequestStore } from "./requests.js";
 import { type PbftSettings, parsePbftSettings } from "./settings.js";
 import { batchDigest, requestBytes, requestDigest } from "./signed-bytes.js";
@@ -150,8 +150,12 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   };
   /** Metrics: crypto work, batches, checkpoints, view changes, rejections by kind (counters.ts). */
   readonly counters: PbftCounters = emptyPbftCounters();
+  /** The address book's size (MAC authenticators have an entry for every replica in it). */
   private readonly n: number;
+  /** Quorums of the members (PbftSettings.members): f and the primaries derive from them. */
   private readonly q: Quorums;
+  /** Outside the membership: this replica takes no part and drops what it is sent. */
+  private readonly spare: boolean;
   private readonly settings: PbftSettings;
   private readonly crypto: Crypto;
   private readonly params: ViewChangeParams;
@@ -260,8 +264,9 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   ) {
     this.id = options.id;
     this.n = options.config.replicas.length;
-    this.q = quorumsFor(this.n);
-    this.settings = parsePbftSettings(options.config.settings);
+    this.settings = parsePbftSettings(options.config.settings, this.n);
+    this.q = quorumsForMembers(this.settings.members ?? membersOf(this.n));
+    this.spare = !this.q.members.includes(this.id);
     this.crypto = new VerifyingCrypto(options.crypto, this.counters);
     this.slotQuorums =
       bug === "prepared-with-too-few-prepares"
@@ -320,20 +325,23 @@ export class PbftCore implements ProtocolCore<PbftWire> {
 
   status(): CoreStatus {
     const active = this.slots.isActive;
-    const role = this.fetch
-      ? "recovering"
-      : !active
-        ? "view-change"
-        : primaryOf(this.view, this.n) === this.id
-          ? "primary"
-          : "backup";
+    const role = this.spare
+      ? "spare"
+      : this.fetch
+        ? "recovering"
+        : !active
+          ? "view-change"
+          : primaryOf(this.view, this.q.members) === this.id
+            ? "primary"
+            : "backup";
     return {
       role,
       term: this.view,
-      leader: active ? primaryOf(this.view, this.n) : undefined,
+      leader: active ? primaryOf(this.view, this.q.members) : undefined,
       commitIndex: this.lastExecuted,
       lastIndex: Math.max(this.lastExecuted, this.nextSeq - 1),
       details: {
+        members: [...this.q.members],
         stableCheckpoint: this.checkpoints.stable.seq,
         lowWaterMark: this.slots.lowWaterMark,
         highWaterMark: this.slots.highWaterMark,
@@ -365,7 +373,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     if (this.slots.lowWaterMark > this.lastExecuted)
       fail(`low water mark ${this.slots.lowWaterMark} above the executed ${this.lastExecuted}`);
     if (this.waiting.size > this.settings.maxQueued) fail(`${this.waiting.size} waiting requests`);
-    if (this.viewChanges.size > this.n) fail(`${this.viewChanges.size} view-changes held`);
+    if (this.viewChanges.size > this.q.n) fail(`${this.viewChanges.size} view-changes held`);
     this.checkedExecuted = this.lastExecuted;
     this.checkedView = this.view;
   }
@@ -373,6 +381,11 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   step(input: CoreInput<PbftWire>): readonly Out[] {
     const out: Out[] = [];
     if (!this.booted) this.boot(out);
+    if (this.spare) {
+      // A spare takes no part: it neither orders, votes, answers clients nor serves state.
+      if (input.type === "client" || input.type === "peer") this.drop("refused", "not-a-member");
+      return out;
+    }
     switch (input.type) {
       case "tick":
         this.ticks++;
@@ -501,7 +514,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       this.enqueue(r, digest);
     } else if (fromClient) {
       // Forward to the primary (§4.1): a client that reached only a backup still gets ordered.
-      this.send(primaryOf(this.view, this.n), r, out);
+      this.send(primaryOf(this.view, this.q.members), r, out);
     }
   }
 
@@ -513,7 +526,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   }
 
   private isPrimary(): boolean {
-    return this.slots.isActive && primaryOf(this.view, this.n) === this.id;
+    return this.slots.isActive && primaryOf(this.view, this.q.members) === this.id;
   }
 
   private newBatcher(): Batcher<{ request: Request; digest: Digest }> {
@@ -651,7 +664,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     if (
       pp.view !== logView ||
       this.slots.windowCheck(pp.seq) !== undefined ||
-      pp.replica !== primaryOf(pp.view, this.n) ||
+      pp.replica !== primaryOf(pp.view, this.q.members) ||
       pp.replica === this.id
     ) {
       this.drop(
@@ -948,7 +961,8 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       if (r.seq > 0) this.rememberReply(r.client, r.seq, result);
       // Session openings are never cached for retransmission (timestamp 0 repeats), so their
       // tiny result always travels in full; otherwise the designated replica sends it (§5.1.1).
-      const full = !this.settings.digestReplies || r.seq === 0 || r.seq % this.n === this.id;
+      const full =
+        !this.settings.digestReplies || r.seq === 0 || this.q.members[r.seq % this.q.n] === this.id;
       this.reply(r.client, r.seq, result, full, out);
     }
   }
@@ -1090,7 +1104,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
 
   private persistSnapshot(proof: CheckpointProof, s: Served, out: Out[]): void {
     const ops: PersistOp[] = [
-      { type: "snapshot", meta: snapshotMeta(proof, s.time, this.n), data: s.data },
+      { type: "snapshot", meta: snapshotMeta(proof, s.time, this.q.members), data: s.data },
     ];
     for (const seq of [...this.certSeqs]) {
       if (seq <= proof.seq) {
@@ -1130,7 +1144,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       this.crypto,
       target,
       this.id,
-      this.n,
+      this.q.members,
       this.settings.chunkBytes,
       this.id,
     );
@@ -1205,7 +1219,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     };
     this.fetch = undefined;
     this.served = served;
-    const meta = snapshotMeta(proof, time, this.n);
+    const meta = snapshotMeta(proof, time, this.q.members);
     this.persistSnapshot(proof, served, out);
     out.push({ type: "installSnapshot", meta, data });
     this.lastExecuted = proof.seq;
@@ -1338,7 +1352,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
 
   /** The new primary: with 2f+1 view-changes for its view, compute and send NEW-VIEW. */
   private tryNewView(out: Out[]): void {
-    if (this.slots.isActive || primaryOf(this.view, this.n) !== this.id) return;
+    if (this.slots.isActive || primaryOf(this.view, this.q.members) !== this.id) return;
     const vcs = [...this.viewChanges.values()].filter((v) => v.view === this.view);
     if (vcs.length < this.q.quorum) return;
     vcs.sort((a, b) => a.replica - b.replica);
@@ -1362,7 +1376,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     let plan: NewViewPlan;
     if (this.bug === "new-view-not-recomputed") {
       const planned = planNewView(this.crypto, this.params, nv.view, nv.viewChanges);
-      if (!planned.ok || nv.replica !== primaryOf(nv.view, this.n)) {
+      if (!planned.ok || nv.replica !== primaryOf(nv.view, this.q.members)) {
         this.drop("auth", "bad-proof");
         return;
       }
@@ -1397,7 +1411,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     this.slots.enterView(nv.view);
     for (const [r, vc] of [...this.viewChanges]) if (vc.view <= nv.view) this.viewChanges.delete(r);
     if (plan.checkpoint.seq > this.checkpoints.stable.seq) this.onStable(plan.checkpoint, out);
-    const primary = primaryOf(nv.view, this.n) === this.id;
+    const primary = primaryOf(nv.view, this.q.members) === this.id;
     const reissued = new Set<string>();
     for (const pp of nv.prePrepares) {
       for (const d of pp.batch.requests) reissued.add(toHex(d));
@@ -1532,7 +1546,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
 
   private others(): ReplicaId[] {
     const out: ReplicaId[] = [];
-    for (let i = 0; i < this.n; i++) if (i !== this.id) out.push(i);
+    for (const i of this.q.members) if (i !== this.id) out.push(i);
     return out;
   }
 

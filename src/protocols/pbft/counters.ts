@@ -35,6 +35,8 @@ export const pbftRejectionKinds = [
   "bad-batch",
   /** A request refused because the queue of waiting requests is full. */
   "busy",
+  /** Sent to a spare (a replica outside the membership, PbftSettings.members): it takes no part. */
+  "not-a-member",
 ] as const;
 
 export type PbftRejectionKind = (typeof pbftRejectionKinds)[number];

@@ -1,3 +1,4 @@
+import type { ReplicaId } from "../../core/ids.js";
 import type { DurableState, PersistOp, SnapshotMeta } from "../../core/protocol.js";
 import { array, object, SchemaError } from "../../core/schema.js";
 import type { Value } from "../../core/value.js";
@@ -89,10 +90,14 @@ export function readProof(meta: SnapshotMeta): CheckpointProof {
   return checkpointProofSchema.parse(meta.proof, "snapshot.proof") as CheckpointProof;
 }
 
-export function snapshotMeta(proof: CheckpointProof, time: number, n: number): SnapshotMeta {
+export function snapshotMeta(
+  proof: CheckpointProof,
+  time: number,
+  members: readonly ReplicaId[],
+): SnapshotMeta {
   return {
     index: proof.seq,
-    config: { n },
+    config: { n: members.length, members: [...members] },
     time,
     digest: proof.stateDigest,
     proof: proof as unknown as Value,

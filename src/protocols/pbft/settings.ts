@@ -1,3 +1,4 @@
+import type { ReplicaId } from "../../core/ids.js";
 import { isPlainObject } from "../../core/schema.js";
 import type { Value } from "../../core/value.js";
 
@@ -48,6 +49,12 @@ export interface PbftSettings {
    * client needs 2f+1 for everything; off, queries are ordered and commands need f+1.
    */
   readonly readOnlyQueries: boolean;
+  /**
+   * The replicas that take part (vote, lead in turn, answer clients), ascending; undefined: every
+   * replica in the address book. The others are spares: they run, drop what they are sent, and
+   * take no part. f derives from the members' count. At least 4, each an address-book id.
+   */
+  readonly members: readonly ReplicaId[] | undefined;
 }
 
 export const defaultPbftSettings: PbftSettings = {
@@ -67,10 +74,11 @@ export const defaultPbftSettings: PbftSettings = {
   chunkBytes: 64 * 1024,
   digestReplies: true,
   readOnlyQueries: true,
+  members: undefined,
 };
 
 const intBounds: Record<
-  Exclude<keyof PbftSettings, "digestReplies" | "readOnlyQueries">,
+  Exclude<keyof PbftSettings, "digestReplies" | "readOnlyQueries" | "members">,
   readonly [number, number]
 > = {
   checkpointInterval: [1, 1 << 20],
@@ -89,8 +97,11 @@ const intBounds: Record<
   chunkBytes: [64, 1 << 24],
 };
 
-/** Checks untrusted PBFT settings and returns them complete; throws one Error naming every bad field. */
-export function parsePbftSettings(settings: unknown): PbftSettings {
+/**
+ * Checks untrusted PBFT settings and returns them complete; throws one Error naming every bad
+ * field. `replicaCount` (the address book's size), when given, bounds `members`.
+ */
+export function parsePbftSettings(settings: unknown, replicaCount?: number): PbftSettings {
   if (settings === undefined || settings === null) return defaultPbftSettings;
   if (!isPlainObject(settings)) throw new Error("pbft settings: expected an object");
   const problems: string[] = [];
@@ -101,6 +112,9 @@ export function parsePbftSettings(settings: unknown): PbftSettings {
     } else if (key === "digestReplies" || key === "readOnlyQueries") {
       if (typeof raw !== "boolean") problems.push(`${key}: expected a boolean, got ${show(raw)}`);
       else out[key] = raw;
+    } else if (key === "members") {
+      const members = parseMembers(raw, replicaCount, problems);
+      if (members) out[key] = members;
     } else {
       const [min, max] = intBounds[key as keyof typeof intBounds];
       if (typeof raw !== "number" || !Number.isInteger(raw) || raw < min || raw > max) {
@@ -135,6 +149,36 @@ export function parsePbftSettings(settings: unknown): PbftSettings {
   }
   if (problems.length > 0) throw new Error(problems.join("; "));
   return s;
+}
+
+/** Members need f ≥ 1: 3f+1 = 4 replicas at least. */
+export const minMembers = 4;
+
+function parseMembers(
+  raw: Value,
+  replicaCount: number | undefined,
+  problems: string[],
+): readonly ReplicaId[] | undefined {
+  if (!Array.isArray(raw) || raw.length < minMembers) {
+    problems.push(
+      `members: expected an array of at least ${minMembers} replica ids, got ${show(raw)}`,
+    );
+    return undefined;
+  }
+  const limit = replicaCount ?? 1024;
+  const seen = new Set<number>();
+  for (const id of raw) {
+    if (typeof id !== "number" || !Number.isInteger(id) || id < 0 || id >= limit) {
+      problems.push(`members: ${show(id)} is not a replica id below ${limit}`);
+      return undefined;
+    }
+    if (seen.has(id)) {
+      problems.push(`members: replica ${id} listed twice`);
+      return undefined;
+    }
+    seen.add(id);
+  }
+  return [...seen].sort((a, b) => a - b);
 }
 
 function show(v: Value): string {

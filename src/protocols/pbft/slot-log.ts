@@ -107,7 +107,7 @@ export class SlotLog {
   addPrePrepare(pp: PrePrepare, digest: Digest): SlotStep {
     const refusal = this.common(pp.view, pp.seq, pp.replica);
     if (refusal) return refused(refusal);
-    if (pp.replica !== primaryOf(pp.view, this.q.n)) return refused("not-primary");
+    if (pp.replica !== primaryOf(pp.view, this.q.members)) return refused("not-primary");
     const slot = this.slot(pp.seq);
     if (slot.prePrepare) {
       if (equalBytes(slot.digest!, digest)) return refused("duplicate");
@@ -141,7 +141,7 @@ export class SlotLog {
   addPrepare(p: Prepare): SlotStep {
     const refusal = this.common(p.view, p.seq, p.replica);
     if (refusal) return refused(refusal);
-    if (p.replica === primaryOf(p.view, this.q.n)) return refused("from-primary");
+    if (p.replica === primaryOf(p.view, this.q.members)) return refused("from-primary");
     const slot = this.slot(p.seq);
     const earlier = slot.prepares.get(p.replica);
     if (earlier) {
@@ -286,7 +286,7 @@ export class SlotLog {
   }
 
   private common(view: number, seq: number, sender: ReplicaId): SlotRefusal | undefined {
-    if (!isReplica(sender, this.q.n)) return "not-a-replica";
+    if (!isReplica(sender, this.q.members)) return "not-a-replica";
     if (view < this.currentView) return "old-view";
     if (view > this.currentView) return "future-view";
     // Between views (inactive) the log still takes the view it is leaving: a replica that timed
