@@ -337,7 +337,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     return {
       role,
       term: this.view,
-      leader: active ? primaryOf(this.view, this.q.members) : undefined,
+      leader: active && !this.spare ? primaryOf(this.view, this.q.members) : undefined,
       commitIndex: this.lastExecuted,
       lastIndex: Math.max(this.lastExecuted, this.nextSeq - 1),
       details: {

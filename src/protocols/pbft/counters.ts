@@ -35,7 +35,7 @@ export const pbftRejectionKinds = [
   "bad-batch",
   /** A request refused because the queue of waiting requests is full. */
   "busy",
-  /** Sent to a spare (a replica outside the membership, PbftSettings.members): it takes no part. */
+  /** From a replica outside the membership, or sent to a spare (PbftSettings.members). */
   "not-a-member",
 ] as const;
 
@@ -119,7 +119,7 @@ export function slotRejection(reason: SlotRefusal): PbftRejectionKind | undefine
     case "from-primary":
       return "not-primary";
     case "not-a-replica":
-      return "wrong-sender";
+      return "not-a-member";
     case "conflicting-digest":
     case "sender-equivocates":
       return "equivocation";

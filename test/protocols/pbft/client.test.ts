@@ -205,3 +205,33 @@ describe("PbftClient", () => {
     for (let t = 2; t < 12; t++) expect(show(c.step({ type: "tick", now: t }))).toBe("");
   });
 });
+
+describe("PbftClient with a spare outside the membership (PbftSettings.members)", () => {
+  const keys5 = testCluster(5, ["alice"]);
+  const settings = { members: [0, 1, 2, 4], readOnlyQueries: false };
+  const from = (replica: number, timestamp: number, result: Value, full = true) =>
+    makeReply(
+      keys5.replica(replica),
+      { view: 0, timestamp, client: "alice", replica, tentative: false },
+      result,
+      full,
+    );
+
+  it("never counts the spare's reply: f+1 of the members decide", () => {
+    const c = new PbftClient({
+      clientId: "alice",
+      config: simulatedCluster("pbft", 5, 1, settings),
+      random: createRandom(1),
+      crypto: keys5.client("alice"),
+      retryTicks: 5,
+    });
+    c.step({ type: "invoke", opId: 1, op: { kind: "command", value: null } });
+    for (const r of [0, 1]) c.step({ type: "response", from: r, msg: from(r, 0, ok(null)) });
+    // Replica 3 is a spare: its (validly signed) reply is not a vote.
+    expect(respond(c, 3, from(3, 1, ok(null)))).toBe("");
+    expect(respond(c, 1, from(1, 1, ok(null)))).toBe("");
+    expect(respond(c, 4, from(4, 1, ok(null), false))).toMatchInlineSnapshot(
+      `"done op=1 {"ok":true,"value":null}"`,
+    );
+  });
+});
