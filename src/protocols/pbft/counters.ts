@@ -65,6 +65,8 @@ export interface PbftCounters {
    * COMMITs certified them: each one is a faulty primary's equivocation this replica survived.
    */
   adoptedCommitted: number;
+  /** Membership changes that took effect here (their boundary checkpoint became stable). */
+  membershipChanges: number;
   /** Signature checks answered from the verified-signature memory (no Ed25519 work). */
   signaturesRemembered: number;
   rejected: Record<PbftRejectionKind, number>;
@@ -87,6 +89,7 @@ export function emptyPbftCounters(): PbftCounters {
     viewChangesStarted: 0,
     newViewsInstalled: 0,
     adoptedCommitted: 0,
+    membershipChanges: 0,
     signaturesRemembered: 0,
     rejected,
   };

@@ -1,4 +1,3 @@
-import type { ReplicaId } from "../../core/ids.js";
 import type { DurableState, PersistOp, SnapshotMeta } from "../../core/protocol.js";
 import { array, object, SchemaError } from "../../core/schema.js";
 import type { Value } from "../../core/value.js";
@@ -93,11 +92,11 @@ export function readProof(meta: SnapshotMeta): CheckpointProof {
 export function snapshotMeta(
   proof: CheckpointProof,
   time: number,
-  members: readonly ReplicaId[],
+  membership: Value,
 ): SnapshotMeta {
   return {
     index: proof.seq,
-    config: { n: members.length, members: [...members] },
+    config: membership,
     time,
     digest: proof.stateDigest,
     proof: proof as unknown as Value,

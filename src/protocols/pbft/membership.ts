@@ -15,10 +15,10 @@ import { minMembers } from "./settings.js";
  */
 
 /** A membership change asked for by an admin request. */
-export interface MembershipOp {
+export type MembershipOp = {
   readonly op: "add" | "remove";
   readonly replica: ReplicaId;
-}
+};
 
 /** The membership as of some executed sequence number: replicated, checkpointed state. */
 export interface MembershipRecord {
@@ -28,6 +28,8 @@ export interface MembershipRecord {
   readonly members: readonly ReplicaId[];
   /** The boundary these members took over at (0 for the configured ones). */
   readonly since: number;
+  /** The members before `since`: they signed the boundary checkpoint (absent for epoch 0). */
+  readonly previous?: readonly ReplicaId[];
   /** A change executed and not yet in effect: its members order the slots above `boundary`. */
   readonly pending?: {
     readonly members: readonly ReplicaId[];
@@ -116,7 +118,12 @@ export function applyChange(
 export function settle(record: MembershipRecord, stable: number): MembershipRecord {
   const p = record.pending;
   if (!p || stable < p.boundary) return record;
-  return { epoch: record.epoch + 1, members: p.members, since: p.boundary };
+  return {
+    epoch: record.epoch + 1,
+    members: p.members,
+    since: p.boundary,
+    previous: record.members,
+  };
 }
 
 /**
@@ -138,7 +145,12 @@ export function membersFor(
 
 /** The record as a Value (SnapshotMeta.config, and the bytes the checkpoint digest covers). */
 export function membershipValue(record: MembershipRecord): Value {
-  const base = { epoch: record.epoch, members: [...record.members], since: record.since };
+  const base: { [key: string]: Value } = {
+    epoch: record.epoch,
+    members: [...record.members],
+    since: record.since,
+  };
+  if (record.previous) base.previous = [...record.previous];
   if (!record.pending) return base;
   const { members, boundary, at } = record.pending;
   return { ...base, pending: { members: [...members], boundary, at } };
@@ -149,7 +161,9 @@ export function readMembership(value: Value, replicaCount: number): MembershipRe
   const fail = (why: string): never => {
     throw new Error(`pbft: stored membership ${why}: ${JSON.stringify(value)}`);
   };
-  const record = value as Partial<Record<"epoch" | "members" | "since" | "pending", Value>>;
+  const record = value as Partial<
+    Record<"epoch" | "members" | "since" | "previous" | "pending", Value>
+  >;
   const count = (v: Value | undefined, what: string): number =>
     typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? v : fail(`has a bad ${what}`);
   const ids = (v: Value | undefined): readonly ReplicaId[] => {
@@ -161,11 +175,13 @@ export function readMembership(value: Value, replicaCount: number): MembershipRe
     return out;
   };
   if (typeof value !== "object" || value === null || Array.isArray(value)) fail("is not a record");
-  const out: MembershipRecord = {
+  const base: MembershipRecord = {
     epoch: count(record.epoch, "epoch"),
     members: ids(record.members),
     since: count(record.since, "since"),
   };
+  const out: MembershipRecord =
+    record.previous === undefined ? base : { ...base, previous: ids(record.previous) };
   if (record.pending === undefined) return out;
   const p = record.pending as Partial<Record<"members" | "boundary" | "at", Value>>;
   return {

@@ -24,6 +24,11 @@ export const pbftPlantedBugs = [
   "primary-time-not-checked",
   /** The client accepts the first reply it gets. */
   "client-accepts-first-reply",
+  /**
+   * A membership change takes effect at the next checkpoint after it executes instead of the
+   * first one at or above s + L: slots the old members accepted before executing it lie above.
+   */
+  "reconfig-at-execution",
 ] as const;
 
 export type PbftPlantedBug = (typeof pbftPlantedBugs)[number];

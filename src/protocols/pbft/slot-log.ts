@@ -65,6 +65,8 @@ export class SlotLog {
   private currentView: number;
   private active = true;
 
+  private ceiling = Number.POSITIVE_INFINITY;
+
   constructor(
     private readonly q: Quorums,
     /** L: how many sequence numbers above h are accepted. */
@@ -83,9 +85,23 @@ export class SlotLog {
     return this.low;
   }
 
-  /** H = h + L. */
+  /** H = h + L, or the membership boundary if that is lower (see setCeiling). */
   get highWaterMark(): number {
-    return this.low + this.windowSize;
+    return Math.min(this.low + this.windowSize, this.ceiling);
+  }
+
+  /**
+   * No slot above `seq` is accepted until the ceiling is lifted: the boundary of a pending
+   * membership change (membership.ts), above which the new members order. None can be held yet:
+   * a change at s has its boundary at or above s + L, and nothing above h + L ≤ s − 1 + L was
+   * accepted before s executed.
+   */
+  setCeiling(seq: number): void {
+    for (const s of this.slots.keys()) {
+      if (s > seq)
+        throw new Error(`invariant: slot ${s} held above the membership boundary ${seq}`);
+    }
+    this.ceiling = seq;
   }
 
   get view(): number {

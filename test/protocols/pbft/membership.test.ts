@@ -47,14 +47,19 @@ describe("applying a membership change", () => {
     expect(r.members).toEqual([0, 1, 2, 3]);
     expect(settle(r, 6)).toBe(r);
     const five = settle(r, 8);
-    expect(five).toEqual({ epoch: 1, members: [0, 1, 2, 3, 4], since: 8 });
+    expect(five).toEqual({ epoch: 1, members: [0, 1, 2, 3, 4], since: 8, previous: [0, 1, 2, 3] });
     expect(quorumsForMembers(five.members)).toMatchObject({ n: 5, f: 1, quorum: 4, weak: 2 });
   });
 
   it("n = 4 → 5 → 4: remove after add, replica ids need not be contiguous", () => {
     const five = settle(pending(four, "add", 5, 1), 6);
     const back = settle(pending(five, "remove", 1, 7), 12);
-    expect(back).toEqual({ epoch: 2, members: [0, 2, 3, 5], since: 12 });
+    expect(back).toEqual({
+      epoch: 2,
+      members: [0, 2, 3, 5],
+      since: 12,
+      previous: [0, 1, 2, 3, 5],
+    });
   });
 
   it("refuses, with a reason, what would be unsafe or meaningless", () => {
@@ -93,6 +98,8 @@ describe("the stored record", () => {
     const r = pending(four, "add", 4, 3);
     expect(readMembership(membershipValue(r), 6)).toEqual(r);
     expect(readMembership(membershipValue(four), 6)).toEqual(four);
+    const settled = settle(r, 8);
+    expect(readMembership(membershipValue(settled), 6)).toEqual(settled);
   });
 
   it("refuses a corrupt one with a clear error", () => {
