@@ -1272,7 +1272,17 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   ): void {
     const msg: Reply = makeReply(
       this.crypto,
-      { view: this.view, timestamp, client, replica: this.id, tentative: false },
+      {
+        view: this.view,
+        timestamp,
+        client,
+        replica: this.id,
+        tentative: false,
+        // After a change, every reply tells the client who the members are (client.ts learns).
+        ...(this.membership.epoch > 0
+          ? { config: { epoch: this.membership.epoch, members: this.membership.members } }
+          : {}),
+      },
       result,
       full || forceFull,
     );
