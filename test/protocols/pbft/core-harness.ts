@@ -135,6 +135,19 @@ export class PbftHarness {
     return r;
   }
 
+  /** A signed admin request (an access or membership change) from `client`. */
+  adminRequest(client: string, timestamp: number, admin: Value): Request {
+    const r = signRequest(this.keys.client(client), {
+      client,
+      timestamp,
+      ackedBelow: 0,
+      readOnly: false,
+      op: { kind: "admin", value: admin },
+    });
+    this.names.set(toHex(requestDigest(this.keys.replica(0), r)), `${client}#${timestamp}`);
+    return r;
+  }
+
   /** The name of a batch: its requests in order. */
   batchName(b: Batch): string {
     const name = `[${b.requests.map((d) => this.names.get(toHex(d)) ?? `?${toHex(d).slice(0, 6)}`).join(",")}]`;
@@ -266,7 +279,13 @@ export class PbftHarness {
               : "noop";
           this.emit(`${indent}${id}: apply s=${e.index} t=${e.time} seed=${e.seed} ${names}`);
           const results = this.services[id]!.applyEntry(e);
-          follow.push({ type: "applied", upTo: e.index, results });
+          // As the replica driver does: access changes and authorizations come back answered.
+          const admin = this.services[id]!.takeAdminResults();
+          follow.push(
+            admin.length === 0
+              ? { type: "applied", upTo: e.index, results }
+              : { type: "applied", upTo: e.index, results, admin },
+          );
         }
         break;
       case "query": {
