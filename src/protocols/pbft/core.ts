@@ -461,7 +461,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     this.resentUpTo.clear();
     this.nextSeq = stable.seq + 1;
     if (this.spare) this.slots.leaveView();
-    else this.startViewChange(this.view + 1, out, "membership");
+    else this.startViewChange(this.view + membershipViewGap, out, "membership");
   }
 
   /** A checkpoint proof carried by another message: stable here if it verifies. */
@@ -1950,6 +1950,14 @@ export class PbftCore implements ProtocolCore<PbftWire> {
 
 /** Slots whose messages one retransmission round resends to one replica. */
 const retransmitSlots = 8;
+
+/**
+ * How far the new members' first view lies above the view a replica left. Replicas of the old
+ * membership that have not crossed the boundary yet may still change views among themselves
+ * (harmlessly: they can order nothing above the boundary); they would need this many view
+ * changes to reach a view number the new members use, so one view never has two primaries.
+ */
+const membershipViewGap = 1 << 16;
 
 /** Membership boundaries whose proof and state a replica keeps for replicas that must cross them. */
 const keptBoundaries = 2;

@@ -74,25 +74,26 @@ describe("PbftCore reconfiguration", () => {
       ]
     `);
     run(h, 30);
-    // Checkpoint 6 is stable: the five members started view 1 (primary 1 = M'[1 mod 5]); replica
-    // 4 was sent the boundary's proof, fetched the state at 6 and is a backup.
+    // Checkpoint 6 is stable: the five members started view 2^16 (a view of their own; primary
+    // M'[65536 mod 5] = 1); replica 4 was sent the boundary's proof, fetched the state at 6 and
+    // is a backup.
     expect(h.status()).toMatchInlineSnapshot(`
-      "0: backup view=1 primary=1 executed=6 last=6 stable=6 window=(6,10]
-      1: primary view=1 primary=1 executed=6 last=6 stable=6 window=(6,10]
-      2: backup view=1 primary=1 executed=6 last=6 stable=6 window=(6,10]
-      3: backup view=1 primary=1 executed=6 last=6 stable=6 window=(6,10]
-      4: backup view=1 primary=1 executed=6 last=6 stable=6 window=(6,10]"
+      "0: backup view=65536 primary=1 executed=6 last=6 stable=6 window=(6,10]
+      1: primary view=65536 primary=1 executed=6 last=6 stable=6 window=(6,10]
+      2: backup view=65536 primary=1 executed=6 last=6 stable=6 window=(6,10]
+      3: backup view=65536 primary=1 executed=6 last=6 stable=6 window=(6,10]
+      4: backup view=65536 primary=1 executed=6 last=6 stable=6 window=(6,10]"
     `);
     expect(members(h, 4)).toEqual({ epoch: 1, members: [0, 1, 2, 3, 4] });
     h.client(1, h.request("alice", 2, put("x", 1)));
     h.tick([1]);
     expect(replies(h.deliver())).toMatchInlineSnapshot(`
       [
-        "1=>alice reply v=1 ts=2 digest",
-        "2=>alice reply v=1 ts=2 full {"ok":true,"value":1}",
-        "0=>alice reply v=1 ts=2 digest",
-        "3=>alice reply v=1 ts=2 digest",
-        "4=>alice reply v=1 ts=2 digest",
+        "1=>alice reply v=65536 ts=2 digest",
+        "2=>alice reply v=65536 ts=2 full {"ok":true,"value":1}",
+        "0=>alice reply v=65536 ts=2 digest",
+        "3=>alice reply v=65536 ts=2 digest",
+        "4=>alice reply v=65536 ts=2 digest",
       ]
     `);
   });
@@ -104,16 +105,16 @@ describe("PbftCore reconfiguration", () => {
     h.deliver({ quiet: true });
     run(h, 30);
     expect(h.status()).toMatchInlineSnapshot(`
-      "0: backup view=1 primary=1 executed=6 last=6 stable=6 window=(6,10]
-      1: primary view=1 primary=1 executed=6 last=6 stable=6 window=(6,10]
-      2: backup view=1 primary=1 executed=6 last=6 stable=6 window=(6,10]
+      "0: primary view=65536 primary=0 executed=6 last=6 stable=6 window=(6,10]
+      1: backup view=65536 primary=0 executed=6 last=6 stable=6 window=(6,10]
+      2: backup view=65536 primary=0 executed=6 last=6 stable=6 window=(6,10]
       3: spare view=0 primary=- executed=6 last=6 stable=6 window=(6,10]
-      4: backup view=1 primary=1 executed=6 last=6 stable=6 window=(6,10]"
+      4: backup view=65536 primary=0 executed=6 last=6 stable=6 window=(6,10]"
     `);
     expect(members(h, 0)).toEqual({ epoch: 1, members: [0, 1, 2, 4] });
     // Replica 3's prepare for the next seq of the view: refused, counted.
     const vote = signPrepare(h.keys.replica(3), {
-      view: 1,
+      view: 65536,
       seq: 7,
       digest: new Uint8Array(32),
       replica: 3,
@@ -126,10 +127,10 @@ describe("PbftCore reconfiguration", () => {
     h.tick([1]);
     expect(replies(h.deliver())).toMatchInlineSnapshot(`
       [
-        "0=>alice reply v=1 ts=2 digest",
-        "1=>alice reply v=1 ts=2 digest",
-        "2=>alice reply v=1 ts=2 full {"ok":true,"value":1}",
-        "4=>alice reply v=1 ts=2 digest",
+        "0=>alice reply v=65536 ts=2 digest",
+        "1=>alice reply v=65536 ts=2 digest",
+        "2=>alice reply v=65536 ts=2 full {"ok":true,"value":1}",
+        "4=>alice reply v=65536 ts=2 digest",
       ]
     `);
   });
@@ -143,20 +144,20 @@ describe("PbftCore reconfiguration", () => {
     h.tick([1]);
     expect(replies(h.deliver())).toMatchInlineSnapshot(`
       [
-        "1=>alice reply v=1 ts=2 full {"ok":true,"value":{"members":[1,2,3,4],"boundary":12}}",
-        "2=>alice reply v=1 ts=2 full {"ok":true,"value":{"members":[1,2,3,4],"boundary":12}}",
-        "0=>alice reply v=1 ts=2 full {"ok":true,"value":{"members":[1,2,3,4],"boundary":12}}",
-        "3=>alice reply v=1 ts=2 full {"ok":true,"value":{"members":[1,2,3,4],"boundary":12}}",
-        "4=>alice reply v=1 ts=2 full {"ok":true,"value":{"members":[1,2,3,4],"boundary":12}}",
+        "1=>alice reply v=65536 ts=2 full {"ok":true,"value":{"members":[1,2,3,4],"boundary":12}}",
+        "2=>alice reply v=65536 ts=2 full {"ok":true,"value":{"members":[1,2,3,4],"boundary":12}}",
+        "0=>alice reply v=65536 ts=2 full {"ok":true,"value":{"members":[1,2,3,4],"boundary":12}}",
+        "3=>alice reply v=65536 ts=2 full {"ok":true,"value":{"members":[1,2,3,4],"boundary":12}}",
+        "4=>alice reply v=65536 ts=2 full {"ok":true,"value":{"members":[1,2,3,4],"boundary":12}}",
       ]
     `);
     run(h, 40);
     expect(h.status()).toMatchInlineSnapshot(`
-      "0: spare view=1 primary=- executed=12 last=12 stable=12 window=(12,16]
-      1: backup view=2 primary=3 executed=12 last=12 stable=12 window=(12,16]
-      2: backup view=2 primary=3 executed=12 last=12 stable=12 window=(12,16]
-      3: primary view=2 primary=3 executed=12 last=12 stable=12 window=(12,16]
-      4: backup view=2 primary=3 executed=12 last=12 stable=12 window=(12,16]"
+      "0: spare view=65536 primary=- executed=12 last=12 stable=12 window=(12,16]
+      1: primary view=131072 primary=1 executed=12 last=12 stable=12 window=(12,16]
+      2: backup view=131072 primary=1 executed=12 last=12 stable=12 window=(12,16]
+      3: backup view=131072 primary=1 executed=12 last=12 stable=12 window=(12,16]
+      4: backup view=131072 primary=1 executed=12 last=12 stable=12 window=(12,16]"
     `);
     expect(members(h, 4)).toEqual({ epoch: 2, members: [1, 2, 3, 4] });
     h.client(2, h.request("alice", 3, put("y", 2)));
@@ -222,23 +223,24 @@ describe("PbftCore reconfiguration", () => {
     }
     // Replicas 1-3 changed to view 1 of the old members (primary 1), which filled up to the
     // boundary (no NEW-VIEW of the old members names a slot above it); checkpoint 6 became
-    // stable, and the new members asked for view 2 (primary M'[2 mod 5] = 2) with its proof.
+    // stable, and the new members asked for view 1 + 2^16 (primary M'[65537 mod 5] = 2) with
+    // its proof.
     expect(h.status()).toMatchInlineSnapshot(`
       "0: primary view=0 primary=0 executed=2 last=6 stable=2 window=(2,6]
-      1: view-change view=2 primary=- executed=6 last=6 stable=6 window=(6,10]
-      2: view-change view=2 primary=- executed=6 last=6 stable=6 window=(6,10]
-      3: view-change view=2 primary=- executed=6 last=6 stable=6 window=(6,10]
-      4: view-change view=1 primary=- executed=6 last=6 stable=6 window=(6,10]"
+      1: view-change view=65537 primary=- executed=6 last=6 stable=6 window=(6,10]
+      2: view-change view=65537 primary=- executed=6 last=6 stable=6 window=(6,10]
+      3: view-change view=65537 primary=- executed=6 last=6 stable=6 window=(6,10]
+      4: view-change view=65536 primary=- executed=6 last=6 stable=6 window=(6,10]"
     `);
     // The old primary, cut off meanwhile, learns the boundary from the VIEW-CHANGEs it is sent,
     // fetches the state at 6 and joins the new members' view.
     run(h, 80);
     expect(h.status()).toMatchInlineSnapshot(`
-      "0: backup view=2 primary=2 executed=6 last=6 stable=6 window=(6,10]
-      1: backup view=2 primary=2 executed=6 last=6 stable=6 window=(6,10]
-      2: primary view=2 primary=2 executed=6 last=6 stable=6 window=(6,10]
-      3: backup view=2 primary=2 executed=6 last=6 stable=6 window=(6,10]
-      4: backup view=2 primary=2 executed=6 last=6 stable=6 window=(6,10]"
+      "0: backup view=65537 primary=2 executed=6 last=6 stable=6 window=(6,10]
+      1: backup view=65537 primary=2 executed=6 last=6 stable=6 window=(6,10]
+      2: primary view=65537 primary=2 executed=6 last=6 stable=6 window=(6,10]
+      3: backup view=65537 primary=2 executed=6 last=6 stable=6 window=(6,10]
+      4: backup view=65537 primary=2 executed=6 last=6 stable=6 window=(6,10]"
     `);
     expect(members(h, 0)).toEqual({ epoch: 1, members: [0, 1, 2, 3, 4] });
   });
