@@ -461,7 +461,13 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     this.resentUpTo.clear();
     this.nextSeq = stable.seq + 1;
     if (this.spare) this.slots.leaveView();
-    else this.startViewChange(this.view + membershipViewGap, out, "membership");
+    else {
+      // The first view of membership k is k · 2^16, the same for every member whenever it
+      // crosses, so they all ask for one view at once; one that crosses late (its view is
+      // already there) asks for the next and is sent the NEW-VIEW it missed.
+      const first = this.membership.epoch * membershipViewGap;
+      this.startViewChange(Math.max(first, this.view + 1), out, "membership");
+    }
   }
 
   /** A checkpoint proof carried by another message: stable here if it verifies. */
@@ -1547,18 +1553,19 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     out.push({ type: "installSnapshot", meta, data: service });
     this.authorizing = undefined;
     this.membershipAt.clear();
-    const changed =
-      membership.epoch !== this.membership.epoch ||
-      (membership.pending !== undefined) !== (this.membership.pending !== undefined);
+    const missedChange = membership.epoch !== this.membership.epoch;
+    const missedPending = membership.pending !== undefined && !this.membership.pending;
     this.membership = membership;
-    if (changed && membership.pending?.boundary === proof.seq) {
-      this.enforceBoundary(); // the state at a boundary: the change takes effect below
-    } else if (changed) {
-      // The state holds another membership than this replica followed (it missed a change):
-      // start over in it from this checkpoint.
+    if (missedChange) {
+      // A change took effect that this replica did not follow: start over in the membership
+      // the state holds, from this checkpoint.
       this.checkpoints.install(proof);
       this.lastExecuted = proof.seq;
       this.reconfigure(proof, out);
+    } else if (missedPending) {
+      // A change executed inside the fetched state: nothing above its boundary from now on
+      // (if this is the boundary's state, the change takes effect just below).
+      this.enforceBoundary();
     }
     this.lastExecuted = proof.seq;
     this.lastTime = Math.max(this.lastTime, time);
@@ -1952,10 +1959,10 @@ export class PbftCore implements ProtocolCore<PbftWire> {
 const retransmitSlots = 8;
 
 /**
- * How far the new members' first view lies above the view a replica left. Replicas of the old
- * membership that have not crossed the boundary yet may still change views among themselves
- * (harmlessly: they can order nothing above the boundary); they would need this many view
- * changes to reach a view number the new members use, so one view never has two primaries.
+ * Views per membership: membership k starts in view k · 2^16. Replicas of the old membership
+ * that have not crossed the boundary yet may still change views among themselves (harmlessly:
+ * they can order nothing above the boundary); they would need 2^16 view changes to reach a view
+ * number the new members use, so one view never has two primaries.
  */
 const membershipViewGap = 1 << 16;
 

@@ -74,9 +74,9 @@ describe("PbftCore reconfiguration", () => {
       ]
     `);
     run(h, 30);
-    // Checkpoint 6 is stable: the five members started view 2^16 (a view of their own; primary
-    // M'[65536 mod 5] = 1); replica 4 was sent the boundary's proof, fetched the state at 6 and
-    // is a backup.
+    // Checkpoint 6 is stable: the five members started view 2^16, the first view of membership 1
+    // (primary M'[65536 mod 5] = 1); replica 4 was sent the boundary's proof, fetched the state
+    // at 6 and is a backup.
     expect(h.status()).toMatchInlineSnapshot(`
       "0: backup view=65536 primary=1 executed=6 last=6 stable=6 window=(6,10]
       1: primary view=65536 primary=1 executed=6 last=6 stable=6 window=(6,10]
@@ -223,24 +223,24 @@ describe("PbftCore reconfiguration", () => {
     }
     // Replicas 1-3 changed to view 1 of the old members (primary 1), which filled up to the
     // boundary (no NEW-VIEW of the old members names a slot above it); checkpoint 6 became
-    // stable, and the new members asked for view 1 + 2^16 (primary M'[65537 mod 5] = 2) with
-    // its proof.
+    // stable, and the new members asked for view 2^16, the first view of membership 1 (primary
+    // M'[65536 mod 5] = 1), with its proof.
     expect(h.status()).toMatchInlineSnapshot(`
       "0: primary view=0 primary=0 executed=2 last=6 stable=2 window=(2,6]
-      1: view-change view=65537 primary=- executed=6 last=6 stable=6 window=(6,10]
-      2: view-change view=65537 primary=- executed=6 last=6 stable=6 window=(6,10]
-      3: view-change view=65537 primary=- executed=6 last=6 stable=6 window=(6,10]
-      4: view-change view=65536 primary=- executed=6 last=6 stable=6 window=(6,10]"
+      1: primary view=65536 primary=1 executed=6 last=6 stable=6 window=(6,10]
+      2: backup view=65536 primary=1 executed=6 last=6 stable=6 window=(6,10]
+      3: backup view=65536 primary=1 executed=6 last=6 stable=6 window=(6,10]
+      4: backup view=65536 primary=1 executed=6 last=6 stable=6 window=(6,10]"
     `);
     // The old primary, cut off meanwhile, learns the boundary from the VIEW-CHANGEs it is sent,
     // fetches the state at 6 and joins the new members' view.
     run(h, 80);
     expect(h.status()).toMatchInlineSnapshot(`
-      "0: backup view=65537 primary=2 executed=6 last=6 stable=6 window=(6,10]
-      1: backup view=65537 primary=2 executed=6 last=6 stable=6 window=(6,10]
-      2: primary view=65537 primary=2 executed=6 last=6 stable=6 window=(6,10]
-      3: backup view=65537 primary=2 executed=6 last=6 stable=6 window=(6,10]
-      4: backup view=65537 primary=2 executed=6 last=6 stable=6 window=(6,10]"
+      "0: backup view=65536 primary=1 executed=6 last=6 stable=6 window=(6,10]
+      1: primary view=65536 primary=1 executed=6 last=6 stable=6 window=(6,10]
+      2: backup view=65536 primary=1 executed=6 last=6 stable=6 window=(6,10]
+      3: backup view=65536 primary=1 executed=6 last=6 stable=6 window=(6,10]
+      4: backup view=65536 primary=1 executed=6 last=6 stable=6 window=(6,10]"
     `);
     expect(members(h, 0)).toEqual({ epoch: 1, members: [0, 1, 2, 3, 4] });
   });
