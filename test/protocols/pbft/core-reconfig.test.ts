@@ -245,3 +245,33 @@ describe("PbftCore reconfiguration", () => {
     expect(members(h, 0)).toEqual({ epoch: 1, members: [0, 1, 2, 3, 4] });
   });
 });
+
+describe("planted bug reconfig-at-execution", () => {
+  /** A change (seq 2) and a put (seq 3) proposed together: backups accept 3 before 2 executes. */
+  function changeWithPutBehind(bug?: "reconfig-at-execution"): PbftHarness {
+    const h = new PbftHarness({
+      n: 5,
+      settings: { ...small, members: [0, 1, 2, 3], maxBatchRequests: 1 },
+      ...(bug ? { bug } : {}),
+    });
+    h.tick();
+    h.client(0, h.request("alice", 0, null));
+    h.tick([0]);
+    h.deliver({ quiet: true });
+    h.client(0, h.adminRequest("alice", 1, { op: "add", replica: 4 }));
+    h.client(0, h.request("alice", 2, put("x", 1)));
+    h.tick([0]);
+    return h;
+  }
+
+  it("with the boundary at the next checkpoint after s (2), slot 3 is already held: the ceiling's invariant throws", () => {
+    const h = changeWithPutBehind("reconfig-at-execution");
+    expect(() => h.deliver({ quiet: true })).toThrow(/slot 3 held above the membership boundary 2/);
+  });
+
+  it("the same run with the boundary at s + L (6) goes through", () => {
+    const h = changeWithPutBehind();
+    h.deliver({ quiet: true });
+    expect(h.status([1])).toMatch(/executed=6 /);
+  });
+});
