@@ -31,8 +31,6 @@ const maxInFlight = 128;
 const recentDecisions = 1024;
 /** Ticks to wait for the designated replica's full result once enough digests agree. */
 const fullResultGraceTicks = 2;
-/** Newer memberships whose vouchers the client tracks at once (a faulty replica's lies among them). */
-const maxVouched = 16;
 /** Read-only attempts before the query is ordered instead (§5.1.3). */
 const readOnlyAttempts = 2;
 
@@ -57,8 +55,11 @@ export class PbftClient implements ClientCore<PbftWire> {
   private q: Quorums;
   /** Membership changes the client knows of (replies carry the replica's, see learn). */
   private epoch = 0;
-  /** Memberships newer than ours, by epoch and members, with the known members vouching. */
-  private readonly vouched = new Map<string, Set<ReplicaId>>();
+  /**
+   * The newer membership each known member last reported (epoch and members as a key): one per
+   * member, so a lying member cannot crowd out the others' reports however much it sends.
+   */
+  private readonly vouched = new Map<ReplicaId, string>();
   private readonly settings: PbftSettings;
   private readonly retryTicks: number;
   private view = 0;
@@ -206,14 +207,10 @@ export class PbftClient implements ClientCore<PbftWire> {
       members.length >= minMembers && members.every((m, i) => i === 0 || m > members[i - 1]!);
     if (!wellFormed) return;
     const key = `${config.epoch}:${members.join(",")}`;
-    let by = this.vouched.get(key);
-    if (!by) {
-      if (this.vouched.size >= maxVouched) this.vouched.delete(this.vouched.keys().next().value!);
-      by = new Set();
-      this.vouched.set(key, by);
-    }
-    by.add(from);
-    if (by.size < this.q.weak) return;
+    this.vouched.set(from, key);
+    let by = 0;
+    for (const k of this.vouched.values()) if (k === key) by++;
+    if (by < this.q.weak) return;
     this.epoch = config.epoch;
     this.q = quorumsForMembers(members);
     this.vouched.clear();
