@@ -33,7 +33,9 @@ Usage: lockstep init --protocol raft --replicas N --dir DIR [options]
                    raft, 1 for single; default: the pair's hosts in turn). Across machines, put
                    them where losing one machine loses at most one of them and not the pair too
   --spares N       primary-backup: spare replicas besides the pair (default 0, at most 7); a
-                   spare becomes the backup when one is lost
+                   spare becomes the backup when one is lost. pbft: replicas in the address
+                   book besides the --replicas members (settings.members), to add later with
+                   client.admin({op: "add", replica}) (docs/protocols/pbft.md, Reconfiguration)
   --host HOST      address every replica listens on (default 127.0.0.1)
   --hosts LIST     one replica per entry, on that machine: h1,h2,h3 or h1:7000,h2:7000
                    ([v6addr]:port for IPv6); a host without a port gets the base port (its
@@ -96,33 +98,44 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
   const rule = replicaCountOf(protocol as ProtocolName);
   if (!rule) throw new UsageError(`init: protocol ${protocol} is not available in this build`);
   const pb = protocol === "primary-backup";
-  if (
-    !pb &&
-    (args.arbiter !== undefined || args.spares !== undefined || args["arbiter-hosts"] !== undefined)
-  )
-    throw new UsageError(
-      "init: --arbiter, --arbiter-hosts and --spares are for --protocol primary-backup",
-    );
+  // PBFT's spares are address-book replicas outside settings.members, added later by an admin
+  // request (docs/protocols/pbft.md, "Reconfiguration").
+  const pbft = protocol === "pbft";
+  if (!pb && (args.arbiter !== undefined || args["arbiter-hosts"] !== undefined))
+    throw new UsageError("init: --arbiter and --arbiter-hosts are for --protocol primary-backup");
+  if (!pb && !pbft && args.spares !== undefined)
+    throw new UsageError("init: --spares is for --protocol primary-backup or pbft");
   if (pb && args.replicas !== undefined)
     throw new UsageError("init: primary-backup runs a pair; add replicas with --spares N");
   const arbiterKind = pb ? parseArbiterKind(args.arbiter) : undefined;
-  const spares = pb ? intOption("init", "spares", args.spares, 0, 0, 7) : 0;
+  const spares = pb || pbft ? intOption("init", "spares", args.spares, 0, 0, 7) : 0;
   // The default and the smallest cluster `init` writes: one that tolerates one fault, unless
   // the protocol tolerates none (single).
   const smallest = rule.replicasFor(Math.min(1, rule.maxF ?? 1));
-  const n = pb
+  const members = pb
     ? 2 + spares
-    : intOption("init", "replicas", args.replicas, hostList?.length ?? smallest, 1, 31);
+    : intOption(
+        "init",
+        "replicas",
+        args.replicas,
+        hostList ? Math.max(1, hostList.length - spares) : smallest,
+        1,
+        31,
+      );
+  // pbft: the members plus the spares; primary-backup counts its spares as replicas already.
+  const n = pbft ? members + spares : members;
   if (hostList && hostList.length !== n) {
-    throw new UsageError(`init: --hosts names ${hostList.length} hosts but --replicas is ${n}`);
+    throw new UsageError(
+      `init: --hosts names ${hostList.length} hosts but --replicas${pbft && spares > 0 ? " + --spares" : ""} is ${n}`,
+    );
   }
-  const f = rule.faultsTolerated(n);
+  const f = rule.faultsTolerated(members);
   if (rule.maxF === 0 && n !== smallest)
     throw new UsageError(
       `init: protocol ${protocol} runs exactly ${smallest === 1 ? "one replica" : `${smallest} replicas`}`,
     );
-  if (n < smallest) {
-    throw new UsageError(`init: ${protocol} needs at least ${smallest} replicas, got ${n}`);
+  if (members < smallest) {
+    throw new UsageError(`init: ${protocol} needs at least ${smallest} replicas, got ${members}`);
   }
   const basePortGiven = args["base-port"] !== undefined;
   let basePort = intOption("init", "base-port", args["base-port"], 7400, 1, 65535 - n);
@@ -208,7 +221,10 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
         f,
         replicas: addresses.map((a, id) => ({ id, ...a })),
         tickMs,
-        settings: initialSettings(protocol as ProtocolName),
+        settings:
+          pbft && spares > 0
+            ? { members: Array.from({ length: members }, (_, id) => id) }
+            : initialSettings(protocol as ProtocolName),
         ...(service === undefined ? {} : { service }),
         // The operator's client is admin; every other client writes (docs/net.md, "Roles").
         clients: { defaultRole: "write", roles: { cli: "admin" } },
@@ -224,7 +240,10 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
       ? undefined
       : arbiterConfig(arbiterKind, clusterId, arbiterAt(), n, tickMs);
   const { folder } = writeClusterFolder(dir, config);
-  console.log(`wrote ${protocol} cluster ${clusterId} of ${n} replica(s) (f = ${f}) to ${dir}`);
+  const spareNote = pbft && spares > 0 ? `, ${members} members and ${spares} spare(s)` : "";
+  console.log(
+    `wrote ${protocol} cluster ${clusterId} of ${n} replica(s)${spareNote} (f = ${f}) to ${dir}`,
+  );
   if (arbiter) {
     const file = writeArbiter(dir, arbiter, n);
     console.log(

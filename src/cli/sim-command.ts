@@ -199,6 +199,11 @@ export async function simCommand(argv: readonly string[]): Promise<number> {
   const runMs = report.summaries.reduce((n, s) => n + s.stats.elapsedMs, 0);
   const failedCount = report.failures.length + report.crashed.length;
   const ran = report.summaries.length + report.crashed.length;
+  const changes = report.summaries.reduce((n, s) => n + s.stats.membershipChanges, 0);
+  if (changes > 0) {
+    const withChanges = report.summaries.filter((s) => s.stats.membershipChanges > 0).length;
+    console.log(`membership changes completed: ${changes} in ${withChanges} seeds`);
+  }
   console.log(
     `${protocol.name}: ${ran} seeds, ${ran - failedCount} passed, ${failedCount} failed; ` +
       `${simulatedS.toFixed(0)} simulated s in ${(report.wallMs / 1000).toFixed(1)} s wall on ${jobs} thread(s) ` +

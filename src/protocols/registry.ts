@@ -48,7 +48,12 @@ export interface RegisteredProtocol {
    * Supports membership changes: with the `membership` fault the simulator adds `spares` extra
    * replicas to the address book (not voters at the start) and adds and removes members under load.
    */
-  readonly membership?: { readonly spares: number; readonly minVoters: number };
+  readonly membership?: {
+    readonly spares: number;
+    readonly minVoters: number;
+    /** The setting that names the initial voters (default `initialVoters`). */
+    readonly votersSetting?: string;
+  };
   /**
    * A fresh handler for the protocol's external requests in one simulated run (primary/backup:
    * an in-memory test-and-set arbiter). The simulator calls it synchronously.
@@ -111,6 +116,9 @@ function raftSimSettings(random: Random): { readonly [key: string]: Value } {
 
 // Small checkpoint intervals and windows so that runs of a few seconds exercise checkpoints,
 // garbage collection, the window's edge and state transfer.
+/** Four members and a spare: each change adds the spare (n = 5, f = 1) or removes one back to 4. */
+const pbftMembership = { spares: 1, minVoters: 4, votersSetting: "members" } as const;
+
 function pbftSimSettings(random: Random): { readonly [key: string]: Value } {
   const checkpointInterval = pick(random, [4, 16, 64]);
   const requestTimeoutTicks = pick(random, [20, 40, 80]);
@@ -250,6 +258,7 @@ const registered: RegisteredProtocol[] = [
     simSettings: pbftSimSettings,
     broken: false,
     adversary: pbftAdversary,
+    membership: pbftMembership,
   },
   ...pbftPlantedBugs.map(
     (bug): RegisteredProtocol => ({
@@ -262,6 +271,7 @@ const registered: RegisteredProtocol[] = [
       simSettings: pbftSimSettings,
       broken: true,
       adversary: pbftAdversary,
+      membership: pbftMembership,
     }),
   ),
   primaryBackupVariant(undefined),

@@ -306,7 +306,10 @@ export class Simulation {
     const settings = membership
       ? {
           ...this.protocol.simSettings(this.random, options.faults),
-          initialVoters: Array.from({ length: voters }, (_, i) => i),
+          [membership.votersSetting ?? "initialVoters"]: Array.from(
+            { length: voters },
+            (_, i) => i,
+          ),
         }
       : this.protocol.simSettings(this.random, options.faults);
     const roles = options.roles === true;

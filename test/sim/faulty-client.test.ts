@@ -92,13 +92,15 @@ describe("simulator: pbft with a faulty client next to correct ones", () => {
       malformed += r.stats.faultyClientMalformed;
       applied += r.stats.faultyClientApplied;
       completed += r.stats.completed;
+      // Every operation of the correct clients finished, none failed or left in doubt.
+      expect(r.stats.completed, `seed ${seed}`).toBe(r.stats.operations);
     }
     expect(sent).toBeGreaterThan(200);
     // Junk dies at the schema; correctly signed requests get ordered (and refused at apply:
     // the faulty client has no session), so the attack did load the replicas.
     expect(malformed).toBeGreaterThan(0);
     expect(applied).toBeGreaterThan(0);
-    expect(completed).toBeGreaterThan(50);
+    expect(completed).toBeGreaterThan(20);
     // Seeds without one run as they did before it existed (its draws use a stream of their own).
     expect(runSimulation({ ...base, seed: 2 }).stats.faultyClientMessages).toBe(0);
   });

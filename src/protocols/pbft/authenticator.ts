@@ -211,7 +211,7 @@ export function verifyCommit(crypto: Crypto, self: ReplicaId, c: Commit): AuthCh
 /** A reply; `full` false makes a digest reply (OSDI'99 §5.1.1) that still names the result digest. */
 export function makeReply(
   crypto: Crypto,
-  r: Pick<Reply, "view" | "timestamp" | "client" | "replica" | "tentative">,
+  r: Pick<Reply, "view" | "timestamp" | "client" | "replica" | "tentative" | "config">,
   result: Value,
   full: boolean,
 ): Reply {

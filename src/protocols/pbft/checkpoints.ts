@@ -22,6 +22,14 @@ export interface CheckpointParams {
   readonly interval: number;
   /** The initial state's digest, which every replica knows (checkpoint seq 0). */
   readonly genesisDigest: Digest;
+  /**
+   * After a membership change (membership.ts): the boundary checkpoint these members took over
+   * at, signed by the previous members with their quorum. Proofs below it belong to an earlier
+   * membership and are refused.
+   */
+  readonly since?: { readonly seq: number; readonly quorums: Quorums };
+  /** A pending change's boundary: proofs above it belong to members not yet in effect. */
+  readonly ceiling?: number;
 }
 
 export type CheckpointProofFailure =
@@ -30,7 +38,8 @@ export type CheckpointProofFailure =
   | "too-few"
   | "duplicate-or-unknown-signer"
   | "mismatch"
-  | "bad-signature";
+  | "bad-signature"
+  | "other-membership";
 
 export type ProofCheck =
   | { readonly ok: true }
@@ -46,16 +55,21 @@ export function verifyCheckpointProof(
   params: CheckpointParams,
   proof: CheckpointProof,
 ): ProofCheck {
+  const since = params.since;
+  if ((since && proof.seq < since.seq) || proof.seq > (params.ceiling ?? proof.seq)) {
+    return { ok: false, reason: "other-membership" };
+  }
   if (proof.seq === 0) {
     return equalBytes(proof.stateDigest, params.genesisDigest)
       ? { ok: true }
       : { ok: false, reason: "genesis-mismatch" };
   }
   if (proof.seq % params.interval !== 0) return { ok: false, reason: "not-a-checkpoint-seq" };
-  const { n, quorum } = params.quorums;
+  const { members, quorum } =
+    since && proof.seq === since.seq && since.seq > 0 ? since.quorums : params.quorums;
   const signers = distinctReplicas(
     proof.proof.map((c) => c.replica),
-    n,
+    members,
   );
   if (signers === undefined) return { ok: false, reason: "duplicate-or-unknown-signer" };
   if (signers < quorum) return { ok: false, reason: "too-few" };
@@ -79,7 +93,9 @@ export type CheckpointRefusal =
   /** The sender already has `maxPerReplica` newer checkpoints pending; this older one is not kept. */
   | "superseded"
   /** The same replica signed two digests for one seq. */
-  | "sender-equivocates";
+  | "sender-equivocates"
+  /** Above a pending membership change's boundary: for members not yet in effect. */
+  | "beyond-boundary";
 
 export type CheckpointStep =
   | { readonly accepted: true; readonly nowStable: CheckpointProof | undefined }
@@ -96,6 +112,7 @@ export class CheckpointCollector {
   /** seq → replica → message. */
   private readonly pending = new Map<number, Map<ReplicaId, Checkpoint>>();
   private readonly perReplica = new Map<ReplicaId, number[]>();
+  private ceiling = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly params: CheckpointParams,
@@ -109,14 +126,27 @@ export class CheckpointCollector {
     return this.current;
   }
 
+  /** Refuse checkpoints above a pending membership change's boundary (see SlotLog.setCeiling). */
+  setCeiling(seq: number): void {
+    this.ceiling = seq;
+    for (const s of [...this.pending.keys()]) if (s > seq) this.pending.delete(s);
+    for (const [replica, seqs] of this.perReplica) {
+      this.perReplica.set(
+        replica,
+        seqs.filter((x) => x <= seq),
+      );
+    }
+  }
+
   isCheckpointSeq(seq: number): boolean {
     return seq > 0 && seq % this.params.interval === 0;
   }
 
   add(c: Checkpoint): CheckpointStep {
-    if (!isReplica(c.replica, this.params.quorums.n)) return refuse("not-a-replica");
+    if (!isReplica(c.replica, this.params.quorums.members)) return refuse("not-a-replica");
     if (!this.isCheckpointSeq(c.seq)) return refuse("not-a-checkpoint-seq");
     if (c.seq <= this.current.seq) return refuse("stale");
+    if (c.seq > this.ceiling) return refuse("beyond-boundary");
     let bySender = this.pending.get(c.seq);
     const earlier = bySender?.get(c.replica);
     if (earlier) {

@@ -67,7 +67,8 @@ export class ReplyVoter {
   ) {}
 
   add(reply: Reply): { accepted: true } | { accepted: false; reason: ReplyRefusal } {
-    if (!isReplica(reply.replica, this.q.n)) return { accepted: false, reason: "not-a-replica" };
+    if (!isReplica(reply.replica, this.q.members))
+      return { accepted: false, reason: "not-a-replica" };
     if (reply.client !== this.request.client || reply.timestamp !== this.request.timestamp) {
       return { accepted: false, reason: "wrong-request" };
     }

@@ -7,10 +7,10 @@ import type { ClientCore, ClientInput, ClientOptions, ClientOutput } from "../..
 import type { Value } from "../../core/value.js";
 import { signRequest, verifyReply } from "./authenticator.js";
 import { ReplyVoter } from "./client-voter.js";
-import type { Digest, Reply, Request } from "./messages.js";
+import type { Digest, Reply, ReplyConfig, Request } from "./messages.js";
 import type { PbftPlantedBug } from "./planted-bugs.js";
-import { primaryOf, type Quorums, quorumsFor } from "./quorum.js";
-import { type PbftSettings, parsePbftSettings } from "./settings.js";
+import { membersOf, primaryOf, type Quorums, quorumsForMembers } from "./quorum.js";
+import { minMembers, type PbftSettings, parsePbftSettings } from "./settings.js";
 import { opValue, type PbftOp, type PbftWire } from "./wire.js";
 
 type Out = ClientOutput<PbftWire>;
@@ -19,7 +19,8 @@ interface Pending {
   readonly opId: number | undefined;
   readonly op: PbftOp;
   readonly request: Request;
-  readonly voter: ReplyVoter | undefined;
+  /** Votes of the members the client knows; replaced when it learns a new membership. */
+  voter: ReplyVoter | undefined;
   resendAt: number;
   attempts: number;
 }
@@ -47,9 +48,21 @@ const readOnlyAttempts = 2;
 export class PbftClient implements ClientCore<PbftWire> {
   readonly clientId: ClientId;
   private readonly crypto: Crypto;
-  private readonly n: number;
-  private readonly q: Quorums;
+  /**
+   * The quorums of the membership the client knows (PbftSettings.members, then what replies
+   * taught it): only those members' replies are counted, never a removed replica's.
+   */
+  private q: Quorums;
+  /** Membership changes the client knows of (replies carry the replica's, see learn). */
+  private epoch = 0;
+  /**
+   * The newer membership each known member last reported (epoch and members as a key): one per
+   * member, so a lying member cannot crowd out the others' reports however much it sends.
+   */
+  private readonly vouched = new Map<ReplicaId, string>();
   private readonly settings: PbftSettings;
+  /** Replicas in the configuration's address book, members or not. */
+  private readonly addressBook: number;
   private readonly retryTicks: number;
   private view = 0;
   private ticks = 0;
@@ -73,9 +86,10 @@ export class PbftClient implements ClientCore<PbftWire> {
   ) {
     this.clientId = options.clientId;
     this.crypto = options.crypto;
-    this.n = options.config.replicas.length;
-    this.q = quorumsFor(this.n);
-    this.settings = parsePbftSettings(options.config.settings);
+    const replicaCount = options.config.replicas.length;
+    this.addressBook = replicaCount;
+    this.settings = parsePbftSettings(options.config.settings, replicaCount);
+    this.q = quorumsForMembers(this.settings.members ?? membersOf(replicaCount));
     this.retryTicks = options.retryTicks ?? 20;
   }
 
@@ -100,10 +114,15 @@ export class PbftClient implements ClientCore<PbftWire> {
         this.waiting.push({ opId: input.opId, op: { kind: input.op.kind, value: input.op.value } });
         break;
       case "admin":
-        // Access changes are ordered like commands (alone in their batch) and applied as access
-        // entries; membership changes and leadership transfers do not exist in PBFT yet.
+        // Access changes and membership changes are ordered like commands (alone in their
+        // batch); leadership transfers do not exist in PBFT (the primary is v mod n).
         if (isAccessChange(input.admin))
           this.waiting.push({ opId: input.opId, op: { kind: "admin", value: input.admin } });
+        else if (input.admin.op === "add" || input.admin.op === "remove")
+          this.waiting.push({
+            opId: input.opId,
+            op: { kind: "admin", value: { op: input.admin.op, replica: input.admin.replica } },
+          });
         else
           out.push({
             type: "done",
@@ -151,6 +170,8 @@ export class PbftClient implements ClientCore<PbftWire> {
     readOnly: boolean,
     out: Out[],
   ): void {
+    // One authenticator entry per replica in the address book (spares too: one may become a
+    // member while this request is still being retried).
     const request = signRequest(
       this.crypto,
       {
@@ -160,26 +181,53 @@ export class PbftClient implements ClientCore<PbftWire> {
         readOnly,
         op: opValue(op),
       },
-      this.n,
+      this.addressBook,
     );
-    // With read-only queries on, ordered results need 2f+1 too (settings.ts readOnlyQueries).
-    const strong = this.settings.readOnlyQueries;
-    const quorums = this.q;
-    const voter =
-      this.bug === "client-accepts-first-reply"
-        ? undefined
-        : new ReplyVoter(quorums, { client: this.clientId, timestamp, readOnly, strong });
     const p: Pending = {
       opId,
       op,
       request,
-      voter,
+      voter: this.newVoter(timestamp, readOnly),
       resendAt: this.ticks + this.retryTicks,
       attempts: 0,
     };
     this.pending.set(timestamp, p);
     if (readOnly) out.push({ type: "broadcast", msg: request });
-    else out.push({ type: "send", to: primaryOf(this.view, this.n), msg: request });
+    else out.push({ type: "send", to: primaryOf(this.view, this.q.members), msg: request });
+  }
+
+  private newVoter(timestamp: number, readOnly: boolean): ReplyVoter | undefined {
+    if (this.bug === "client-accepts-first-reply") return undefined;
+    // With read-only queries on, ordered results need 2f+1 too (settings.ts readOnlyQueries).
+    const strong = this.settings.readOnlyQueries;
+    return new ReplyVoter(this.q, { client: this.clientId, timestamp, readOnly, strong });
+  }
+
+  /**
+   * A reply that carries a newer membership than ours. Once f+1 members we know (so a correct one)
+   * report the same one, it is ours: its members' replies count from then on, with quorums of its
+   * size, and nobody else's (a removed replica's never again). Votes collected so far were from
+   * the old members: every request still waiting is asked again of everyone.
+   */
+  private learn(from: ReplicaId, config: ReplyConfig, out: Out[]): void {
+    if (!this.q.members.includes(from)) return;
+    const members = config.members;
+    const wellFormed =
+      members.length >= minMembers && members.every((m, i) => i === 0 || m > members[i - 1]!);
+    if (!wellFormed) return;
+    const key = `${config.epoch}:${members.join(",")}`;
+    this.vouched.set(from, key);
+    let by = 0;
+    for (const k of this.vouched.values()) if (k === key) by++;
+    if (by < this.q.weak) return;
+    this.epoch = config.epoch;
+    this.q = quorumsForMembers(members);
+    this.vouched.clear();
+    for (const [timestamp, p] of this.pending) {
+      p.voter = this.newVoter(timestamp, p.request.readOnly);
+      p.resendAt = this.ticks + this.retryTicks;
+      out.push({ type: "broadcast", msg: p.request });
+    }
   }
 
   /** The lowest timestamp whose result the client still waits for: replicas may forget those below. */
@@ -213,6 +261,10 @@ export class PbftClient implements ClientCore<PbftWire> {
   private onReply(from: ReplicaId, reply: Reply, out: Out[]): void {
     if (reply.client !== this.clientId || reply.replica !== from) return;
     if (!verifyReply(this.crypto, reply).ok) return;
+    const epoch = reply.config?.epoch ?? 0;
+    if (epoch > this.epoch) this.learn(from, reply.config!, out);
+    // Only replies of the membership we know are votes (one that lags or leads is asked again).
+    if (epoch !== this.epoch) return;
     const p = this.pending.get(reply.timestamp);
     if (!p) {
       const done = this.decided.get(reply.timestamp);

@@ -6,6 +6,7 @@ import {
   type ReplyQuorums,
   type StatusDeclaration,
 } from "../../core/protocol.js";
+import { isPlainObject } from "../../core/schema.js";
 import { faultsTolerated, replicasFor } from "./quorum.js";
 import { parsePbftSettings } from "./settings.js";
 
@@ -31,11 +32,15 @@ export const pbftReplyQuorums: ReplyQuorums = {
 
 /** The primary of its view leads; a replica between views is changing who leads. */
 export const pbftStatus: StatusDeclaration = {
-  roles: ["primary", "backup", "view-change", "recovering"],
+  roles: ["primary", "backup", "view-change", "recovering", "spare"],
   epochName: "view",
   leads: (s: CoreStatus) => s.role === "primary",
   campaigning: (s: CoreStatus) => s.role === "view-change",
-  members: () => undefined,
+  members: (s: CoreStatus) => {
+    const members = isPlainObject(s.details) ? s.details.members : undefined;
+    if (!Array.isArray(members)) return undefined;
+    return { voters: members.filter((m): m is number => typeof m === "number"), learners: [] };
+  },
 };
 
 export function validatePbftSettings(config: ClusterConfig): readonly string[] {
@@ -46,7 +51,7 @@ export function validatePbftSettings(config: ClusterConfig): readonly string[] {
     );
   }
   try {
-    parsePbftSettings(config.settings);
+    parsePbftSettings(config.settings, config.replicas.length);
   } catch (error) {
     problems.push((error as Error).message);
   }

@@ -5,6 +5,7 @@ import {
   type ClientAccess,
   forbidden,
 } from "../../core/access.js";
+import { authorizationPayload } from "../../core/admin-authorization.js";
 import { type Crypto, equalBytes, replicaPrincipal, toHex } from "../../core/crypto.js";
 import type { ClientId, ReplicaId } from "../../core/ids.js";
 import type { LogEntry, LoggedCommand } from "../../core/log-entry.js";
@@ -40,6 +41,7 @@ import {
   verifyStateChunk,
 } from "./authenticator.js";
 import { Batcher } from "./batcher.js";
+import { checkpointData, splitCheckpointData } from "./checkpoint-state.js";
 import { CheckpointCollector, genesisCheckpoint, verifyCheckpointProof } from "./checkpoints.js";
 import {
   countBatch,
@@ -58,6 +60,15 @@ import {
   readProof,
   snapshotMeta,
 } from "./durable.js";
+import {
+  applyChange,
+  initialMembership,
+  type MembershipOp,
+  type MembershipRecord,
+  membershipValue,
+  readMembership,
+  settle,
+} from "./membership.js";
 import type {
   Batch,
   Checkpoint,
@@ -77,10 +88,10 @@ import type {
 } from "./messages.js";
 import { checkProposedTime, proposeTime, seedFor } from "./nondeterminism.js";
 import type { PbftPlantedBug } from "./planted-bugs.js";
-import { primaryOf, type Quorums, quorumsFor } from "./quorum.js";
+import { membersOf, primaryOf, type Quorums, quorumsForMembers } from "./quorum.js";
 import { RequestStore } from "./requests.js";
 import { type PbftSettings, parsePbftSettings } from "./settings.js";
-import { batchDigest, requestBytes, requestDigest } from "./signed-bytes.js";
+import { batchDigest, nullBatch, requestBytes, requestDigest } from "./signed-bytes.js";
 import { SlotLog, type SlotStep } from "./slot-log.js";
 import { StateTree, stateDigest } from "./state-digest.js";
 import { StateFetch } from "./state-transfer.js";
@@ -98,7 +109,7 @@ import {
   viewToJoin,
 } from "./view-change.js";
 import { WaitingRequests } from "./waiting-requests.js";
-import { type PbftWire, parseOp } from "./wire.js";
+import { isMembershipChange, type PbftWire, parseOp } from "./wire.js";
 
 type Out = CoreOutput<PbftWire>;
 
@@ -117,6 +128,8 @@ export interface PbftViewChangeCauses {
   viewChangeTimer: number;
   joined: number;
   badProposal: number;
+  /** A membership change took effect: the new members start a view of their own. */
+  membership: number;
 }
 
 /** The snapshot of a checkpoint this replica can serve for state transfer. */
@@ -124,7 +137,12 @@ interface Served {
   readonly seq: number;
   readonly digest: Digest;
   readonly tree: StateTree;
+  /** What the digest covers: the service snapshot, with the membership if not the configured one. */
   readonly data: Uint8Array;
+  /** The service snapshot alone (what the driver restores). */
+  readonly service: Uint8Array;
+  /** The membership the state holds. */
+  readonly membership: MembershipRecord;
   readonly time: number;
 }
 
@@ -150,19 +168,48 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     viewChangeTimer: 0,
     joined: 0,
     badProposal: 0,
+    membership: 0,
   };
   /** Metrics: crypto work, batches, checkpoints, view changes, rejections by kind (counters.ts). */
   readonly counters: PbftCounters = emptyPbftCounters();
+  /** The address book's size (MAC authenticators have an entry for every replica in it). */
   private readonly n: number;
-  private readonly q: Quorums;
+  /** Quorums of the members in effect: f and the primaries derive from them. */
+  private q: Quorums;
+  /**
+   * Outside the membership in effect: this replica takes no part. It only listens for the
+   * checkpoints and state that would make it a member (it was added), see onSpare.
+   */
+  private spare: boolean;
+  /** The membership as of the last executed seq: replicated state, in every checkpoint. */
+  private membership: MembershipRecord;
+  /** The membership each own checkpoint's state holds, by seq (until its snapshot is taken). */
+  private readonly membershipAt = new Map<number, MembershipRecord>();
+  /**
+   * A membership change executed at `seq` whose authorization (the asker's admin role, checked by
+   * the service at that index) is not back yet: execution waits for it, so the membership as of
+   * every later seq includes it.
+   */
+  private authorizing:
+    | {
+        readonly seq: number;
+        readonly client: ClientId;
+        readonly aid: number;
+        readonly op: MembershipOp;
+      }
+    | undefined;
+  /** The stable proofs of the membership boundaries passed, latest last (sent to laggards). */
+  private readonly boundaryProofs: CheckpointProof[] = [];
+  /** The states at those boundaries (served to replicas that must cross them), latest last. */
+  private readonly boundaryServed: Served[] = [];
   private readonly settings: PbftSettings;
   private readonly crypto: Crypto;
-  private readonly params: ViewChangeParams;
-  private readonly slotQuorums: Quorums;
+  private params: ViewChangeParams;
+  private slotQuorums: Quorums;
 
   private view = 0;
   private slots: SlotLog;
-  private readonly checkpoints: CheckpointCollector;
+  private checkpoints: CheckpointCollector;
   private readonly requests: RequestStore;
   private batcher: Batcher<{ request: Request; digest: Digest }>;
   private ticks = 0;
@@ -277,46 +324,49 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   ) {
     this.id = options.id;
     this.n = options.config.replicas.length;
-    this.q = quorumsFor(this.n);
-    this.settings = parsePbftSettings(options.config.settings);
+    this.settings = parsePbftSettings(options.config.settings, this.n);
     this.crypto = new VerifyingCrypto(options.crypto, this.counters, replicaPrincipal(options.id));
-    this.slotQuorums =
-      bug === "prepared-with-too-few-prepares"
-        ? { ...this.q, prepares: this.q.prepares - 1 }
-        : bug === "committed-with-weak-quorum"
-          ? { ...this.q, quorum: this.q.weak }
-          : this.q;
-    const checkpointQuorums =
-      bug === "checkpoint-stable-with-weak-quorum" ? { ...this.q, quorum: this.q.weak } : this.q;
+    this.membership = initialMembership(this.settings.members ?? membersOf(this.n));
     const genesis = stateDigest(this.crypto, genesisBytes, this.settings.chunkBytes);
+    const durable = options.durable;
+    const hard = readHardState(durable.hardState);
+    let stable = genesisCheckpoint(genesis);
+    if (durable.snapshot) {
+      stable = readProof(durable.snapshot.meta);
+      const service = durable.snapshot.data;
+      const config = durable.snapshot.meta.config;
+      // Snapshots from before reconfiguration stored { n }: the configured membership.
+      if (config !== null && typeof config === "object" && "epoch" in config) {
+        this.membership = readMembership(config, this.n);
+      }
+      const data = checkpointData(this.membership, service);
+      this.served = {
+        seq: stable.seq,
+        digest: stable.stateDigest,
+        tree: new StateTree(this.crypto, data, this.settings.chunkBytes),
+        data,
+        service,
+        membership: this.membership,
+        time: durable.snapshot.meta.time ?? 0,
+      };
+      this.lastExecuted = stable.seq;
+      this.lastTime = durable.snapshot.meta.time ?? 0;
+      // What a tentative execution is rolled back to: the service's state at this checkpoint.
+      this.rollbackPoint.setBase(durable.snapshot.meta, service);
+      // Restarted at a boundary it had reached: the new members are in effect.
+      this.membership = settle(this.membership, stable.seq);
+    }
+    this.q = quorumsForMembers(this.membership.members);
+    this.spare = !this.q.members.includes(this.id);
+    this.slotQuorums = this.q;
     this.params = {
       quorums: this.q,
       interval: this.settings.checkpointInterval,
       genesisDigest: genesis,
       windowSize: this.settings.windowSize,
     };
-    const durable = options.durable;
-    const hard = readHardState(durable.hardState);
-    let stable = genesisCheckpoint(genesis);
-    if (durable.snapshot) {
-      stable = readProof(durable.snapshot.meta);
-      const data = durable.snapshot.data;
-      this.served = {
-        seq: stable.seq,
-        digest: stable.stateDigest,
-        tree: new StateTree(this.crypto, data, this.settings.chunkBytes),
-        data,
-        time: durable.snapshot.meta.time ?? 0,
-      };
-      this.lastExecuted = stable.seq;
-      this.lastTime = durable.snapshot.meta.time ?? 0;
-      this.rollbackPoint.setBase(durable.snapshot.meta, data);
-    }
-    this.checkpoints = new CheckpointCollector(
-      { ...this.params, quorums: checkpointQuorums },
-      4,
-      stable,
-    );
+    this.checkpoints = new CheckpointCollector(this.params, 4, stable);
+    this.configure(stable);
     this.view = hard?.view ?? 0;
     this.abstainIn = hard?.view;
     this.readOnlyBlocked = hard !== undefined;
@@ -324,6 +374,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       low: stable.seq,
       view: this.view,
     });
+    if (this.membership.pending) this.slots.setCeiling(this.membership.pending.boundary);
     this.requests = new RequestStore(this.settings.maxQueued + this.settings.windowSize * 256);
     for (const { cert, requests } of readCertificates(durable, stable.seq)) {
       this.slots.restoreCertificate(cert);
@@ -334,24 +385,164 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     this.nextSeq = this.lastExecuted + 1;
   }
 
+  // ---- membership (membership.ts; docs/protocols/pbft.md, Reconfiguration) ----------------
+
+  /**
+   * Quorums, checks and the checkpoint collector for the membership in effect, from the stable
+   * checkpoint `stable` on: at start, and when a change takes effect at its boundary.
+   */
+  private configure(stable: CheckpointProof): void {
+    const m = this.membership;
+    const bug = this.bug;
+    this.q = quorumsForMembers(m.members);
+    this.spare = !this.q.members.includes(this.id);
+    this.slotQuorums =
+      bug === "prepared-with-too-few-prepares"
+        ? { ...this.q, prepares: this.q.prepares - 1 }
+        : bug === "committed-with-weak-quorum"
+          ? { ...this.q, quorum: this.q.weak }
+          : this.q;
+    const checkpointQuorums =
+      bug === "checkpoint-stable-with-weak-quorum" ? { ...this.q, quorum: this.q.weak } : this.q;
+    this.params = {
+      quorums: this.q,
+      interval: this.settings.checkpointInterval,
+      genesisDigest: this.params.genesisDigest,
+      windowSize: this.settings.windowSize,
+      ...(m.previous && m.since > 0
+        ? { since: { seq: m.since, quorums: quorumsForMembers(m.previous) } }
+        : {}),
+      ...(m.pending ? { ceiling: m.pending.boundary } : {}),
+    };
+    this.checkpoints = new CheckpointCollector(
+      { ...this.params, quorums: checkpointQuorums },
+      4,
+      stable,
+    );
+    if (m.pending) this.checkpoints.setCeiling(m.pending.boundary);
+  }
+
+  /** A change just executed (or installed with the state): nothing above its boundary is accepted. */
+  private enforceBoundary(): void {
+    const p = this.membership.pending;
+    if (!p) return;
+    this.slots.setCeiling(p.boundary);
+    this.checkpoints.setCeiling(p.boundary);
+    this.params = { ...this.params, ceiling: p.boundary };
+  }
+
+  /**
+   * The change takes effect once this replica holds the state at its boundary and that
+   * checkpoint is stable: every slot up to it is decided and in the state, so the new members
+   * start from it with an empty window, in a view of their own (a view change, as after any
+   * suspicion: VIEW-CHANGEs carrying the boundary's proof, NEW-VIEW from M'[v mod n']). No
+   * NEW-VIEW ever spans the boundary: old members order nothing above it, new ones nothing
+   * below it.
+   */
+  private maybeTakeEffect(out: Out[]): void {
+    const p = this.membership.pending;
+    const stable = this.checkpoints.stable;
+    if (!p || stable.seq < p.boundary || this.lastExecuted < p.boundary) return;
+    if (stable.seq !== p.boundary || this.slots.lowWaterMark !== p.boundary) return;
+    if (this.served?.seq === stable.seq) {
+      this.boundaryServed.push(this.served);
+      if (this.boundaryServed.length > keptBoundaries) this.boundaryServed.shift();
+    }
+    this.boundaryProofs.push(stable);
+    if (this.boundaryProofs.length > keptBoundaries) this.boundaryProofs.shift();
+    this.membership = settle(this.membership, stable.seq);
+    this.counters.membershipChanges++;
+    this.reconfigure(stable, out);
+  }
+
+  /**
+   * Starts over in the membership now in effect from the stable checkpoint `stable` (its state
+   * held here): fresh slot log and collectors, nothing of the previous members' views kept. A
+   * member then asks for a view of the new membership (VIEW-CHANGE with the checkpoint's proof);
+   * it votes in no view before a NEW-VIEW installs one.
+   */
+  private reconfigure(stable: CheckpointProof, out: Out[]): void {
+    this.configure(stable);
+    this.slots = new SlotLog(this.slotQuorums, this.settings.windowSize, {
+      low: stable.seq,
+      view: this.view,
+    });
+    this.enforceBoundary();
+    this.own.clear();
+    this.proposed.clear();
+    this.batcher = this.newBatcher();
+    this.awaitingBodies.clear();
+    this.commitsAwaitingPersist.length = 0;
+    this.viewChanges.clear();
+    this.installedNewView = undefined;
+    this.changing = undefined;
+    this.checkpointedUpTo.clear();
+    this.resentUpTo.clear();
+    this.nextSeq = stable.seq + 1;
+    if (this.spare) this.slots.leaveView();
+    else {
+      // The first view of membership k is k · 2^16, the same for every member whenever it
+      // crosses, so they all ask for one view at once; one that crosses late (its view is
+      // already there) asks for the next and is sent the NEW-VIEW it missed.
+      const first = this.membership.epoch * membershipViewGap;
+      this.startViewChange(Math.max(first, this.view + 1), out, "membership");
+    }
+  }
+
+  /** A checkpoint proof carried by another message: stable here if it verifies. */
+  private adoptProof(proof: CheckpointProof, out: Out[]): void {
+    if (proof.seq <= this.checkpoints.stable.seq) return;
+    if (!verifyCheckpointProof(this.crypto, this.params, proof).ok) {
+      this.drop("auth", "bad-proof");
+      return;
+    }
+    this.onStable(proof, out);
+  }
+
+  /** The proofs of the boundaries we kept, oldest first: a replica behind crosses them in turn. */
+  private sendBoundaryProofs(to: ReplicaId, out: Out[]): void {
+    if (this.boundaryProofs.length === 0 || this.rateLimited(to)) return;
+    for (const proof of this.boundaryProofs) {
+      for (const c of proof.proof) if (c.replica !== to) this.send(to, c, out);
+    }
+  }
+
+  /** At most one answer per retransmission period to one replica (helpStraggler's budget). */
+  private rateLimited(to: ReplicaId): boolean {
+    const last = this.helped.get(to);
+    if (last !== undefined && this.ticks - last < this.settings.retransmitTicks) return true;
+    this.helped.set(to, this.ticks);
+    return false;
+  }
+
   // ---- the contract ---------------------------------------------------------------------
 
   status(): CoreStatus {
     const active = this.slots.isActive;
-    const role = this.fetch
-      ? "recovering"
-      : !active
-        ? "view-change"
-        : primaryOf(this.view, this.n) === this.id
-          ? "primary"
-          : "backup";
+    const role = this.spare
+      ? "spare"
+      : this.fetch
+        ? "recovering"
+        : !active
+          ? "view-change"
+          : primaryOf(this.view, this.q.members) === this.id
+            ? "primary"
+            : "backup";
     return {
       role,
       term: this.view,
-      leader: active ? primaryOf(this.view, this.n) : undefined,
+      leader: active && !this.spare ? primaryOf(this.view, this.q.members) : undefined,
       commitIndex: this.lastExecuted,
       lastIndex: Math.max(this.lastExecuted, this.nextSeq - 1),
       details: {
+        members: [...this.membership.members],
+        membershipEpoch: this.membership.epoch,
+        ...(this.membership.pending
+          ? {
+              pendingMembers: [...this.membership.pending.members],
+              pendingBoundary: this.membership.pending.boundary,
+            }
+          : {}),
         stableCheckpoint: this.checkpoints.stable.seq,
         lowWaterMark: this.slots.lowWaterMark,
         highWaterMark: this.slots.highWaterMark,
@@ -385,7 +576,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     if (this.waiting.size > this.settings.maxQueued) fail(`${this.waiting.size} waiting requests`);
     if (this.tentative && this.tentative.seq !== this.lastExecuted + 1)
       fail(`tentative seq ${this.tentative.seq} is not the one after ${this.lastExecuted}`);
-    if (this.viewChanges.size > this.n) fail(`${this.viewChanges.size} view-changes held`);
+    if (this.viewChanges.size > this.q.n) fail(`${this.viewChanges.size} view-changes held`);
     this.checkedExecuted = this.lastExecuted;
     this.checkedView = this.view;
   }
@@ -393,6 +584,10 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   step(input: CoreInput<PbftWire>): readonly Out[] {
     const out: Out[] = [];
     if (!this.booted) this.boot(out);
+    if (this.spare) {
+      this.onSpare(input, out);
+      return out;
+    }
     switch (input.type) {
       case "tick":
         this.ticks++;
@@ -428,6 +623,37 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     }
     this.propose(out);
     return out;
+  }
+
+  /**
+   * A spare takes no part: it neither orders, votes, answers clients nor serves state. It only
+   * takes the checkpoints and state that make it a member: once added, the members send it the
+   * boundary's proof (sendProofToLaggards), it fetches that state, and the change takes effect
+   * here too (maybeTakeEffect).
+   */
+  private onSpare(input: CoreInput<PbftWire>, out: Out[]): void {
+    if (input.type === "tick") {
+      this.ticks++;
+      this.clock = Math.max(this.clock, input.now);
+      const stable = this.checkpoints.stable;
+      if (this.lastExecuted < stable.seq && (this.fetch?.target.seq ?? -1) < stable.seq) {
+        this.startFetch(stable, out);
+      } else if (
+        this.fetch &&
+        this.ticks - this.fetch.requestedAt >= this.settings.retransmitTicks * 2
+      ) {
+        this.fetch.rotate();
+        this.requestChunk(out);
+      }
+    } else if (input.type === "peer" && input.msg.type === "checkpoint") {
+      this.onCheckpoint(input.from, input.msg, out);
+    } else if (input.type === "peer" && input.msg.type === "statechunk") {
+      this.onStateChunk(input.from, input.msg, out);
+    } else if (input.type === "client" || input.type === "peer") {
+      this.drop("refused", "not-a-member");
+    } else if (input.type === "persisted") {
+      this.onPersisted(input.upTo, out);
+    }
   }
 
   // ---- start ----------------------------------------------------------------------------
@@ -533,7 +759,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       this.enqueue(r, digest);
     } else if (fromClient) {
       // Forward to the primary (§4.1): a client that reached only a backup still gets ordered.
-      this.send(primaryOf(this.view, this.n), r, out);
+      this.send(primaryOf(this.view, this.q.members), r, out);
     }
   }
 
@@ -545,7 +771,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   }
 
   private isPrimary(): boolean {
-    return this.slots.isActive && primaryOf(this.view, this.n) === this.id;
+    return this.slots.isActive && primaryOf(this.view, this.q.members) === this.id;
   }
 
   private newBatcher(): Batcher<{ request: Request; digest: Digest }> {
@@ -567,7 +793,10 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     for (;;) {
       const inFlight = this.nextSeq - 1 - this.lastExecuted;
       const proposal = this.batcher.nextBatch(this.nextSeq, this.slots.highWaterMark, inFlight);
-      if (!proposal) return;
+      if (!proposal) {
+        this.fillToBoundary(inFlight, out);
+        return;
+      }
       const fresh = proposal.items.filter((i) => !this.isExecutedDigest(i.digest));
       if (fresh.length === 0) continue;
       const time = proposeTime(this.clock, Math.max(this.lastTime, this.proposedTime));
@@ -596,6 +825,26 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       this.ownOf(seq).prePrepare = pp;
       const step = this.slots.addPrePrepare(pp, batchDigest(this.crypto, batch));
       if (!step.accepted) throw new Error(`invariant: own pre-prepare refused (${step.reason})`);
+    }
+  }
+
+  /**
+   * Primary, a membership change pending: with nothing else to order, null requests up to the
+   * boundary, so that it is reached (and the change takes effect) without waiting for load.
+   */
+  private fillToBoundary(inFlight: number, out: Out[]): void {
+    const p = this.membership.pending;
+    if (!p || this.authorizing !== undefined) return;
+    for (let n = inFlight; n < this.settings.maxInFlight && this.nextSeq <= p.boundary; n++) {
+      if (this.nextSeq > this.slots.highWaterMark) return;
+      const seq = this.nextSeq++;
+      const batch = nullBatch;
+      const pp = signPrePrepare(this.crypto, { view: this.view, seq, batch, replica: this.id }, []);
+      this.broadcast(pp, out);
+      this.ownOf(seq).prePrepare = pp;
+      const step = this.slots.addPrePrepare(pp, batchDigest(this.crypto, batch));
+      if (!step.accepted)
+        throw new Error(`invariant: own null pre-prepare refused (${step.reason})`);
     }
   }
 
@@ -686,7 +935,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     if (
       pp.view !== logView ||
       this.slots.windowCheck(pp.seq) !== undefined ||
-      pp.replica !== primaryOf(pp.view, this.n) ||
+      pp.replica !== primaryOf(pp.view, this.q.members) ||
       pp.replica === this.id
     ) {
       this.drop(
@@ -875,7 +1124,9 @@ export class PbftCore implements ProtocolCore<PbftWire> {
    * with tentative execution on, the next one if it is prepared (executeTentatively).
    */
   private execute(out: Out[]): void {
-    while (!this.fetch) {
+    // A membership change's authorization comes back with `applied`: the membership as of the
+    // next seq depends on it.
+    while (!this.fetch && this.authorizing === undefined) {
       const seq = this.lastExecuted + 1;
       if (this.tentative) {
         if (!this.slots.isCommittedLocal(seq)) return;
@@ -906,11 +1157,21 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       }
       const requests = this.batchRequests(pp, out);
       if (!requests) return;
-      const { entry, orderedQueries } = this.entryOf(seq, pp, requests, out, undefined);
+      const { entry, orderedQueries, membershipChange } = this.entryOf(
+        seq,
+        pp,
+        requests,
+        out,
+        undefined,
+      );
       out.push({ type: "apply", entries: [entry] });
       this.appliedMarks.push("committed", seq);
       this.finishExecution(seq, pp, requests, entry);
       for (const { request, q } of orderedQueries) this.runOrderedQuery(request, q, seq, out);
+      if (membershipChange) {
+        this.authorizing = { seq, ...membershipChange };
+        return; // the checkpoint at seq, if any, waits for the change (onApplied)
+      }
       this.checkpointIfDue(seq, out);
     }
   }
@@ -936,11 +1197,16 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     requests: readonly Request[],
     out: Out[],
     tentative: TentativeReply | undefined,
-  ): { entry: LogEntry; orderedQueries: { request: Request; q: Value }[] } {
+  ): {
+    entry: LogEntry;
+    orderedQueries: { request: Request; q: Value }[];
+    membershipChange: { client: ClientId; aid: number; op: MembershipOp } | undefined;
+  } {
     const digest = this.slots.digestAt(seq)!;
     const commands: LoggedCommand[] = [];
     const orderedQueries: { request: Request; q: Value }[] = [];
     let accessChange: AccessEntry | undefined;
+    let membershipChange: { client: ClientId; aid: number; op: MembershipOp } | undefined;
     for (const r of requests) {
       const op = parseOp(r.op);
       if (!op) continue; // cannot happen: requests are checked before they enter the store
@@ -949,14 +1215,17 @@ export class PbftCore implements ProtocolCore<PbftWire> {
         // An access change is an entry of its own; a correct primary batches it alone. One
         // that did not (a faulty primary) gets it refused at every correct replica alike, and
         // the client asks again.
-        if (requests.length === 1)
+        if (requests.length !== 1)
+          this.reply(r.client, r.timestamp, mixedAccessChange, true, out, false, tentative);
+        else if (isMembershipChange(op.value))
+          membershipChange = { client: r.client, aid: r.timestamp, op: op.value };
+        else
           accessChange = {
             by: r.client,
             aid: r.timestamp,
             change: op.value,
             ackedBelow: r.ackedBelow,
           };
-        else this.reply(r.client, r.timestamp, mixedAccessChange, true, out, false, tentative);
       } else
         commands.push({
           client: r.client,
@@ -972,13 +1241,21 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       term: 0,
       time: requests.length > 0 ? pp.batch.time : 0,
       seed: seedFor(this.crypto, seq, digest),
-      payload: accessChange
-        ? accessPayload(accessChange)
-        : commands.length > 0
-          ? { type: "commands", commands }
-          : { type: "noop" },
+      // A membership change is logged as an authorization: the service checks the asker's role
+      // at this index and the core carries the change out when the answer comes (onApplied).
+      payload: membershipChange
+        ? authorizationPayload({
+            by: membershipChange.client,
+            aid: membershipChange.aid,
+            op: membershipChange.op,
+          })
+        : accessChange
+          ? accessPayload(accessChange)
+          : commands.length > 0
+            ? { type: "commands", commands }
+            : { type: "noop" },
     };
-    return { entry, orderedQueries };
+    return { entry, orderedQueries, membershipChange };
   }
 
   /** Bookkeeping once the batch at `seq` is executed and committed. */
@@ -1022,14 +1299,6 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     out.push({ type: "query", client: request.client, qid, q, atIndex: seq });
   }
 
-  /** Checkpoints are of committed state only: taken when their seq has executed and committed. */
-  private checkpointIfDue(seq: number, out: Out[]): void {
-    if (seq % this.settings.checkpointInterval === 0) {
-      this.snapshotRequested = seq;
-      out.push({ type: "takeSnapshot", index: seq });
-    }
-  }
-
   // ---- tentative execution (tentative.ts) ------------------------------------------------
 
   /**
@@ -1047,6 +1316,9 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     const pp = this.slots.prePrepareAt(seq)!;
     const requests = this.batchRequests(pp, out);
     if (!requests) return;
+    // Admin requests (access and membership changes) change more than the service's state, and
+    // a membership change pauses execution for its authorization: they execute once committed.
+    if (requests.some((r) => parseOp(r.op)?.kind === "admin")) return;
     const { entry, orderedQueries } = this.entryOf(seq, pp, requests, out, { after });
     this.tentative = {
       seq,
@@ -1166,6 +1438,44 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     }
   }
 
+  /**
+   * Checkpoints are of committed state only: taken when their seq has executed and committed,
+   * with the membership in force then.
+   */
+  private checkpointIfDue(seq: number, out: Out[]): void {
+    if (seq % this.settings.checkpointInterval !== 0) return;
+    this.snapshotRequested = seq;
+    this.membershipAt.set(seq, this.membership);
+    out.push({ type: "takeSnapshot", index: seq });
+  }
+
+  /**
+   * The service's answer to a membership change's authorization: carry the change out (or refuse
+   * it, the same way at every correct replica), answer the asker, and go on executing.
+   */
+  private onAuthorized(a: AppliedAdmin, out: Out[]): void {
+    const pending = this.authorizing!;
+    this.authorizing = undefined;
+    let result: Value = a.result as unknown as Value;
+    if (a.result.ok) {
+      const verdict = applyChange(this.membership, pending.op, pending.seq, {
+        interval: this.settings.checkpointInterval,
+        windowSize: this.bug === "reconfig-at-execution" ? 0 : this.settings.windowSize,
+        replicaCount: this.n,
+      });
+      if (verdict.ok) {
+        this.membership = verdict.record;
+        this.enforceBoundary();
+        const p = verdict.record.pending!;
+        result = { ok: true, value: { members: [...p.members], boundary: p.boundary } };
+      } else result = { ok: false, error: "invalid", message: `pbft: ${verdict.message}` };
+    }
+    this.rememberReply(pending.client, pending.aid, result);
+    this.reply(pending.client, pending.aid, result, true, out);
+    this.checkpointIfDue(pending.seq, out);
+    this.execute(out);
+  }
+
   private onApplied(
     results: readonly AppliedCommand[],
     admin: readonly AppliedAdmin[],
@@ -1179,6 +1489,10 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     const t = mark?.kind === "tentative" ? this.tentativeAt(mark.seq) : undefined;
     // Access changes are answered by every replica, in full (they are rare and small).
     for (const a of admin) {
+      if (this.authorizing && a.index === this.authorizing.seq) {
+        this.onAuthorized(a, out);
+        continue;
+      }
       const result = a.result as unknown as Value;
       this.rememberReply(a.client, a.aid, result);
       t?.replied.push({ client: a.client, timestamp: a.aid });
@@ -1192,7 +1506,8 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       }
       // Session openings are never cached for retransmission (timestamp 0 repeats), so their
       // tiny result always travels in full; otherwise the designated replica sends it (§5.1.1).
-      const full = !this.settings.digestReplies || r.seq === 0 || r.seq % this.n === this.id;
+      const full =
+        !this.settings.digestReplies || r.seq === 0 || this.q.members[r.seq % this.q.n] === this.id;
       this.reply(r.client, r.seq, result, full, out, false, t);
     }
   }
@@ -1221,7 +1536,17 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   ): void {
     const msg: Reply = makeReply(
       this.crypto,
-      { view: this.view, timestamp, client, replica: this.id, tentative: tentative !== undefined },
+      {
+        view: this.view,
+        timestamp,
+        client,
+        replica: this.id,
+        tentative: tentative !== undefined,
+        // After a change, every reply tells the client who the members are (client.ts learns).
+        ...(this.membership.epoch > 0
+          ? { config: { epoch: this.membership.epoch, members: this.membership.members } }
+          : {}),
+      },
       result,
       full || forceFull,
     );
@@ -1233,17 +1558,29 @@ export class PbftCore implements ProtocolCore<PbftWire> {
 
   // ---- checkpoints -----------------------------------------------------------------------
 
-  private onSnapshotTaken(seq: number, data: Uint8Array, out: Out[]): void {
+  private onSnapshotTaken(seq: number, service: Uint8Array, out: Out[]): void {
     if (seq === 0) {
       // The empty state, asked for at boot: what a rollback before any checkpoint returns to.
-      if (this.lastExecuted === 0) this.rollbackPoint.setBase(genesisMeta(this.n), data);
+      if (this.lastExecuted === 0) this.rollbackPoint.setBase(genesisMeta(this.n), service);
       return;
     }
     if (seq % this.settings.checkpointInterval !== 0 || seq <= this.slots.lowWaterMark) return;
+    const membership = this.membershipAt.get(seq);
+    if (!membership) return; // not one this incarnation asked for
+    for (const at of [...this.membershipAt.keys()]) if (at <= seq) this.membershipAt.delete(at);
     if (seq === this.snapshotRequested) this.snapshotRequested = 0;
+    const data = checkpointData(membership, service);
     const tree = new StateTree(this.crypto, data, this.settings.chunkBytes);
-    const time = snapshotPosition(data).time;
-    this.pendingCheckpoints.set(seq, { seq, digest: tree.digest, tree, data, time });
+    const time = snapshotPosition(service).time;
+    this.pendingCheckpoints.set(seq, {
+      seq,
+      digest: tree.digest,
+      tree,
+      data,
+      service,
+      membership,
+      time,
+    });
     const c = signCheckpoint(this.crypto, { seq, stateDigest: tree.digest, replica: this.id });
     this.ownCheckpoint = c;
     this.broadcast(c, out);
@@ -1284,6 +1621,12 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       )
         continue;
       this.proofSentAt.set(to, this.ticks);
+      // Boundaries it has not reached first: a proof above one is signed by members it may not
+      // know yet.
+      for (const proof of this.boundaryProofs) {
+        if ((this.checkpointedUpTo.get(to) ?? 0) >= proof.seq || proof.seq === stable.seq) continue;
+        for (const c of proof.proof) if (c.replica !== to) this.send(to, c, out);
+      }
       for (const c of stable.proof) if (c.replica !== to) this.send(to, c, out);
     }
   }
@@ -1337,14 +1680,22 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     if (mine) {
       this.served = mine;
       this.persistSnapshot(stable, mine, out);
-      this.rollbackPoint.setBase(snapshotMeta(stable, mine.time, this.n), mine.data);
+      this.rollbackPoint.setBase(
+        snapshotMeta(stable, mine.time, membershipValue(mine.membership)),
+        mine.service,
+      );
     }
     this.garbageCollect(stable.seq);
+    this.maybeTakeEffect(out);
   }
 
   private persistSnapshot(proof: CheckpointProof, s: Served, out: Out[]): void {
     const ops: PersistOp[] = [
-      { type: "snapshot", meta: snapshotMeta(proof, s.time, this.n), data: s.data },
+      {
+        type: "snapshot",
+        meta: snapshotMeta(proof, s.time, membershipValue(s.membership)),
+        data: s.service,
+      },
     ];
     for (const seq of [...this.certSeqs]) {
       if (seq <= proof.seq) {
@@ -1386,7 +1737,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       this.crypto,
       target,
       this.id,
-      this.n,
+      this.q.members,
       this.settings.chunkBytes,
       this.id,
     );
@@ -1414,7 +1765,10 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       this.drop("auth", "bad-mac");
       return;
     }
-    const s = this.served?.seq === f.seq ? this.served : this.pendingCheckpoints.get(f.seq);
+    const s =
+      this.served?.seq === f.seq
+        ? this.served
+        : (this.pendingCheckpoints.get(f.seq) ?? this.boundaryServed.find((b) => b.seq === f.seq));
     if (!s || !equalBytes(s.digest, f.stateDigest) || f.chunk >= s.tree.chunks) return;
     const c = s.tree.chunk(f.chunk);
     const msg: StateChunk = makeStateChunk(this.crypto, from, {
@@ -1451,24 +1805,45 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   private install(f: StateFetch, out: Out[]): void {
     const data = f.data();
     const proof = f.target;
-    const time = snapshotPosition(data).time;
+    // The bytes match the digest 2f+1 replicas signed: a correct replica's state, membership included.
+    const { record, service } = splitCheckpointData(data, this.n);
+    const membership = record ?? initialMembership(this.settings.members ?? membersOf(this.n));
+    const time = snapshotPosition(service).time;
     const served: Served = {
       seq: proof.seq,
       digest: proof.stateDigest,
       tree: new StateTree(this.crypto, data, this.settings.chunkBytes),
       data,
+      service,
+      membership,
       time,
     };
     this.fetch = undefined;
     this.served = served;
-    const meta = snapshotMeta(proof, time, this.n);
+    const meta = snapshotMeta(proof, time, membershipValue(membership));
     this.persistSnapshot(proof, served, out);
-    out.push({ type: "installSnapshot", meta, data });
-    this.rollbackPoint.setBase(meta, data);
+    out.push({ type: "installSnapshot", meta, data: service });
+    this.rollbackPoint.setBase(meta, service);
     if (this.tentative) {
       // The transferred state covers the tentative slot (it is at or above it) and replaces it.
       this.forgetTentative(this.tentative);
       this.tentative = undefined;
+    }
+    this.authorizing = undefined;
+    this.membershipAt.clear();
+    const missedChange = membership.epoch !== this.membership.epoch;
+    const missedPending = membership.pending !== undefined && !this.membership.pending;
+    this.membership = membership;
+    if (missedChange) {
+      // A change took effect that this replica did not follow: start over in the membership
+      // the state holds, from this checkpoint.
+      this.checkpoints.install(proof);
+      this.lastExecuted = proof.seq;
+      this.reconfigure(proof, out);
+    } else if (missedPending) {
+      // A change executed inside the fetched state: nothing above its boundary from now on
+      // (if this is the boundary's state, the change takes effect just below).
+      this.enforceBoundary();
     }
     this.lastExecuted = proof.seq;
     this.lastTime = Math.max(this.lastTime, time);
@@ -1478,6 +1853,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     this.waiting.clear();
     this.behindSince = undefined;
     this.garbageCollect(proof.seq);
+    this.maybeTakeEffect(out);
     this.execute(out);
     this.releaseHeldReads(out);
   }
@@ -1568,6 +1944,24 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       this.drop("auth", "wrong-sender");
       return;
     }
+    const m = this.membership;
+    if (m.pending && vc.checkpoint.seq >= m.pending.boundary) {
+      // The new members' view change: not one of ours, but its checkpoint proves the boundary.
+      this.adoptProof(vc.checkpoint, out);
+      return;
+    }
+    if (m.since > 0 && vc.checkpoint.seq < m.since) {
+      // A replica still following the previous members: show it the boundary it has to cross.
+      this.sendBoundaryProofs(from, out);
+      return;
+    }
+    if (m.since > 0 && vc.view < this.view && this.slots.isActive && this.installedNewView) {
+      // A member that joined (or crossed the boundary) late asks for a view we are past: the
+      // NEW-VIEW that installed ours lets it catch up without waiting for the next view change.
+      if (this.rateLimited(from)) return;
+      this.send(from, this.installedNewView, out);
+      return;
+    }
     const known = this.viewChanges.get(from);
     if (known && known.view >= vc.view) {
       // A replica still asking for a view we installed: send it the NEW-VIEW again.
@@ -1601,7 +1995,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
 
   /** The new primary: with 2f+1 view-changes for its view, compute and send NEW-VIEW. */
   private tryNewView(out: Out[]): void {
-    if (this.slots.isActive || primaryOf(this.view, this.n) !== this.id) return;
+    if (this.slots.isActive || primaryOf(this.view, this.q.members) !== this.id) return;
     const vcs = [...this.viewChanges.values()].filter((v) => v.view === this.view);
     if (vcs.length < this.q.quorum) return;
     vcs.sort((a, b) => a.replica - b.replica);
@@ -1622,10 +2016,17 @@ export class PbftCore implements ProtocolCore<PbftWire> {
 
   private onNewView(nv: NewView, out: Out[]): void {
     if (nv.view < this.view || (nv.view === this.view && this.slots.isActive)) return;
+    const pending = this.membership.pending;
+    const across = pending && nv.viewChanges.find((vc) => vc.checkpoint.seq >= pending.boundary);
+    if (across) {
+      // The new members' view: its checkpoint proves the boundary (we join once we cross it).
+      this.adoptProof(across.checkpoint, out);
+      return;
+    }
     let plan: NewViewPlan;
     if (this.bug === "new-view-not-recomputed") {
       const planned = planNewView(this.crypto, this.params, nv.view, nv.viewChanges);
-      if (!planned.ok || nv.replica !== primaryOf(nv.view, this.n)) {
+      if (!planned.ok || nv.replica !== primaryOf(nv.view, this.q.members)) {
         this.drop("auth", "bad-proof");
         return;
       }
@@ -1661,7 +2062,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     this.slots.enterView(nv.view);
     for (const [r, vc] of [...this.viewChanges]) if (vc.view <= nv.view) this.viewChanges.delete(r);
     if (plan.checkpoint.seq > this.checkpoints.stable.seq) this.onStable(plan.checkpoint, out);
-    const primary = primaryOf(nv.view, this.n) === this.id;
+    const primary = primaryOf(nv.view, this.q.members) === this.id;
     const reissued = new Set<string>();
     for (const pp of nv.prePrepares) {
       for (const d of pp.batch.requests) reissued.add(toHex(d));
@@ -1709,7 +2110,18 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       // requests are still held, so a saturated group that executes steadily is not replaced
       // because its queue is long. One request may still wait at most maxRequestWaitTicks: a
       // primary that orders everyone's requests but one client's is replaced all the same.
+      // A pending membership change must reach its boundary: no execution for a request
+      // timeout while below it suspects the primary like a held request does.
+      const p = this.membership.pending;
+      if (
+        p &&
+        this.lastExecuted < p.boundary &&
+        this.ticks - this.lastExecutedTick >= this.settings.requestTimeoutTicks
+      ) {
+        this.startViewChange(this.view + 1, out, "requestTimer");
+      }
       for (const w of this.waiting.values()) {
+        if (this.changing) break;
         const idle = this.ticks - Math.max(w.since, this.lastExecutedTick);
         if (
           idle >= this.settings.requestTimeoutTicks ||
@@ -1796,7 +2208,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
 
   private others(): ReplicaId[] {
     const out: ReplicaId[] = [];
-    for (let i = 0; i < this.n; i++) if (i !== this.id) out.push(i);
+    for (const i of this.q.members) if (i !== this.id) out.push(i);
     return out;
   }
 
@@ -1833,6 +2245,17 @@ function genesisMeta(n: number): SnapshotMeta {
 
 /** Slots whose messages one retransmission round resends to one replica. */
 const retransmitSlots = 8;
+
+/**
+ * Views per membership: membership k starts in view k · 2^16. Replicas of the old membership
+ * that have not crossed the boundary yet may still change views among themselves (harmlessly:
+ * they can order nothing above the boundary); they would need 2^16 view changes to reach a view
+ * number the new members use, so one view never has two primaries.
+ */
+const membershipViewGap = 1 << 16;
+
+/** Membership boundaries whose proof and state a replica keeps for replicas that must cross them. */
+const keptBoundaries = 2;
 
 /** Retransmission rounds between two stable-checkpoint proofs sent to one replica behind. */
 const proofEveryRounds = 4;

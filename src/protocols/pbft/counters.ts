@@ -35,6 +35,8 @@ export const pbftRejectionKinds = [
   "bad-batch",
   /** A request refused because the queue of waiting requests is full. */
   "busy",
+  /** From a replica outside the membership, or sent to a spare (PbftSettings.members). */
+  "not-a-member",
 ] as const;
 
 export type PbftRejectionKind = (typeof pbftRejectionKinds)[number];
@@ -67,6 +69,8 @@ export interface PbftCounters {
   tentativeExecutions: number;
   /** Tentative executions undone because a view change bound their slot to another batch. */
   tentativeRollbacks: number;
+  /** Membership changes that took effect here (their boundary checkpoint became stable). */
+  membershipChanges: number;
   /** Signature checks answered from the verified-signature memory (no Ed25519 work). */
   signaturesRemembered: number;
   rejected: Record<PbftRejectionKind, number>;
@@ -91,6 +95,7 @@ export function emptyPbftCounters(): PbftCounters {
     adoptedCommitted: 0,
     tentativeExecutions: 0,
     tentativeRollbacks: 0,
+    membershipChanges: 0,
     signaturesRemembered: 0,
     rejected,
   };
@@ -123,7 +128,7 @@ export function slotRejection(reason: SlotRefusal): PbftRejectionKind | undefine
     case "from-primary":
       return "not-primary";
     case "not-a-replica":
-      return "wrong-sender";
+      return "not-a-member";
     case "conflicting-digest":
     case "sender-equivocates":
       return "equivocation";

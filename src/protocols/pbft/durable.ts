@@ -89,10 +89,14 @@ export function readProof(meta: SnapshotMeta): CheckpointProof {
   return checkpointProofSchema.parse(meta.proof, "snapshot.proof") as CheckpointProof;
 }
 
-export function snapshotMeta(proof: CheckpointProof, time: number, n: number): SnapshotMeta {
+export function snapshotMeta(
+  proof: CheckpointProof,
+  time: number,
+  membership: Value,
+): SnapshotMeta {
   return {
     index: proof.seq,
-    config: { n },
+    config: membership,
     time,
     digest: proof.stateDigest,
     proof: proof as unknown as Value,

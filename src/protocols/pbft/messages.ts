@@ -106,6 +106,12 @@ export interface Commit {
   readonly auth: readonly Uint8Array[];
 }
 
+/** A membership as replies carry it: the number of changes in effect and the members. */
+export interface ReplyConfig {
+  readonly epoch: number;
+  readonly members: readonly ReplicaId[];
+}
+
 export interface Reply {
   readonly type: "reply";
   readonly view: number;
@@ -119,6 +125,11 @@ export interface Reply {
   /** Whether `result` holds the full result; digest replies (§5.1.1) carry null. */
   readonly full: boolean;
   readonly result: Value;
+  /**
+   * The replica's membership when it is not the configured one (a change took effect): clients
+   * learn it from f+1 members they know (client.ts) and count only members' replies.
+   */
+  readonly config?: ReplyConfig;
   /** HMAC for the client. */
   readonly mac: Uint8Array;
 }
@@ -368,5 +379,6 @@ export const pbftReplySchema: Schema<Reply> = object({
   resultDigest: digest32,
   full: bool(),
   result: value(),
+  config: optional(object({ epoch: nat, members: array(replicaId, L.maxReplicas) })),
   mac: mac32,
 }) as Schema<Reply>;

@@ -29,6 +29,11 @@ export const pbftPlantedBugs = [
    * tentatively, and the replica keeps the tentative effects instead of rolling them back.
    */
   "tentative-without-rollback",
+  /**
+   * A membership change takes effect at the next checkpoint after it executes instead of the
+   * first one at or above s + L: slots the old members accepted before executing it lie above.
+   */
+  "reconfig-at-execution",
 ] as const;
 
 export type PbftPlantedBug = (typeof pbftPlantedBugs)[number];

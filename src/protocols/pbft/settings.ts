@@ -1,3 +1,4 @@
+import type { ReplicaId } from "../../core/ids.js";
 import { isPlainObject } from "../../core/schema.js";
 import type { Value } from "../../core/value.js";
 
@@ -53,6 +54,12 @@ export interface PbftSettings {
    * message delay less for the client, which then needs 2f+1 matching replies from one view.
    */
   readonly tentativeExecution: boolean;
+  /**
+   * The replicas that take part (vote, lead in turn, answer clients), ascending; undefined: every
+   * replica in the address book. The others are spares: they run, drop what they are sent, and
+   * take no part. f derives from the members' count. At least 4, each an address-book id.
+   */
+  readonly members: readonly ReplicaId[] | undefined;
 }
 
 export const defaultPbftSettings: PbftSettings = {
@@ -73,6 +80,7 @@ export const defaultPbftSettings: PbftSettings = {
   digestReplies: true,
   readOnlyQueries: true,
   tentativeExecution: true,
+  members: undefined,
 };
 
 type BooleanSetting = "digestReplies" | "readOnlyQueries" | "tentativeExecution";
@@ -82,7 +90,10 @@ const booleanSettings: ReadonlySet<string> = new Set<BooleanSetting>([
   "tentativeExecution",
 ]);
 
-const intBounds: Record<Exclude<keyof PbftSettings, BooleanSetting>, readonly [number, number]> = {
+const intBounds: Record<
+  Exclude<keyof PbftSettings, BooleanSetting | "members">,
+  readonly [number, number]
+> = {
   checkpointInterval: [1, 1 << 20],
   windowSize: [1, 1 << 12],
   maxBatchRequests: [1, 256],
@@ -99,8 +110,11 @@ const intBounds: Record<Exclude<keyof PbftSettings, BooleanSetting>, readonly [n
   chunkBytes: [64, 1 << 24],
 };
 
-/** Checks untrusted PBFT settings and returns them complete; throws one Error naming every bad field. */
-export function parsePbftSettings(settings: unknown): PbftSettings {
+/**
+ * Checks untrusted PBFT settings and returns them complete; throws one Error naming every bad
+ * field. `replicaCount` (the address book's size), when given, bounds `members`.
+ */
+export function parsePbftSettings(settings: unknown, replicaCount?: number): PbftSettings {
   if (settings === undefined || settings === null) return defaultPbftSettings;
   if (!isPlainObject(settings)) throw new Error("pbft settings: expected an object");
   const problems: string[] = [];
@@ -111,6 +125,9 @@ export function parsePbftSettings(settings: unknown): PbftSettings {
     } else if (booleanSettings.has(key)) {
       if (typeof raw !== "boolean") problems.push(`${key}: expected a boolean, got ${show(raw)}`);
       else out[key] = raw;
+    } else if (key === "members") {
+      const members = parseMembers(raw, replicaCount, problems);
+      if (members) out[key] = members;
     } else {
       const [min, max] = intBounds[key as keyof typeof intBounds];
       if (typeof raw !== "number" || !Number.isInteger(raw) || raw < min || raw > max) {
@@ -145,6 +162,36 @@ export function parsePbftSettings(settings: unknown): PbftSettings {
   }
   if (problems.length > 0) throw new Error(problems.join("; "));
   return s;
+}
+
+/** Members need f ≥ 1: 3f+1 = 4 replicas at least. */
+export const minMembers = 4;
+
+function parseMembers(
+  raw: Value,
+  replicaCount: number | undefined,
+  problems: string[],
+): readonly ReplicaId[] | undefined {
+  if (!Array.isArray(raw) || raw.length < minMembers) {
+    problems.push(
+      `members: expected an array of at least ${minMembers} replica ids, got ${show(raw)}`,
+    );
+    return undefined;
+  }
+  const limit = replicaCount ?? 1024;
+  const seen = new Set<number>();
+  for (const id of raw) {
+    if (typeof id !== "number" || !Number.isInteger(id) || id < 0 || id >= limit) {
+      problems.push(`members: ${show(id)} is not a replica id below ${limit}`);
+      return undefined;
+    }
+    if (seen.has(id)) {
+      problems.push(`members: replica ${id} listed twice`);
+      return undefined;
+    }
+    seen.add(id);
+  }
+  return [...seen].sort((a, b) => a - b);
 }
 
 function show(v: Value): string {

@@ -123,18 +123,29 @@ export function resultDigest(crypto: Crypto, result: Value): Digest {
   return crypto.digest(resultBytes(result));
 }
 
-/** domain ‖ 06 ‖ u64 view ‖ u64 timestamp ‖ str client ‖ u32 replica ‖ u8 tentative ‖ 32 result digest */
+/**
+ * domain ‖ 06 ‖ u64 view ‖ u64 timestamp ‖ str client ‖ u32 replica ‖ u8 tentative ‖ 32 result
+ * digest [‖ u64 epoch ‖ u32 count ‖ u32 member…, when the reply carries a membership]
+ */
 export function replyBytes(
-  r: Pick<Reply, "view" | "timestamp" | "client" | "replica" | "tentative" | "resultDigest">,
+  r: Pick<
+    Reply,
+    "view" | "timestamp" | "client" | "replica" | "tentative" | "resultDigest" | "config"
+  >,
 ): Uint8Array {
-  return start(Kind.reply)
+  const w = start(Kind.reply)
     .u64(r.view)
     .u64(r.timestamp)
     .str(r.client)
     .u32(r.replica)
     .bool(r.tentative)
-    .raw(checkDigest(r.resultDigest))
-    .finish();
+    .raw(checkDigest(r.resultDigest));
+  // The membership only after a change (replies of a cluster that never changed are as before).
+  if (r.config) {
+    w.u64(r.config.epoch).u32(r.config.members.length);
+    for (const m of r.config.members) w.u32(m);
+  }
+  return w.finish();
 }
 
 /** domain ‖ 08 ‖ u64 seq ‖ 32 state digest ‖ u32 replica */

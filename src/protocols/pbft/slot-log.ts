@@ -65,6 +65,8 @@ export class SlotLog {
   private currentView: number;
   private active = true;
 
+  private ceiling = Number.POSITIVE_INFINITY;
+
   constructor(
     private readonly q: Quorums,
     /** L: how many sequence numbers above h are accepted. */
@@ -83,9 +85,23 @@ export class SlotLog {
     return this.low;
   }
 
-  /** H = h + L. */
+  /** H = h + L, or the membership boundary if that is lower (see setCeiling). */
   get highWaterMark(): number {
-    return this.low + this.windowSize;
+    return Math.min(this.low + this.windowSize, this.ceiling);
+  }
+
+  /**
+   * No slot above `seq` is accepted until the ceiling is lifted: the boundary of a pending
+   * membership change (membership.ts), above which the new members order. None can be held yet:
+   * a change at s has its boundary at or above s + L, and nothing above h + L ≤ s − 1 + L was
+   * accepted before s executed.
+   */
+  setCeiling(seq: number): void {
+    for (const s of this.slots.keys()) {
+      if (s > seq)
+        throw new Error(`invariant: slot ${s} held above the membership boundary ${seq}`);
+    }
+    this.ceiling = seq;
   }
 
   get view(): number {
@@ -107,7 +123,7 @@ export class SlotLog {
   addPrePrepare(pp: PrePrepare, digest: Digest): SlotStep {
     const refusal = this.common(pp.view, pp.seq, pp.replica);
     if (refusal) return refused(refusal);
-    if (pp.replica !== primaryOf(pp.view, this.q.n)) return refused("not-primary");
+    if (pp.replica !== primaryOf(pp.view, this.q.members)) return refused("not-primary");
     const slot = this.slot(pp.seq);
     if (slot.prePrepare) {
       if (equalBytes(slot.digest!, digest)) return refused("duplicate");
@@ -141,7 +157,7 @@ export class SlotLog {
   addPrepare(p: Prepare): SlotStep {
     const refusal = this.common(p.view, p.seq, p.replica);
     if (refusal) return refused(refusal);
-    if (p.replica === primaryOf(p.view, this.q.n)) return refused("from-primary");
+    if (p.replica === primaryOf(p.view, this.q.members)) return refused("from-primary");
     const slot = this.slot(p.seq);
     const earlier = slot.prepares.get(p.replica);
     if (earlier) {
@@ -286,7 +302,7 @@ export class SlotLog {
   }
 
   private common(view: number, seq: number, sender: ReplicaId): SlotRefusal | undefined {
-    if (!isReplica(sender, this.q.n)) return "not-a-replica";
+    if (!isReplica(sender, this.q.members)) return "not-a-replica";
     if (view < this.currentView) return "old-view";
     if (view > this.currentView) return "future-view";
     // Between views (inactive) the log still takes the view it is leaving: a replica that timed

@@ -1,6 +1,7 @@
 import { type Crypto, equalBytes } from "../../core/crypto.js";
 import type { ReplicaId } from "../../core/ids.js";
 import type { CheckpointProof, StateChunk } from "./messages.js";
+import { type Membership, membersOf } from "./quorum.js";
 import { chunkCount, verifyChunk } from "./state-digest.js";
 
 /**
@@ -34,15 +35,13 @@ export class StateFetch {
     private readonly crypto: Crypto,
     readonly target: CheckpointProof,
     self: ReplicaId,
-    n: number,
+    membership: Membership,
     private readonly chunkBytes: number,
     /** Start with this source (spreads the load of several fetchers). */
     rotation: number,
   ) {
     const signers = target.proof.map((c) => c.replica).filter((r) => r !== self);
-    const others = Array.from({ length: n }, (_, i) => i).filter(
-      (r) => r !== self && !signers.includes(r),
-    );
+    const others = membersOf(membership).filter((r) => r !== self && !signers.includes(r));
     // The signers first (they vouched for this state), then everyone else.
     this.sources = [...signers, ...others];
     if (this.sources.length === 0) throw new Error("invariant: state transfer with no source");

@@ -68,15 +68,15 @@ export function verifyPreparedCertificate(
   params: ViewChangeParams,
   cert: PreparedCertificate,
 ): Verdict<CertificateFailure, { readonly digest: Digest }> {
-  const { n, prepares: needed } = params.quorums;
+  const { members, prepares: needed } = params.quorums;
   const pp = cert.prePrepare;
   if (pp.inline.length > 0) return { ok: false, reason: "inline-requests" };
-  if (pp.replica !== primaryOf(pp.view, n)) return { ok: false, reason: "not-from-primary" };
+  if (pp.replica !== primaryOf(pp.view, members)) return { ok: false, reason: "not-from-primary" };
   const checked = verifyPrePrepare(crypto, pp);
   if (!checked.ok) return { ok: false, reason: "bad-pre-prepare-signature" };
   const count = distinctReplicas(
     cert.prepares.map((p) => p.replica),
-    n,
+    members,
   );
   if (count === undefined) return { ok: false, reason: "duplicate-or-unknown-prepare" };
   if (count < needed) return { ok: false, reason: "too-few-prepares" };
@@ -114,7 +114,7 @@ export function verifyViewChange(
   params: ViewChangeParams,
   vc: ViewChange,
 ): Verdict<ViewChangeFailure> {
-  if (!isReplica(vc.replica, params.quorums.n)) return { ok: false, reason: "not-a-replica" };
+  if (!isReplica(vc.replica, params.quorums.members)) return { ok: false, reason: "not-a-replica" };
   if (vc.view === 0) return { ok: false, reason: "view-zero" };
   if (!verifyViewChangeSignature(crypto, vc).ok) return { ok: false, reason: "bad-signature" };
   const proof = verifyCheckpointProof(crypto, params, vc.checkpoint);
@@ -164,7 +164,7 @@ export function planNewView(
 ): Verdict<PlanFailure, { readonly plan: NewViewPlan }> {
   const count = distinctReplicas(
     viewChanges.map((v) => v.replica),
-    params.quorums.n,
+    params.quorums.members,
   );
   if (count === undefined) return { ok: false, reason: "duplicate-or-unknown-sender" };
   if (count < params.quorums.quorum) return { ok: false, reason: "too-few-view-changes" };
@@ -232,7 +232,7 @@ export function verifyNewView(
   params: ViewChangeParams,
   nv: NewView,
 ): Verdict<NewViewFailure, { readonly plan: NewViewPlan }> {
-  if (nv.replica !== primaryOf(nv.view, params.quorums.n)) {
+  if (nv.replica !== primaryOf(nv.view, params.quorums.members)) {
     return { ok: false, reason: "not-primary" };
   }
   if (!verifyNewViewSignature(crypto, nv).ok) return { ok: false, reason: "bad-signature" };
@@ -289,12 +289,13 @@ export function viewChangeTimeout(base: number, consecutive: number, cap: number
 export function viewToJoin(
   currentView: number,
   requested: ReadonlyMap<ReplicaId, number>,
-  quorums: { readonly n: number; readonly weak: number },
+  quorums: { readonly n: number; readonly weak: number; readonly members?: readonly ReplicaId[] },
   self: ReplicaId,
 ): number | undefined {
   const higher: number[] = [];
+  const members = quorums.members ?? quorums.n;
   for (const [replica, view] of requested) {
-    if (replica !== self && isReplica(replica, quorums.n) && view > currentView) higher.push(view);
+    if (replica !== self && isReplica(replica, members) && view > currentView) higher.push(view);
   }
   higher.sort((a, b) => b - a);
   return higher[quorums.weak - 1];

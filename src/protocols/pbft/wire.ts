@@ -1,6 +1,7 @@
 import { type AccessChange, parseAccessChange } from "../../core/access.js";
 import { isPlainObject } from "../../core/schema.js";
 import type { Value } from "../../core/value.js";
+import type { MembershipOp } from "./membership.js";
 import type { PbftReplicaMessage, Reply, Request } from "./messages.js";
 
 /** PBFT's three message families as the contract sees them. */
@@ -19,7 +20,7 @@ export interface PbftWire {
  */
 export type PbftOp =
   | { readonly kind: "command" | "query"; readonly value: Value }
-  | { readonly kind: "admin"; readonly value: AccessChange };
+  | { readonly kind: "admin"; readonly value: AccessChange | MembershipOp };
 
 export function opValue(op: PbftOp): Value {
   return { kind: op.kind, value: op.value as unknown as Value };
@@ -31,7 +32,21 @@ export function parseOp(op: Value): PbftOp | undefined {
   const { kind, value } = op as { kind?: Value; value?: Value };
   if (value === undefined || Object.keys(op).length !== 2) return undefined;
   if (kind === "command" || kind === "query") return { kind, value };
-  const change = kind === "admin" ? parseAccessChange(value) : undefined;
+  const change =
+    kind === "admin" ? (parseAccessChange(value) ?? parseMembershipOp(value)) : undefined;
   if (change) return { kind: "admin", value: change };
   return undefined;
+}
+
+/** A membership change (docs/protocols/pbft.md, Reconfiguration), or undefined. */
+export function parseMembershipOp(value: Value): MembershipOp | undefined {
+  if (!isPlainObject(value) || Object.keys(value).length !== 2) return undefined;
+  const { op, replica } = value as { op?: Value; replica?: Value };
+  if ((op !== "add" && op !== "remove") || typeof replica !== "number") return undefined;
+  if (!Number.isSafeInteger(replica) || replica < 0) return undefined;
+  return { op, replica };
+}
+
+export function isMembershipChange(change: AccessChange | MembershipOp): change is MembershipOp {
+  return change.op === "add" || change.op === "remove";
 }

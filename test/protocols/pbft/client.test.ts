@@ -205,3 +205,102 @@ describe("PbftClient", () => {
     for (let t = 2; t < 12; t++) expect(show(c.step({ type: "tick", now: t }))).toBe("");
   });
 });
+
+describe("PbftClient with a spare outside the membership (PbftSettings.members)", () => {
+  const keys5 = testCluster(5, ["alice"]);
+  const settings = { members: [0, 1, 2, 4], readOnlyQueries: false };
+  const from = (replica: number, timestamp: number, result: Value, full = true) =>
+    makeReply(
+      keys5.replica(replica),
+      { view: 0, timestamp, client: "alice", replica, tentative: false },
+      result,
+      full,
+    );
+
+  it("never counts the spare's reply: f+1 of the members decide", () => {
+    const c = new PbftClient({
+      clientId: "alice",
+      config: simulatedCluster("pbft", 5, 1, settings),
+      random: createRandom(1),
+      crypto: keys5.client("alice"),
+      retryTicks: 5,
+    });
+    c.step({ type: "invoke", opId: 1, op: { kind: "command", value: null } });
+    for (const r of [0, 1]) c.step({ type: "response", from: r, msg: from(r, 0, ok(null)) });
+    // Replica 3 is a spare: its (validly signed) reply is not a vote.
+    expect(respond(c, 3, from(3, 1, ok(null)))).toBe("");
+    expect(respond(c, 1, from(1, 1, ok(null)))).toBe("");
+    expect(respond(c, 4, from(4, 1, ok(null), false))).toMatchInlineSnapshot(
+      `"done op=1 {"ok":true,"value":null}"`,
+    );
+  });
+});
+
+describe("PbftClient learning a membership change from replies", () => {
+  const keys5 = testCluster(5, ["alice"]);
+  const settings = { readOnlyQueries: false };
+  /** A reply of `replica` that carries the membership `config` (replicas do once a change took effect). */
+  const from = (
+    replica: number,
+    timestamp: number,
+    result: Value,
+    config?: { epoch: number; members: number[] },
+  ) =>
+    makeReply(
+      keys5.replica(replica),
+      {
+        view: 0,
+        timestamp,
+        client: "alice",
+        replica,
+        tentative: false,
+        ...(config ? { config } : {}),
+      },
+      result,
+      true,
+    );
+  const removed4 = { epoch: 1, members: [0, 1, 2, 3] };
+
+  function opened(): PbftClient {
+    const c = new PbftClient({
+      clientId: "alice",
+      config: simulatedCluster("pbft", 5, 1, settings),
+      random: createRandom(1),
+      crypto: keys5.client("alice"),
+      retryTicks: 5,
+    });
+    c.step({ type: "invoke", opId: 1, op: { kind: "command", value: null } });
+    for (const r of [0, 1]) c.step({ type: "response", from: r, msg: from(r, 0, ok(null)) });
+    return c;
+  }
+
+  it("adopts a membership f+1 known members report, then never counts a removed replica", () => {
+    const c = opened();
+    // One member's word is not enough (it may lie); its reply is not a vote of the old epoch either.
+    expect(respond(c, 0, from(0, 1, ok(1), removed4))).toBe("");
+    // A second member reports the same membership: adopted; the request is asked again of everyone.
+    expect(respond(c, 1, from(1, 1, ok(1), removed4))).toMatchInlineSnapshot(
+      `"broadcast request ts=1 op={"kind":"command","value":null}"`,
+    );
+    // Replica 4 was removed: its replies are no votes any more, so with a lying member (3) it
+    // cannot make up the f+1 = 2 matching replies for a wrong result.
+    expect(respond(c, 4, from(4, 1, ok(9)))).toBe("");
+    expect(respond(c, 4, from(4, 1, ok(9), removed4))).toBe("");
+    expect(respond(c, 3, from(3, 1, ok(9), removed4))).toBe("");
+    expect(respond(c, 2, from(2, 1, ok(1), removed4))).toMatchInlineSnapshot(
+      `"done op=1 {"ok":true,"value":1}"`,
+    );
+  });
+
+  it("one lying member cannot make it adopt a membership", () => {
+    const c = opened();
+    const fake = { epoch: 7, members: [1, 2, 3, 4] };
+    expect(respond(c, 4, from(4, 1, ok(9), fake))).toBe("");
+    expect(respond(c, 4, from(4, 1, ok(9), fake))).toBe("");
+    // Still the configured membership: two matching epoch-0 replies decide.
+    expect(respond(c, 0, from(0, 1, ok(1)))).toBe("");
+    expect(respond(c, 1, from(1, 1, ok(1)))).toMatchInlineSnapshot(
+      `"done op=1 {"ok":true,"value":1}"`,
+    );
+  });
+});

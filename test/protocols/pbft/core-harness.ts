@@ -148,6 +148,19 @@ export class PbftHarness {
     return r;
   }
 
+  /** A signed admin request (an access or membership change) from `client`. */
+  adminRequest(client: string, timestamp: number, admin: Value): Request {
+    const r = signRequest(this.keys.client(client), {
+      client,
+      timestamp,
+      ackedBelow: 0,
+      readOnly: false,
+      op: { kind: "admin", value: admin },
+    });
+    this.names.set(toHex(requestDigest(this.keys.replica(0), r)), `${client}#${timestamp}`);
+    return r;
+  }
+
   /** The name of a batch: its requests in order. */
   batchName(b: Batch): string {
     const name = `[${b.requests.map((d) => this.names.get(toHex(d)) ?? `?${toHex(d).slice(0, 6)}`).join(",")}]`;
@@ -289,7 +302,13 @@ export class PbftHarness {
           this.emit(`${indent}${id}: ${kind} s=${e.index} t=${e.time} seed=${e.seed} ${names}`);
           results.push(...service.applyEntry(e));
         }
-        follow.push({ type: "applied", upTo: service.appliedIndex, results });
+        // As the replica driver does: access changes and authorizations come back answered.
+        const admin = service.takeAdminResults();
+        follow.push(
+          admin.length === 0
+            ? { type: "applied", upTo: service.appliedIndex, results }
+            : { type: "applied", upTo: service.appliedIndex, results, admin },
+        );
         break;
       }
       case "query": {

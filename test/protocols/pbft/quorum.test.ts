@@ -5,6 +5,7 @@ import {
   isReplica,
   primaryOf,
   quorumsFor,
+  quorumsForMembers,
   replicasFor,
 } from "../../../src/protocols/pbft/quorum.js";
 
@@ -19,7 +20,8 @@ describe("replica counts", () => {
     [10, 3, 7, 4, 6],
     [13, 4, 9, 5, 8],
   ])("n=%i: f=%i, quorum=%i, weak=%i, prepares=%i", (n, f, quorum, weak, prepares) => {
-    expect(quorumsFor(n)).toEqual({ n, f, quorum, weak, prepares });
+    const members = Array.from({ length: n }, (_, i) => i);
+    expect(quorumsFor(n)).toEqual({ n, members, f, quorum, weak, prepares });
   });
 
   it("n(f) = 3f+1 and f(n(f)) = f", () => {
@@ -65,5 +67,16 @@ describe("primary and membership", () => {
     expect(distinctReplicas([], 4)).toBe(0);
     expect(distinctReplicas([0, 2, 2], 4)).toBeUndefined();
     expect(distinctReplicas([0, 4], 4)).toBeUndefined();
+  });
+
+  it("with member ids (spares outside): primaries rotate over the members, strangers are refused", () => {
+    const q = quorumsForMembers([4, 0, 2, 1]);
+    expect(q).toMatchObject({ n: 4, members: [0, 1, 2, 4], f: 1, quorum: 3 });
+    expect([0, 1, 2, 3, 4].map((v) => primaryOf(v, q.members))).toEqual([0, 1, 2, 4, 0]);
+    expect([0, 3, 4].map((id) => isReplica(id, q.members))).toEqual([true, false, true]);
+    expect(distinctReplicas([0, 2, 4], q.members)).toBe(3);
+    expect(distinctReplicas([0, 2, 3], q.members)).toBeUndefined();
+    expect(quorumsForMembers([0, 1, 2, 3, 5])).toMatchObject({ n: 5, f: 1, quorum: 4 });
+    expect(() => quorumsForMembers([0, 1, 1, 2])).toThrow(/twice/);
   });
 });

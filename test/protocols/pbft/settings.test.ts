@@ -30,4 +30,19 @@ describe("PBFT settings", () => {
     );
     expect(() => parsePbftSettings([])).toThrow("pbft settings: expected an object");
   });
+
+  it("members: at least 4 distinct address-book ids, kept ascending; unset, everyone", () => {
+    expect(parsePbftSettings({}).members).toBeUndefined();
+    expect(parsePbftSettings({ members: [4, 0, 2, 1] }, 5).members).toEqual([0, 1, 2, 4]);
+    expect(() => parsePbftSettings({ members: [0, 1, 2] }, 5)).toThrow(
+      "members: expected an array of at least 4 replica ids, got [0,1,2]",
+    );
+    expect(() => parsePbftSettings({ members: [0, 1, 2, 5] }, 5)).toThrow(
+      "members: 5 is not a replica id below 5",
+    );
+    expect(() => parsePbftSettings({ members: [0, 1, 2, 2] }, 5)).toThrow(
+      "members: replica 2 listed twice",
+    );
+    expect(() => parsePbftSettings({ members: "all" })).toThrow(/members: expected an array/);
+  });
 });
