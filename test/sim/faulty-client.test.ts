@@ -104,4 +104,13 @@ describe("simulator: pbft with a faulty client next to correct ones", () => {
     // Seeds without one run as they did before it existed (its draws use a stream of their own).
     expect(runSimulation({ ...base, seed: 2 }).stats.faultyClientMessages).toBe(0);
   });
+
+  it("seed 925: a pending membership change's timer gives each new view's primary a whole timeout", () => {
+    // Before, the boundary timer counted from the last execution only: once a stall outlasted one
+    // timeout, every new view was abandoned at its first tick and the change never took effect.
+    const r = runSimulation({ ...base, seed: 925 });
+    expect(r.violations).toEqual([]);
+    expect(r.stats.membershipChanges).toBeGreaterThanOrEqual(1);
+    expect(r.stats.completed).toBe(r.stats.operations);
+  });
 });

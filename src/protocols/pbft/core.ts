@@ -215,6 +215,8 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   private ticks = 0;
   /** The tick of the last execution: the request timer restarts from it (§4.4). */
   private lastExecutedTick = 0;
+  /** When this replica entered its current view: timers of progress count from there at the earliest. */
+  private viewEnteredTick = 0;
   private clock = 0;
   private nextPersistId = 1;
   /**
@@ -2056,6 +2058,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   ): void {
     this.settleTentative(nv, plan.checkpoint.seq, out);
     this.view = nv.view;
+    this.viewEnteredTick = this.ticks;
     this.changing = undefined;
     this.counters.newViewsInstalled++;
     this.installedNewView = nv;
@@ -2111,12 +2114,15 @@ export class PbftCore implements ProtocolCore<PbftWire> {
       // because its queue is long. One request may still wait at most maxRequestWaitTicks: a
       // primary that orders everyone's requests but one client's is replaced all the same.
       // A pending membership change must reach its boundary: no execution for a request
-      // timeout while below it suspects the primary like a held request does.
+      // timeout while below it suspects the primary like a held request does. The new view's
+      // primary gets a whole timeout too (counting from the last execution alone would abandon
+      // every view at its first tick once a stall outlasted one timeout: seed 925, faulty client).
       const p = this.membership.pending;
       if (
         p &&
         this.lastExecuted < p.boundary &&
-        this.ticks - this.lastExecutedTick >= this.settings.requestTimeoutTicks
+        this.ticks - Math.max(this.lastExecutedTick, this.viewEnteredTick) >=
+          this.settings.requestTimeoutTicks
       ) {
         this.startViewChange(this.view + 1, out, "requestTimer");
       }
