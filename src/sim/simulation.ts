@@ -1036,8 +1036,10 @@ export class Simulation {
       if (this.sweepCrash(r, "after", `a message from r${e.from}`)) return;
       // Crash points right after a replica acted on a message: where it has answered (a vote,
       // an ack) but its next durable write has not happened yet.
+      // Only while faults run, like the other storms: once they stop, liveness is owed.
       if (
         this.profile.electionStorm &&
+        this.phase === "load" &&
         this.now >= this.scenarioUntil &&
         this.random.chance(0.006)
       ) {
