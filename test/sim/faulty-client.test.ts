@@ -113,4 +113,10 @@ describe("simulator: pbft with a faulty client next to correct ones", () => {
     expect(r.stats.membershipChanges).toBeGreaterThanOrEqual(1);
     expect(r.stats.completed).toBe(r.stats.operations);
   });
+
+  it("seed 305: storms stop with the other faults, so a flooding replica's messages crash nobody in the liveness phase", () => {
+    const r = runSimulation({ ...base, seed: 305 });
+    expect(r.violations).toEqual([]);
+    expect(r.stats.completed).toBe(r.stats.operations);
+  });
 });
