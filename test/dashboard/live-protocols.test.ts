@@ -58,9 +58,9 @@ describe.skipIf(noBrowserReason !== undefined)(
       await expect
         .poll(() => row.textContent(), { timeout: 8_000 })
         .toContain("⚠ BYZANTINE: corrupt-replies");
-      expect(await page.locator("#timeline").textContent()).toContain(
-        `r${backup} restarted as a Byzantine replica (corrupt-replies)`,
-      );
+      await expect
+        .poll(() => page.locator("#timeline").textContent(), { timeout: 3_000 })
+        .toContain(`r${backup} restarted as a Byzantine replica (corrupt-replies)`);
       await page.close();
       await cluster.stop();
     }, 25_000);
@@ -111,9 +111,11 @@ describe.skipIf(noBrowserReason !== undefined)(
       await expect
         .poll(() => page.locator("#arbiter").textContent(), { timeout: 3_000 })
         .toContain("2/3 answering");
-      expect(await page.locator("#timeline").textContent()).toContain(
-        `arbiter r${id} killed (SIGKILL`,
-      );
+      // The action lands on the timeline when the kill's request returns, which can be after
+      // the arbiter's own sample already saw the replica gone.
+      await expect
+        .poll(() => page.locator("#timeline").textContent(), { timeout: 3_000 })
+        .toContain(`arbiter r${id} killed (SIGKILL`);
       await page.close();
     }, 30_000);
   },

@@ -49,7 +49,9 @@ describe.skipIf(noBrowserReason !== undefined)("the live dashboard in a browser"
     await killed.locator('button[data-action="restart"]').focus();
     await page.keyboard.press("Enter");
     await expect.poll(() => killed.getAttribute("data-state"), { timeout: 8_000 }).toBe("up");
-    expect(await page.locator("#timeline").textContent()).toContain(`r${first} restarted`);
+    await expect
+      .poll(() => page.locator("#timeline").textContent(), { timeout: 3_000 })
+      .toContain(`r${first} restarted`);
 
     // Cut the leader's links: the replica itself reports the cut (its /status), the others
     // elect a new leader; heal them again.
