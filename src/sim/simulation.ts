@@ -758,7 +758,9 @@ export class Simulation {
       ? this.twinOf(r, created)
       : adversary
         ? adversary.wrap(created, r.random.fork(), this.cryptoFor(`r${r.id}`))
-        : checkingInvariants(created, () => this.checkOneLeaderPerEpoch(r.id, created.status()));
+        : checkingInvariants(created, () =>
+            this.checkOneLeaderPerEpoch(r.id, created.status(true)),
+          );
     r.behaviour = adversary?.behaviourOf?.(core);
     const inc = r.incarnation;
     const node = new ReplicaNode<WireTypes>(
@@ -980,8 +982,20 @@ export class Simulation {
 
   // ---- network -----------------------------------------------------------------------------
 
+  /**
+   * The last message encoded and its bytes: a broadcast hands the same message object to every
+   * peer in a row, and messages are never changed once sent, so it is encoded once.
+   */
+  private lastEncoded: { readonly msg: unknown; readonly bytes: Uint8Array } | undefined;
+
   private send(from: number, to: number, channel: Channel, msg: unknown, client: string): void {
-    const bytes = encode(msg);
+    const last = this.lastEncoded;
+    let bytes: Uint8Array;
+    if (last && last.msg === msg) bytes = last.bytes;
+    else {
+      bytes = encode(msg);
+      this.lastEncoded = { msg, bytes };
+    }
     this.stats.messagesSent++;
     if (!this.network.canSend(from, to) || this.random.chance(this.network.quality.dropRate)) {
       this.stats.messagesDropped++;
@@ -1157,7 +1171,7 @@ export class Simulation {
     let campaigning = false;
     for (const r of this.replicas) {
       if (!r.up || !r.node) continue;
-      const status = r.node.core.status();
+      const status = r.node.core.status(true);
       if (this.definition.status.leads(status) && (!leader || status.term > leader.term)) {
         leader = { id: r.id, term: status.term, commit: status.commitIndex };
       }
@@ -1188,7 +1202,7 @@ export class Simulation {
     if (campaigning && this.random.chance(0.05)) {
       const voters = this.replicas.filter((r) => {
         if (!r.up || !r.node) return false;
-        const status = r.node.core.status();
+        const status = r.node.core.status(true);
         return !this.definition.status.leads(status) && !this.definition.status.campaigning(status);
       });
       const victim = voters[this.random.int(Math.max(1, voters.length))];
@@ -1445,7 +1459,7 @@ export class Simulation {
     for (const r of this.replicas) {
       if (this.faulty.has(r.id)) continue;
       if (!r.up || !r.node) return false;
-      const status = r.node.core.status();
+      const status = r.node.core.status(true);
       if (this.definition.status.campaigning(status)) return false;
       if (epoch !== undefined && status.term !== epoch) return false;
       epoch = status.term;
@@ -1516,7 +1530,7 @@ export class Simulation {
       if (r.node)
         this.stats.maxCommitIndex = Math.max(
           this.stats.maxCommitIndex,
-          r.node.core.status().commitIndex,
+          r.node.core.status(true).commitIndex,
         );
     }
     this.stats.faultyReplicas = this.faulty.size;
@@ -1580,7 +1594,7 @@ function checkingInvariants(
       afterStep();
       return out;
     },
-    status: () => core.status(),
+    status: (summaryOnly) => core.status(summaryOnly),
     assertInvariants: assert,
   };
 }

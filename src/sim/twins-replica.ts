@@ -83,7 +83,7 @@ export class TwinReplica implements ProtocolCore<WireTypes> {
     return this.out;
   }
 
-  status(): CoreStatus {
-    return this.nodes[0]!.core.status();
+  status(summaryOnly?: boolean): CoreStatus {
+    return this.nodes[0]!.core.status(summaryOnly);
   }
 }

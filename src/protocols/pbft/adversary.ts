@@ -175,8 +175,8 @@ export function byzantine(
   };
   return {
     id: core.id,
-    status(): CoreStatus {
-      return core.status();
+    status(summaryOnly?: boolean): CoreStatus {
+      return core.status(summaryOnly);
     },
     step(input: CoreInput<WireTypes>): readonly CoreOutput<WireTypes>[] {
       const out: Out[] = [];

@@ -519,7 +519,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
 
   // ---- the contract ---------------------------------------------------------------------
 
-  status(): CoreStatus {
+  status(summaryOnly = false): CoreStatus {
     const active = this.slots.isActive;
     const role = this.spare
       ? "spare"
@@ -530,12 +530,16 @@ export class PbftCore implements ProtocolCore<PbftWire> {
           : primaryOf(this.view, this.q.members) === this.id
             ? "primary"
             : "backup";
-    return {
+    const summary = {
       role,
       term: this.view,
       leader: active && !this.spare ? primaryOf(this.view, this.q.members) : undefined,
       commitIndex: this.lastExecuted,
       lastIndex: Math.max(this.lastExecuted, this.nextSeq - 1),
+    };
+    if (summaryOnly) return summary;
+    return {
+      ...summary,
       details: {
         members: [...this.membership.members],
         membershipEpoch: this.membership.epoch,

@@ -95,9 +95,13 @@ export class RaftCore implements ProtocolCore<RaftWire> {
     this.watch.check(this.n);
   }
 
-  status(): CoreStatus {
+  status(summaryOnly = false): CoreStatus {
     const n = this.n;
     const role: RaftStatusRole = n.role === "follower" && !n.isVoter ? "learner" : n.role;
+    if (summaryOnly) {
+      const { term, leader, commitIndex } = n;
+      return { role, term, leader, commitIndex, lastIndex: n.log.lastIndex };
+    }
     const progress: { [id: string]: Value } = {};
     for (const [id, pr] of n.progress) progress[String(id)] = pr.describe();
     return {
