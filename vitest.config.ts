@@ -3,12 +3,13 @@ import { defineConfig } from "vitest/config";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 /**
- * The simulator's long seed runs, longest first. They keep both cores busy for most of the run;
- * started first, they finish while the real-process tests (which mostly wait on timers and
- * sockets) run beside them on the second worker, instead of becoming the tail of the run.
+ * The simulator's long seed runs, longest first, each on one thread (--jobs 1). Started first,
+ * two of them keep both cores busy, and the last ones run beside real-process tests (which
+ * mostly wait on timers and sockets) instead of becoming the tail of the run.
  */
 const longRuns = [
   "test/cli/sim-crash-protocols.test.ts",
+  "test/cli/sim-raft.test.ts",
   "test/cli/planted-bugs.test.ts",
   "test/cli/sim-pbft.test.ts",
   "test/cli/planted-pbft-bugs.test.ts",
@@ -37,7 +38,7 @@ export default defineConfig({
     include: ["test/**/*.test.ts", "examples/**/*.test.ts"],
     pool: "forks",
     // Two workers even on two cores (vitest's default there is one): most test files wait on
-    // real processes, and the simulator's files pace themselves with --jobs.
+    // real processes, and each simulator file uses one thread.
     maxWorkers: 2,
     sequence: { sequencer: LongRunsFirst },
     testTimeout: 120_000,

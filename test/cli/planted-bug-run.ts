@@ -14,7 +14,7 @@ export function catchesWithin1000Seeds(variant: string, extra: readonly string[]
       "--until-failure",
       ...extra,
       "--jobs",
-      "2",
+      "1",
       "--out",
       "lockstep-failures/planted",
     ],

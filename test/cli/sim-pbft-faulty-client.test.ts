@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { runCli } from "./run-cli.js";
 
-// The simulator's 1000-seed runs are split over several files so that vitest can run them next
-// to the real-process tests (which mostly wait) instead of one after the other.
+// The simulator's 1000-seed runs are split over several files, each on one thread (--jobs 1):
+// vitest's two workers run two of them at once, or one beside a real-process test, which keeps
+// a core of its own (vitest.config.ts).
 describe("lockstep sim: pbft with a faulty client", () => {
   // The faulty client (--faulty-client) in 30% of the seeds, next to 3 correct clients, with
-  // every fault kind and Byzantine replicas: 1000 seeds, about 90 s on two quiet threads
+  // every fault kind and Byzantine replicas: 1000 seeds, about 140 s on one quiet thread
   // (npm run soak for more).
   it("passes pbft with a faulty client for 1000 seeds", () => {
     const { code, stdout } = runCli(
@@ -21,7 +22,7 @@ describe("lockstep sim: pbft with a faulty client", () => {
         "--duration",
         "1",
         "--jobs",
-        "2",
+        "1",
       ],
       { timeoutMs: 1_200_000 },
     );

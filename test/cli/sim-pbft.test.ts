@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "./run-cli.js";
 
-// The simulator's 1000-seed runs are split over several files so that vitest can run them next
-// to the real-process tests (which mostly wait) instead of one after the other.
+// The simulator's 1000-seed runs are split over several files, each on one thread (--jobs 1):
+// vitest's two workers run two of them at once, or one beside a real-process test, which keeps
+// a core of its own (vitest.config.ts).
 describe("lockstep sim: pbft", () => {
   // PBFT: 3f+1 replicas with f Byzantine ones in 60% of the seeds (the adversary's catalog) and
   // every fault kind on the correct ones. Short runs (3 clients, 1 s of faults, then up to 30 s
@@ -34,7 +35,7 @@ describe("lockstep sim: pbft", () => {
           "--duration",
           "1",
           "--jobs",
-          "2",
+          "1",
         ],
         { timeoutMs: 1_200_000 },
       );
@@ -67,7 +68,7 @@ describe("lockstep sim: pbft", () => {
         "--faults",
         "none",
         "--jobs",
-        "2",
+        "1",
         "--out",
         mkdtempSync(join(tmpdir(), "lockstep-twins-")),
       ],
@@ -103,7 +104,7 @@ describe("lockstep sim: pbft", () => {
         "--faults",
         "none",
         "--jobs",
-        "2",
+        "1",
         "--out",
         mkdtempSync(join(tmpdir(), "lockstep-twins2-")),
       ],
