@@ -30,13 +30,24 @@ export interface AuthorizationEntry {
   readonly by: ClientId;
   readonly aid: number;
   readonly op: MembershipOp;
+  /**
+   * The asker's session acknowledgement (PBFT requests carry one): with it, the service answers
+   * a repeat of the same request from the session table instead of authorizing it again, so a
+   * change is carried out at most once even when a faulty primary orders an old request again.
+   */
+  readonly ackedBelow?: number;
 }
 
 export function authorizationPayload(entry: AuthorizationEntry): EntryPayload {
   return {
     type: "protocol",
     kind: authorizationEntryKind,
-    body: { by: entry.by, aid: entry.aid, op: entry.op as unknown as Value },
+    body: {
+      by: entry.by,
+      aid: entry.aid,
+      op: entry.op as unknown as Value,
+      ...(entry.ackedBelow === undefined ? {} : { ackedBelow: entry.ackedBelow }),
+    },
   };
 }
 
@@ -54,7 +65,13 @@ export function authorizationEntryOf(payload: EntryPayload): AuthorizationEntry 
     ((op.op === "add" || op.op === "remove") && replicaNumber(op.replica)) ||
     (op.op === "transfer" && replicaNumber(op.to));
   if (!wellFormed) return undefined;
-  return { by: body.by, aid: body.aid, op: op as unknown as MembershipOp };
+  if (body.ackedBelow !== undefined && !replicaNumber(body.ackedBelow)) return undefined;
+  return {
+    by: body.by,
+    aid: body.aid,
+    op: op as unknown as MembershipOp,
+    ...(body.ackedBelow === undefined ? {} : { ackedBelow: body.ackedBelow as number }),
+  };
 }
 
 /**

@@ -8,7 +8,7 @@ import {
   forbidden,
   legacyAccessPolicy,
 } from "./access.js";
-import { authorizationEntryOf, authorize } from "./admin-authorization.js";
+import { type AuthorizationEntry, authorizationEntryOf, authorize } from "./admin-authorization.js";
 import { makeApplyContext, makeQueryContext } from "./apply-context.js";
 import type { ReplyResult } from "./client-messages.js";
 import { decode, encode } from "./codec.js";
@@ -38,6 +38,8 @@ export interface AppliedAdmin {
   readonly client: ClientId;
   readonly aid: number;
   readonly result: ReplyResult;
+  /** The same request was applied before: `result` is the one the session table recorded then. */
+  readonly repeated?: boolean;
 }
 
 /**
@@ -124,12 +126,9 @@ export class ReplicatedService {
     }
     const authorization = authorizationEntryOf(entry.payload);
     if (authorization) {
-      const result = authorize(this.accessTable, authorization);
       this.adminResults.push({
         index: entry.index,
-        client: authorization.by,
-        aid: authorization.aid,
-        result,
+        ...this.authorizeOnce(authorization, entry.time),
       });
       return [];
     }
@@ -168,6 +167,23 @@ export class ReplicatedService {
       out.push({ index: entry.index, client, seq, result });
     });
     return out;
+  }
+
+  /** An authorization, at most once per session command when it is one (ackedBelow). */
+  private authorizeOnce(entry: AuthorizationEntry, now: number): Omit<AppliedAdmin, "index"> {
+    const asked = { client: entry.by, aid: entry.aid };
+    if (entry.ackedBelow === undefined)
+      return { ...asked, result: authorize(this.accessTable, entry) };
+    const decision = this.sessions.check(entry.by, entry.aid, entry.ackedBelow, now);
+    if (decision.kind === "answer")
+      return {
+        ...asked,
+        result: decision.result,
+        ...(decision.repeated ? { repeated: true } : {}),
+      };
+    const result = authorize(this.accessTable, entry);
+    this.sessions.record(entry.by, entry.aid, result);
+    return { ...asked, result };
   }
 
   /** An access change, at most once per session command when it is one (AccessEntry.ackedBelow). */

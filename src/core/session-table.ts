@@ -28,7 +28,8 @@ interface Session {
 /** What the session table decides about one logged command before it reaches the service. */
 export type SessionDecision =
   | { readonly kind: "execute" }
-  | { readonly kind: "answer"; readonly result: ReplyResult };
+  /** `repeated`: the command was executed before and this is its recorded result. */
+  | { readonly kind: "answer"; readonly result: ReplyResult; readonly repeated?: boolean };
 
 /**
  * Exactly-once semantics (Raft dissertation 6.3): a replicated table of client sessions that
@@ -93,7 +94,7 @@ export class SessionTable {
       session.ackedBelow = ackedBelow;
     }
     const cached = session.results.get(seq);
-    if (cached) return { kind: "answer", result: cached };
+    if (cached) return { kind: "answer", result: cached, repeated: true };
     if (seq < session.ackedBelow) return { kind: "answer", result: { ok: false, error: "stale" } };
     if (session.results.size >= this.limits.maxOutstanding) {
       return { kind: "answer", result: { ok: false, error: "too-many-outstanding" } };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { authorizationPayload } from "../../src/core/admin-authorization.js";
 import { toHex } from "../../src/core/crypto.js";
 import type { LogEntry, LoggedCommand } from "../../src/core/log-entry.js";
 import { type AppliedCommand, ReplicatedService } from "../../src/core/replicated-service.js";
@@ -328,5 +329,45 @@ describe("ReplicatedService queries see the agreed clock", () => {
     const copy = new ReplicatedService(clockDef, limits);
     copy.restore(s.snapshot());
     expect(copy.query("now")).toEqual({ ok: true, value: { index: 2, now: 1_250 } });
+  });
+});
+
+describe("ReplicatedService membership authorizations", () => {
+  const authorization = (index: number, aid: number, ackedBelow?: number): LogEntry => ({
+    index,
+    term: 1,
+    time: 0,
+    seed: index,
+    payload: authorizationPayload({
+      by: "admin",
+      aid,
+      op: { op: "add", replica: 4 },
+      ...(ackedBelow === undefined ? {} : { ackedBelow }),
+    }),
+  });
+
+  it("a repeat of a session's request is answered from the session table, marked repeated", () => {
+    const s = new ReplicatedService(counterDef, limits);
+    feed(s, 0, [open("admin")]);
+    s.applyEntry(authorization(2, 1, 1));
+    // The same request ordered again (a retry, or a faulty primary replaying it), and later
+    // after another change: never authorized a second time.
+    s.applyEntry(authorization(3, 1, 1));
+    s.applyEntry(authorization(4, 2, 1));
+    s.applyEntry(authorization(5, 1, 2));
+    expect(s.takeAdminResults()).toEqual([
+      { index: 2, client: "admin", aid: 1, result: { ok: true, value: null } },
+      { index: 3, client: "admin", aid: 1, result: { ok: true, value: null }, repeated: true },
+      { index: 4, client: "admin", aid: 2, result: { ok: true, value: null } },
+      // Acknowledged since (ackedBelow 2): the session forgot it and calls it stale.
+      { index: 5, client: "admin", aid: 1, result: { ok: false, error: "stale" } },
+    ]);
+  });
+
+  it("without a session acknowledgement (Raft's admin requests), each entry is authorized", () => {
+    const s = new ReplicatedService(counterDef, limits);
+    s.applyEntry(authorization(1, 1));
+    s.applyEntry(authorization(2, 1));
+    expect(s.takeAdminResults().map((a) => a.repeated)).toEqual([undefined, undefined]);
   });
 });

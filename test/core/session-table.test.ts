@@ -27,7 +27,7 @@ describe("SessionTable", () => {
     t.open("a", 0);
     expect(t.check("a", 1, 1, 0)).toEqual({ kind: "execute" });
     t.record("a", 1, ok(10));
-    expect(t.check("a", 1, 1, 1)).toEqual({ kind: "answer", result: ok(10) });
+    expect(t.check("a", 1, 1, 1)).toEqual({ kind: "answer", result: ok(10), repeated: true });
     expect(() => t.record("a", 1, ok(11))).toThrow(/executed twice/);
   });
 
@@ -45,7 +45,7 @@ describe("SessionTable", () => {
       kind: "answer",
       result: { ok: false, error: "stale" },
     });
-    expect(t.check("a", 3, 3, 0)).toEqual({ kind: "answer", result: ok(3) });
+    expect(t.check("a", 3, 3, 0)).toEqual({ kind: "answer", result: ok(3), repeated: true });
     // ackedBelow never moves back
     expect(t.check("a", 2, 1, 0).kind).toBe("answer");
   });
@@ -64,7 +64,7 @@ describe("SessionTable", () => {
     t.open("a", 0);
     run(t, "a", 1, 1, 0, 7);
     expect(t.open("a", 5)).toEqual({ ok: true, value: null });
-    expect(t.check("a", 1, 1, 5)).toEqual({ kind: "answer", result: ok(7) });
+    expect(t.check("a", 1, 1, 5)).toEqual({ kind: "answer", result: ok(7), repeated: true });
   });
 
   it("expires sessions idle for longer than the ttl, by log time", () => {
@@ -115,7 +115,7 @@ describe("SessionTable", () => {
       result: { ok: false, error: "too-many-outstanding" },
     });
     // a retry of an executed seq is still answered
-    expect(t.check("a", 2, 1, 0)).toEqual({ kind: "answer", result: ok(2) });
+    expect(t.check("a", 2, 1, 0)).toEqual({ kind: "answer", result: ok(2), repeated: true });
     // acknowledging frees room
     expect(t.check("a", 3, 2, 0)).toEqual({ kind: "execute" });
   });
@@ -130,7 +130,7 @@ describe("SessionTable", () => {
     const v = decode(encode(t.toValue()));
     const u = SessionTable.fromValue(v, limits);
     expect(encode(u.toValue())).toEqual(encode(t.toValue()));
-    expect(u.check("b", 2, 1, 4)).toEqual({ kind: "answer", result: ok(22) });
+    expect(u.check("b", 2, 1, 4)).toEqual({ kind: "answer", result: ok(22), repeated: true });
     // LRU order survives: b (touched at 4 above) and a (3) — opening two more evicts a first
     u.open("c", 5);
     u.open("d", 6);

@@ -1206,13 +1206,17 @@ export class PbftCore implements ProtocolCore<PbftWire> {
   ): {
     entry: LogEntry;
     orderedQueries: { request: Request; q: Value }[];
-    membershipChange: { client: ClientId; aid: number; op: MembershipOp } | undefined;
+    membershipChange:
+      | { client: ClientId; aid: number; op: MembershipOp; ackedBelow: number }
+      | undefined;
   } {
     const digest = this.slots.digestAt(seq)!;
     const commands: LoggedCommand[] = [];
     const orderedQueries: { request: Request; q: Value }[] = [];
     let accessChange: AccessEntry | undefined;
-    let membershipChange: { client: ClientId; aid: number; op: MembershipOp } | undefined;
+    let membershipChange:
+      | { client: ClientId; aid: number; op: MembershipOp; ackedBelow: number }
+      | undefined;
     for (const r of requests) {
       const op = parseOp(r.op);
       if (!op) continue; // cannot happen: requests are checked before they enter the store
@@ -1224,7 +1228,12 @@ export class PbftCore implements ProtocolCore<PbftWire> {
         if (requests.length !== 1)
           this.reply(r.client, r.timestamp, mixedAccessChange, true, out, false, tentative);
         else if (isMembershipChange(op.value))
-          membershipChange = { client: r.client, aid: r.timestamp, op: op.value };
+          membershipChange = {
+            client: r.client,
+            aid: r.timestamp,
+            op: op.value,
+            ackedBelow: r.ackedBelow,
+          };
         else
           accessChange = {
             by: r.client,
@@ -1254,6 +1263,7 @@ export class PbftCore implements ProtocolCore<PbftWire> {
             by: membershipChange.client,
             aid: membershipChange.aid,
             op: membershipChange.op,
+            ackedBelow: membershipChange.ackedBelow,
           })
         : accessChange
           ? accessPayload(accessChange)
@@ -1463,7 +1473,15 @@ export class PbftCore implements ProtocolCore<PbftWire> {
     const pending = this.authorizing!;
     this.authorizing = undefined;
     let result: Value = a.result as unknown as Value;
-    if (a.result.ok) {
+    if (a.repeated && a.result.ok) {
+      // Ordered before (a retry, or a faulty primary replaying an old request): never carried
+      // out twice. The answer given then, if this replica still has it; otherwise say so.
+      result = this.recentReplies.get(pending.client)?.get(pending.aid) ?? {
+        ok: false,
+        error: "invalid",
+        message: `pbft: membership change ${pending.client}#${pending.aid} was ordered before; it is not carried out again`,
+      };
+    } else if (a.result.ok) {
       const verdict = applyChange(this.membership, pending.op, pending.seq, {
         interval: this.settings.checkpointInterval,
         windowSize: this.bug === "reconfig-at-execution" ? 0 : this.settings.windowSize,
