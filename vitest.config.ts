@@ -3,19 +3,11 @@ import { defineConfig } from "vitest/config";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 /**
- * The simulator's long seed runs, longest first, each on one thread (--jobs 1). Started first,
- * two of them keep both cores busy, and the last ones run beside real-process tests (which
- * mostly wait on timers and sockets) instead of becoming the tail of the run.
+ * Test files that run longest, started first so that they are not the tail of the run: the
+ * simulator's seed runs (one file, run back to back on one worker at a lower priority while
+ * the other worker takes the rest) and the network-namespace partitions.
  */
-const longRuns = [
-  "test/cli/sim-crash-protocols.test.ts",
-  "test/cli/sim-raft.test.ts",
-  "test/cli/planted-bugs.test.ts",
-  "test/cli/sim-pbft.test.ts",
-  "test/cli/planted-pbft-bugs.test.ts",
-  "test/cli/sim-pbft-faulty-client.test.ts",
-  "test/netns/partitions.test.ts",
-];
+const longRuns = ["test/cli/seed-runs.test.ts", "test/netns/partitions.test.ts"];
 
 class LongRunsFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
@@ -38,7 +30,7 @@ export default defineConfig({
     include: ["test/**/*.test.ts", "examples/**/*.test.ts"],
     pool: "forks",
     // Two workers even on two cores (vitest's default there is one): most test files wait on
-    // real processes, and each simulator file uses one thread.
+    // real processes, and the simulator's seed runs soak up the CPU they leave.
     maxWorkers: 2,
     sequence: { sequencer: LongRunsFirst },
     testTimeout: 120_000,

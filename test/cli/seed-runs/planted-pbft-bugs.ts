@@ -1,5 +1,5 @@
 import { describe, it } from "vitest";
-import { pbftPlantedBugs } from "../../src/protocols/pbft/index.js";
+import { pbftPlantedBugs } from "../../../src/protocols/pbft/index.js";
 import { catchesWithin1000Seeds } from "./planted-bug-run.js";
 
 // PBFT's planted bugs: each breaks one rule of Castro & Liskov's protocol (quorums, certificates,

@@ -1,6 +1,6 @@
 import { describe, it } from "vitest";
-import { primaryBackupPlantedBugs } from "../../src/protocols/primary-backup/index.js";
-import { raftPlantedBugs } from "../../src/protocols/raft/index.js";
+import { primaryBackupPlantedBugs } from "../../../src/protocols/primary-backup/index.js";
+import { raftPlantedBugs } from "../../../src/protocols/raft/index.js";
 import { catchesWithin1000Seeds } from "./planted-bug-run.js";
 
 describe("the simulator catches every planted Raft bug within 1000 seeds", () => {

@@ -1,9 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { runCli } from "./run-cli.js";
+import { runCli } from "../run-cli.js";
 
-// The simulator's 1000-seed runs are split over several files, each on one thread (--jobs 1):
-// vitest's two workers run two of them at once, or one beside a real-process test, which keeps
-// a core of its own (vitest.config.ts).
 describe("lockstep sim: single and primary-backup", () => {
   it.each([["single"], ["primary-backup"]])(
     "passes 1000 seeds of %s with all faults",
@@ -15,7 +12,7 @@ describe("lockstep sim: single and primary-backup", () => {
         "--seeds",
         "1000",
         "--jobs",
-        "1",
+        "2",
       ]);
       expect(stdout).toMatch(/1000 seeds, 1000 passed, 0 failed/);
       expect(code).toBe(0);
@@ -40,7 +37,7 @@ describe("lockstep sim: single and primary-backup", () => {
         "--seeds",
         "1000",
         "--jobs",
-        "1",
+        "2",
       ],
       { timeoutMs: 600_000 },
     );

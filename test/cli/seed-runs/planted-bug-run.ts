@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import { runCli } from "./run-cli.js";
+import { runCli } from "../run-cli.js";
 
 // Each planted bug is a known mistake in one protocol; the simulator must find every one within
 // 1000 seeds. A seed replays exactly, so the seed that catches a bug is the same on every run.
@@ -14,7 +14,7 @@ export function catchesWithin1000Seeds(variant: string, extra: readonly string[]
       "--until-failure",
       ...extra,
       "--jobs",
-      "1",
+      "2",
       "--out",
       "lockstep-failures/planted",
     ],

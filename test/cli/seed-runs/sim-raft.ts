@@ -1,9 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { runCli } from "./run-cli.js";
+import { runCli } from "../run-cli.js";
 
-// The simulator's 1000-seed runs are split over several files, each on one thread (--jobs 1):
-// vitest's two workers run two of them at once, or one beside a real-process test, which keeps
-// a core of its own (vitest.config.ts).
 describe("lockstep sim: raft", () => {
   // Raft runs with every fault kind, including membership changes under load.
   it("passes 1000 seeds of raft with all faults", () => {
@@ -14,7 +11,7 @@ describe("lockstep sim: raft", () => {
       "--seeds",
       "1000",
       "--jobs",
-      "1",
+      "2",
     ]);
     expect(stdout).toMatch(/1000 seeds, 1000 passed, 0 failed/);
     expect(code).toBe(0);

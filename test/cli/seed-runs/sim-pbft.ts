@@ -2,11 +2,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli } from "./run-cli.js";
+import { runCli } from "../run-cli.js";
 
-// The simulator's 1000-seed runs are split over several files, each on one thread (--jobs 1):
-// vitest's two workers run two of them at once, or one beside a real-process test, which keeps
-// a core of its own (vitest.config.ts).
 describe("lockstep sim: pbft", () => {
   // PBFT: 3f+1 replicas with f Byzantine ones in 60% of the seeds (the adversary's catalog) and
   // every fault kind on the correct ones. Short runs (3 clients, 1 s of faults, then up to 30 s
@@ -35,7 +32,7 @@ describe("lockstep sim: pbft", () => {
           "--duration",
           "1",
           "--jobs",
-          "1",
+          "2",
         ],
         { timeoutMs: 1_200_000 },
       );
@@ -68,7 +65,7 @@ describe("lockstep sim: pbft", () => {
         "--faults",
         "none",
         "--jobs",
-        "1",
+        "2",
         "--out",
         mkdtempSync(join(tmpdir(), "lockstep-twins-")),
       ],
@@ -104,7 +101,7 @@ describe("lockstep sim: pbft", () => {
         "--faults",
         "none",
         "--jobs",
-        "1",
+        "2",
         "--out",
         mkdtempSync(join(tmpdir(), "lockstep-twins2-")),
       ],

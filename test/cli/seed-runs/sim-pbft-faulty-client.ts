@@ -1,12 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { runCli } from "./run-cli.js";
+import { runCli } from "../run-cli.js";
 
-// The simulator's 1000-seed runs are split over several files, each on one thread (--jobs 1):
-// vitest's two workers run two of them at once, or one beside a real-process test, which keeps
-// a core of its own (vitest.config.ts).
 describe("lockstep sim: pbft with a faulty client", () => {
   // The faulty client (--faulty-client) in 30% of the seeds, next to 3 correct clients, with
-  // every fault kind and Byzantine replicas: 1000 seeds, about 140 s on one quiet thread
+  // every fault kind and Byzantine replicas: 1000 seeds, about 70 s on two quiet threads
   // (npm run soak for more).
   it("passes pbft with a faulty client for 1000 seeds", () => {
     const { code, stdout } = runCli(
@@ -22,7 +19,7 @@ describe("lockstep sim: pbft with a faulty client", () => {
         "--duration",
         "1",
         "--jobs",
-        "1",
+        "2",
       ],
       { timeoutMs: 1_200_000 },
     );
