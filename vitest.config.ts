@@ -9,12 +9,17 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
  */
 const longRuns = ["test/cli/seed-runs.test.ts", "test/netns/partitions.test.ts"];
 
+/** Simulator runs kept for the end, when the workers the real-process tests held are free. */
+const lastRuns = ["test/cli/planted-bugs.test.ts", "test/cli/planted-pbft-bugs.test.ts"];
+
 class LongRunsFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
     const rank = (file: TestSpecification): number => {
-      const at = longRuns.findIndex((path) => file.moduleId.endsWith(path));
-      return at < 0 ? longRuns.length : at;
+      const first = longRuns.findIndex((path) => file.moduleId.endsWith(path));
+      if (first >= 0) return first;
+      const last = lastRuns.findIndex((path) => file.moduleId.endsWith(path));
+      return last >= 0 ? longRuns.length + 1 + last : longRuns.length;
     };
     return sorted
       .map((file, order) => ({ file, order }))
