@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Value } from "../../../src/core/value.js";
+import type { Request } from "../../../src/protocols/pbft/messages.js";
 import { PbftHarness } from "./core-harness.js";
 
 /**
@@ -40,17 +41,23 @@ function membership(h: PbftHarness, id: number): Value {
   return { epoch: d.membershipEpoch, members: d.members, pending: d.pendingMembers ?? null };
 }
 
+/** Members 0–3, alice's session open, then alice#1 adds replica 4 and the change takes effect. */
+function addedReplicaFour(): { h: PbftHarness; add: Request } {
+  const h = new PbftHarness({ n: 5, settings: { ...small, members: [0, 1, 2, 3] } });
+  h.tick();
+  h.client(0, h.request("alice", 0, null));
+  h.tick([0]);
+  h.deliver({ quiet: true });
+  const add = h.adminRequest("alice", 1, { op: "add", replica: 4 });
+  h.client(0, add);
+  h.tick([0]);
+  run(h, 30);
+  return { h, add };
+}
+
 describe("PbftCore: a membership change ordered twice", () => {
   it("an old add ordered again after a remove does not bring the removed replica back", () => {
-    const h = new PbftHarness({ n: 5, settings: { ...small, members: [0, 1, 2, 3] } });
-    h.tick();
-    h.client(0, h.request("alice", 0, null));
-    h.tick([0]);
-    h.deliver({ quiet: true });
-    const add = h.adminRequest("alice", 1, { op: "add", replica: 4 });
-    h.client(0, add);
-    h.tick([0]);
-    run(h, 30);
+    const { h, add } = addedReplicaFour();
     h.client(1, h.adminRequest("alice", 2, { op: "remove", replica: 4 }));
     h.tick([1]);
     run(h, 40);
@@ -74,15 +81,7 @@ describe("PbftCore: a membership change ordered twice", () => {
   });
 
   it("a repeat on a replica that no longer has its first answer is refused, not carried out", () => {
-    const h = new PbftHarness({ n: 5, settings: { ...small, members: [0, 1, 2, 3] } });
-    h.tick();
-    h.client(0, h.request("alice", 0, null));
-    h.tick([0]);
-    h.deliver({ quiet: true });
-    const add = h.adminRequest("alice", 1, { op: "add", replica: 4 });
-    h.client(0, add);
-    h.tick([0]);
-    run(h, 30);
+    const { h, add } = addedReplicaFour();
     // Replica 4 joined by state transfer: the session table came with the state, the replies
     // of the others did not.
     h.client(2, add);
