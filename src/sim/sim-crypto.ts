@@ -5,8 +5,9 @@ import type { Crypto, Principal } from "../core/crypto.js";
  * The simulator's cryptography: real SHA-256, and *ideal* MACs and signatures.
  *
  * A MAC between P and Q over data is SHA-256(data) ⊕ k_PQ; a signature by P is SHA-256(data) ⊕ k_P
- * padded to Ed25519's 64 bytes (data of 32 bytes, a digest, is XORed as it is: see keyedHash), where the keys are secrets derived from the seed. Anyone holding
- * a tag and its data could recover the key from them, so this is no MAC outside the simulator;
+ * padded to Ed25519's 64 bytes (data of 32 bytes, a digest, is XORed as it is: see keyedHash),
+ * where the keys are secrets derived from the seed. Anyone holding a tag and its data could
+ * recover the key from them, so this is no MAC outside the simulator;
  * inside it, what makes a tag unforgeable is that no simulated node is ever handed another's
  * SimCrypto or keys (the adversary's code included), and one hash per tag with no key material
  * to concatenate is the cheapest construction the simulator pays on every message.
